@@ -70,13 +70,26 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newSchemaCmd())
+	for _, sub := range rootSubcommands {
+		root.AddCommand(sub())
+	}
 	return root
 }
+
+// rootSubcommands and schemaSubcommands are filled by init functions of the
+// files that define each command, so commands live one per file.
+var (
+	rootSubcommands   []func() *cobra.Command
+	schemaSubcommands []func() *cobra.Command
+)
 
 func newSchemaCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schema",
 		Short: "Pull, inspect, diff, scaffold and synthesize Hygraph schemas",
+	}
+	for _, sub := range schemaSubcommands {
+		cmd.AddCommand(sub())
 	}
 	return cmd
 }
