@@ -1,0 +1,228 @@
+package stagesync
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+)
+
+// stateVersion is the format version written into state files.
+const stateVersion = 1
+
+// State is what a sync remembers between runs: the identity map, per-model
+// high-water marks for delta sync, and the cursors of reads in flight so a
+// killed run resumes where it stopped. It is safe for concurrent use.
+//
+// A State is saved with SaveState, which writes a temporary file, syncs it and
+// renames it over the old one, so a crash leaves either the old or the new
+// state on disk, never a torn one.
+type State struct {
+	mu        sync.Mutex
+	ids       map[string]map[string]string // model -> source id -> destination id
+	highWater map[string]time.Time         // model -> max source updatedAt fully synced
+	cursors   map[string]string            // model -> cursor of the last page fully applied
+	source    string
+	dest      string
+}
+
+// NewState returns an empty state for a sync from source to dest (endpoint
+// URLs or any names that identify the stages; they guard against resuming a
+// state file against the wrong stages).
+func NewState(source, dest string) *State {
+	return &State{
+		ids:       map[string]map[string]string{},
+		highWater: map[string]time.Time{},
+		cursors:   map[string]string{},
+		source:    source,
+		dest:      dest,
+	}
+}
+
+// stateFile is the JSON form of State.
+type stateFile struct {
+	Version   int                          `json:"version"`
+	Source    string                       `json:"source"`
+	Dest      string                       `json:"dest"`
+	IDs       map[string]map[string]string `json:"ids"`
+	HighWater map[string]time.Time         `json:"highWater,omitempty"`
+	Cursors   map[string]string            `json:"cursors,omitempty"`
+}
+
+// LoadState reads a state file. A missing file is not an error: it returns
+// an empty state for source and dest. A file written for other stages is an
+// error, so a state is never applied to the wrong destination.
+func LoadState(path, source, dest string) (*State, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return NewState(source, dest), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stagesync: read state: %w", err)
+	}
+	var f stateFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("stagesync: state file %s is not valid JSON: %w", path, err)
+	}
+	if f.Version != stateVersion {
+		return nil, fmt.Errorf("stagesync: state file %s has version %d, want %d", path, f.Version, stateVersion)
+	}
+	if (source != "" && f.Source != source) || (dest != "" && f.Dest != dest) {
+		return nil, fmt.Errorf("stagesync: state file %s belongs to a sync from %q to %q, not from %q to %q",
+			path, f.Source, f.Dest, source, dest)
+	}
+	s := NewState(f.Source, f.Dest)
+	for m, ids := range f.IDs {
+		s.ids[m] = ids
+	}
+	for m, t := range f.HighWater {
+		s.highWater[m] = t
+	}
+	for m, c := range f.Cursors {
+		s.cursors[m] = c
+	}
+	return s, nil
+}
+
+// Save writes the state to path atomically (temporary file, fsync, rename,
+// fsync of the directory).
+func (s *State) Save(path string) error {
+	s.mu.Lock()
+	b, err := json.MarshalIndent(stateFile{
+		Version:   stateVersion,
+		Source:    s.source,
+		Dest:      s.dest,
+		IDs:       s.ids,
+		HighWater: s.highWater,
+		Cursors:   s.cursors,
+	}, "", " ")
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("stagesync: encode state: %w", err)
+	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// writeFileAtomic replaces path with data so that readers see the old or the
+// new content, never a mix, even across a crash.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("stagesync: write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("stagesync: write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("stagesync: sync %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("stagesync: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("stagesync: replace %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // best effort: not every file system syncs directories
+		d.Close()
+	}
+	return nil
+}
+
+// DestID returns the destination id mapped to a source id of model.
+func (s *State) DestID(model, sourceID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.ids[model][sourceID]
+	return id, ok
+}
+
+// SetDestID records that the source entry sourceID of model is destID in the
+// destination.
+func (s *State) SetDestID(model, sourceID, destID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.ids[model]
+	if m == nil {
+		m = map[string]string{}
+		s.ids[model] = m
+	}
+	m[sourceID] = destID
+}
+
+// ForgetID removes a mapping, e.g. after the destination entry was deleted.
+func (s *State) ForgetID(model, sourceID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.ids[model], sourceID)
+}
+
+// IDs returns a copy of the identity map of model, source id → destination id.
+func (s *State) IDs(model string) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(s.ids[model]))
+	for k, v := range s.ids[model] {
+		out[k] = v
+	}
+	return out
+}
+
+// Models returns the models that have identity-map entries, sorted.
+func (s *State) Models() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.ids))
+	for m := range s.ids {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// HighWater returns the updatedAt up to which model was fully synced; the
+// zero time when it never was.
+func (s *State) HighWater(model string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.highWater[model]
+}
+
+// SetHighWater records that every source entry of model updated at or before
+// t has been synced. It never moves the mark backwards.
+func (s *State) SetHighWater(model string, t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.After(s.highWater[model]) {
+		s.highWater[model] = t.UTC()
+	}
+}
+
+// Cursor returns the cursor of the last fully applied page of model's read in
+// flight, or "" when no read is in flight.
+func (s *State) Cursor(model string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cursors[model]
+}
+
+// SetCursor records the cursor of the last fully applied page of model; ""
+// clears it (the read finished).
+func (s *State) SetCursor(model, cursor string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cursor == "" {
+		delete(s.cursors, model)
+		return
+	}
+	s.cursors[model] = cursor
+}
