@@ -92,16 +92,21 @@ type Field struct {
 	Type string `json:"type"`
 	Kind Kind   `json:"kind"`
 	List bool   `json:"list"`
-	// Required is true when the field is non-null in the create input.
+	// Required is true when the field is non-null in the create input
+	// (false for fields the create input does not have, such as id).
 	Required bool `json:"required"`
 	// Localized is true when the field is in the localization data input.
 	Localized bool `json:"localized"`
-	// Unique is true when the field is in the WhereUniqueInput.
+	// Unique is true when the field is in the WhereUniqueInput; id is
+	// Unique (and System).
 	Unique bool `json:"unique"`
-	// System marks fields Hygraph adds to every model (id, stage, createdAt, ...).
+	// System marks fields Hygraph adds to every model (id, stage, createdAt, ...),
+	// every field of User, ScheduledOperation and ScheduledRelease, and the
+	// derived fields of Asset (those not in AssetCreateInput, such as url).
 	System bool `json:"system"`
 	// Targets are the referenced type names for relations, assets,
-	// components, unions and enums; empty for scalars.
+	// components, unions (members in SDL order) and enums (the enum name);
+	// never nil, empty for scalars and KindSystem fields.
 	Targets []string `json:"targets"`
 	// Union is the union type name for union relations and union components.
 	Union string `json:"union,omitempty"`
@@ -156,4 +161,24 @@ func (m *Model) ContentFields() []*Field {
 		}
 	}
 	return out
+}
+
+// Enum returns the user enum with the given name, or nil.
+func (p *Project) Enum(name string) *Enum {
+	for _, e := range p.Enums {
+		if e.Name == name {
+			return e
+		}
+	}
+	return nil
+}
+
+// Union returns the user union with the given name, or nil.
+func (p *Project) Union(name string) *Union {
+	for _, u := range p.Unions {
+		if u.Name == name {
+			return u
+		}
+	}
+	return nil
 }
