@@ -9,8 +9,14 @@ import (
 // RootResolver resolves one root field of a query or mutation. args are the
 // field's arguments with variables substituted and defaults applied, coerced
 // to Go values (map[string]any, []any, string, int64, float64, bool, nil;
-// enum values as string). The returned value is completed against the field's
-// type as described on Object.
+// enum values as string; ID as string; input objects with their field
+// defaults filled in). args is nil when the field declares no arguments.
+// When several fields are merged under one response key, field is a copy
+// of the first whose SelectionSet joins all of theirs. The returned value is
+// completed against the field's type as described on Object. A returned
+// error (or one wrapping a *gqlerror.Error, whose message and extensions
+// are kept) becomes a field error with the field's path and location; a
+// panic is recovered as a field error.
 type RootResolver interface {
 	ResolveRoot(ctx context.Context, op ast.Operation, field *ast.Field, args map[string]any) (any, error)
 }
