@@ -1,0 +1,765 @@
+package stagesync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/Khan/genqlient/graphql"
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+	"golang.org/x/sync/semaphore"
+)
+
+// Defaults of a Stage; see the options that change them.
+const (
+	// DefaultMaxConcurrency is the number of requests a Stage has in flight
+	// at most.
+	DefaultMaxConcurrency = 4
+	// DefaultRetryMax is the number of retries after a first failed attempt.
+	DefaultRetryMax = 6
+	// DefaultRetryWaitMin is the first backoff between retries.
+	DefaultRetryWaitMin = 500 * time.Millisecond
+	// DefaultRetryWaitMax is the longest backoff between retries.
+	DefaultRetryWaitMax = 30 * time.Second
+	// DefaultRetryAfterCap is the longest wait a Retry-After header imposes.
+	DefaultRetryAfterCap = 30 * time.Second
+	// DefaultTimeout bounds each HTTP attempt of the default HTTP client.
+	DefaultTimeout = 2 * time.Minute
+)
+
+// maxResponseBytes bounds the response bodies a Stage reads.
+const maxResponseBytes = 256 << 20
+
+// Stage is one Hygraph content-API endpoint (a project environment) and the
+// token to talk to it. It sends GraphQL requests over HTTP with retries, an
+// adaptive rate limit and bounded concurrency; one Stage is meant to be shared
+// by everything that talks to that endpoint. It is safe for concurrent use.
+//
+// Retries (hashicorp/go-retryablehttp) cover transport errors, 429 and 5xx
+// answers, with exponential backoff and jitter, honouring Retry-After up to a
+// cap. Queries are always retried. Mutations are retried only when their
+// context is marked with Idempotent (upserts, updates, publishes and deletes
+// by id); other mutations are retried only when the stage certainly did not
+// act on them (a 429, or a connection that failed before the request was
+// written), and fail with an error matching ErrMaybeApplied when it might
+// have.
+//
+// Every HTTP attempt, retries included, waits for the stage's token bucket
+// (see RateLimit); at most MaxConcurrency requests are in flight at once.
+type Stage struct {
+	name     string
+	endpoint string
+	token    secret
+	header   http.Header
+	log      *slog.Logger
+
+	http    *retryablehttp.Client
+	limiter *limiter
+	sem     *semaphore.Weighted
+	maxConc int
+
+	retryAfterCap time.Duration
+	jitter        func() float64
+
+	requests, retries, throttled atomic.Int64
+	inFlight                     atomic.Int64
+}
+
+// StageOption configures a Stage.
+type StageOption func(*stageConfig)
+
+type stageConfig struct {
+	httpClient    *http.Client
+	logger        *slog.Logger
+	retryMax      int
+	waitMin       time.Duration
+	waitMax       time.Duration
+	retryAfterCap time.Duration
+	rate          RateLimit
+	maxConc       int
+	header        http.Header
+}
+
+// WithHTTPClient sets the HTTP client whose transport carries the requests
+// (default: a pooled transport with a 2-minute timeout per attempt). The
+// client is copied; its Transport is wrapped, not replaced.
+func WithHTTPClient(c *http.Client) StageOption {
+	return func(s *stageConfig) { s.httpClient = c }
+}
+
+// WithLogger routes the stage's retry and error logs to l (default: no
+// logs). The token never appears in them.
+func WithLogger(l *slog.Logger) StageOption {
+	return func(s *stageConfig) { s.logger = l }
+}
+
+// WithRetryMax sets how many times a failed request is retried (default 6;
+// 0 disables retries).
+func WithRetryMax(n int) StageOption {
+	return func(s *stageConfig) { s.retryMax = max(n, 0) }
+}
+
+// WithRetryWait sets the exponential backoff bounds between retries
+// (default 500ms to 30s). Each wait is drawn between half and all of
+// min·2^attempt, capped at max.
+func WithRetryWait(min, max time.Duration) StageOption {
+	return func(s *stageConfig) { s.waitMin, s.waitMax = min, max }
+}
+
+// WithRetryAfterCap caps how long a Retry-After header can make the stage
+// wait (default 30s).
+func WithRetryAfterCap(d time.Duration) StageOption {
+	return func(s *stageConfig) { s.retryAfterCap = d }
+}
+
+// WithRateLimit configures the adaptive rate limit (default: RateLimit{},
+// that is 5 requests per second).
+func WithRateLimit(r RateLimit) StageOption {
+	return func(s *stageConfig) { s.rate = r }
+}
+
+// WithMaxConcurrency bounds the requests in flight at once (default 4).
+func WithMaxConcurrency(n int) StageOption {
+	return func(s *stageConfig) {
+		if n > 0 {
+			s.maxConc = n
+		}
+	}
+}
+
+// WithHeader adds a header to every request, such as Hygraph's gcms-stage or
+// gcms-locales.
+func WithHeader(key, value string) StageOption {
+	return func(s *stageConfig) { s.header.Add(key, value) }
+}
+
+// NewStage returns a Stage named name (used in errors, logs and reports)
+// that sends requests to the content-API endpoint with token as its bearer
+// token (empty for public endpoints).
+func NewStage(name, endpoint, token string, opts ...StageOption) *Stage {
+	cfg := stageConfig{
+		retryMax:      DefaultRetryMax,
+		waitMin:       DefaultRetryWaitMin,
+		waitMax:       DefaultRetryWaitMax,
+		retryAfterCap: DefaultRetryAfterCap,
+		maxConc:       DefaultMaxConcurrency,
+		header:        http.Header{},
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.waitMax < cfg.waitMin {
+		cfg.waitMax = cfg.waitMin
+	}
+	s := &Stage{
+		name:          name,
+		endpoint:      endpoint,
+		token:         secret(token),
+		header:        cfg.header,
+		log:           cfg.logger,
+		limiter:       newLimiter(cfg.rate),
+		sem:           semaphore.NewWeighted(int64(cfg.maxConc)),
+		maxConc:       cfg.maxConc,
+		retryAfterCap: cfg.retryAfterCap,
+		jitter:        rand.Float64,
+	}
+
+	var hc http.Client
+	if cfg.httpClient != nil {
+		hc = *cfg.httpClient
+	} else {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = cfg.maxConc
+		hc = http.Client{Transport: t, Timeout: DefaultTimeout}
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = &transport{stage: s, base: base}
+
+	s.http = &retryablehttp.Client{
+		HTTPClient:   &hc,
+		RetryWaitMin: cfg.waitMin,
+		RetryWaitMax: cfg.waitMax,
+		RetryMax:     cfg.retryMax,
+		CheckRetry:   s.checkRetry,
+		Backoff:      s.backoff,
+		// Keep the last answer and error: Stage turns them into typed errors.
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	if cfg.logger != nil {
+		s.http.Logger = slogAdapter{s}
+	}
+	return s
+}
+
+// Name returns the stage's name.
+func (s *Stage) Name() string { return s.name }
+
+// Endpoint returns the stage's content-API endpoint.
+func (s *Stage) Endpoint() string { return s.endpoint }
+
+// String returns the stage's name and endpoint, never its token.
+func (s *Stage) String() string { return fmt.Sprintf("stage %q (%s)", s.name, s.endpoint) }
+
+// GoString is String, so that %#v does not print the token either.
+func (s *Stage) GoString() string { return s.String() }
+
+// LogValue logs the stage as its name and endpoint.
+func (s *Stage) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("name", s.name), slog.String("endpoint", s.endpoint))
+}
+
+// StageStats is a snapshot of a stage's traffic, for progress and reports.
+type StageStats struct {
+	// Requests is the number of HTTP attempts made, retries included.
+	Requests int64
+	// Retries is the number of those attempts that were retries.
+	Retries int64
+	// Throttled is the number of 429 answers received.
+	Throttled int64
+	// InFlight is the number of requests being sent right now.
+	InFlight int64
+	// Rate is the current adaptive rate limit in requests per second
+	// (+Inf when limiting is off).
+	Rate float64
+}
+
+// Stats returns a snapshot of the stage's traffic and its current rate.
+func (s *Stage) Stats() StageStats {
+	return StageStats{
+		Requests:  s.requests.Load(),
+		Retries:   s.retries.Load(),
+		Throttled: s.throttled.Load(),
+		InFlight:  s.inFlight.Load(),
+		Rate:      s.limiter.rate(),
+	}
+}
+
+// Client returns a graphql.Client that sends each request on its own; use it
+// with genqlient-generated functions. For writes at volume, wrap it in
+// NewBatcher.
+//
+// A request whose response carries GraphQL errors decodes the (partial) data
+// into the response and returns a *GraphQLError.
+func (s *Stage) Client() graphql.Client { return stageClient{s} }
+
+// Do sends one GraphQL operation with variables and decodes the response's
+// data into out (a pointer, or nil to discard it). It returns a *GraphQLError
+// when the response carries errors, with out holding whatever data came
+// back.
+func (s *Stage) Do(ctx context.Context, query string, vars map[string]any, out any) error {
+	var v any
+	if vars != nil {
+		v = vars
+	}
+	return stageClient{s}.MakeRequest(ctx, &graphql.Request{Query: query, Variables: v}, &graphql.Response{Data: out})
+}
+
+// stageClient is the graphql.Client of a Stage.
+type stageClient struct{ s *Stage }
+
+// wireRequest is a GraphQL request as it goes over HTTP.
+type wireRequest struct {
+	Query         string `json:"query"`
+	Variables     any    `json:"variables,omitempty"`
+	OperationName string `json:"operationName,omitempty"`
+}
+
+// wireResponse is a GraphQL response as it comes over HTTP. Data is empty
+// when the key is absent and "null" when it is null.
+type wireResponse struct {
+	Data       json.RawMessage `json:"data"`
+	Errors     gqlerror.List   `json:"errors,omitempty"`
+	Extensions map[string]any  `json:"extensions,omitempty"`
+}
+
+// MakeRequest implements graphql.Client.
+func (c stageClient) MakeRequest(ctx context.Context, req *graphql.Request, resp *graphql.Response) error {
+	s := c.s
+	body, err := json.Marshal(wireRequest{Query: req.Query, Variables: req.Variables, OperationName: req.OpName})
+	if err != nil {
+		return fmt.Errorf("stage %q: encoding request: %w", s.name, err)
+	}
+	op, ok := ctx.Value(opKey).(ast.Operation)
+	if !ok {
+		op = operationOf(req.Query, req.OpName)
+	}
+	wr, err := s.send(ctx, body, op)
+	if err != nil {
+		return err
+	}
+	if resp == nil {
+		resp = &graphql.Response{}
+	}
+	resp.Extensions = wr.Extensions
+	resp.Errors = wr.Errors
+	if err := decodeData(wr.Data, resp); err != nil {
+		return fmt.Errorf("stage %q: decoding response data: %w", s.name, err)
+	}
+	if len(wr.Errors) > 0 {
+		return &GraphQLError{Stage: s.name, Errors: wr.Errors}
+	}
+	return nil
+}
+
+// decodeData decodes data into resp.Data. A *json.RawMessage receives the
+// data as it is ("null" included); other targets are left alone by null or
+// absent data.
+func decodeData(data json.RawMessage, resp *graphql.Response) error {
+	if raw, ok := resp.Data.(*json.RawMessage); ok && raw != nil {
+		*raw = append((*raw)[:0], data...)
+		return nil
+	}
+	if len(data) == 0 || string(data) == "null" {
+		return nil
+	}
+	if resp.Data == nil {
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			return err
+		}
+		resp.Data = v
+		return nil
+	}
+	return json.Unmarshal(data, resp.Data)
+}
+
+// operationOf reports the type of the operation that query would run. A
+// query that does not parse counts as a mutation (the strictest retry
+// policy); the stage will reject it anyway.
+func operationOf(query, opName string) ast.Operation {
+	if op, ok := opCache.Load(query); ok {
+		return op.(ast.Operation)
+	}
+	op := ast.Mutation
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err == nil {
+		for _, o := range doc.Operations {
+			if o.Name == opName || len(doc.Operations) == 1 {
+				op = o.Operation
+				break
+			}
+		}
+	}
+	cacheStore(&opCache, &opCacheSize, query, query, op)
+	return op
+}
+
+// opCache remembers operation types by query text; generated code sends a
+// small, fixed set of documents.
+var (
+	opCache     sync.Map
+	opCacheSize atomic.Int64
+)
+
+// Bounds of the document caches: at most maxCached entries (the cache
+// starts over when full), of queries up to maxCachedQuery bytes.
+const (
+	maxCached      = 1024
+	maxCachedQuery = 8 << 10
+)
+
+// cacheStore stores key → v in cache unless query is too long to keep,
+// clearing the cache when it is full.
+func cacheStore(cache *sync.Map, size *atomic.Int64, query string, key, v any) {
+	if len(query) > maxCachedQuery {
+		return
+	}
+	if size.Add(1) > maxCached {
+		cache.Clear()
+		size.Store(1)
+	}
+	cache.Store(key, v)
+}
+
+// ctxKey keys the context values of this package.
+type ctxKey int
+
+const (
+	idempotentKey ctxKey = iota
+	callKey
+	heldKey
+	opKey // the ast.Operation of a request a Batcher built
+)
+
+// Idempotent marks ctx: mutations sent with it are safe to repeat (upserts,
+// updates, deletes and publishes by id; never creates), so the Stage retries
+// them after any retryable failure and never reports ErrMaybeApplied for
+// them. Queries need no mark.
+func Idempotent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, idempotentKey, true)
+}
+
+// isIdempotent reports whether ctx is marked with Idempotent.
+func isIdempotent(ctx context.Context) bool {
+	v, _ := ctx.Value(idempotentKey).(bool)
+	return v
+}
+
+// callState follows one logical request through its HTTP attempts.
+type callState struct {
+	idempotent bool
+	held       atomic.Pointer[heldSlot] // a slot and token acquired ahead (batching)
+	attempts   atomic.Int64
+	sent       atomic.Bool // an attempt failed after writing its request
+}
+
+// heldSlot is a concurrency slot and rate token acquired before the request
+// was built, by a Batcher that waits for the stage before draining its queue.
+type heldSlot struct {
+	epoch uint64
+}
+
+// acquire waits for a concurrency slot and a rate token, in that order,
+// honouring ctx. withHeld passes them to the next request; release frees
+// the slot once that request is done.
+func (s *Stage) acquire(ctx context.Context) (*heldSlot, func(), error) {
+	if err := s.sem.Acquire(ctx, 1); err != nil {
+		return nil, nil, err
+	}
+	epoch, err := s.limiter.wait(ctx)
+	if err != nil {
+		s.sem.Release(1)
+		return nil, nil, err
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { s.sem.Release(1) }) }
+	return &heldSlot{epoch: epoch}, release, nil
+}
+
+// withHeld returns ctx carrying h to the next request sent with it.
+func withHeld(ctx context.Context, h *heldSlot) context.Context {
+	if h == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, heldKey, h)
+}
+
+// send posts one GraphQL request body and returns the decoded answer of a
+// 200 response, or a typed error.
+func (s *Stage) send(ctx context.Context, body []byte, op ast.Operation) (*wireResponse, error) {
+	st := &callState{idempotent: op == ast.Query || isIdempotent(ctx)}
+	if h, ok := ctx.Value(heldKey).(*heldSlot); ok && h != nil {
+		st.held.Store(h)
+		// The slot is the caller's to release; this request uses it once.
+		ctx = context.WithValue(ctx, heldKey, (*heldSlot)(nil))
+	} else {
+		if err := s.sem.Acquire(ctx, 1); err != nil {
+			return nil, err
+		}
+		defer s.sem.Release(1)
+	}
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	ctx = context.WithValue(ctx, callKey, st)
+
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, body)
+	if err != nil {
+		return nil, fmt.Errorf("stage %q: %w", s.name, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	for k, vs := range s.header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+string(s.token))
+	}
+
+	resp, err := s.http.Do(req)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		err = s.redactErr(err)
+		if !st.idempotent && st.sent.Load() {
+			return nil, maybeApplied(fmt.Errorf("stage %q: %w", s.name, err))
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("stage %q: %w", s.name, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		err = fmt.Errorf("stage %q: reading response: %w", s.name, s.redactErr(err))
+		if !st.idempotent {
+			return nil, maybeApplied(err)
+		}
+		return nil, err
+	}
+
+	if resp.StatusCode != http.StatusOK {
+		herr := &HTTPError{Stage: s.name, StatusCode: resp.StatusCode, Body: s.redact(truncate(data, maxErrorBody))}
+		var wr wireResponse
+		if json.Unmarshal(data, &wr) == nil {
+			herr.Errors = s.redactList(wr.Errors)
+		}
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests:
+			ra, _ := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+			return nil, &RateLimitError{Stage: s.name, RetryAfter: ra, Err: herr}
+		case resp.StatusCode >= 500 && !st.idempotent:
+			return nil, maybeApplied(herr)
+		}
+		return nil, herr
+	}
+
+	var wr wireResponse
+	if err := json.Unmarshal(data, &wr); err != nil {
+		err = fmt.Errorf("stage %q: response is not a GraphQL response: %w", s.name, err)
+		if !st.idempotent {
+			return nil, maybeApplied(err)
+		}
+		return nil, err
+	}
+	wr.Errors = s.redactList(wr.Errors)
+	if len(wr.Data) == 0 && len(wr.Errors) == 0 {
+		return nil, fmt.Errorf("stage %q: response has neither data nor errors", s.name)
+	}
+	return &wr, nil
+}
+
+// checkRetry is the retry policy; see Stage.
+func (s *Stage) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	st, _ := ctx.Value(callKey).(*callState)
+	idempotent := st != nil && st.idempotent
+	if err != nil {
+		var ns *notSentError
+		if errors.As(err, &ns) {
+			retry, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err)
+			return retry, nil
+		}
+		if !idempotent {
+			return false, nil
+		}
+		retry, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err)
+		return retry, nil
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		// A throttled request was not acted on.
+		return true, nil
+	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
+		return idempotent, nil
+	}
+	return false, nil
+}
+
+// backoff is the wait before retry attempt (counting from 0): the
+// Retry-After of a 429 or 503 answer, capped, or else exponential backoff
+// with jitter.
+func (s *Stage) backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	return backoff(min, max, s.retryAfterCap, attempt, resp, s.jitter, time.Now())
+}
+
+// backoff computes a retry wait; see Stage.backoff. jitter returns a number
+// in [0, 1).
+func backoff(min, max, retryAfterCap time.Duration, attempt int, resp *http.Response, jitter func() float64, now time.Time) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+			return capRetryAfter(ra, retryAfterCap)
+		}
+	}
+	d := float64(min) * math.Pow(2, float64(attempt))
+	if d > float64(max) || math.IsInf(d, 0) || math.IsNaN(d) {
+		d = float64(max)
+	}
+	// "Equal jitter": at least half the exponential wait, so waits still
+	// grow, and a random rest so clients that failed together spread out.
+	return time.Duration(d/2 + jitter()*d/2)
+}
+
+// capRetryAfter bounds a Retry-After wait (a non-positive cap means no cap).
+func capRetryAfter(d, limit time.Duration) time.Duration {
+	if limit > 0 && d > limit {
+		return limit
+	}
+	return d
+}
+
+// parseRetryAfter parses a Retry-After header: seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs < 0 || math.IsNaN(secs) || secs > math.MaxInt64/float64(time.Second) {
+			return 0, false
+		}
+		return time.Duration(secs * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// transport applies the stage's rate limit to every HTTP attempt, feeds the
+// answers to the adaptive limiter, and marks transport errors that happened
+// before the request was written.
+type transport struct {
+	stage *Stage
+	base  http.RoundTripper
+}
+
+// notSentError is a transport error that happened before any of the request
+// was written, so the stage cannot have acted on it.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
+
+// RoundTrip implements http.RoundTripper.
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	s := t.stage
+	ctx := req.Context()
+	st, _ := ctx.Value(callKey).(*callState)
+	var epoch uint64
+	if h := heldOf(st); h != nil {
+		epoch = h.epoch
+	} else {
+		var err error
+		if epoch, err = s.limiter.wait(ctx); err != nil {
+			return nil, &notSentError{err}
+		}
+	}
+	if st != nil && st.attempts.Add(1) > 1 {
+		s.retries.Add(1)
+	}
+	s.requests.Add(1)
+
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{
+		WroteHeaders: func() { wrote.Store(true) },
+	}
+	resp, err := t.base.RoundTrip(req.WithContext(httptrace.WithClientTrace(ctx, trace)))
+	if err != nil {
+		if !wrote.Load() {
+			return nil, &notSentError{err}
+		}
+		if st != nil {
+			st.sent.Store(true)
+		}
+		return nil, err
+	}
+	throttled := resp.StatusCode == http.StatusTooManyRequests
+	var ra time.Duration
+	if throttled {
+		s.throttled.Add(1)
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			ra = capRetryAfter(d, s.retryAfterCap)
+		}
+	}
+	if throttled || resp.StatusCode < 500 {
+		s.limiter.observe(epoch, throttled, ra)
+	}
+	return resp, nil
+}
+
+// heldOf takes the pre-acquired slot of st, if any, for the first attempt.
+func heldOf(st *callState) *heldSlot {
+	if st == nil {
+		return nil
+	}
+	return st.held.Swap(nil)
+}
+
+// truncate returns at most n bytes of b as a string.
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n])
+	}
+	return string(b)
+}
+
+// secret is a token that never prints.
+type secret string
+
+func (secret) String() string               { return "[REDACTED]" }
+func (secret) GoString() string             { return "[REDACTED]" }
+func (secret) LogValue() slog.Value         { return slog.StringValue("[REDACTED]") }
+func (secret) MarshalText() ([]byte, error) { return []byte("[REDACTED]"), nil }
+
+// redact removes the token from s.
+func (s *Stage) redact(text string) string {
+	if s.token == "" || len(s.token) < 4 {
+		return text
+	}
+	return strings.ReplaceAll(text, string(s.token), "[REDACTED]")
+}
+
+// redactList removes the token from error messages, should a server echo it.
+func (s *Stage) redactList(errs gqlerror.List) gqlerror.List {
+	for _, e := range errs {
+		if e != nil {
+			e.Message = s.redact(e.Message)
+		}
+	}
+	return errs
+}
+
+// redactErr returns err, or an error with the same chain and a redacted
+// message if the message contains the token.
+func (s *Stage) redactErr(err error) error {
+	if err == nil || s.token == "" || !strings.Contains(err.Error(), string(s.token)) {
+		return err
+	}
+	return &redactedError{msg: s.redact(err.Error()), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// slogAdapter routes go-retryablehttp's logs to the stage's slog.Logger,
+// with the stage named and the token redacted.
+type slogAdapter struct{ s *Stage }
+
+func (a slogAdapter) log(level slog.Level, msg string, kv []any) {
+	args := make([]any, 0, len(kv)+2)
+	args = append(args, slog.String("stage", a.s.name))
+	for _, v := range kv {
+		switch x := v.(type) {
+		case string:
+			v = a.s.redact(x)
+		case error:
+			v = a.s.redact(x.Error())
+		}
+		args = append(args, v)
+	}
+	a.s.log.Log(context.Background(), level, a.s.redact(msg), args...)
+}
+
+func (a slogAdapter) Error(msg string, kv ...any) { a.log(slog.LevelError, msg, kv) }
+func (a slogAdapter) Info(msg string, kv ...any)  { a.log(slog.LevelInfo, msg, kv) }
+func (a slogAdapter) Debug(msg string, kv ...any) { a.log(slog.LevelDebug, msg, kv) }
+func (a slogAdapter) Warn(msg string, kv ...any)  { a.log(slog.LevelWarn, msg, kv) }
