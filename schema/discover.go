@@ -408,7 +408,10 @@ func (d *discoverer) inputFields(name string) map[string]*ast.FieldDefinition {
 }
 
 // setReverses sets Field.Reverse on relation and asset fields whose target
-// has exactly one non-system field pointing back.
+// has exactly one non-system relation field pointing back (union relations
+// excluded), then makes the pairs symmetric. The SDL cannot tell two one-way
+// relations in opposite directions from one two-way relation; such fields
+// are paired.
 func (d *discoverer) setReverses(p *Project) {
 	for _, m := range p.Models {
 		for _, f := range m.Fields {
@@ -424,18 +427,28 @@ func (d *discoverer) setReverses(p *Project) {
 				if g == f || g.System {
 					continue
 				}
-				if g.Kind != KindRelation && g.Kind != KindAsset && g.Kind != KindUnionRelation {
+				// A union relation is a relation of its own even when it
+				// includes this model, so only plain relations count.
+				if g.Kind != KindRelation && g.Kind != KindAsset {
 					continue
 				}
-				for _, tn := range g.Targets {
-					if tn == m.Name {
-						found = append(found, g.Name)
-						break
-					}
+				if g.Targets[0] == m.Name {
+					found = append(found, g.Name)
 				}
 			}
 			if len(found) == 1 {
 				f.Reverse = found[0]
+			}
+		}
+	}
+	// Pairs are symmetric: when one side could be paired, so is the other.
+	for _, m := range p.Models {
+		for _, f := range m.Fields {
+			if f.Reverse == "" {
+				continue
+			}
+			if g := p.Model(f.Targets[0]).Field(f.Reverse); g != nil && g.Reverse == "" {
+				g.Reverse = f.Name
 			}
 		}
 	}

@@ -229,9 +229,9 @@ func TestDiscoverSDL(t *testing.T) {
 		{model: "Hotel", field: "sections", kind: KindUnionComponent, typ: "[HotelSections!]!", list: true, targets: []string{"Gallery", "Hero"}, union: "HotelSections"},
 		{model: "Hotel", field: "rating", kind: KindEnum, typ: "Rating", targets: []string{"Rating"}},
 		{model: "Hotel", field: "destination", kind: KindRelation, typ: "Destination", targets: []string{"Destination"}, reverse: "hotels"},
-		// Two Hotel fields point at Destination (destination and the union
-		// nearby), so the reverse side is ambiguous and left empty.
-		{model: "Destination", field: "hotels", kind: KindRelation, typ: "[Hotel!]!", list: true, targets: []string{"Hotel"}},
+		// The union relation Hotel.nearby also reaches Destination, but it is
+		// a relation of its own and does not make the pair ambiguous.
+		{model: "Destination", field: "hotels", kind: KindRelation, typ: "[Hotel!]!", list: true, targets: []string{"Hotel"}, reverse: "destination"},
 		{model: "Hotel", field: "location", kind: KindLocation, typ: "Location"},
 		{model: "Hotel", field: "brand", kind: KindColor, typ: "Color"},
 		{model: "Hotel", field: "meta", kind: KindJSON, typ: "Json"},

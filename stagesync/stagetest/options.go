@@ -9,7 +9,8 @@ import (
 // of GraphQL: authentication, request caps, rate limiting, latency and
 // injected faults. The zero value means no limits, no faults and no auth.
 type Limits struct {
-	// Token is the bearer token with full access. Empty disables auth.
+	// Token is the bearer token with full access. Auth is on when Token or
+	// ReadToken is set; with both empty every request is accepted.
 	Token string
 	// ReadToken is a bearer token that may query but gets 403 on mutations.
 	ReadToken string
