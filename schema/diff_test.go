@@ -2,28 +2,12 @@ package schema
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// The -update flag rewrites golden files. It is registered here only when no
-// other test file of the package declares it (package-level flag variables
-// are set up before init functions run), so any file may own it.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files under testdata/")
-	}
-}
-
-// updateGolden reports whether the test run was given -update.
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // fld builds a content field; targets are filled from the kind.
 func fld(name, typ string, kind Kind, opts ...func(*Field)) *Field {

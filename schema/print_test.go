@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,24 +10,10 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// The -update flag rewrites golden files. It is registered here only when no
-// other test file of the package has registered it already.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files under testdata/")
-	}
-}
-
-// printUpdate reports whether -update was given.
-func printUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
 // checkGolden compares got with the golden file, rewriting it with -update.
 func checkGolden(t *testing.T, path, got string) {
 	t.Helper()
-	if printUpdate() {
+	if updateGolden() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

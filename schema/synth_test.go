@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,19 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/vektah/gqlparser/v2/ast"
 )
-
-// The -update flag rewrites golden files; any test file of the package may
-// own it (see diff_test.go).
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files under testdata/")
-	}
-}
-
-func synthUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // synthDescription parses testdata/describe/<name>.yaml.
 func synthDescription(t *testing.T, path string) *Project {
@@ -187,7 +173,7 @@ func TestSynthGolden(t *testing.T) {
 				t.Fatalf("Synthesize is not deterministic (err %v)", err)
 			}
 			golden := filepath.Join("testdata", "synth", name+".graphql")
-			if synthUpdate() {
+			if updateGolden() {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
 				}
