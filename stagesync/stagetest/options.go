@@ -61,11 +61,12 @@ func (c *Counters) Snapshot() CountersSnapshot {
 
 // config collects what the options set.
 type config struct {
-	limits  Limits
-	backend Backend
-	maxPage int              // maximum `first`/`last`; default 100
-	clock   func() time.Time // default time.Now
-	seed    int64            // seeds generated ids; 0 = random
+	limits      Limits
+	backend     Backend
+	maxPage     int              // maximum `first`/`last`; default 100
+	defaultPage int              // entries when neither `first` nor `last` is given; default 10
+	clock       func() time.Time // default time.Now
+	seed        int64            // seeds generated ids; 0 = random
 }
 
 // Option configures a Stage or Server.
@@ -85,3 +86,8 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.clock =
 
 // WithSeed makes generated ids deterministic.
 func WithSeed(seed int64) Option { return func(c *config) { c.seed = seed } }
+
+// WithDefaultPage sets how many entries a list returns when a query gives
+// neither `first` nor `last` (default 10, as on Hygraph projects created
+// after mid-2022; older projects use 100).
+func WithDefaultPage(n int) Option { return func(c *config) { c.defaultPage = n } }

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stagesync/stagesync/schema"
+	"github.com/stagesync/stagesync/stagesync/stagetest"
+)
+
+func init() { rootSubcommands = append(rootSubcommands, newServeCmd) }
+
+// serveShutdownTimeout bounds how long serve waits for requests in flight
+// when it is told to stop.
+const serveShutdownTimeout = 10 * time.Second
+
+// serveConfig is what the serve command's flags set.
+type serveConfig struct {
+	schemas   []string
+	addr      string
+	token     string
+	tokenSet  bool // --token given, possibly empty to turn auth off
+	readToken string
+	dataDir   string
+	limits    stagetest.Limits
+	maxPage   int
+}
+
+func newServeCmd() *cobra.Command {
+	var c serveConfig
+	cmd := &cobra.Command{
+		Use:   "serve --schema FILE [FILE...]",
+		Short: "Serve a local Hygraph stage emulator for a schema",
+		Long: `Serve the GraphQL content API of a Hygraph stage, emulated locally from one or
+more SDL files (pulled from a project or synthesized), until interrupted.
+Schema files are given with --schema, as arguments, or both.
+
+Requests need "Authorization: Bearer <token>". Without --token a token is
+generated and printed; --token= (empty) turns auth off. --read-token adds a
+token that may query but gets 403 on mutations.
+
+With --data the stage's documents are kept in DIR/stage.db and survive
+restarts (and crashes: a write is on disk before it is acknowledged); without
+it they live in memory. Limits and faults emulate Hygraph's: --rate/--burst
+answer 429 "Too many requests", --max-body answers 413, --fail-rate answers
+500/502/503, --drop-rate closes connections, --seed makes faults repeatable.
+
+The endpoint is printed on a line of its own, "endpoint: http://...", for
+scripts. On SIGINT or SIGTERM the server finishes the requests in flight,
+closes the data directory and prints what it served.`,
+		Example: `  stagesync serve --schema blog.graphql --addr 127.0.0.1:0 --data ./stage-data
+  stagesync serve --schema blog.graphql --token dev --rate 5 --retry-after --max-page 100`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c.schemas = append(c.schemas, args...)
+			c.tokenSet = cmd.Flags().Changed("token")
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			// After the first signal, a second one kills the process as
+			// usual instead of waiting for the graceful shutdown.
+			context.AfterFunc(ctx, stop)
+			return serveWithContext(ctx, c, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&c.schemas, "schema", nil, "SDL `FILE` of the stage's schema (repeat or comma-separate for several)")
+	f.StringVar(&c.addr, "addr", "127.0.0.1:4466", "`HOST:PORT` to listen on; port 0 picks a free one")
+	f.StringVar(&c.token, "token", "", "bearer `TOKEN` with full access (default: generated and printed; empty: no auth)")
+	f.StringVar(&c.readToken, "read-token", "", "bearer `TOKEN` that may query but not mutate")
+	f.StringVar(&c.dataDir, "data", "", "keep documents in `DIR`/stage.db across restarts (default: in memory)")
+	f.Float64Var(&c.limits.Rate, "rate", 0, "sustained requests per second before 429 (0: unlimited)")
+	f.IntVar(&c.limits.Burst, "burst", 0, "requests allowed in a burst (default: the rate, at least 1)")
+	f.BoolVar(&c.limits.RetryAfter, "retry-after", false, "send Retry-After with 429 responses")
+	f.DurationVar(&c.limits.Latency, "latency", 0, "added to every request, e.g. 150ms")
+	f.IntVar(&c.maxPage, "max-page", 0, "largest first/last a query may ask for (default 100)")
+	f.Int64Var(&c.limits.MaxBody, "max-body", 0, "largest request body in `BYTES` before 413 (0: no cap)")
+	f.Float64Var(&c.limits.FailRate, "fail-rate", 0, "probability 0..1 that a request fails with 500/502/503")
+	f.Float64Var(&c.limits.DropRate, "drop-rate", 0, "probability 0..1 that a connection is closed without a response")
+	f.Int64Var(&c.limits.Seed, "seed", 0, "seed for injected faults (0: random)")
+	return cmd
+}
+
+// validate checks the flag values that cobra cannot.
+func (c *serveConfig) validate() error {
+	var errs []error
+	if len(c.schemas) == 0 {
+		errs = append(errs, errors.New("no schema: give at least one SDL file with --schema"))
+	}
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	l := c.limits
+	check(l.Rate >= 0, "--rate %v: must not be negative", l.Rate)
+	check(l.Burst >= 0, "--burst %d: must not be negative", l.Burst)
+	check(l.Latency >= 0, "--latency %v: must not be negative", l.Latency)
+	check(c.maxPage >= 0, "--max-page %d: must not be negative", c.maxPage)
+	check(l.MaxBody >= 0, "--max-body %d: must not be negative", l.MaxBody)
+	check(l.FailRate >= 0 && l.FailRate <= 1, "--fail-rate %v: must be between 0 and 1", l.FailRate)
+	check(l.DropRate >= 0 && l.DropRate <= 1, "--drop-rate %v: must be between 0 and 1", l.DropRate)
+	return errors.Join(errs...)
+}
+
+// serveWithContext serves the stage c describes until ctx is done, then
+// shuts down gracefully and prints the counters to stdout. Setup problems
+// (flags, schema, data directory, address) are exitUsage errors.
+func serveWithContext(ctx context.Context, c serveConfig, stdout, stderr io.Writer) (err error) {
+	if err := c.validate(); err != nil {
+		return withCode(exitUsage, err)
+	}
+	s, err := schema.Load(c.schemas...)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+
+	limits := c.limits
+	limits.Token, limits.ReadToken = c.token, c.readToken
+	generated := false
+	if !c.tokenSet {
+		limits.Token, generated = rand.Text(), true
+	}
+	opts := []stagetest.Option{stagetest.WithLimits(limits)}
+	if c.maxPage > 0 {
+		opts = append(opts, stagetest.WithMaxPage(c.maxPage))
+	}
+	var backend *stagetest.BoltBackend
+	if c.dataDir != "" {
+		if backend, err = stagetest.OpenBolt(c.dataDir); err != nil {
+			return withCode(exitUsage, err)
+		}
+		defer func() {
+			if cerr := backend.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
+		opts = append(opts, stagetest.WithBackend(backend))
+	}
+
+	stage, err := stagetest.NewStage(s, opts...)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("%s: %w", strings.Join(c.schemas, ", "), err))
+	}
+	defer func() {
+		if cerr := stage.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("--addr: %w", err))
+	}
+	endpoint := endpointURL(ln.Addr())
+	srv := &http.Server{
+		Handler:           stage,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      time.Minute + limits.Latency,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(stderr, "stagesync: http: ", 0),
+	}
+
+	names := make([]string, len(c.schemas))
+	for i, p := range c.schemas {
+		names[i] = filepath.Base(p)
+	}
+	fmt.Fprintf(stdout, "stagesync: serving %s at %s", strings.Join(names, ", "), endpoint)
+	if generated {
+		fmt.Fprintf(stdout, " (token: %s)", limits.Token)
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "endpoint: %s\n", endpoint)
+	if generated {
+		fmt.Fprintf(stdout, "token: %s\n", limits.Token)
+	}
+	if backend != nil {
+		path := backend.Path()
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		fmt.Fprintf(stdout, "data: %s\n", path)
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err = <-served:
+		// Serve only returns early on a listener failure.
+		return fmt.Errorf("serve %s: %w", endpoint, err)
+	case <-ctx.Done():
+	}
+
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		fmt.Fprintf(stderr, "stagesync: requests still running after %v, closing them: %v\n", serveShutdownTimeout, err)
+		_ = srv.Close()
+	}
+	<-served
+	if err := stage.Close(); err != nil { // closes the backend too
+		return fmt.Errorf("close the stage: %w", err)
+	}
+
+	n := stage.Counters()
+	fmt.Fprintf(stdout, "stagesync: stopped; requests %d, rejected %d, queries %d, mutations %d, entries written %d\n",
+		n.Requests, n.Rejected, n.Queries, n.Mutations, n.EntriesWritten)
+	return nil
+}
+
+// endpointURL is the URL a client on this machine uses to reach addr; an
+// unspecified listen address (":4466", "0.0.0.0") is reached at localhost.
+func endpointURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}

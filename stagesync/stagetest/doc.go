@@ -1,0 +1,51 @@
+// Package stagetest emulates a Hygraph content stage locally, in the manner
+// of net/http/httptest: tests, examples and benchmarks run against the same
+// GraphQL API as a real Hygraph project, with no network and no account.
+//
+// A Stage serves any Hygraph content-API schema (pulled from a project with
+// `stagesync schema pull` or synthesized with schema.Synthesize): list,
+// single, connection and node queries with where, orderBy and cursor
+// pagination; create, update, upsert, delete, publish and unpublish
+// mutations and their ...ManyConnection batch forms, with nested relation,
+// component and localization inputs; DRAFT and PUBLISHED versions with
+// Hygraph's publish semantics. Everything is derived from the SDL by
+// Hygraph's naming conventions, so no configuration is needed.
+//
+// NewServer starts a stage on a local port for a test:
+//
+//	srv := stagetest.NewServer(t, s)
+//	client := srv.Client() // sends the bearer token
+//	resp, err := client.Post(srv.URL, "application/json", body)
+//
+// A *Stage is also an http.Handler; `stagesync serve` puts one behind its
+// own http.Server, with a bbolt Backend to keep the content across restarts.
+//
+// # Behaviour
+//
+// Lists default to the PUBLISHED stage and the default locale, like the
+// SDL's argument defaults say. Without orderBy, entries come in creation
+// order (createdAt, then id, ascending); orderBy ties are broken by id, and
+// nulls sort last ascending and first descending. Cursors are entry ids. A
+// list returns 10 entries unless first or last says otherwise (see
+// WithDefaultPage); first and last above the maximum page size (100, see
+// WithMaxPage), negative values, and first+before or last+after are errors.
+// Nested relation lists take the same arguments. The Connection forms of
+// the ...Many mutations touch at most the maximum page size of entries; the
+// deprecated BatchPayload forms touch every match.
+//
+// Writes go to DRAFT. Publishing copies the draft version (base fields and
+// the requested locales) to PUBLISHED and sets publishedAt; reading
+// PUBLISHED after a draft edit shows the published version; an entry read
+// in PUBLISHED shows only related entries that are published too. Two-way
+// relations are kept consistent on both sides in every stage. Each root
+// mutation field is applied as a whole or not at all, in order; a failing
+// one leaves the others applied and its error carries its path. New ids
+// look like Hygraph's (25 characters, "c" and lower-case letters and
+// digits); DateTime values are returned as Hygraph prints them
+// ("2024-05-01T12:00:00.000000+00:00").
+//
+// Not emulated: users (createdBy & co. are null), version history and
+// scheduled publishing (empty lists; schedule mutations fail), rich-text
+// embeds, and asset files (see the Asset fields handle, url and upload,
+// which are derived).
+package stagetest
