@@ -1,0 +1,242 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/stagesync/stagesync/stagesync"
+)
+
+func init() {
+	rootSubcommands = append(rootSubcommands, newSyncCmd, newPlanCmd)
+}
+
+// syncFlags are the flags shared by `sync` and `plan`.
+type syncFlags struct {
+	from, fromTokenEnv string
+	to, toTokenEnv     string
+	models             []string
+	state              string
+	report             string
+	planOut            string
+	mirror             bool
+	match              []string
+	defaults           []string
+	handled            []string
+	rate               float64
+	pageSize           int
+	quiet              bool
+}
+
+func (f *syncFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.from, "from", "", "source stage content-API endpoint (required)")
+	fl.StringVar(&f.fromTokenEnv, "from-token-env", "", "environment variable holding the source token")
+	fl.StringVar(&f.to, "to", "", "destination stage content-API endpoint (required)")
+	fl.StringVar(&f.toTokenEnv, "to-token-env", "", "environment variable holding the destination token")
+	fl.StringSliceVar(&f.models, "models", nil, "models to copy, comma-separated (default: every writable model)")
+	fl.StringVar(&f.state, "state", "", "state file: identity map and checkpoints, loaded and saved as the sync runs")
+	fl.StringVar(&f.report, "report", "", "write the report as JSON to this file")
+	fl.StringVar(&f.planOut, "plan", "", "write the plan (changeset) as JSON to this file")
+	fl.BoolVar(&f.mirror, "mirror", false, "delete destination entries whose source entry is gone")
+	fl.StringArrayVar(&f.match, "match", nil, "Model=field: match entries of Model by the unique field (repeatable)")
+	fl.StringArrayVar(&f.defaults, "default", nil, "Model.field=value: fill a field the source has no value for (repeatable)")
+	fl.StringArrayVar(&f.handled, "handled", nil, "Model.field or Model.*: accept that schema changes lose this content (repeatable)")
+	fl.Float64Var(&f.rate, "rate", 5, "requests per second per stage to start from (adapts down on 429)")
+	fl.IntVar(&f.pageSize, "page-size", 0, "entries per read page (default: 100)")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+}
+
+// config turns the flags into a SyncConfig; errors are usage errors.
+func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfig, error) {
+	var cfg stagesync.SyncConfig
+	if f.from == "" || f.to == "" {
+		return cfg, errors.New("--from and --to are required")
+	}
+	fromToken, err := tokenFromEnv(f.fromTokenEnv, "--from-token-env")
+	if err != nil {
+		return cfg, err
+	}
+	toToken, err := tokenFromEnv(f.toTokenEnv, "--to-token-env")
+	if err != nil {
+		return cfg, err
+	}
+	rate := stagesync.WithRateLimit(stagesync.RateLimit{Initial: f.rate})
+	cfg.Source = stagesync.NewStage("source", f.from, fromToken, rate)
+	cfg.Dest = stagesync.NewStage("destination", f.to, toToken, rate)
+	cfg.Models = f.models
+	cfg.StatePath = f.state
+	cfg.Mirror = f.mirror
+	cfg.DryRun = dryRun
+	cfg.Handled = f.handled
+	cfg.PageSize = f.pageSize
+	if len(f.match) > 0 {
+		cfg.Match = map[string]string{}
+		for _, m := range f.match {
+			model, field, ok := strings.Cut(m, "=")
+			if !ok || model == "" || field == "" {
+				return cfg, fmt.Errorf("--match %q: want Model=field", m)
+			}
+			cfg.Match[model] = field
+		}
+	}
+	if len(f.defaults) > 0 {
+		cfg.Defaults = map[string]any{}
+		for _, d := range f.defaults {
+			key, value, ok := strings.Cut(d, "=")
+			if !ok || !strings.Contains(key, ".") {
+				return cfg, fmt.Errorf("--default %q: want Model.field=value", d)
+			}
+			cfg.Defaults[key] = parseDefault(value)
+		}
+	}
+	if !f.quiet && progress != nil {
+		cfg.Progress = progressPrinter(progress)
+	}
+	return cfg, nil
+}
+
+// parseDefault reads a --default value as JSON (numbers, booleans, quoted
+// strings, objects) and falls back to the plain string.
+func parseDefault(s string) any {
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err == nil {
+		return v
+	}
+	return s
+}
+
+// tokenFromEnv reads the token from the named environment variable; no
+// variable named means a public endpoint.
+func tokenFromEnv(name, flag string) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	v := os.Getenv(name)
+	if v == "" {
+		return "", fmt.Errorf("%s: environment variable %s is empty or unset", flag, name)
+	}
+	return v, nil
+}
+
+// progressPrinter prints one line per phase and model, and the counts as they
+// grow, without flooding: a line every 10% or at the end of a phase.
+func progressPrinter(w io.Writer) func(stagesync.Event) {
+	var last stagesync.Event
+	return func(e stagesync.Event) {
+		key := string(e.Phase) + "/" + e.Model
+		if key != string(last.Phase)+"/"+last.Model {
+			if e.Model != "" {
+				fmt.Fprintf(w, "%-9s %s\n", e.Phase, e.Model)
+			} else if e.Phase != stagesync.PhaseDone {
+				fmt.Fprintf(w, "%s\n", e.Phase)
+			}
+			last = e
+		}
+		if e.Total > 0 && (e.Done == e.Total || e.Done*10/e.Total > last.Done*10/max(last.Total, 1)) {
+			fmt.Fprintf(w, "%-9s %s %d/%d\n", e.Phase, e.Model, e.Done, e.Total)
+		}
+		last = e
+	}
+}
+
+func newSyncCmd() *cobra.Command {
+	var f syncFlags
+	cmd := &cobra.Command{
+		Use:   "sync --from URL --to URL",
+		Short: "Copy content from one stage to another (dynamic mode: every model, no code)",
+		Long: `Copy content from one stage to another: entries, relations, publish state and
+localizations, in relation-dependency order, with a schema pre-flight before any write.
+
+Exit codes: 0 every entry synced; 1 some entries failed (see the report);
+2 usage or configuration error; 3 the schema pre-flight refused to start.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSync(cmd, &f, false)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func newPlanCmd() *cobra.Command {
+	var f syncFlags
+	cmd := &cobra.Command{
+		Use:   "plan --from URL --to URL",
+		Short: "Show what a sync would change, without writing (a dry run)",
+		Long: `Plan a sync without writing: per model the entries that would be created,
+updated, left unchanged or deleted, and per entry the changed fields.
+--plan FILE writes the changeset as JSON.
+
+Exit codes: 0 planned; 2 usage or configuration error; 3 the schema
+pre-flight would refuse the sync.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSync(cmd, &f, true)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
+	cfg, err := f.config(dryRun, cmd.ErrOrStderr())
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	report, plan, err := stagesync.Sync(ctx, cfg)
+	out := cmd.OutOrStdout()
+	if report != nil && !dryRun {
+		if _, werr := report.WriteTo(out); werr != nil {
+			return withCode(exitFailures, werr)
+		}
+	}
+	if plan != nil && dryRun {
+		printPlan(out, plan)
+	}
+	if werr := writeJSONFile(f.report, report); werr != nil {
+		return withCode(exitFailures, werr)
+	}
+	if werr := writeJSONFile(f.planOut, plan); werr != nil {
+		return withCode(exitFailures, werr)
+	}
+	var pre *stagesync.PreflightError
+	switch {
+	case errors.As(err, &pre):
+		return withCode(exitBlocked, err)
+	case err != nil:
+		return withCode(exitFailures, err)
+	case report != nil && !report.OK():
+		return withCode(exitFailures, fmt.Errorf("%d entries failed", len(report.Failures())))
+	}
+	return nil
+}
+
+// printPlan prints the per-model counts of a plan.
+func printPlan(w io.Writer, p *stagesync.Plan) {
+	for _, m := range p.Models() {
+		fmt.Fprintf(w, "%s: create %d, update %d, unchanged %d, delete %d, orphaned %d, publish %d\n",
+			m.Name, m.Create, m.Update, m.Unchanged, m.Delete, m.Orphaned, m.Publish)
+	}
+}
+
+// writeJSONFile writes v as indented JSON to path; "" writes nothing.
+func writeJSONFile(path string, v any) error {
+	if path == "" || v == nil {
+		return nil
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

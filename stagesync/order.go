@@ -1,0 +1,204 @@
+package stagesync
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/stagesync/stagesync/schema"
+)
+
+// isRelation reports whether fields of kind k reference documents.
+func isRelation(k schema.Kind) bool {
+	return k == schema.KindRelation || k == schema.KindUnionRelation || k == schema.KindAsset
+}
+
+// order is the write order of the synced models: models in relation
+// dependency order, and per model the relation fields whose targets are in
+// the model's own strongly connected component (self and mutual
+// relations), which are written in a second pass.
+type order struct {
+	models   []string
+	deferred map[string]map[string]bool // model -> field -> deferred
+	reverse  map[string]map[string]bool // model -> field -> the other side of a written relation
+}
+
+// planOrder orders models of p (the destination's project) so that each
+// model's written relations point at models written before it, except
+// within cycles. Tarjan's algorithm yields components in reverse
+// topological order of the "needs" graph, which is the write order.
+func planOrder(p *schema.Project, models []string) order {
+	pairs := relationPairs(p)
+	synced := map[string]bool{}
+	for _, m := range models {
+		synced[m] = true
+	}
+	sorted := slices.Clone(models)
+	slices.Sort(sorted)
+	edges := map[string][]string{}
+	for _, name := range sorted {
+		m := p.Model(name)
+		if m == nil {
+			continue
+		}
+		for _, f := range writableFields(m) {
+			if !isRelation(f.Kind) || !owns(p, pairs, m, f, synced) {
+				continue
+			}
+			for _, t := range f.Targets {
+				if synced[t] && !slices.Contains(edges[name], t) {
+					edges[name] = append(edges[name], t)
+				}
+			}
+		}
+	}
+
+	index := map[string]int{}
+	low := map[string]int{}
+	on := map[string]bool{}
+	var stack []string
+	var comps [][]string
+	n := 0
+	var visit func(v string)
+	visit = func(v string) {
+		index[v], low[v] = n, n
+		n++
+		stack = append(stack, v)
+		on[v] = true
+		for _, w := range edges[v] {
+			if _, seen := index[w]; !seen {
+				visit(w)
+				low[v] = min(low[v], low[w])
+			} else if on[w] {
+				low[v] = min(low[v], index[w])
+			}
+		}
+		if low[v] == index[v] {
+			var c []string
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				on[w] = false
+				c = append(c, w)
+				if w == v {
+					break
+				}
+			}
+			slices.Sort(c)
+			comps = append(comps, c)
+		}
+	}
+	for _, v := range sorted {
+		if _, seen := index[v]; !seen {
+			visit(v)
+		}
+	}
+
+	o := order{deferred: map[string]map[string]bool{}, reverse: map[string]map[string]bool{}}
+	for _, name := range sorted {
+		m := p.Model(name)
+		if m == nil {
+			continue
+		}
+		for _, f := range writableFields(m) {
+			if isRelation(f.Kind) && !owns(p, pairs, m, f, synced) {
+				if o.reverse[name] == nil {
+					o.reverse[name] = map[string]bool{}
+				}
+				o.reverse[name][f.Name] = true
+			}
+		}
+	}
+	for _, c := range comps {
+		o.models = append(o.models, c...)
+		for _, name := range c {
+			m := p.Model(name)
+			if m == nil {
+				continue
+			}
+			for _, f := range writableFields(m) {
+				if !isRelation(f.Kind) || !owns(p, pairs, m, f, synced) {
+					continue
+				}
+				for _, t := range f.Targets {
+					if slices.Contains(c, t) {
+						if o.deferred[name] == nil {
+							o.deferred[name] = map[string]bool{}
+						}
+						o.deferred[name][f.Name] = true
+					}
+				}
+			}
+		}
+	}
+	return o
+}
+
+// owns reports whether the engine writes relation field f of model m.
+// Hygraph relations are two-way: writing both sides would write every
+// relation twice (and, for to-many sides, in conflicting orders), so one
+// side of each pair is written and the other follows. The written side is
+// the one that carries an order — the to-many side of a one-to-many pair —
+// and otherwise the side whose "Model.field" sorts first. A side whose
+// other side's model is not synced is always written.
+func owns(p *schema.Project, pairs map[string]string, m *schema.Model, f *schema.Field, synced map[string]bool) bool {
+	other, ok := pairs[m.Name+"."+f.Name]
+	if !isRelation(f.Kind) || !ok {
+		return true
+	}
+	target, field, _ := strings.Cut(other, ".")
+	if !synced[target] {
+		return true
+	}
+	rl := false
+	if tm := p.Model(target); tm != nil {
+		if g := tm.Field(field); g != nil {
+			rl = g.List
+		}
+	}
+	if f.List != rl {
+		return f.List
+	}
+	return m.Name+"."+f.Name <= other
+}
+
+// relationPairs returns the two-way relation pairs of p, both ways:
+// "Model.field" → "Target.reverseField". Discover may find the reverse
+// of only one side of a pair; both sides know each other here.
+func relationPairs(p *schema.Project) map[string]string {
+	pairs := map[string]string{}
+	for _, m := range p.Models {
+		for _, f := range m.Fields {
+			if f.Kind != schema.KindRelation || f.Reverse == "" || len(f.Targets) != 1 {
+				continue
+			}
+			t := p.Model(f.Targets[0])
+			if t == nil {
+				continue
+			}
+			if g := t.Field(f.Reverse); g == nil || g.Kind != schema.KindRelation {
+				continue
+			}
+			a, b := m.Name+"."+f.Name, t.Name+"."+f.Reverse
+			if _, ok := pairs[a]; !ok {
+				pairs[a] = b
+			}
+			if _, ok := pairs[b]; !ok {
+				pairs[b] = a
+			}
+		}
+	}
+	return pairs
+}
+
+// writableFields returns the content fields of m that a create or update
+// input can hold.
+func writableFields(m *schema.Model) []*schema.Field {
+	var out []*schema.Field
+	for _, f := range m.Fields {
+		if f.System || f.Kind == schema.KindSystem {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}

@@ -1,0 +1,27 @@
+package stagesync
+
+// Phase names a step of a sync, in the order they run.
+type Phase string
+
+// The phases of a sync.
+const (
+	PhasePreflight Phase = "preflight"
+	PhaseRead      Phase = "read"      // destination read, then source pages planned and written
+	PhaseWrite     Phase = "write"     // entries created and updated
+	PhaseRelations Phase = "relations" // relations within cycles, second pass
+	PhasePublish   Phase = "publish"   // publish state
+	PhaseDraft     Phase = "draft"     // drafts written on top of published versions
+	PhaseDelete    Phase = "delete"    // mirror deletions
+	PhaseDone      Phase = "done"
+)
+
+// Event reports progress to SyncConfig.Progress. Events come from one
+// goroutine at a time, in order.
+type Event struct {
+	Phase Phase
+	// Model is the model concerned, empty for run-wide events.
+	Model string
+	// Done counts the entries handled so far in this phase and model;
+	// Total is their number when known, else 0.
+	Done, Total int
+}

@@ -1,0 +1,931 @@
+package stagesync
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Khan/genqlient/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stagesync/stagesync/schema"
+)
+
+// Transform changes one entry in flight, in the dynamic mode. entry is the
+// source entry as read (see the shape below) and may be changed in place:
+// set, rename or delete fields, map enum values, fill new required fields.
+// Returning ErrDrop leaves the entry out of the sync; any other error fails
+// this entry only (it is reported with op "transform").
+//
+// An entry is a JSON object: "id", each content field (scalars, enums and
+// Json as values; relations and assets as {"id": ...} objects or lists of
+// them; union relations with "__typename"; components as objects with
+// "__typename"; rich text as {"raw": ...}; locations as {"latitude",
+// "longitude"}; colors as {"hex"}), and "localizations", a list of
+// {"locale": ..., <localized fields>} for the non-default locales.
+// Relations keep source ids; the engine maps them. The draft and, for
+// published entries, the published version are transformed separately.
+type Transform func(ctx context.Context, model string, entry map[string]any) error
+
+// ErrDrop, returned by a Transform, leaves the entry out of the sync.
+var ErrDrop = errors.New("stagesync: drop entry")
+
+// Default values of SyncConfig.
+const (
+	// DefaultWriteConcurrency is the number of entry writes in flight.
+	DefaultWriteConcurrency = 32
+)
+
+// SyncConfig says what Sync copies and how.
+type SyncConfig struct {
+	// Source and Dest are the stages to copy from and to.
+	Source, Dest *Stage
+	// SourceSchema and DestSchema are the stages' content-API schemas;
+	// each is introspected from its stage when nil.
+	SourceSchema, DestSchema *ast.Schema
+	// Models are the models to copy (default: every writable, non-system
+	// model of the source that the destination has).
+	Models []string
+	// Transform, when set, changes each entry in flight.
+	Transform Transform
+	// Defaults fill fields an entry has no value for, after Transform:
+	// "Model.field" → value (an input value, e.g. "@unknown"). A default
+	// handles a field that is required in the destination only.
+	Defaults map[string]any
+	// Handled lists the "Model.field"s (or "Model.*") whose needs-transform
+	// schema changes — a field or enum value the destination lacks, a
+	// newly required field — the Transform takes care of, or whose loss
+	// the caller accepts. The pre-flight refuses other such changes.
+	Handled []string
+	// Match maps a model to a unique field (e.g. "slug") identifying its
+	// entries in both stages, for entries the identity map does not know
+	// and whose ids differ. Entries are always matched by the identity map
+	// first, then by id (stages cloned from each other share ids).
+	Match map[string]string
+	// Mirror deletes destination entries whose source entry is gone;
+	// without it they are reported as orphaned.
+	Mirror bool
+	// DryRun plans without writing.
+	DryRun bool
+	// StatePath, when set, is the state file (identity map) loaded at the
+	// start and saved after every page. State is used when it is empty;
+	// a fresh state when both are.
+	StatePath string
+	State     *State
+	// PageSize is the read page size (default DefaultPageSize).
+	PageSize int
+	// Concurrency bounds the entry writes in flight (default
+	// DefaultWriteConcurrency); the destination's Batcher merges them.
+	Concurrency int
+	// Batch configures the Batcher that carries the writes.
+	Batch []BatchOption
+	// Progress, when set, receives progress events.
+	Progress func(Event)
+}
+
+// Sync copies the models of cfg from the source stage to the destination
+// in one pass: pre-flight (schema diff, before any write), then per model
+// in relation-dependency order the destination's entries are read and the
+// source's pages are read, transformed, matched, compared by content hash
+// and written (creates and updates, concurrently and batched); then the
+// relations within cycles, publish state, drafts on top of differing
+// published versions, and mirror deletions.
+//
+// It returns the report (counts and failed entries) and the plan (what
+// changed per entry). An entry that fails is reported and never stops the
+// others; the error is for what stops the run: a refused pre-flight
+// (*PreflightError), a failed read, a state that cannot be saved, or ctx
+// ending. A dry run plans without writing.
+func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
+	report, plan := NewReport(), newPlan()
+	report.Started = time.Now()
+	defer func() { report.Finished = time.Now() }()
+	if cfg.Source == nil || cfg.Dest == nil {
+		return report, plan, errors.New("stagesync: sync needs a source and a destination stage")
+	}
+	e := &engine{cfg: cfg, report: report, plan: plan}
+	if err := e.prepare(ctx); err != nil {
+		return report, plan, err
+	}
+	if err := e.run(ctx); err != nil {
+		return report, plan, err
+	}
+	e.emit(Event{Phase: PhaseDone})
+	return report, plan, nil
+}
+
+// engine is one run of Sync.
+type engine struct {
+	cfg    SyncConfig
+	report *Report
+	plan   *Plan
+
+	src, dst       *schema.Project
+	srcOps, dstOps map[string]*modelOps
+	ord            order
+	synced         map[string]bool
+	state          *State
+	writer         graphql.Client
+	pageSize, conc int
+
+	mu      sync.Mutex // guards works
+	works   []*work
+	orphans []*destEntry
+}
+
+// destEntry is what the engine keeps of a destination entry: hashes, not
+// content, so that memory stays small.
+type destEntry struct {
+	model      string
+	id         string
+	draft, pub fieldHashes // pub is nil when unpublished
+	comps      map[string][]string
+	key        string // value of the match field
+	matched    bool
+}
+
+// work is an entry with phases left after its first write.
+type work struct {
+	model, srcID, destID string
+	cur                  *destEntry // nil when created in this run
+	draft, pub           map[string]any
+	deferred             bool // relations within a cycle to write
+	publish, unpublish   bool
+	twoStep              bool // write the draft on top of the published version
+	failed               bool
+}
+
+func (e *engine) emit(ev Event) {
+	if e.cfg.Progress != nil {
+		e.cfg.Progress(ev)
+	}
+}
+
+// prepare discovers both schemas, runs the pre-flight, orders the models
+// and builds their operations.
+func (e *engine) prepare(ctx context.Context) error {
+	e.emit(Event{Phase: PhasePreflight})
+	var err error
+	if e.src, err = stageSchema(ctx, e.cfg.Source, e.cfg.SourceSchema); err != nil {
+		return err
+	}
+	if e.dst, err = stageSchema(ctx, e.cfg.Dest, e.cfg.DestSchema); err != nil {
+		return err
+	}
+	models := e.cfg.Models
+	if len(models) == 0 {
+		for _, m := range e.src.Models {
+			if !m.System && m.Writable && e.dst.Model(m.Name) != nil {
+				models = append(models, m.Name)
+			}
+		}
+	}
+	for _, m := range models {
+		if sm := e.src.Model(m); sm == nil || sm.Component {
+			return fmt.Errorf("stagesync: %s has no model %q", e.cfg.Source, m)
+		}
+	}
+	if problems := preflight(e.src, e.dst, models, e.cfg.Defaults, e.cfg.Handled); len(problems) > 0 {
+		return &PreflightError{Source: e.cfg.Source.Name(), Dest: e.cfg.Dest.Name(), Problems: problems}
+	}
+	e.synced = map[string]bool{}
+	for _, m := range models {
+		e.synced[m] = true
+	}
+	e.ord = planOrder(e.dst, models)
+	e.srcOps, e.dstOps = map[string]*modelOps{}, map[string]*modelOps{}
+	for _, m := range models {
+		if e.srcOps[m], err = buildOps(e.src, e.src.Model(m)); err != nil {
+			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
+		}
+		if e.dstOps[m], err = buildOps(e.dst, e.dst.Model(m)); err != nil {
+			return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
+		}
+	}
+	switch {
+	case e.cfg.StatePath != "":
+		if e.state, err = LoadState(e.cfg.StatePath, e.cfg.Source.Endpoint(), e.cfg.Dest.Endpoint()); err != nil {
+			return err
+		}
+	case e.cfg.State != nil:
+		e.state = e.cfg.State
+	default:
+		e.state = NewState(e.cfg.Source.Endpoint(), e.cfg.Dest.Endpoint())
+	}
+	if e.cfg.DryRun {
+		// A dry run matches entries like a real one but keeps its
+		// identity map to itself.
+		scratch := NewState(e.cfg.Source.Endpoint(), e.cfg.Dest.Endpoint())
+		for _, m := range e.state.Models() {
+			for s, d := range e.state.IDs(m) {
+				scratch.SetDestID(m, s, d)
+			}
+		}
+		e.state = scratch
+	}
+	e.pageSize = e.cfg.PageSize
+	if e.pageSize <= 0 {
+		e.pageSize = DefaultPageSize
+	}
+	e.conc = e.cfg.Concurrency
+	if e.conc <= 0 {
+		e.conc = DefaultWriteConcurrency
+	}
+	e.writer = NewBatcher(e.cfg.Dest.Client(), e.cfg.Batch...)
+	return nil
+}
+
+// run writes the models in order, then the later phases.
+func (e *engine) run(ctx context.Context) error {
+	for _, m := range e.ord.models {
+		e.report.Touch(m)
+		if err := e.syncModel(ctx, m); err != nil {
+			return err
+		}
+	}
+	if err := e.relations(ctx); err != nil {
+		return err
+	}
+	if err := e.publish(ctx); err != nil {
+		return err
+	}
+	if err := e.drafts(ctx); err != nil {
+		return err
+	}
+	if err := e.deletions(ctx); err != nil {
+		return err
+	}
+	return e.save()
+}
+
+// save checkpoints the state when a state file is set.
+func (e *engine) save() error {
+	if e.cfg.StatePath == "" || e.cfg.DryRun {
+		return nil
+	}
+	return e.state.Save(e.cfg.StatePath)
+}
+
+// resolve maps a source id of model to the destination: through the
+// identity map, or, for models outside the sync, as the same id (stages
+// cloned from each other share ids).
+func (e *engine) resolve(model, id string) (string, bool) {
+	if d, ok := e.state.DestID(model, id); ok {
+		return d, true
+	}
+	if !e.synced[model] {
+		return id, true
+	}
+	return "", false
+}
+
+func sameID(_, id string) (string, bool) { return id, true }
+
+// fetcher reads pages of a model from a stage.
+func fetcher(s *Stage, ops *modelOps) FetchFunc[map[string]any] {
+	return func(ctx context.Context, after string, first int) ([]map[string]any, string, bool, error) {
+		vars := map[string]any{"first": first}
+		if after != "" {
+			vars["after"] = after
+		}
+		var raw json.RawMessage
+		if err := s.Do(ctx, ops.read, vars, &raw); err != nil {
+			return nil, "", false, fmt.Errorf("read %s: %w", ops.model.Name, err)
+		}
+		var out struct{ Items []map[string]any }
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&out); err != nil {
+			return nil, "", false, fmt.Errorf("read %s: %w", ops.model.Name, err)
+		}
+		if len(out.Items) == 0 {
+			return nil, "", false, nil
+		}
+		last, _ := out.Items[len(out.Items)-1]["id"].(string)
+		return out.Items, last, len(out.Items) == first, nil
+	}
+}
+
+// published splits the PUBLISHED version off an entry as read.
+func published(entry map[string]any) map[string]any {
+	dis, _ := entry["documentInStages"].([]any)
+	delete(entry, "documentInStages")
+	if len(dis) == 0 {
+		return nil
+	}
+	pub, _ := dis[0].(map[string]any)
+	return pub
+}
+
+// readDest reads every destination entry of model into an index.
+func (e *engine) readDest(ctx context.Context, model string) (byID, byKey map[string]*destEntry, err error) {
+	dm := e.dst.Model(model)
+	matchField := e.cfg.Match[model]
+	byID, byKey = map[string]*destEntry{}, map[string]*destEntry{}
+	n := 0
+	for entry, err := range Paginate(ctx, fetcher(e.cfg.Dest, e.dstOps[model]), WithPageSize(e.pageSize)) {
+		if err != nil {
+			return nil, nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
+		}
+		id, _ := entry["id"].(string)
+		d := &destEntry{model: model, id: id}
+		if pub := published(entry); pub != nil {
+			v, _ := canonEntry(e.dst, dm, pub, e.ord.reverse[model], sameID)
+			d.pub = hashVersion(v)
+		}
+		v, _ := canonEntry(e.dst, dm, entry, e.ord.reverse[model], sameID)
+		d.draft = hashVersion(v)
+		d.comps = destComponents(dm, entry)
+		byID[id] = d
+		if matchField != "" {
+			if k := matchKey(entry[matchField]); k != "" {
+				d.key = k
+				byKey[k] = d
+			}
+		}
+		if n++; n%e.pageSize == 0 {
+			e.emit(Event{Phase: PhaseRead, Model: model, Done: n})
+		}
+	}
+	return byID, byKey, nil
+}
+
+func matchKey(x any) string {
+	if x == nil {
+		return ""
+	}
+	return fmt.Sprint(x)
+}
+
+// syncModel plans and writes the entries of one model, page by page.
+func (e *engine) syncModel(ctx context.Context, model string) error {
+	byID, byKey, err := e.readDest(ctx, model)
+	if err != nil {
+		return err
+	}
+	matchField := e.cfg.Match[model]
+	match := func(srcID string, entry map[string]any) *destEntry {
+		if d, ok := e.state.DestID(model, srcID); ok {
+			if de := byID[d]; de != nil {
+				return de
+			}
+			e.state.ForgetID(model, srcID) // the destination entry is gone
+		}
+		if de := byID[srcID]; de != nil {
+			return de
+		}
+		if matchField != "" {
+			if de := byKey[matchKey(entry[matchField])]; de != nil && !de.matched {
+				return de
+			}
+		}
+		return nil
+	}
+
+	done := 0
+	var page []func(context.Context) // writes of the current page
+	flush := func() error {
+		if len(page) == 0 {
+			return nil
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(e.conc)
+		for _, w := range page {
+			g.Go(func() error { w(gctx); return nil })
+		}
+		_ = g.Wait()
+		page = page[:0]
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return e.save()
+	}
+	for entry, err := range Paginate(ctx, fetcher(e.cfg.Source, e.srcOps[model]), WithPageSize(e.pageSize)) {
+		if err != nil {
+			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
+		}
+		srcID, _ := entry["id"].(string)
+		e.report.Add(model, CountRead, 1)
+		pub := published(entry)
+		delete(entry, "updatedAt")
+		// Match before transforming, so that an entry whose transform
+		// fails keeps its destination entry (mirror mode never deletes it).
+		cur := match(srcID, entry)
+		if cur != nil {
+			cur.matched = true
+		}
+		if w := e.planEntry(ctx, model, srcID, entry, pub, cur, match); w != nil {
+			page = append(page, w)
+		}
+		done++
+		if done%e.pageSize == 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+			e.emit(Event{Phase: PhaseWrite, Model: model, Done: done})
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	e.emit(Event{Phase: PhaseWrite, Model: model, Done: done, Total: done})
+	for _, id := range slices.Sorted(maps.Keys(byID)) {
+		if d := byID[id]; !d.matched {
+			e.orphans = append(e.orphans, d)
+		}
+	}
+	return nil
+}
+
+// transform runs the transform and the defaults on one version.
+func (e *engine) transform(ctx context.Context, model string, entry map[string]any) error {
+	if e.cfg.Transform != nil {
+		if err := e.cfg.Transform(ctx, model, entry); err != nil {
+			return err
+		}
+	}
+	for k, v := range e.cfg.Defaults {
+		m, f, ok := strings.Cut(k, ".")
+		if !ok || m != model {
+			continue
+		}
+		if x, ok := entry[f]; !ok || x == nil {
+			entry[f] = v
+		}
+	}
+	return nil
+}
+
+// planEntry transforms and plans one source entry, and returns its first
+// write (nil when there is none).
+func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub map[string]any, cur *destEntry,
+	match func(string, map[string]any) *destEntry) func(context.Context) {
+	fail := func(op, destID string, err error) {
+		e.report.Fail(Failure{Model: model, SourceID: srcID, DestID: destID, Op: op, Message: err.Error(), Path: errorPath(err)})
+	}
+	destID := ""
+	if cur != nil {
+		destID = cur.id
+	}
+	if err := e.transform(ctx, model, entry); err != nil {
+		if errors.Is(err, ErrDrop) {
+			e.plan.add(model, EntryPlan{SourceID: srcID, DestID: destID, Op: OpSkip})
+			return nil
+		}
+		fail("transform", destID, err)
+		return nil
+	}
+	if pub != nil {
+		if err := e.transform(ctx, model, pub); err != nil {
+			if errors.Is(err, ErrDrop) {
+				pub = nil
+			} else {
+				fail("transform", destID, err)
+				return nil
+			}
+		}
+	}
+	if cur == nil {
+		// A transform may have set the match field.
+		if cur = match(srcID, entry); cur != nil {
+			cur.matched = true
+			destID = cur.id
+		}
+	}
+	if cur != nil {
+		e.state.SetDestID(model, srcID, cur.id)
+	}
+
+	dm := e.dst.Model(model)
+	deferred := e.ord.deferred[model]
+	draft, missing := canonEntry(e.dst, dm, entry, e.ord.reverse[model], e.resolve)
+	var pubV map[string]any
+	if pub != nil {
+		var pm []missingRef
+		pubV, pm = canonEntry(e.dst, dm, pub, e.ord.reverse[model], e.resolve)
+		for _, m := range pm {
+			if !slices.Contains(missing, m) {
+				missing = append(missing, m)
+			}
+		}
+	}
+	hDraft := hashVersion(draft)
+	var hPub fieldHashes
+	if pubV != nil {
+		hPub = hashVersion(pubV)
+	}
+	w := &work{model: model, srcID: srcID, destID: destID, cur: cur}
+	w.publish = pubV != nil && (cur == nil || cur.pub == nil || len(changedKeys(hPub, cur.pub)) > 0)
+	w.unpublish = pubV == nil && cur != nil && cur.pub != nil
+	w.twoStep = w.publish && len(changedKeys(hDraft, hPub)) > 0
+	content, hContent := draft, hDraft
+	if w.twoStep {
+		content, hContent = pubV, hPub
+	}
+	var changed []string
+	if cur == nil {
+		for _, k := range slices.Sorted(maps.Keys(content)) {
+			if hContent[k] != hashNil {
+				changed = append(changed, k)
+			}
+		}
+	} else {
+		changed = changedKeys(hContent, cur.draft)
+	}
+	var first []string
+	for _, k := range changed {
+		name, _, _ := strings.Cut(k, "@")
+		if deferred[name] {
+			w.deferred = true
+		} else {
+			first = append(first, k)
+		}
+	}
+
+	ep := EntryPlan{SourceID: srcID, DestID: destID, Changed: changed, PublishedDiffers: w.twoStep}
+	switch {
+	case cur == nil:
+		ep.Op = OpCreate
+	case len(changed) > 0 || w.twoStep:
+		ep.Op = OpUpdate
+	default:
+		ep.Op = OpUnchanged
+	}
+	if w.twoStep {
+		for _, k := range changedKeys(hDraft, hPub) {
+			if !slices.Contains(ep.Changed, k) {
+				ep.Changed = append(ep.Changed, k)
+			}
+		}
+		slices.Sort(ep.Changed)
+	}
+	switch {
+	case w.publish:
+		ep.Publish = "publish"
+	case w.unpublish:
+		ep.Publish = "unpublish"
+	}
+	e.plan.add(model, ep)
+	if e.cfg.DryRun {
+		return nil
+	}
+	if len(deferred) > 0 || w.twoStep {
+		w.draft, w.pub = entry, pub // canonized again once every target exists
+	}
+	later := w.deferred || w.publish || w.unpublish || w.twoStep
+	if ep.Op == OpUnchanged && !later {
+		e.report.Add(model, CountUnchanged, 1)
+		return nil
+	}
+	for _, m := range missing {
+		if !deferred[m.Field] {
+			fail("relation", destID, fmt.Errorf("%s.%s: %s %s has no entry in the destination", model, m.Field, m.Model, m.ID))
+		}
+	}
+	b := inputBuilder{p: e.dst, m: dm}
+	ops := e.dstOps[model]
+	return func(ctx context.Context) {
+		switch {
+		case cur == nil:
+			data := b.build(content, first, true, nil)
+			var out struct {
+				Item struct{ ID string } `json:"item"`
+			}
+			if err := e.write(ctx, false, ops.create, map[string]any{"data": data}, &out); err != nil {
+				w.failed = true
+				fail("create", "", err)
+				return
+			}
+			w.destID = out.Item.ID
+			e.state.SetDestID(model, srcID, w.destID)
+			e.report.Add(model, CountCreated, 1)
+		case len(first) > 0:
+			data := b.build(content, first, false, cur.comps)
+			if err := e.write(ctx, true, ops.update, map[string]any{"id": cur.id, "data": data}, nil); err != nil {
+				w.failed = true
+				fail("update", cur.id, err)
+				return
+			}
+			e.report.Add(model, CountUpdated, 1)
+		case ep.Op == OpUpdate:
+			e.report.Add(model, CountUpdated, 1)
+		default:
+			e.report.Add(model, CountUnchanged, 1)
+		}
+		if later {
+			e.mu.Lock()
+			e.works = append(e.works, w)
+			e.mu.Unlock()
+		}
+	}
+}
+
+// write sends one mutation through the batcher. Its root field must be
+// aliased "item" when out is read.
+func (e *engine) write(ctx context.Context, idempotent bool, query string, vars map[string]any, out any) error {
+	if idempotent {
+		ctx = Idempotent(ctx)
+	}
+	var raw json.RawMessage
+	err := e.writer.MakeRequest(ctx, &graphql.Request{Query: query, Variables: vars, OpName: opName(query)}, &graphql.Response{Data: &raw})
+	if err != nil {
+		return err
+	}
+	if out == nil || len(raw) == 0 {
+		return nil
+	}
+	// The root field is the operation's only one; decode it as "item".
+	var root map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &root); err != nil {
+		return err
+	}
+	for _, v := range root {
+		return json.Unmarshal([]byte(`{"item":`+string(v)+`}`), out)
+	}
+	return nil
+}
+
+// opName returns the name of a "mutation Name(...)" document.
+func opName(query string) string {
+	_, rest, ok := strings.Cut(query, " ")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, "(")
+	return strings.TrimSpace(name)
+}
+
+// errorPath returns the GraphQL path of the first error in err.
+func errorPath(err error) []any {
+	var ge *GraphQLError
+	if errors.As(err, &ge) {
+		for _, x := range ge.Errors {
+			if x != nil && len(x.Path) > 0 {
+				out := make([]any, len(x.Path))
+				for i, p := range x.Path {
+					out[i] = p
+				}
+				return out
+			}
+		}
+	}
+	return nil
+}
+
+// worksOf returns the live works of model matching keep, by source id.
+func (e *engine) worksOf(model string, keep func(*work) bool) []*work {
+	var out []*work
+	for _, w := range e.works {
+		if w.model == model && !w.failed && keep(w) {
+			out = append(out, w)
+		}
+	}
+	slices.SortFunc(out, func(a, b *work) int { return strings.Compare(a.srcID, b.srcID) })
+	return out
+}
+
+// each runs fn for every work concurrently, bounded.
+func (e *engine) each(ctx context.Context, works []*work, fn func(context.Context, *work)) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.conc)
+	for _, w := range works {
+		g.Go(func() error { fn(gctx, w); return nil })
+	}
+	_ = g.Wait()
+	return ctx.Err()
+}
+
+// version returns the canonical content a work's entry should have in the
+// draft before publishing: the published version when the draft is written
+// on top of it, else the draft.
+func (e *engine) canon(w *work, pub bool) map[string]any {
+	src := w.draft
+	if pub {
+		src = w.pub
+	}
+	v, _ := canonEntry(e.dst, e.dst.Model(w.model), src, e.ord.reverse[w.model], e.resolve)
+	return v
+}
+
+// relations writes the relation fields within cycles (second pass).
+func (e *engine) relations(ctx context.Context) error {
+	for _, model := range e.ord.models {
+		deferred := e.ord.deferred[model]
+		works := e.worksOf(model, func(w *work) bool { return w.deferred })
+		if len(works) == 0 {
+			continue
+		}
+		b := inputBuilder{p: e.dst, m: e.dst.Model(model)}
+		ops := e.dstOps[model]
+		err := e.each(ctx, works, func(ctx context.Context, w *work) {
+			v := e.canon(w, w.twoStep)
+			have := fieldHashes{}
+			if w.cur != nil {
+				have = w.cur.draft
+			}
+			var keys []string
+			for _, k := range changedKeys(hashVersion(v), have) {
+				if deferred[k] {
+					keys = append(keys, k)
+				}
+			}
+			e.reportMissing(w, v, keys)
+			if len(keys) == 0 {
+				return
+			}
+			data := b.build(v, keys, false, nil)
+			if err := e.write(ctx, true, ops.update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
+				w.failed = true
+				e.report.Fail(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "relation", Message: err.Error(), Path: errorPath(err)})
+			}
+		})
+		if err != nil {
+			return err
+		}
+		e.emit(Event{Phase: PhaseRelations, Model: model, Done: len(works), Total: len(works)})
+	}
+	return e.save()
+}
+
+// reportMissing reports the relation fields among keys of the canonical
+// version v that point at entries the destination does not have.
+func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
+	m := e.dst.Model(w.model)
+	for _, k := range keys {
+		f := m.Field(k)
+		if f == nil || !isRelation(f.Kind) {
+			continue
+		}
+		refs, ok := v[k].([]any)
+		if !ok {
+			refs = []any{v[k]}
+		}
+		for _, r := range refs {
+			s, _ := r.(string)
+			if f.Kind == schema.KindUnionRelation {
+				_, s, _ = strings.Cut(s, ":")
+			}
+			if strings.HasPrefix(s, placeholder) {
+				e.report.Fail(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "relation",
+					Message: fmt.Sprintf("%s.%s: %s has no entry in the destination", w.model, k, strings.TrimPrefix(s, placeholder))})
+			}
+		}
+	}
+}
+
+// publishBatch is the largest number of ids in one publish mutation.
+const publishBatch = 100
+
+// publish publishes (and unpublishes) entries in batches of ids.
+func (e *engine) publish(ctx context.Context) error {
+	for _, model := range e.ord.models {
+		ops := e.dstOps[model]
+		for _, unpublish := range []bool{false, true} {
+			works := e.worksOf(model, func(w *work) bool {
+				if unpublish {
+					return w.unpublish
+				}
+				return w.publish
+			})
+			query := ops.publish
+			if unpublish {
+				query = ops.unpublish
+			}
+			if len(works) == 0 || query == "" {
+				continue
+			}
+			var chunks [][]*work
+			for c := range slices.Chunk(works, publishBatch) {
+				chunks = append(chunks, c)
+			}
+			g, gctx := errgroup.WithContext(ctx)
+			g.SetLimit(e.conc)
+			for _, chunk := range chunks {
+				g.Go(func() error {
+					ids := make([]string, len(chunk))
+					for i, w := range chunk {
+						ids[i] = w.destID
+					}
+					err := e.write(gctx, true, query, map[string]any{"ids": ids, "first": len(ids)}, nil)
+					for _, w := range chunk {
+						switch {
+						case err != nil:
+							w.failed = true
+							op := "publish"
+							if unpublish {
+								op = "unpublish"
+							}
+							e.report.Fail(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: op, Message: err.Error(), Path: errorPath(err)})
+						case !unpublish:
+							e.report.Add(model, CountPublished, 1)
+						}
+					}
+					return nil
+				})
+			}
+			_ = g.Wait()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			e.emit(Event{Phase: PhasePublish, Model: model, Done: len(works), Total: len(works)})
+		}
+	}
+	return nil
+}
+
+// drafts writes the draft on top of entries whose published version
+// differs from it.
+func (e *engine) drafts(ctx context.Context) error {
+	for _, model := range e.ord.models {
+		works := e.worksOf(model, func(w *work) bool { return w.twoStep })
+		if len(works) == 0 {
+			continue
+		}
+		b := inputBuilder{p: e.dst, m: e.dst.Model(model)}
+		ops := e.dstOps[model]
+		err := e.each(ctx, works, func(ctx context.Context, w *work) {
+			d, p := e.canon(w, false), e.canon(w, true)
+			keys := changedKeys(hashVersion(d), hashVersion(p))
+			if len(keys) == 0 {
+				return
+			}
+			e.reportMissing(w, d, keys)
+			// List components were replaced by the published version; the
+			// destination's component ids are not known here.
+			data := b.build(d, keys, false, nil)
+			if err := e.write(ctx, true, ops.update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
+				w.failed = true
+				e.report.Fail(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "update", Message: err.Error(), Path: errorPath(err)})
+			}
+		})
+		if err != nil {
+			return err
+		}
+		e.emit(Event{Phase: PhaseDraft, Model: model, Done: len(works), Total: len(works)})
+	}
+	return nil
+}
+
+// deletions deletes orphaned destination entries in mirror mode, in
+// reverse write order, or reports them.
+func (e *engine) deletions(ctx context.Context) error {
+	byModel := map[string][]*destEntry{}
+	for _, d := range e.orphans {
+		byModel[d.model] = append(byModel[d.model], d)
+	}
+	for i := len(e.ord.models) - 1; i >= 0; i-- {
+		model := e.ord.models[i]
+		orphans := byModel[model]
+		if len(orphans) == 0 {
+			continue
+		}
+		ids := e.state.IDs(model)
+		srcOf := map[string]string{}
+		for s, d := range ids {
+			srcOf[d] = s
+		}
+		if !e.cfg.Mirror || e.dstOps[model].del == "" {
+			for _, d := range orphans {
+				e.plan.add(model, EntryPlan{SourceID: srcOf[d.id], DestID: d.id, Op: OpOrphan})
+				e.report.Add(model, CountOrphaned, 1)
+			}
+			continue
+		}
+		for _, d := range orphans {
+			e.plan.add(model, EntryPlan{SourceID: srcOf[d.id], DestID: d.id, Op: OpDelete})
+		}
+		if e.cfg.DryRun {
+			continue
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(e.conc)
+		for _, d := range orphans {
+			g.Go(func() error {
+				err := e.write(gctx, true, e.dstOps[model].del, map[string]any{"id": d.id}, nil)
+				if err != nil {
+					e.report.Fail(Failure{Model: model, SourceID: srcOf[d.id], DestID: d.id, Op: "delete", Message: err.Error(), Path: errorPath(err)})
+					return nil
+				}
+				if s, ok := srcOf[d.id]; ok {
+					e.state.ForgetID(model, s)
+				}
+				e.report.Add(model, CountDeleted, 1)
+				return nil
+			})
+		}
+		_ = g.Wait()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		e.emit(Event{Phase: PhaseDelete, Model: model, Done: len(orphans), Total: len(orphans)})
+	}
+	return nil
+}
