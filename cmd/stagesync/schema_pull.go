@@ -3,10 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/stagesync/stagesync/internal/atomicfile"
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -55,7 +55,7 @@ or GraphQL error), 2 usage error (missing --endpoint, empty token variable).`,
 				_, err := io.WriteString(cmd.OutOrStdout(), sdl)
 				return err
 			}
-			if err := pullWriteFile(output, []byte(sdl)); err != nil {
+			if err := atomicfile.WriteFile(output, []byte(sdl), 0o644); err != nil {
 				return withCode(exitFailures, fmt.Errorf("schema pull: %w", err))
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s (%d bytes)\n", output, len(sdl))
@@ -68,26 +68,4 @@ or GraphQL error), 2 usage error (missing --endpoint, empty token variable).`,
 	f.StringVarP(&output, "output", "o", "", `file to write the SDL to ("-" or empty: standard output)`)
 	f.DurationVar(&timeout, "timeout", schema.DefaultIntrospectTimeout, "time limit for the introspection request")
 	return cmd
-}
-
-// pullWriteFile writes data to a temporary file next to path and renames
-// it into place, so readers never see a partial file.
-func pullWriteFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -3,9 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/stagesync/stagesync/internal/atomicfile"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -68,7 +68,7 @@ or a bad description (the message names the file, line, model and field).`,
 				_, err := io.WriteString(cmd.OutOrStdout(), sdl)
 				return err
 			}
-			if err := synthWriteFile(output, []byte(sdl)); err != nil {
+			if err := atomicfile.WriteFile(output, []byte(sdl), 0o644); err != nil {
 				return withCode(exitFailures, fmt.Errorf("schema synth: %w", err))
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s (%d bytes)\n", output, len(sdl))
@@ -77,22 +77,4 @@ or a bad description (the message names the file, line, model and field).`,
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", `file to write the SDL to ("-" or empty: standard output)`)
 	return cmd
-}
-
-// synthWriteFile writes data to a temporary file next to path and renames
-// it into place, so readers never see a partial schema.
-func synthWriteFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
