@@ -34,6 +34,8 @@ func planOrder(p *schema.Project, models []string) order {
 	}
 	sorted := slices.Clone(models)
 	slices.Sort(sorted)
+	o := order{deferred: map[string]map[string]bool{}, reverse: map[string]map[string]bool{}}
+	owned := map[string][]*schema.Field{} // model → relation fields the engine writes
 	edges := map[string][]string{}
 	for _, name := range sorted {
 		m := p.Model(name)
@@ -41,9 +43,17 @@ func planOrder(p *schema.Project, models []string) order {
 			continue
 		}
 		for _, f := range writableFields(m) {
-			if !isRelation(f.Kind) || !owns(p, pairs, m, f, synced) {
+			if !isRelation(f.Kind) {
 				continue
 			}
+			if !owns(p, pairs, m, f, synced) {
+				if o.reverse[name] == nil {
+					o.reverse[name] = map[string]bool{}
+				}
+				o.reverse[name][f.Name] = true
+				continue
+			}
+			owned[name] = append(owned[name], f)
 			for _, t := range f.Targets {
 				if synced[t] && !slices.Contains(edges[name], t) {
 					edges[name] = append(edges[name], t)
@@ -93,39 +103,15 @@ func planOrder(p *schema.Project, models []string) order {
 		}
 	}
 
-	o := order{deferred: map[string]map[string]bool{}, reverse: map[string]map[string]bool{}}
-	for _, name := range sorted {
-		m := p.Model(name)
-		if m == nil {
-			continue
-		}
-		for _, f := range writableFields(m) {
-			if isRelation(f.Kind) && !owns(p, pairs, m, f, synced) {
-				if o.reverse[name] == nil {
-					o.reverse[name] = map[string]bool{}
-				}
-				o.reverse[name][f.Name] = true
-			}
-		}
-	}
 	for _, c := range comps {
 		o.models = append(o.models, c...)
 		for _, name := range c {
-			m := p.Model(name)
-			if m == nil {
-				continue
-			}
-			for _, f := range writableFields(m) {
-				if !isRelation(f.Kind) || !owns(p, pairs, m, f, synced) {
-					continue
-				}
-				for _, t := range f.Targets {
-					if slices.Contains(c, t) {
-						if o.deferred[name] == nil {
-							o.deferred[name] = map[string]bool{}
-						}
-						o.deferred[name][f.Name] = true
+			for _, f := range owned[name] {
+				if slices.ContainsFunc(f.Targets, func(t string) bool { return slices.Contains(c, t) }) {
+					if o.deferred[name] == nil {
+						o.deferred[name] = map[string]bool{}
 					}
+					o.deferred[name][f.Name] = true
 				}
 			}
 		}

@@ -21,18 +21,18 @@ func (s *Stage) Create(ctx context.Context, model string, data map[string]any) (
 	if err != nil {
 		return "", err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.begin()
-	d, err := t.create(m, data)
+	var id string
+	err = s.inTx(func(t *tx) error {
+		d, err := t.create(m, data)
+		if err == nil {
+			id = d.id
+		}
+		return err
+	})
 	if err != nil {
-		t.rollback()
 		return "", err
 	}
-	if err := t.commit(); err != nil {
-		return "", err
-	}
-	return d.id, nil
+	return id, nil
 }
 
 // Update changes the DRAFT version of the entry of model with id, like
@@ -49,18 +49,13 @@ func (s *Stage) Update(ctx context.Context, model, id string, data map[string]an
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.begin()
-	d, err := t.mustFind(m, map[string]any{"id": id}, s.cat.draft)
-	if err == nil {
-		err = t.update(d, data)
-	}
-	if err != nil {
-		t.rollback()
-		return err
-	}
-	return t.commit()
+	return s.inTx(func(t *tx) error {
+		d, err := t.mustFind(m, map[string]any{"id": id}, s.cat.draft)
+		if err != nil {
+			return err
+		}
+		return t.update(d, data)
+	})
 }
 
 // Publish publishes the entry of model with id to PUBLISHED (all locales),
@@ -70,18 +65,14 @@ func (s *Stage) Publish(model, id string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.begin()
-	d, err := t.mustFind(m, map[string]any{"id": id}, s.cat.draft)
-	if err == nil {
+	return s.inTx(func(t *tx) error {
+		d, err := t.mustFind(m, map[string]any{"id": id}, s.cat.draft)
+		if err != nil {
+			return err
+		}
 		_, err = t.publish(d, map[string]any{})
-	}
-	if err != nil {
-		t.rollback()
 		return err
-	}
-	return t.commit()
+	})
 }
 
 // Seed stores documents of model directly, for test fixtures: each doc may
@@ -100,28 +91,27 @@ func (s *Stage) Seed(model, stage string, docs ...map[string]any) ([]string, err
 	if !ok {
 		return nil, fmt.Errorf("stagetest: unknown stage %q", stage)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.begin()
 	ids := make([]string, 0, len(docs))
-	for i, raw := range docs {
-		doc, err := goValues(raw)
-		if err == nil {
-			var d *document
-			d, err = t.seed(m, doc)
-			if err == nil && st != s.cat.draft {
-				_, err = t.publish(d, map[string]any{"to": []any{stage}})
-			}
+	err = s.inTx(func(t *tx) error {
+		for i, raw := range docs {
+			doc, err := goValues(raw)
 			if err == nil {
-				ids = append(ids, d.id)
+				var d *document
+				d, err = t.seed(m, doc)
+				if err == nil && st != s.cat.draft {
+					_, err = t.publish(d, map[string]any{"to": []any{stage}})
+				}
+				if err == nil {
+					ids = append(ids, d.id)
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("stagetest: seeding %s #%d: %w", model, i, err)
 			}
 		}
-		if err != nil {
-			t.rollback()
-			return nil, fmt.Errorf("stagetest: seeding %s #%d: %w", model, i, err)
-		}
-	}
-	if err := t.commit(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return ids, nil

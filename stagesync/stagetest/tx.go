@@ -128,6 +128,19 @@ func (t *tx) remove(d *document) {
 	}
 }
 
+// inTx runs fn in one tx under the write lock: rolled back when fn fails,
+// committed (written through to the backend) when it succeeds.
+func (s *Stage) inTx(fn func(t *tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.begin()
+	if err := fn(t); err != nil {
+		t.rollback()
+		return err
+	}
+	return t.commit()
+}
+
 // rollback undoes every change of the tx.
 func (t *tx) rollback() {
 	for d, vs := range t.saved {
