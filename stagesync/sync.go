@@ -54,7 +54,12 @@ type SyncConfig struct {
 	// Models are the models to copy (default: every writable, non-system
 	// model of the source that the destination has).
 	Models []string
-	// Transform, when set, changes each entry in flight.
+	// Typed are models synced in the typed mode (see TypedModel): read
+	// with their own read operations and transformed as Go values. They
+	// are synced along with Models; when Models is empty, only they are.
+	Typed []Model
+	// Transform, when set, changes each entry in flight (after a typed
+	// model's own transform).
 	Transform Transform
 	// Defaults fill fields an entry has no value for, after Transform:
 	// "Model.field" → value (an input value, e.g. "@unknown"). A default
@@ -130,6 +135,7 @@ type engine struct {
 
 	src, dst       *schema.Project
 	srcOps, dstOps map[string]*modelOps
+	typed          map[string]Model
 	ord            order
 	synced         map[string]bool
 	state          *State
@@ -150,6 +156,14 @@ type destEntry struct {
 	comps      map[string][]string
 	key        string // value of the match field
 	matched    bool
+}
+
+// entryShape says what a source entry as read carries besides its fields:
+// a typed model's read operation may leave out the published version or
+// the localizations, and then the engine leaves them alone.
+type entryShape struct {
+	publish bool // "documentInStages" was read
+	locales bool // "localizations" was read
 }
 
 // work is an entry with phases left after its first write.
@@ -180,7 +194,18 @@ func (e *engine) prepare(ctx context.Context) error {
 	if e.dst, err = stageSchema(ctx, e.cfg.Dest, e.cfg.DestSchema); err != nil {
 		return err
 	}
-	models := e.cfg.Models
+	models := slices.Clone(e.cfg.Models)
+	e.typed = map[string]Model{}
+	for _, tm := range e.cfg.Typed {
+		name := tm.ModelName()
+		if _, dup := e.typed[name]; dup {
+			return fmt.Errorf("stagesync: typed model %s given twice", name)
+		}
+		e.typed[name] = tm
+		if !slices.Contains(models, name) {
+			models = append(models, name)
+		}
+	}
 	if len(models) == 0 {
 		for _, m := range e.src.Models {
 			if !m.System && m.Writable && e.dst.Model(m.Name) != nil {
@@ -408,12 +433,19 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		}
 		return e.save()
 	}
-	for entry, err := range Paginate(ctx, fetcher(e.cfg.Source, e.srcOps[model]), WithPageSize(e.pageSize)) {
+	fetch := fetcher(e.cfg.Source, e.srcOps[model])
+	if tm := e.typed[model]; tm != nil {
+		fetch = tm.fetch(e.cfg.Source.Client())
+	}
+	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
 		if err != nil {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
 		}
 		srcID, _ := entry["id"].(string)
 		e.report.Add(model, CountRead, 1)
+		var shape entryShape
+		_, shape.publish = entry["documentInStages"]
+		_, shape.locales = entry["localizations"]
 		pub := published(entry)
 		delete(entry, "updatedAt")
 		// Match before transforming, so that an entry whose transform
@@ -422,7 +454,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		if cur != nil {
 			cur.matched = true
 		}
-		if w := e.planEntry(ctx, model, srcID, entry, pub, cur, match); w != nil {
+		if w := e.planEntry(ctx, model, srcID, entry, pub, shape, cur, match); w != nil {
 			page = append(page, w)
 		}
 		done++
@@ -447,6 +479,11 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 
 // transform runs the transform and the defaults on one version.
 func (e *engine) transform(ctx context.Context, model string, entry map[string]any) error {
+	if tm := e.typed[model]; tm != nil {
+		if err := tm.transform(ctx, model, entry); err != nil {
+			return err
+		}
+	}
 	if e.cfg.Transform != nil {
 		if err := e.cfg.Transform(ctx, model, entry); err != nil {
 			return err
@@ -466,7 +503,7 @@ func (e *engine) transform(ctx context.Context, model string, entry map[string]a
 
 // planEntry transforms and plans one source entry, and returns its first
 // write (nil when there is none).
-func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub map[string]any, cur *destEntry,
+func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub map[string]any, shape entryShape, cur *destEntry,
 	match func(string, map[string]any) *destEntry) func(context.Context) {
 	fail := func(op, destID string, err error) {
 		e.report.Fail(Failure{Model: model, SourceID: srcID, DestID: destID, Op: op, Message: err.Error(), Path: errorPath(err)})
@@ -524,7 +561,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	w := &work{model: model, srcID: srcID, destID: destID, cur: cur}
 	w.publish = pubV != nil && (cur == nil || cur.pub == nil || len(changedKeys(hPub, cur.pub)) > 0)
-	w.unpublish = pubV == nil && cur != nil && cur.pub != nil
+	w.unpublish = shape.publish && pubV == nil && cur != nil && cur.pub != nil
 	w.twoStep = w.publish && len(changedKeys(hDraft, hPub)) > 0
 	content, hContent := draft, hDraft
 	if w.twoStep {
@@ -539,6 +576,13 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 		}
 	} else {
 		changed = changedKeys(hContent, cur.draft)
+		if !shape.locales {
+			// Without localizations read, other locales are left alone.
+			changed = slices.DeleteFunc(changed, func(k string) bool {
+				_, ok := hContent[k]
+				return !ok
+			})
+		}
 	}
 	var first []string
 	for _, k := range changed {
