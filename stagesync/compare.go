@@ -52,11 +52,11 @@ type CompareConfig struct {
 // two-way relation is compared as a set, since its order follows from the
 // order in which the written side was connected.
 func Compare(ctx context.Context, cfg CompareConfig) ([]Difference, error) {
-	src, err := stageSchema(ctx, cfg.Source, cfg.SourceSchema)
+	src, _, err := stageSchema(ctx, cfg.Source, cfg.SourceSchema)
 	if err != nil {
 		return nil, err
 	}
-	dst, err := stageSchema(ctx, cfg.Dest, cfg.DestSchema)
+	dst, _, err := stageSchema(ctx, cfg.Dest, cfg.DestSchema)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,10 @@ type modelOps struct {
 	// content field, the non-default localizations and the PUBLISHED
 	// version. Variables: $first: Int!, $after: String.
 	read string
+	// readSince is read narrowed to the entries updated after $since:
+	// DateTime!. ids reads only the ids, latest the greatest updatedAt
+	// (variables: none).
+	readSince, ids, latest string
 	// create, update and del write one entry. Variables: $data, $id.
 	create, update, del string
 	// publish and unpublish act on a batch of entries by id. Variables:
@@ -31,13 +35,21 @@ func buildOps(p *schema.Project, m *schema.Model) (*modelOps, error) {
 	}
 	fields := selection(p, m, false)
 	locs := localizationSelection(p, m)
-	var b strings.Builder
-	fmt.Fprintf(&b, "query StagesyncRead%s($first: Int!, $after: String) {\n", m.Name)
-	fmt.Fprintf(&b, "  items: %s(stage: DRAFT, orderBy: id_ASC, first: $first, after: $after) {\n", api.List)
-	fmt.Fprintf(&b, "    id updatedAt%s%s\n", fields, locs)
-	fmt.Fprintf(&b, "    documentInStages(stages: [PUBLISHED]) { id publishedAt updatedAt%s%s }\n", fields, locs)
-	b.WriteString("  }\n}")
-	ops := &modelOps{model: m, read: b.String()}
+	read := func(name, vars, where string) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "query StagesyncRead%s%s($first: Int!, $after: String%s) {\n", m.Name, name, vars)
+		fmt.Fprintf(&b, "  items: %s(stage: DRAFT, orderBy: id_ASC, first: $first, after: $after%s) {\n", api.List, where)
+		fmt.Fprintf(&b, "    id createdAt updatedAt%s%s\n", fields, locs)
+		fmt.Fprintf(&b, "    documentInStages(stages: [PUBLISHED]) { id publishedAt updatedAt%s%s }\n", fields, locs)
+		b.WriteString("  }\n}")
+		return b.String()
+	}
+	ops := &modelOps{model: m, read: read("", "", "")}
+	if api.WhereInput != "" {
+		ops.readSince = read("Since", ", $since: DateTime!", ", where: {updatedAt_gt: $since}")
+	}
+	ops.ids = fmt.Sprintf("query StagesyncIDs%s($first: Int!, $after: String) { items: %s(stage: DRAFT, orderBy: id_ASC, first: $first, after: $after) { id } }", m.Name, api.List)
+	ops.latest = fmt.Sprintf("query StagesyncLatest%s { items: %s(stage: DRAFT, orderBy: updatedAt_DESC, first: 1) { id updatedAt } }", m.Name, api.List)
 	ops.create = fmt.Sprintf("mutation StagesyncCreate%s($data: %s!) { %s(data: $data) { id } }", m.Name, api.CreateInput, api.Create)
 	ops.update = fmt.Sprintf("mutation StagesyncUpdate%s($id: ID!, $data: %s!) { %s(where: {id: $id}, data: $data) { id } }", m.Name, api.UpdateInput, api.Update)
 	if api.Delete != "" {

@@ -37,20 +37,27 @@ func (e *PreflightError) Error() string {
 	return b.String()
 }
 
-// stageSchema returns the given schema, or introspects the stage.
-func stageSchema(ctx context.Context, s *Stage, given *ast.Schema) (*schema.Project, error) {
+// stageSchema returns the given schema, or introspects the stage, and
+// the project discovered from it.
+func stageSchema(ctx context.Context, s *Stage, given *ast.Schema) (*schema.Project, *ast.Schema, error) {
 	if given == nil {
 		var err error
 		given, err = schema.Introspect(ctx, s.endpoint, schema.IntrospectOptions{Token: string(s.token), Header: s.header})
 		if err != nil {
-			return nil, fmt.Errorf("stagesync: %s: %w", s, err)
+			return nil, nil, fmt.Errorf("stagesync: %s: %w", s, err)
 		}
 	}
 	p, err := schema.Discover(given)
 	if err != nil {
-		return nil, fmt.Errorf("stagesync: %s: %w", s, err)
+		return nil, nil, fmt.Errorf("stagesync: %s: %w", s, err)
 	}
-	return p, nil
+	return p, given, nil
+}
+
+// hasInputField reports whether the input type named input of s has field.
+func hasInputField(s *ast.Schema, input, field string) bool {
+	def := s.Types[input]
+	return def != nil && def.Fields.ForName(field) != nil
 }
 
 // preflight returns the changes between src and dst that concern the

@@ -27,6 +27,7 @@ type State struct {
 	ids       map[string]map[string]string // model -> source id -> destination id
 	highWater map[string]time.Time         // model -> max source updatedAt fully synced
 	cursors   map[string]string            // model -> cursor of the last page fully applied
+	pending   map[string]map[string]string // model -> source id -> createdAt of a create in flight
 	source    string
 	dest      string
 }
@@ -39,6 +40,7 @@ func NewState(source, dest string) *State {
 		ids:       map[string]map[string]string{},
 		highWater: map[string]time.Time{},
 		cursors:   map[string]string{},
+		pending:   map[string]map[string]string{},
 		source:    source,
 		dest:      dest,
 	}
@@ -52,6 +54,7 @@ type stateFile struct {
 	IDs       map[string]map[string]string `json:"ids"`
 	HighWater map[string]time.Time         `json:"highWater,omitempty"`
 	Cursors   map[string]string            `json:"cursors,omitempty"`
+	Pending   map[string]map[string]string `json:"pending,omitempty"`
 }
 
 // LoadState reads a state file. A missing file is not an error: it returns
@@ -86,6 +89,9 @@ func LoadState(path, source, dest string) (*State, error) {
 	for m, c := range f.Cursors {
 		s.cursors[m] = c
 	}
+	for m, p := range f.Pending {
+		s.pending[m] = p
+	}
 	return s, nil
 }
 
@@ -100,6 +106,7 @@ func (s *State) Save(path string) error {
 		IDs:       s.ids,
 		HighWater: s.highWater,
 		Cursors:   s.cursors,
+		Pending:   s.pending,
 	}, "", " ")
 	s.mu.Unlock()
 	if err != nil {
@@ -198,4 +205,39 @@ func (s *State) SetCursor(model, cursor string) {
 		return
 	}
 	s.cursors[model] = cursor
+}
+
+// SetPending records that an entry of model is being created in the
+// destination for the source entry sourceID, with the creation time
+// createdAt (as sent in the create input). A create whose response never
+// arrives (the run was killed or cancelled, the connection dropped) may
+// still have happened; the next run adopts the destination entry with that
+// creation time instead of creating a duplicate.
+func (s *State) SetPending(model, sourceID, createdAt string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending[model] == nil {
+		s.pending[model] = map[string]string{}
+	}
+	s.pending[model][sourceID] = createdAt
+}
+
+// Pending returns the creation time recorded by SetPending for a create in
+// flight.
+func (s *State) Pending(model, sourceID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.pending[model][sourceID]
+	return c, ok
+}
+
+// ClearPending forgets a create in flight: it is known to have happened
+// (and its id is mapped) or known not to have.
+func (s *State) ClearPending(model, sourceID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.pending[model], sourceID)
+	if len(s.pending[model]) == 0 {
+		delete(s.pending, model)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -80,6 +81,12 @@ type SyncConfig struct {
 	Mirror bool
 	// DryRun plans without writing.
 	DryRun bool
+	// Delta reads only the source entries updated since the state's
+	// high-water mark of their model (set by every run in which all of a
+	// model's entries synced), and the other entries' ids to find
+	// deletions. Typed models are always read whole; entries that did not
+	// change are compared and skipped as in a full sync.
+	Delta bool
 	// StatePath, when set, is the state file (identity map) loaded at the
 	// start and saved after every page. State is used when it is empty;
 	// a fresh state when both are.
@@ -134,6 +141,7 @@ type engine struct {
 	plan   *Plan
 
 	src, dst       *schema.Project
+	dstAST         *ast.Schema
 	srcOps, dstOps map[string]*modelOps
 	typed          map[string]Model
 	ord            order
@@ -142,9 +150,20 @@ type engine struct {
 	writer         graphql.Client
 	pageSize, conc int
 
+	dest  map[string]*destIndex // per model, read in the background
+	marks map[string]time.Time  // per model, the high-water mark this run reaches
+
 	mu      sync.Mutex // guards works
 	works   []*work
 	orphans []*destEntry
+}
+
+// destIndex is the index of a model's destination entries, read ahead.
+type destIndex struct {
+	done        chan struct{}
+	byID, byKey map[string]*destEntry
+	byCreated   map[string][]*destEntry
+	err         error
 }
 
 // destEntry is what the engine keeps of a destination entry: hashes, not
@@ -155,6 +174,7 @@ type destEntry struct {
 	draft, pub fieldHashes // pub is nil when unpublished
 	comps      map[string][]string
 	key        string // value of the match field
+	created    string // createdAt, normalized (see timeKey)
 	matched    bool
 }
 
@@ -162,8 +182,9 @@ type destEntry struct {
 // a typed model's read operation may leave out the published version or
 // the localizations, and then the engine leaves them alone.
 type entryShape struct {
-	publish bool // "documentInStages" was read
-	locales bool // "localizations" was read
+	publish   bool   // "documentInStages" was read
+	locales   bool   // "localizations" was read
+	createdAt string // the source entry's createdAt, when read
 }
 
 // work is an entry with phases left after its first write.
@@ -188,10 +209,10 @@ func (e *engine) emit(ev Event) {
 func (e *engine) prepare(ctx context.Context) error {
 	e.emit(Event{Phase: PhasePreflight})
 	var err error
-	if e.src, err = stageSchema(ctx, e.cfg.Source, e.cfg.SourceSchema); err != nil {
+	if e.src, _, err = stageSchema(ctx, e.cfg.Source, e.cfg.SourceSchema); err != nil {
 		return err
 	}
-	if e.dst, err = stageSchema(ctx, e.cfg.Dest, e.cfg.DestSchema); err != nil {
+	if e.dst, e.dstAST, err = stageSchema(ctx, e.cfg.Dest, e.cfg.DestSchema); err != nil {
 		return err
 	}
 	models := slices.Clone(e.cfg.Models)
@@ -270,6 +291,20 @@ func (e *engine) prepare(ctx context.Context) error {
 
 // run writes the models in order, then the later phases.
 func (e *engine) run(ctx context.Context) error {
+	// The destination's entries of every model are read ahead, in the
+	// background, while the models are written in order.
+	dctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	e.dest, e.marks = map[string]*destIndex{}, map[string]time.Time{}
+	for _, m := range e.ord.models {
+		di := &destIndex{done: make(chan struct{})}
+		e.dest[m] = di
+		wg.Go(func() {
+			defer close(di.done)
+			di.byID, di.byKey, di.byCreated, di.err = e.readDest(dctx, m)
+		})
+	}
 	for _, m := range e.ord.models {
 		e.report.Touch(m)
 		if err := e.syncModel(ctx, m); err != nil {
@@ -287,6 +322,19 @@ func (e *engine) run(ctx context.Context) error {
 	}
 	if err := e.deletions(ctx); err != nil {
 		return err
+	}
+	// A model's high-water mark moves only when every entry of it synced:
+	// a failed entry is read again by the next delta sync.
+	if !e.cfg.DryRun {
+		failed := map[string]bool{}
+		for _, f := range e.report.Failures() {
+			failed[f.Model] = true
+		}
+		for m, t := range e.marks {
+			if !failed[m] && !t.IsZero() {
+				e.state.SetHighWater(m, t)
+			}
+		}
 	}
 	return e.save()
 }
@@ -316,20 +364,29 @@ func sameID(_, id string) (string, bool) { return id, true }
 
 // fetcher reads pages of a model from a stage.
 func fetcher(s *Stage, ops *modelOps) FetchFunc[map[string]any] {
+	return queryFetcher(s, ops.model.Name, ops.read, nil)
+}
+
+// queryFetcher reads pages of a model from a stage with a read query of
+// the shape of modelOps.read and extra variables.
+func queryFetcher(s *Stage, model, query string, extra map[string]any) FetchFunc[map[string]any] {
 	return func(ctx context.Context, after string, first int) ([]map[string]any, string, bool, error) {
 		vars := map[string]any{"first": first}
+		for k, v := range extra {
+			vars[k] = v
+		}
 		if after != "" {
 			vars["after"] = after
 		}
 		var raw json.RawMessage
-		if err := s.Do(ctx, ops.read, vars, &raw); err != nil {
-			return nil, "", false, fmt.Errorf("read %s: %w", ops.model.Name, err)
+		if err := s.Do(ctx, query, vars, &raw); err != nil {
+			return nil, "", false, fmt.Errorf("read %s: %w", model, err)
 		}
 		var out struct{ Items []map[string]any }
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		if err := dec.Decode(&out); err != nil {
-			return nil, "", false, fmt.Errorf("read %s: %w", ops.model.Name, err)
+			return nil, "", false, fmt.Errorf("read %s: %w", model, err)
 		}
 		if len(out.Items) == 0 {
 			return nil, "", false, nil
@@ -351,17 +408,21 @@ func published(entry map[string]any) map[string]any {
 }
 
 // readDest reads every destination entry of model into an index.
-func (e *engine) readDest(ctx context.Context, model string) (byID, byKey map[string]*destEntry, err error) {
+func (e *engine) readDest(ctx context.Context, model string) (byID, byKey map[string]*destEntry, byCreated map[string][]*destEntry, err error) {
 	dm := e.dst.Model(model)
 	matchField := e.cfg.Match[model]
-	byID, byKey = map[string]*destEntry{}, map[string]*destEntry{}
+	byID, byKey, byCreated = map[string]*destEntry{}, map[string]*destEntry{}, map[string][]*destEntry{}
 	n := 0
 	for entry, err := range Paginate(ctx, fetcher(e.cfg.Dest, e.dstOps[model]), WithPageSize(e.pageSize)) {
 		if err != nil {
-			return nil, nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
+			return nil, nil, nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 		}
 		id, _ := entry["id"].(string)
 		d := &destEntry{model: model, id: id}
+		if c, ok := entry["createdAt"].(string); ok {
+			d.created = timeKey(c)
+			byCreated[d.created] = append(byCreated[d.created], d)
+		}
 		if pub := published(entry); pub != nil {
 			v, _ := canonEntry(e.dst, dm, pub, e.ord.reverse[model], sameID)
 			d.pub = hashVersion(v)
@@ -380,7 +441,17 @@ func (e *engine) readDest(ctx context.Context, model string) (byID, byKey map[st
 			e.emit(Event{Phase: PhaseRead, Model: model, Done: n})
 		}
 	}
-	return byID, byKey, nil
+	return byID, byKey, byCreated, nil
+}
+
+// timeKey normalizes a DateTime for comparison: milliseconds since the
+// epoch, or the string itself when it does not parse.
+func timeKey(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return strconv.FormatInt(t.UnixMilli(), 10)
 }
 
 func matchKey(x any) string {
@@ -392,11 +463,21 @@ func matchKey(x any) string {
 
 // syncModel plans and writes the entries of one model, page by page.
 func (e *engine) syncModel(ctx context.Context, model string) error {
-	byID, byKey, err := e.readDest(ctx, model)
-	if err != nil {
-		return err
+	di := e.dest[model]
+	select {
+	case <-di.done:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
+	if di.err != nil {
+		return di.err
+	}
+	byID, byKey, byCreated := di.byID, di.byKey, di.byCreated
 	matchField := e.cfg.Match[model]
+	mapped := map[string]bool{} // destination ids the identity map holds
+	for _, d := range e.state.IDs(model) {
+		mapped[d] = true
+	}
 	match := func(srcID string, entry map[string]any) *destEntry {
 		if d, ok := e.state.DestID(model, srcID); ok {
 			if de := byID[d]; de != nil {
@@ -412,33 +493,61 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 				return de
 			}
 		}
+		// A create whose response was lost (a killed or cancelled run, a
+		// dropped connection) left an entry with the creation time it sent.
+		if c, ok := e.state.Pending(model, srcID); ok {
+			for _, de := range byCreated[timeKey(c)] {
+				if !de.matched && !mapped[de.id] {
+					return de
+				}
+			}
+		}
 		return nil
 	}
 
-	done := 0
+	ops := e.srcOps[model]
+	var fetch FetchFunc[map[string]any]
+	tm := e.typed[model]
+	delta := false
+	switch {
+	case tm != nil:
+		fetch = tm.fetch(e.cfg.Source.Client())
+	case e.cfg.Delta && ops.readSince != "" && !e.state.HighWater(model).IsZero():
+		delta = true
+		since := e.state.HighWater(model).Format(time.RFC3339Nano)
+		fetch = queryFetcher(e.cfg.Source, model, ops.readSince, map[string]any{"since": since})
+	default:
+		fetch = fetcher(e.cfg.Source, ops)
+	}
+	if err := e.mark(ctx, model); err != nil {
+		return err
+	}
+	fetch, stop := readAhead(fetch)
+	defer stop()
+
+	// Writes run concurrently across pages; the model's writes all end
+	// before the next model, whose relations may point at them.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.conc)
 	var page []func(context.Context) // writes of the current page
-	flush := func() error {
+	launch := func() error {
 		if len(page) == 0 {
 			return nil
 		}
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(e.conc)
+		// The creates of the page are recorded as pending first.
+		if err := e.save(); err != nil {
+			return err
+		}
 		for _, w := range page {
 			g.Go(func() error { w(gctx); return nil })
 		}
-		_ = g.Wait()
 		page = page[:0]
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return e.save()
+		return ctx.Err()
 	}
-	fetch := fetcher(e.cfg.Source, e.srcOps[model])
-	if tm := e.typed[model]; tm != nil {
-		fetch = tm.fetch(e.cfg.Source.Client())
-	}
+	done := 0
 	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
 		if err != nil {
+			_ = g.Wait()
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
 		}
 		srcID, _ := entry["id"].(string)
@@ -446,8 +555,10 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		var shape entryShape
 		_, shape.publish = entry["documentInStages"]
 		_, shape.locales = entry["localizations"]
+		shape.createdAt, _ = entry["createdAt"].(string)
 		pub := published(entry)
 		delete(entry, "updatedAt")
+		delete(entry, "createdAt")
 		// Match before transforming, so that an entry whose transform
 		// fails keeps its destination entry (mirror mode never deletes it).
 		cur := match(srcID, entry)
@@ -459,19 +570,80 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		}
 		done++
 		if done%e.pageSize == 0 {
-			if err := flush(); err != nil {
+			if err := launch(); err != nil {
+				_ = g.Wait()
 				return err
 			}
 			e.emit(Event{Phase: PhaseWrite, Model: model, Done: done})
 		}
 	}
-	if err := flush(); err != nil {
+	err := launch()
+	_ = g.Wait()
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := e.save(); err != nil {
 		return err
 	}
 	e.emit(Event{Phase: PhaseWrite, Model: model, Done: done, Total: done})
+	if delta {
+		// The entries a delta read leaves out still exist in the source;
+		// only destination entries whose source is gone are orphans.
+		if err := e.markExisting(ctx, model, byID); err != nil {
+			return err
+		}
+	}
 	for _, id := range slices.Sorted(maps.Keys(byID)) {
 		if d := byID[id]; !d.matched {
 			e.orphans = append(e.orphans, d)
+		}
+	}
+	return nil
+}
+
+// mark reads the greatest updatedAt of model's source entries before they
+// are read: every entry updated later is read by the next delta sync.
+func (e *engine) mark(ctx context.Context, model string) error {
+	ops := e.srcOps[model]
+	if ops.latest == "" || e.cfg.DryRun {
+		return nil
+	}
+	var out struct {
+		Items []struct {
+			UpdatedAt string `json:"updatedAt"`
+		}
+	}
+	if err := e.cfg.Source.Do(ctx, ops.latest, nil, &out); err != nil {
+		return fmt.Errorf("stagesync: %s: read %s: %w", e.cfg.Source, model, err)
+	}
+	if len(out.Items) == 0 {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, out.Items[0].UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("stagesync: %s: %s has updatedAt %q: %w", e.cfg.Source, model, out.Items[0].UpdatedAt, err)
+	}
+	e.marks[model] = t
+	return nil
+}
+
+// markExisting marks the destination entries whose source entry exists,
+// reading only the source's ids.
+func (e *engine) markExisting(ctx context.Context, model string, byID map[string]*destEntry) error {
+	fetch := queryFetcher(e.cfg.Source, model, e.srcOps[model].ids, nil)
+	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
+		if err != nil {
+			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
+		}
+		srcID, _ := entry["id"].(string)
+		if d, ok := e.state.DestID(model, srcID); ok {
+			srcID = d
+		}
+		if de := byID[srcID]; de != nil {
+			de.matched = true
 		}
 	}
 	return nil
@@ -539,9 +711,16 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	if cur != nil {
 		e.state.SetDestID(model, srcID, cur.id)
+		e.state.ClearPending(model, srcID)
 	}
 
 	dm := e.dst.Model(model)
+	// A create sends the source's creation time: it keeps the timestamp,
+	// and it identifies the entry if the response is lost.
+	createdAt := ""
+	if cur == nil && shape.createdAt != "" && hasInputField(e.dstAST, dm.API.CreateInput, "createdAt") {
+		createdAt = shape.createdAt
+	}
 	deferred := e.ord.deferred[model]
 	draft, missing := canonEntry(e.dst, dm, entry, e.ord.reverse[model], e.resolve)
 	var pubV map[string]any
@@ -636,20 +815,30 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	b := inputBuilder{p: e.dst, m: dm}
 	ops := e.dstOps[model]
+	if createdAt != "" {
+		e.state.SetPending(model, srcID, createdAt)
+	}
 	return func(ctx context.Context) {
 		switch {
 		case cur == nil:
 			data := b.build(content, first, true, nil)
+			if createdAt != "" {
+				data["createdAt"] = createdAt
+			}
 			var out struct {
 				Item struct{ ID string } `json:"item"`
 			}
 			if err := e.write(ctx, false, ops.create, map[string]any{"data": data}, &out); err != nil {
 				w.failed = true
+				if notApplied(err) {
+					e.state.ClearPending(model, srcID)
+				}
 				fail("create", "", err)
 				return
 			}
 			w.destID = out.Item.ID
 			e.state.SetDestID(model, srcID, w.destID)
+			e.state.ClearPending(model, srcID)
 			e.report.Add(model, CountCreated, 1)
 		case len(first) > 0:
 			data := b.build(content, first, false, cur.comps)
@@ -695,6 +884,59 @@ func (e *engine) write(ctx context.Context, idempotent bool, query string, vars 
 		return json.Unmarshal([]byte(`{"item":`+string(v)+`}`), out)
 	}
 	return nil
+}
+
+// notApplied reports whether a failed write is known not to have been
+// applied: the stage answered it with errors.
+func notApplied(err error) bool {
+	var ge *GraphQLError
+	return errors.As(err, &ge) && !errors.Is(err, ErrMaybeApplied)
+}
+
+// readAhead wraps fetch so that, when a page has been fetched, the next
+// one is fetched in the background while the caller works on it. stop
+// ends a read ahead in flight; call it once the pages are no longer needed.
+func readAhead[T any](fetch FetchFunc[T]) (_ FetchFunc[T], stop func()) {
+	type page struct {
+		items   []T
+		next    string
+		hasNext bool
+		err     error
+	}
+	var (
+		ahead  chan page
+		after  string // the cursor ahead was fetched after
+		cancel context.CancelFunc
+	)
+	stop = func() {
+		if ahead != nil {
+			cancel()
+			<-ahead
+			ahead = nil
+		}
+	}
+	return func(ctx context.Context, cursor string, first int) ([]T, string, bool, error) {
+		var p page
+		if ahead != nil && after == cursor {
+			p = <-ahead
+			cancel()
+			ahead = nil
+		} else {
+			stop()
+			p.items, p.next, p.hasNext, p.err = fetch(ctx, cursor, first)
+		}
+		if p.err == nil && p.hasNext {
+			var actx context.Context
+			actx, cancel = context.WithCancel(ctx)
+			ahead, after = make(chan page, 1), p.next
+			go func(ch chan<- page, cursor string) {
+				var q page
+				q.items, q.next, q.hasNext, q.err = fetch(actx, cursor, first)
+				ch <- q
+			}(ahead, after)
+		}
+		return p.items, p.next, p.hasNext, p.err
+	}, stop
 }
 
 // opName returns the name of a "mutation Name(...)" document.

@@ -28,6 +28,7 @@ type syncFlags struct {
 	report             string
 	planOut            string
 	mirror             bool
+	delta              bool
 	match              []string
 	defaults           []string
 	handled            []string
@@ -47,6 +48,7 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.report, "report", "", "write the report as JSON to this file")
 	fl.StringVar(&f.planOut, "plan", "", "write the plan (changeset) as JSON to this file")
 	fl.BoolVar(&f.mirror, "mirror", false, "delete destination entries whose source entry is gone")
+	fl.BoolVar(&f.delta, "delta", false, "read only source entries updated since the last sync recorded in --state")
 	fl.StringArrayVar(&f.match, "match", nil, "Model=field: match entries of Model by the unique field (repeatable)")
 	fl.StringArrayVar(&f.defaults, "default", nil, "Model.field=value: fill a field the source has no value for (repeatable)")
 	fl.StringArrayVar(&f.handled, "handled", nil, "Model.field or Model.*: accept that schema changes lose this content (repeatable)")
@@ -60,6 +62,9 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	var cfg stagesync.SyncConfig
 	if f.from == "" || f.to == "" {
 		return cfg, errors.New("--from and --to are required")
+	}
+	if f.delta && f.state == "" {
+		return cfg, errors.New("--delta needs --state: the high-water marks of the last sync are kept there")
 	}
 	fromToken, err := tokenFromEnv(f.fromTokenEnv, "--from-token-env")
 	if err != nil {
@@ -75,6 +80,7 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	cfg.Models = f.models
 	cfg.StatePath = f.state
 	cfg.Mirror = f.mirror
+	cfg.Delta = f.delta
 	cfg.DryRun = dryRun
 	cfg.Handled = f.handled
 	cfg.PageSize = f.pageSize
