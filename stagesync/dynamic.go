@@ -1,7 +1,10 @@
 package stagesync
 
 import (
+	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/stagesync/stagesync/schema"
@@ -19,6 +22,9 @@ type modelOps struct {
 	// DateTime!. ids reads only the ids, latest the greatest updatedAt
 	// (variables: none).
 	readSince, ids, latest string
+	// more reads the rest of a to-many relation field longer than a
+	// nested read returns: variables $id: ID!, $skip: Int!, $stage: Stage!.
+	more map[string]string
 	// create, update and del write one entry. Variables: $data, $id.
 	create, update, del string
 	// publish and unpublish act on a batch of entries by id. Variables:
@@ -47,6 +53,18 @@ func buildOps(p *schema.Project, m *schema.Model) (*modelOps, error) {
 	ops := &modelOps{model: m, read: read("", "", "")}
 	if api.WhereInput != "" {
 		ops.readSince = read("Since", ", $since: DateTime!", ", where: {updatedAt_gt: $since}")
+	}
+	if api.Single != "" {
+		ops.more = map[string]string{}
+		for _, f := range writableFields(m) {
+			if !f.List || !isRelation(f.Kind) {
+				continue
+			}
+			first := fmt.Sprintf("(first: %d)", maxNestedList)
+			sel := strings.Replace(fieldSelection(p, f), first, fmt.Sprintf("(first: %d, skip: $skip)", maxNestedList), 1)
+			ops.more[f.Name] = fmt.Sprintf("query StagesyncMore%s_%s($id: ID!, $skip: Int!, $stage: Stage!) { item: %s(where: {id: $id}, stage: $stage) { %s } }",
+				m.Name, f.Name, api.Single, sel)
+		}
 	}
 	ops.ids = fmt.Sprintf("query StagesyncIDs%s($first: Int!, $after: String) { items: %s(stage: DRAFT, orderBy: id_ASC, first: $first, after: $after) { id } }", m.Name, api.List)
 	ops.latest = fmt.Sprintf("query StagesyncLatest%s { items: %s(stage: DRAFT, orderBy: updatedAt_DESC, first: 1) { id updatedAt } }", m.Name, api.List)
@@ -115,8 +133,37 @@ func selection(p *schema.Project, m *schema.Model, inComponent bool) string {
 
 // maxNestedList is the most entries a to-many relation is read with; like
 // a page, Hygraph returns few of them (10) unless asked for more, and at
-// most 100.
+// most 100. Longer lists are read on with modelOps.more.
 const maxNestedList = 100
+
+// completeLists reads the rest of every to-many relation of an entry (of
+// the given stage) that a nested read cut at maxNestedList.
+func completeLists(ctx context.Context, s *Stage, ops *modelOps, entry map[string]any, stage string) error {
+	id, _ := entry["id"].(string)
+	if id == "" {
+		return nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(ops.more)) {
+		list, ok := entry[name].([]any)
+		if !ok || len(list) < maxNestedList {
+			continue
+		}
+		for {
+			var out struct{ Item map[string]any }
+			vars := map[string]any{"id": id, "skip": len(list), "stage": stage}
+			if err := s.Do(ctx, ops.more[name], vars, &out); err != nil {
+				return fmt.Errorf("read %s %s.%s: %w", ops.model.Name, id, name, err)
+			}
+			more, _ := out.Item[name].([]any)
+			list = append(list, more...)
+			if len(more) < maxNestedList {
+				break
+			}
+		}
+		entry[name] = list
+	}
+	return nil
+}
 
 // fieldSelection selects one field in the shape the engine reads.
 func fieldSelection(p *schema.Project, f *schema.Field) string {

@@ -364,12 +364,13 @@ func sameID(_, id string) (string, bool) { return id, true }
 
 // fetcher reads pages of a model from a stage.
 func fetcher(s *Stage, ops *modelOps) FetchFunc[map[string]any] {
-	return queryFetcher(s, ops.model.Name, ops.read, nil)
+	return queryFetcher(s, ops, ops.read, nil)
 }
 
 // queryFetcher reads pages of a model from a stage with a read query of
 // the shape of modelOps.read and extra variables.
-func queryFetcher(s *Stage, model, query string, extra map[string]any) FetchFunc[map[string]any] {
+func queryFetcher(s *Stage, ops *modelOps, query string, extra map[string]any) FetchFunc[map[string]any] {
+	model := ops.model.Name
 	return func(ctx context.Context, after string, first int) ([]map[string]any, string, bool, error) {
 		vars := map[string]any{"first": first}
 		for k, v := range extra {
@@ -390,6 +391,18 @@ func queryFetcher(s *Stage, model, query string, extra map[string]any) FetchFunc
 		}
 		if len(out.Items) == 0 {
 			return nil, "", false, nil
+		}
+		for _, it := range out.Items {
+			if err := completeLists(ctx, s, ops, it, "DRAFT"); err != nil {
+				return nil, "", false, err
+			}
+			if dis, _ := it["documentInStages"].([]any); len(dis) > 0 {
+				if pub, ok := dis[0].(map[string]any); ok {
+					if err := completeLists(ctx, s, ops, pub, "PUBLISHED"); err != nil {
+						return nil, "", false, err
+					}
+				}
+			}
 		}
 		last, _ := out.Items[len(out.Items)-1]["id"].(string)
 		return out.Items, last, len(out.Items) == first, nil
@@ -515,7 +528,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 	case e.cfg.Delta && ops.readSince != "" && !e.state.HighWater(model).IsZero():
 		delta = true
 		since := e.state.HighWater(model).Format(time.RFC3339Nano)
-		fetch = queryFetcher(e.cfg.Source, model, ops.readSince, map[string]any{"since": since})
+		fetch = queryFetcher(e.cfg.Source, ops, ops.readSince, map[string]any{"since": since})
 	default:
 		fetch = fetcher(e.cfg.Source, ops)
 	}
@@ -633,7 +646,7 @@ func (e *engine) mark(ctx context.Context, model string) error {
 // markExisting marks the destination entries whose source entry exists,
 // reading only the source's ids.
 func (e *engine) markExisting(ctx context.Context, model string, byID map[string]*destEntry) error {
-	fetch := queryFetcher(e.cfg.Source, model, e.srcOps[model].ids, nil)
+	fetch := queryFetcher(e.cfg.Source, e.srcOps[model], e.srcOps[model].ids, nil)
 	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
 		if err != nil {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)

@@ -570,3 +570,32 @@ func TestSyncFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncLongRelationLists copies to-many relations longer than a nested
+// read returns (100): the rest is read on, nothing is cut.
+func TestSyncLongRelationLists(t *testing.T) {
+	s := librarySchema(t, nil)
+	p := newPair(t, s, s)
+	tag := p.seed(t, "Tag", "PUBLISHED", map[string]any{"name": "long"})[0]
+	author := p.seed(t, "Author", "PUBLISHED", map[string]any{"name": "Prolific"})[0]
+	const n = 230
+	docs := make([]map[string]any, n)
+	for i := range docs {
+		docs[i] = map[string]any{"title": fmt.Sprintf("Book %03d", i), "author": author, "tags": []any{tag}}
+	}
+	p.seed(t, "Book", "PUBLISHED", docs...)
+	mustSync(t, p.config())
+	p.compare(t)
+	for _, stage := range []string{"DRAFT", "PUBLISHED"} {
+		for _, model := range []string{"Author", "Tag"} {
+			field := "books"
+			all := p.dst.Stage.All(model, stage)
+			if len(all) != 1 {
+				t.Fatalf("%s: destination has %d %s entries, want 1", stage, len(all), model)
+			}
+			if got, _ := all[0][field].([]any); len(got) != n {
+				t.Errorf("%s: destination %s.%s has %d books, want %d", stage, model, field, len(got), n)
+			}
+		}
+	}
+}
