@@ -78,12 +78,14 @@ type ScaffoldOptions struct {
 // them.
 //
 // The read query pages with a cursor over the model's list field and selects
-// everything a copy needs: system timestamps and stage, every content field
-// (relations and assets as ids, components whole, rich text as its AST),
-// the other localizations of localized fields, and the published version's
-// timestamps. Fields that cannot be written back (references to system
-// models such as User, component cycles) are left out and named in the
-// operation's comment.
+// everything a copy needs, in the shape the sync engine reads: system
+// timestamps and stage, every content field (relations and assets as ids,
+// to-many relations with first: 100, components whole, rich text as its
+// AST), the localized fields in the project's other locales
+// (localizations(locales: [...], includeCurrent: false)), and the published
+// version with the same fields (documentInStages(stages: [PUBLISHED])).
+// Fields that cannot be written back (references to system models such as
+// User, component cycles) are left out and named in the operation's comment.
 //
 // Generated Go types get short, stable names: the read query's entry type
 // is the model name (Post), its localizations and published versions are
@@ -697,24 +699,41 @@ func (sc *scaffolder) read(m *Model) (*Operation, error) {
 		sc.pointerHint(body, uf)
 		body.line("url")
 	}
-	if err := rs.fields(body, m, m.ContentFields(), []string{m.Name}, m.Name); err != nil {
-		return nil, err
-	}
-	if len(localized) > 0 {
-		if lf := t.Fields.ForName("localizations"); lf != nil {
-			a := ""
-			if lf.Arguments.ForName("includeCurrent") != nil {
-				a = "(includeCurrent: false)"
-			}
-			body.line(`# @genqlient(typename: "%sLocalization")`, m.Name)
-			body.open("localizations%s", a)
-			body.line("locale")
-			if err := rs.fields(body, m, localized, []string{m.Name}, m.Name+".localizations"); err != nil {
-				return nil, err
-			}
-			body.line("updatedAt")
-			body.close()
+	// The draft and the published version select the same content: the
+	// engine writes the published version of an entry from what
+	// documentInStages holds, so a field it lacks there would be lost.
+	locs := sc.otherLocales()
+	content := func(w *scWriter, where string) error {
+		if err := rs.fields(w, m, m.ContentFields(), []string{m.Name}, where); err != nil {
+			return err
 		}
+		lf := t.Fields.ForName("localizations")
+		if len(localized) == 0 || len(locs) == 0 || lf == nil {
+			return nil
+		}
+		var a []string
+		if lf.Arguments.ForName("locales") != nil {
+			a = append(a, "locales: ["+strings.Join(locs, ", ")+"]")
+		}
+		if lf.Arguments.ForName("includeCurrent") != nil {
+			a = append(a, "includeCurrent: false")
+		}
+		args := ""
+		if len(a) > 0 {
+			args = "(" + strings.Join(a, ", ") + ")"
+		}
+		w.line(`# @genqlient(typename: "%sLocalization")`, m.Name)
+		w.open("localizations%s", args)
+		w.line("locale")
+		if err := rs.fields(w, m, localized, []string{m.Name}, where+".localizations"); err != nil {
+			return err
+		}
+		w.line("updatedAt")
+		w.close()
+		return nil
+	}
+	if err := content(body, m.Name); err != nil {
+		return nil, err
 	}
 	if df := t.Fields.ForName("documentInStages"); df != nil && slices.Contains(sc.p.Stages, "PUBLISHED") {
 		a := ""
@@ -728,6 +747,9 @@ func (sc *scaffolder) read(m *Model) (*Operation, error) {
 		body.line("updatedAt")
 		sc.pointerHint(body, t.Fields.ForName("publishedAt"))
 		body.line("publishedAt")
+		if err := content(body, m.Name); err != nil {
+			return nil, err
+		}
 		body.close()
 	}
 
@@ -738,10 +760,15 @@ func (sc *scaffolder) read(m *Model) (*Operation, error) {
 		"than first entries is the last. where narrows the read (e.g. updatedAt_gt for a delta sync); locales, when "+
 		"set, chooses the locale of the entry itself.", name, m.Name))
 	w.line("#")
-	w.comment("Relations and assets are read as ids, components whole, rich text as its AST (the shape the create " +
-		"input takes), localized fields once more per other locale in localizations, and the published version's " +
-		"timestamps in documentInStages (empty when the entry is not published). createdBy, updatedBy, publishedBy, " +
-		"history and scheduledIn are not read: a copy cannot write them.")
+	w.comment("Relations and assets are read as ids (to-many relations up to 100 targets), components whole, rich " +
+		"text as its AST (the shape the create input takes), localized fields once more per other locale in " +
+		"localizations, and the published version in documentInStages with the same fields (empty when the entry " +
+		"is not published). createdBy, updatedBy, publishedBy, history and scheduledIn are not read: a copy cannot " +
+		"write them.")
+	w.line("#")
+	w.comment("stagesync syncs what this query selects: remove a field and a sync leaves it alone in the " +
+		"destination; remove documentInStages and the publish state is left alone; remove localizations and the " +
+		"other locales are. Keep the fields of documentInStages the same as the entry's.")
 	if order != "" {
 		w.line("#")
 		w.comment("Note: " + order + ".")
@@ -792,13 +819,13 @@ func (rs *scReadSelection) fields(w *scWriter, owner *Model, fields []*Field, pa
 		}
 		at := where + "." + f.Name
 		if required := scRequiredArgs(fd); required != "" {
-			rs.skipped = append(rs.skipped, fmt.Sprintf("%s: it takes required arguments (%s)", at, required))
+			rs.skip(fmt.Sprintf("%s: it takes required arguments (%s)", at, required))
 			continue
 		}
 		switch f.Kind {
 		case KindScalar, KindEnum, KindJSON:
 			if def := rs.sc.s.Types[fd.Type.Name()]; def != nil && (def.Kind == ast.Object || def.Kind == ast.Interface || def.Kind == ast.Union) {
-				rs.skipped = append(rs.skipped, fmt.Sprintf("%s: type %s is not a plain value", at, fd.Type.Name()))
+				rs.skip(fmt.Sprintf("%s: type %s is not a plain value", at, fd.Type.Name()))
 				continue
 			}
 			rs.sc.pointerHint(w, fd)
@@ -806,11 +833,11 @@ func (rs *scReadSelection) fields(w *scWriter, owner *Model, fields []*Field, pa
 		case KindRelation, KindAsset:
 			target := fd.Type.Name()
 			if tm := rs.sc.p.Model(target); tm != nil && !tm.Writable {
-				rs.skipped = append(rs.skipped, fmt.Sprintf("%s: it references %s, which cannot be written", at, target))
+				rs.skip(fmt.Sprintf("%s: it references %s, which cannot be written", at, target))
 				continue
 			}
 			rs.sc.pointerHint(w, fd)
-			w.open("%s", f.Name)
+			w.open("%s%s", f.Name, scNestedPage(fd))
 			w.line("id")
 			w.close()
 		case KindUnionRelation:
@@ -822,11 +849,11 @@ func (rs *scReadSelection) fields(w *scWriter, owner *Model, fields []*Field, pa
 				}
 			}
 			if len(keep) == 0 {
-				rs.skipped = append(rs.skipped, fmt.Sprintf("%s: none of its members can be written", at))
+				rs.skip(fmt.Sprintf("%s: none of its members can be written", at))
 				continue
 			}
 			rs.sc.pointerHint(w, fd)
-			w.open("%s", f.Name)
+			w.open("%s%s", f.Name, scNestedPage(fd))
 			w.line("__typename")
 			for _, mem := range keep {
 				w.open("... on %s", mem)
@@ -837,7 +864,7 @@ func (rs *scReadSelection) fields(w *scWriter, owner *Model, fields []*Field, pa
 		case KindComponent:
 			target := fd.Type.Name()
 			if slices.Contains(path, target) {
-				rs.skipped = append(rs.skipped, fmt.Sprintf("%s: component %s contains itself; read it with a separate query", at, target))
+				rs.skip(fmt.Sprintf("%s: component %s contains itself; read it with a separate query", at, target))
 				continue
 			}
 			cm := rs.sc.p.Model(target)
@@ -854,7 +881,7 @@ func (rs *scReadSelection) fields(w *scWriter, owner *Model, fields []*Field, pa
 			var keep []*Model
 			for _, mem := range rs.unionMembers(fd) {
 				if slices.Contains(path, mem) {
-					rs.skipped = append(rs.skipped, fmt.Sprintf("%s: member %s contains itself; read it with a separate query", at, mem))
+					rs.skip(fmt.Sprintf("%s: member %s contains itself; read it with a separate query", at, mem))
 					continue
 				}
 				cm := rs.sc.p.Model(mem)
@@ -891,10 +918,39 @@ func (rs *scReadSelection) fields(w *scWriter, owner *Model, fields []*Field, pa
 			w.line("hex")
 			w.close()
 		default:
-			rs.skipped = append(rs.skipped, fmt.Sprintf("%s: %s is a system type", at, fd.Type.Name()))
+			rs.skip(fmt.Sprintf("%s: %s is a system type", at, fd.Type.Name()))
 		}
 	}
 	return nil
+}
+
+// skip notes a field left out of the read, once.
+func (rs *scReadSelection) skip(note string) {
+	if !slices.Contains(rs.skipped, note) {
+		rs.skipped = append(rs.skipped, note)
+	}
+}
+
+// scMaxNestedPage is the most entries a to-many relation is read with: like
+// a page, Hygraph returns only a few (10) unless asked for more, and at most
+// 100. The sync engine reads relations the same way.
+const scMaxNestedPage = 100
+
+// scNestedPage returns the arguments that read every target of a to-many
+// relation field, or "" for a to-one relation.
+func scNestedPage(fd *ast.FieldDefinition) string {
+	if fd.Type.Elem == nil || fd.Arguments.ForName("first") == nil {
+		return ""
+	}
+	return fmt.Sprintf("(first: %d)", scMaxNestedPage)
+}
+
+// otherLocales returns the project's locales but the default one.
+func (sc *scaffolder) otherLocales() []string {
+	if len(sc.p.Locales) < 2 {
+		return nil
+	}
+	return sc.p.Locales[1:]
 }
 
 // component writes the selection of one component value: its id and its

@@ -204,30 +204,42 @@ func TestScaffoldReadSelections(t *testing.T) {
 		schema func(*testing.T) scaffoldSchema
 		model  string
 		want   []string // substrings of the read query
+		absent []string // substrings it must not have
 	}{
 		{func(t *testing.T) scaffoldSchema { return loadScaffoldFixture(t, "blog") }, "Post", []string{
 			"$first: Int!", "$after: String", "$stage: Stage!", "$locales: [Locale!]", "$where: PostWhereInput",
-			"orderBy: id_ASC", "tags {\n      id\n    }", "image {\n      id\n    }",
+			"orderBy: id_ASC", "tags(first: 100) {\n      id\n    }", "image {\n      id\n    }",
 			"# @genqlient(pointer: true)\n    publishedAt\n",
 			"documentInStages(stages: [PUBLISHED])", `typename: "Post"`, `typename: "PostInStage"`,
-		}},
+			// The published version is read with the same content fields.
+			"documentInStages(stages: [PUBLISHED]) {\n      id\n      stage\n      updatedAt\n" +
+				"      # @genqlient(pointer: true)\n      publishedAt\n      content\n",
+			"      tags(first: 100) {\n        id\n      }\n      title\n    }\n  }\n}\n",
+		}, []string{"localizations("}},
 		{func(t *testing.T) scaffoldSchema { return loadScaffoldFixture(t, "blog") }, "Asset", []string{
-			"\n    url\n", "\n    handle\n", "\n    locale\n", `localizations(includeCurrent: false) {`,
+			"\n    url\n", "\n    handle\n", "\n    locale\n", "imagePost(first: 100) {",
+		}, []string{
+			// One locale: there are no other localizations to read.
+			"localizations(",
 		}},
 		{func(t *testing.T) scaffoldSchema { return loadScaffoldFixture(t, "pages-components") }, "PageHome", []string{
 			"introContent {\n      raw\n    }", "experience {\n      id\n", `typename: "PageHome"`,
-		}},
+			"      introContent {\n        raw\n      }",
+		}, nil},
 		{loadScaffoldHotels, "Hotel", []string{
-			"related {\n      __typename\n      ... on Destination {\n        id\n      }\n      ... on Review {\n        id\n      }",
+			"related(first: 100) {\n      __typename\n      ... on Destination {\n        id\n      }\n      ... on Review {\n        id\n      }",
 			"blocks {\n      __typename\n      ... on Address {\n        id\n        street\n",
-			"... on Gallery {", "caption {\n          raw\n        }",
+			"... on Gallery {", "caption {\n          raw\n        }", "photos(first: 100) {\n          id\n",
 			"location {\n        latitude\n        longitude\n      }",
 			"color {\n      hex\n    }", "\n    extra\n", "\n    rating\n",
 			"menu {\n      id\n      label\n", "gallery {\n        id\n",
 			`typename: "HotelLocalization"`,
-			"localizations(includeCurrent: false) {\n      locale\n      # @genqlient(pointer: true)\n      description\n",
+			"\n    localizations(locales: [de], includeCurrent: false) {\n      locale\n      # @genqlient(pointer: true)\n      description\n",
 			"\n    locale\n",
-		}},
+			// The published version's localizations, with the same type.
+			"\n      # @genqlient(typename: \"HotelLocalization\")\n      localizations(locales: [de], includeCurrent: false) {\n        locale\n",
+			"\n      color {\n        hex\n      }",
+		}, nil},
 	}
 	for _, tc := range cases {
 		sch := tc.schema(t)
@@ -242,6 +254,11 @@ func TestScaffoldReadSelections(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(ops[0].Text, w) {
 					t.Errorf("%s lacks %q", ops[0].File, w)
+				}
+			}
+			for _, a := range tc.absent {
+				if strings.Contains(ops[0].Text, a) {
+					t.Errorf("%s has %q", ops[0].File, a)
 				}
 			}
 			for _, bad := range []string{"createdBy", "updatedBy", "publishedBy", "history", "scheduledIn"} {
