@@ -342,3 +342,47 @@ func ExampleDiscover() {
 	// tags [Tag!]! relation required=false [Tag]
 	// title String! scalar required=true []
 }
+
+// TestDiscoverReversesAmbiguous pairs a two-way relation when the target
+// has another relation back to the model: the field named after the model
+// wins, the other stays one-way.
+func TestDiscoverReversesAmbiguous(t *testing.T) {
+	sdl, err := SynthesizeDescription([]byte(`models:
+  Author:
+    name: String
+    books: "[Book] <- author"
+    favorite: Book
+  Book:
+    title: String
+    author: Author -> books
+  Shelf:
+    left: Box
+    right: Box
+  Box:
+    shelf: Shelf
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadString("lib.graphql", sdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Discover(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ model, field, reverse string }{
+		{"Author", "books", "author"},
+		{"Book", "author", "books"},
+		{"Author", "favorite", ""},
+		// No name decides: Box.shelf could pair with left or right.
+		{"Shelf", "left", ""},
+		{"Shelf", "right", ""},
+		{"Box", "shelf", ""},
+	} {
+		if got := p.Model(c.model).Field(c.field).Reverse; got != c.reverse {
+			t.Errorf("%s.%s: reverse %q, want %q", c.model, c.field, got, c.reverse)
+		}
+	}
+}
