@@ -104,9 +104,16 @@ func planOrder(p *schema.Project, models []string) order {
 	}
 
 	for _, c := range comps {
+		c = requiredFirst(c, owned)
 		o.models = append(o.models, c...)
-		for _, name := range c {
+		for i, name := range c {
 			for _, f := range owned[name] {
+				// A required relation to a model written before this one
+				// in the cycle is written inline: the entry cannot be
+				// created without it.
+				if f.Required && !slices.ContainsFunc(f.Targets, func(t string) bool { return !slices.Contains(c[:i], t) }) {
+					continue
+				}
 				if slices.ContainsFunc(f.Targets, func(t string) bool { return slices.Contains(c, t) }) {
 					if o.deferred[name] == nil {
 						o.deferred[name] = map[string]bool{}
@@ -119,13 +126,55 @@ func planOrder(p *schema.Project, models []string) order {
 	return o
 }
 
+// requiredFirst orders the models of a cycle (sorted by name) so that a
+// model comes after the models its required relations point at, where the
+// required relations themselves do not form a cycle.
+func requiredFirst(c []string, owned map[string][]*schema.Field) []string {
+	if len(c) < 2 {
+		return c
+	}
+	needs := map[string][]string{}
+	for _, name := range c {
+		for _, f := range owned[name] {
+			if !f.Required {
+				continue
+			}
+			for _, t := range f.Targets {
+				if t != name && slices.Contains(c, t) {
+					needs[name] = append(needs[name], t)
+				}
+			}
+		}
+	}
+	var out []string
+	placed := map[string]bool{}
+	for len(out) < len(c) {
+		progress := false
+		for _, name := range c {
+			if placed[name] || slices.ContainsFunc(needs[name], func(t string) bool { return !placed[t] }) {
+				continue
+			}
+			out, placed[name], progress = append(out, name), true, true
+		}
+		if !progress { // required relations in a cycle: keep the rest by name
+			for _, name := range c {
+				if !placed[name] {
+					out, placed[name] = append(out, name), true
+				}
+			}
+		}
+	}
+	return out
+}
+
 // owns reports whether the engine writes relation field f of model m.
 // Hygraph relations are two-way: writing both sides would write every
 // relation twice (and, for to-many sides, in conflicting orders), so one
 // side of each pair is written and the other follows. The written side is
-// the one that carries an order — the to-many side of a one-to-many pair —
-// and otherwise the side whose "Model.field" sorts first. A side whose
-// other side's model is not synced is always written.
+// a required side (an entry cannot be created without it); else the one
+// that carries an order — the to-many side of a one-to-many pair — and
+// otherwise the side whose "Model.field" sorts first. A side whose other
+// side's model is not synced is always written.
 func owns(p *schema.Project, pairs map[string]string, m *schema.Model, f *schema.Field, synced map[string]bool) bool {
 	other, ok := pairs[m.Name+"."+f.Name]
 	if !isRelation(f.Kind) || !ok {
@@ -135,11 +184,14 @@ func owns(p *schema.Project, pairs map[string]string, m *schema.Model, f *schema
 	if !synced[target] {
 		return true
 	}
-	rl := false
+	rl, rreq := false, false
 	if tm := p.Model(target); tm != nil {
 		if g := tm.Field(field); g != nil {
-			rl = g.List
+			rl, rreq = g.List, g.Required
 		}
+	}
+	if f.Required != rreq {
+		return f.Required
 	}
 	if f.List != rl {
 		return f.List

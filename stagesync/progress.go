@@ -24,4 +24,7 @@ type Event struct {
 	// Done counts the entries handled so far in this phase and model;
 	// Total is their number when known, else 0.
 	Done, Total int
+	// Bytes counts the bytes of the files copied so far (PhaseAssets);
+	// TotalBytes is the size of the files to copy, as far as known.
+	Bytes, TotalBytes int64
 }

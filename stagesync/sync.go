@@ -101,6 +101,10 @@ type SyncConfig struct {
 	Batch []BatchOption
 	// Progress, when set, receives progress events.
 	Progress func(Event)
+	// Assets, when set, copies the source's assets (files and entries)
+	// first and maps entries' asset relations through the identity map;
+	// see AssetOptions. Without it, asset relations keep their ids.
+	Assets *AssetOptions
 }
 
 // Sync copies the models of cfg from the source stage to the destination
@@ -246,6 +250,9 @@ func (e *engine) prepare(ctx context.Context) error {
 	for _, m := range models {
 		e.synced[m] = true
 	}
+	if e.cfg.Assets != nil && e.src.Model("Asset") != nil && e.dst.Model("Asset") != nil {
+		e.synced["Asset"] = true // by the asset phase
+	}
 	e.ord = planOrder(e.dst, models)
 	e.srcOps, e.dstOps = map[string]*modelOps{}, map[string]*modelOps{}
 	for _, m := range models {
@@ -291,6 +298,9 @@ func (e *engine) prepare(ctx context.Context) error {
 
 // run writes the models in order, then the later phases.
 func (e *engine) run(ctx context.Context) error {
+	if err := e.assets(ctx); err != nil {
+		return err
+	}
 	// The destination's entries of every model are read ahead, in the
 	// background, while the models are written in order.
 	dctx, cancel := context.WithCancel(ctx)

@@ -599,3 +599,18 @@ func TestSyncLongRelationLists(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncRequiredRelationSide writes a required relation with the entry
+// that holds it, even when the other side is the to-many one.
+func TestSyncRequiredRelationSide(t *testing.T) {
+	s := librarySchema(t, func(d string) string {
+		return strings.Replace(d, "author: Author -> books", "author: Author! -> books", 1)
+	})
+	p := newPair(t, s, s)
+	p.seedLibrary(t, 12)
+	report, _ := mustSync(t, p.config())
+	if !report.OK() {
+		t.Fatal("sync failed")
+	}
+	p.compare(t)
+}

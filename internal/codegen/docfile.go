@@ -46,8 +46,9 @@ func generateLine(pkgDir, schemaPath, outDir string, opts Options) string {
 	return "//go:generate " + strings.Join(args, " ")
 }
 
-// writeDoc writes doc.go in pkgDir when the package has none: the package
-// comment and the //go:generate line. When doc.go exists and no file of
+// writeDoc writes doc.go in pkgDir when the package has none and no file
+// of it reruns stagesync gen: the package comment and the //go:generate
+// line. When doc.go exists and no file of
 // the package runs stagesync gen, it warns with the line to add.
 func writeDoc(res *Result, pkgDir, pkg string, opts Options, schemaPath, outDir string, models []ModelGlue) error {
 	line := generateLine(pkgDir, schemaPath, outDir, opts)
@@ -59,6 +60,11 @@ func writeDoc(res *Result, pkgDir, pkg string, opts Options, schemaPath, outDir 
 		return nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("codegen: %w", err)
+	}
+	if hasGenerateLine(pkgDir) {
+		// Another file reruns stagesync gen (e.g. after go:generate lines
+		// that must run first).
+		return nil
 	}
 	var names []string
 	for _, m := range models {

@@ -44,8 +44,29 @@
 // digits); DateTime values are returned as Hygraph prints them
 // ("2024-05-01T12:00:00.000000+00:00").
 //
+// # Assets
+//
+// With WithAssets a stage has an asset bucket in a Filestack emulator
+// (package filestacktest), and the url of an Asset is the emulator's CDN
+// URL of its handle, so its file can be downloaded. SeedAsset and
+// SeedAssetFrom store a file and seed its Asset entry. On the legacy asset
+// system (AssetCreateInput requires handle), createAsset stores the handle,
+// fileName, mimeType, size and dimensions it is given. On the new asset
+// system (AssetCreateInput has uploadUrl), createAsset and updateAsset with
+// an uploadUrl leave the asset ASSET_CREATE_PENDING (ASSET_UPDATE_PENDING)
+// while the stage fetches the URL into its bucket; the asset then becomes
+// ASSET_UPLOAD_COMPLETE with handle, size and mimeType set, or
+// ASSET_ERROR_UPLOAD with upload.error { code message }. When the fetch
+// happens is up to WithUploadMode: in the background (the default), before
+// the next request (deterministic), or on ProcessUploads. A fetch is
+// never retried by the stage; the Filestack emulator's fault hooks decide
+// which fail.
+//
+// Without WithAssets, handle falls back to the id and url points at
+// Hygraph's asset CDN.
+//
 // Not emulated: users (createdBy & co. are null), version history and
 // scheduled publishing (empty lists; schedule mutations fail), rich-text
-// embeds, and asset files (see the Asset fields handle, url and upload,
-// which are derived).
+// embeds, asset transformations (url ignores its argument) and pre-signed
+// upload forms (upload.requestPostData is null).
 package stagetest

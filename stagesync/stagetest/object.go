@@ -41,34 +41,57 @@ func (e *entryObj) ResolveField(_ context.Context, field *ast.Field, args map[st
 		return e.system(f, args)
 	}
 	val := e.s.fieldOf(e.vw, f, "")
-	if m.name == "Asset" && val == nil {
-		return e.assetDefault(f.name), nil
+	if m.name == "Asset" {
+		if val == nil {
+			return e.assetDefault(f), nil
+		}
+		if f.name == "upload" {
+			return val, nil
+		}
 	}
 	return e.s.resolveValue(f, val, args, e.ci)
 }
 
 // assetDefault answers the Asset fields Hygraph derives when they are not
-// stored: handle (the id), fileName, url (on the asset CDN) and, on the new
-// asset system, upload (always complete in the emulator).
-func (e *entryObj) assetDefault(name string) any {
-	handle, _ := e.vw.v.vals["handle"].(string)
-	if handle == "" {
-		handle = e.vw.d.id
-	}
-	switch name {
-	case "handle":
-		return handle
-	case "fileName":
-		return handle
+// stored. The file fields of a locale that has none are the default
+// locale's; handle falls back to the id and fileName to the handle; url is
+// the asset CDN's URL of the handle (the Filestack emulator's, see
+// WithAssets); and upload, on the new asset system, is complete.
+func (e *entryObj) assetDefault(f *fieldInfo) any {
+	s, d := e.s, e.vw.d
+	switch f.name {
+	case "handle", "fileName", "mimeType", "size", "width", "height":
+		if v := s.assetValue(d.model, e.vw.v, f.name); v != nil {
+			return v
+		}
+		if f.name == "handle" || f.name == "fileName" {
+			return e.assetHandle()
+		}
+		return nil
 	case "url":
-		return "https://eu-central-1.graphassets.com/" + handle
+		return s.assetURL(e.assetHandle())
 	case "upload":
-		return map[string]any{"status": "ASSET_UPLOAD_COMPLETE", "expiresAt": nil, "error": nil, "requestPostData": nil}
+		return map[string]any{"status": UploadComplete, "expiresAt": nil, "error": nil, "requestPostData": nil}
 	}
-	if f := e.vw.d.model.byName[name]; f != nil && f.list {
+	if f.list {
 		return []any{}
 	}
 	return nil
+}
+
+// assetHandle returns the handle of an Asset in the entry's locale, else
+// in the default locale, else its id.
+func (e *entryObj) assetHandle() string {
+	d := e.vw.d
+	if f := d.model.byName["handle"]; f != nil {
+		if h, _ := e.s.fieldOf(e.vw, f, "").(string); h != "" {
+			return h
+		}
+	}
+	if h, _ := e.s.assetValue(d.model, e.vw.v, "handle").(string); h != "" {
+		return h
+	}
+	return d.id
 }
 
 // system answers the system fields of an entry.

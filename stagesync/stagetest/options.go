@@ -3,6 +3,8 @@ package stagetest
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/stagesync/stagesync/filestack/filestacktest"
 )
 
 // Limits configures how an emulated stage behaves at the HTTP level, in front
@@ -67,6 +69,10 @@ type config struct {
 	defaultPage int              // entries when neither `first` nor `last` is given; default 10
 	clock       func() time.Time // default time.Now
 	seed        int64            // seeds generated ids; 0 = random
+	assets      bool             // the stage has an asset bucket (WithAssets)
+	assetFS     *filestacktest.Server
+	assetKey    string
+	uploadMode  UploadMode
 }
 
 // Option configures a Stage or Server.

@@ -33,6 +33,8 @@ type Stage struct {
 	counters Counters
 	handler  http.Handler
 
+	assets *assetFiles // nil without WithAssets
+
 	mu     sync.RWMutex
 	st     *store
 	ids    *idGen
@@ -76,6 +78,9 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) {
 			return nil, err
 		}
 	}
+	if cfg.assets {
+		st.assets = newAssetFiles(cfg, cat)
+	}
 	st.handler = st.wrapGate(http.HandlerFunc(st.serveGraphQL))
 	return st, nil
 }
@@ -87,15 +92,23 @@ func (s *Stage) Project() *schema.Project { return s.project }
 // Counters returns what the stage has served so far.
 func (s *Stage) Counters() CountersSnapshot { return s.counters.Snapshot() }
 
-// Close releases the stage's backend, if any. Requests after Close fail.
+// Close releases the stage's backend, if any, stops the uploads in flight
+// and the Filestack emulator the stage started (see WithAssets). Requests
+// after Close fail.
 func (s *Stage) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
+	s.mu.Unlock()
+	if s.assets != nil {
+		s.assets.close() // an upload finishing meanwhile still writes through
+	}
 	if s.cfg.backend != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		return s.cfg.backend.Close()
 	}
 	return nil
@@ -114,6 +127,7 @@ func (s *Stage) Execute(ctx context.Context, req gqlexec.Request) (resp *gqlexec
 		// Parse and validation errors: the executor reports them.
 		return s.exec.Execute(ctx, req)
 	}
+	s.beforeRequest(ctx)
 	if op == ast.Mutation {
 		s.mu.Lock()
 		defer s.mu.Unlock()

@@ -22,6 +22,7 @@ func (s *Stage) mutate(_ context.Context, rf *rootField, field *ast.Field, args 
 		many   bool
 		sel    selection
 		err    error
+		upload *uploadJob // an Asset's uploadUrl to fetch once committed
 	)
 	switch rf.op {
 	case opCreate:
@@ -29,6 +30,7 @@ func (s *Stage) mutate(_ context.Context, rf *rootField, field *ast.Field, args 
 		d, err = t.create(m, asMap(args["data"]))
 		if err == nil {
 			result = []view{{d: d}}
+			upload = t.assetUpload(d, asMap(args["data"]), true)
 		}
 	case opUpdate:
 		var d *document
@@ -37,12 +39,20 @@ func (s *Stage) mutate(_ context.Context, rf *rootField, field *ast.Field, args 
 			err = t.update(d, asMap(args["data"]))
 			result = []view{{d: d}}
 		}
+		if err == nil {
+			upload = t.assetUpload(d, asMap(args["data"]), false)
+		}
 	case opUpsert:
 		up := asMap(args["upsert"])
 		var d *document
 		d, err = t.upsert(m, asMap(args["where"]), asMap(up["create"]), asMap(up["update"]))
 		if err == nil {
 			result = []view{{d: d}}
+			if t.isCreated(d) {
+				upload = t.assetUpload(d, asMap(up["create"]), true)
+			} else {
+				upload = t.assetUpload(d, asMap(up["update"]), false)
+			}
 		}
 	case opDelete:
 		var d *document
@@ -84,6 +94,9 @@ func (s *Stage) mutate(_ context.Context, rf *rootField, field *ast.Field, args 
 	}
 	if err := t.commit(); err != nil {
 		return nil, err
+	}
+	if upload != nil {
+		s.dispatchUpload(upload)
 	}
 	if many {
 		if !rf.connection {

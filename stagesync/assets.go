@@ -1,0 +1,1201 @@
+package stagesync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stagesync/stagesync/filestack"
+	"github.com/stagesync/stagesync/schema"
+)
+
+// PhaseAssets is the first phase of a sync with SyncConfig.Assets set: the
+// source's assets are copied, files and entries, before the entries that
+// reference them. Its events count assets in Done and Total and the bytes
+// copied in Bytes and TotalBytes.
+const PhaseAssets Phase = "assets"
+
+// Defaults of AssetOptions.
+const (
+	// DefaultAssetConcurrency is the number of assets copied at once.
+	DefaultAssetConcurrency = 4
+	// DefaultAssetPollInterval is how often an upload on the new asset
+	// system is polled.
+	DefaultAssetPollInterval = time.Second
+	// DefaultAssetUploadTimeout bounds how long one upload on the new
+	// asset system may stay pending.
+	DefaultAssetUploadTimeout = 10 * time.Minute
+	// DefaultAssetRetries is how many times a failed upload on the new
+	// asset system is tried again.
+	DefaultAssetRetries = 2
+)
+
+// AssetOptions turns the asset phase of Sync on (see SyncConfig.Assets) and
+// configures it.
+//
+// The asset phase runs first. It reads every source asset (file fields,
+// custom fields, localizations, publish state) and matches it to a
+// destination asset through the identity map, then by id (stages cloned
+// from each other share ids). The destination's asset system is told from
+// its schema: the legacy system when AssetCreateInput requires handle, the
+// new one when it has uploadUrl.
+//
+// On the legacy system, the file of a source asset the destination lacks
+// is stored into the destination's Filestack bucket — by URL (Filestack
+// fetches it), or, when that fails, downloaded and uploaded in a stream —
+// and the asset is created with the new handle, the file's name, type,
+// size and dimensions and the custom fields. On the new system, the asset
+// is created with the source file's URL as uploadUrl and polled until its
+// upload is complete or failed.
+//
+// The identity map records asset ids (entries' asset relations are
+// rewritten through it) and which source file is which destination file,
+// so an asset whose fields changed is updated without copying its file
+// again, an unchanged asset is skipped, and a second run copies nothing.
+// Within a run a file is copied once however many assets share it, found
+// by handle and, when Filestack metadata can give the source file's
+// SHA-256, by content.
+//
+// An asset that fails is retried (the Filestack client retries transient
+// failures; a failed upload on the new system is tried again Retries
+// times), then reported with model "Asset", op "asset", its URL and the
+// reason, and the run goes on; each entry that references it reports the
+// missing relation. Strict makes such failures a run error.
+//
+// SyncConfig.Transform and Defaults apply to assets too (model "Asset"),
+// before their entries are written; a transform may change custom fields,
+// fileName and the like, not which file an asset has. Assets are always
+// read whole (Delta does not narrow them), and on the new asset system
+// only the default locale's file is copied.
+type AssetOptions struct {
+	// Files is the Filestack client of the destination's asset bucket
+	// (its API key is the destination stage's assetConfig.apiKey). It is
+	// required for the legacy asset system, but in a dry run.
+	Files *filestack.Client
+	// SourceFiles is the Filestack client of the source's bucket. When
+	// set, it reads the source files' hashes (to copy identical bytes
+	// once, and to check each copy) and downloads the files that
+	// Filestack cannot fetch by URL. Without it, Files reads the hashes
+	// (Filestack serves any file's metadata when security is off) and
+	// downloads.
+	SourceFiles *filestack.Client
+	// Concurrency is the number of assets copied at once (default
+	// DefaultAssetConcurrency), apart from the stages' own request limits.
+	Concurrency int
+	// Strict makes Sync fail with an *AssetError, before any entry is
+	// written, when an asset could not be copied.
+	Strict bool
+	// PollInterval is how often an upload on the new asset system is
+	// polled (default DefaultAssetPollInterval).
+	PollInterval time.Duration
+	// UploadTimeout bounds how long one upload on the new asset system
+	// may stay pending (default DefaultAssetUploadTimeout).
+	UploadTimeout time.Duration
+	// Retries is how many times a failed upload on the new asset system is
+	// tried again (default DefaultAssetRetries; negative for none).
+	Retries int
+}
+
+// AssetError is the error of a strict sync (AssetOptions.Strict) in which
+// assets could not be copied; the report lists them too.
+type AssetError struct {
+	// Dest is the destination stage's name.
+	Dest string
+	// Failures are the assets that failed.
+	Failures []Failure
+}
+
+// Error names the number of failed assets and the first failure.
+func (e *AssetError) Error() string {
+	if len(e.Failures) == 0 {
+		return fmt.Sprintf("stagesync: %s: assets failed", e.Dest)
+	}
+	f := e.Failures[0]
+	return fmt.Sprintf("stagesync: %s: %d asset(s) could not be copied; first: Asset %s: %s", e.Dest, len(e.Failures), f.SourceID, f.Message)
+}
+
+// assetModel is the name of Hygraph's asset model.
+const assetModel = "Asset"
+
+// assetFilesKey keys the file map in the identity map: source handle →
+// destination handle, and "sha256:<hex>" → destination handle.
+const assetFilesKey = "Asset#files"
+
+// assetSystem is a Hygraph asset system.
+type assetSystem int
+
+const (
+	assetLegacy assetSystem = iota + 1 // Filestack: AssetCreateInput requires handle
+	assetUpload                        // since 2024: AssetCreateInput has uploadUrl
+)
+
+// detectAssetSystem tells the asset system of a stage from its schema.
+func detectAssetSystem(s *ast.Schema) (assetSystem, error) {
+	def := s.Types["AssetCreateInput"]
+	if def == nil {
+		return 0, errors.New("the schema has no AssetCreateInput")
+	}
+	if f := def.Fields.ForName("handle"); f != nil && f.Type.NonNull {
+		return assetLegacy, nil
+	}
+	if def.Fields.ForName("uploadUrl") != nil {
+		return assetUpload, nil
+	}
+	if def.Fields.ForName("handle") != nil {
+		return assetLegacy, nil
+	}
+	return 0, errors.New("AssetCreateInput has neither handle nor uploadUrl")
+}
+
+// The upload states of the new asset system.
+const (
+	uploadComplete       = "ASSET_UPLOAD_COMPLETE"
+	uploadCreateComplete = "ASSET_CREATE_COMPLETE"
+	uploadError          = "ASSET_ERROR_UPLOAD"
+)
+
+// uploadDone reports whether an upload status means the file is there (an
+// asset without upload state has its file).
+func uploadDone(status string) bool {
+	return status == "" || status == uploadComplete || status == uploadCreateComplete
+}
+
+// assetFileFields are the Asset fields that describe its file.
+var assetFileFields = []string{"handle", "fileName", "mimeType", "size", "width", "height"}
+
+// srcFile is one file of a source asset.
+type srcFile struct {
+	handle, url, fileName, mimeType string
+	size                            int64
+}
+
+// srcAsset is a source asset as the phase works on it.
+type srcAsset struct {
+	id, created string
+	entry       map[string]any     // the draft as read
+	published   bool               // published in the source
+	files       map[string]srcFile // by locale, "" for the default locale
+	status      string             // upload status (new asset system)
+	cur         *dstAsset          // the matched destination asset
+	dropped     bool               // the transform dropped it
+	failure     error              // the transform failed on it
+}
+
+// dstAsset is what the phase keeps of a destination asset.
+type dstAsset struct {
+	id, created string
+	handles     map[string]string // by locale, "" for the default locale
+	status      string
+	draft, pub  fieldHashes // pub is nil when unpublished
+	matched     bool
+}
+
+// assetRun is one run of the asset phase.
+type assetRun struct {
+	e         *engine
+	opts      AssetOptions
+	sys       assetSystem
+	src, dst  *schema.Model
+	skip      map[string]bool // the destination Asset's relation fields
+	ops       *modelOps       // the destination's writes
+	poll      string
+	createdAt bool // the destination's create input takes createdAt
+	locFiles  bool // each localization has a file (a localized handle)
+
+	flights flights
+	publish []publishItem // guarded by mu
+	failed  []Failure     // guarded by mu
+
+	mu                sync.Mutex // guards the progress and emits
+	done, total       int
+	bytes, totalBytes int64
+	saveErr           error // of the first checkpoint that failed
+}
+
+// assets runs the asset phase (see AssetOptions).
+func (e *engine) assets(ctx context.Context) error {
+	if e.cfg.Assets == nil || !e.synced[assetModel] {
+		return nil
+	}
+	if slices.Contains(e.ord.models, assetModel) {
+		return errors.New("stagesync: Asset is synced by SyncConfig.Assets; leave it out of Models")
+	}
+	r := &assetRun{e: e, opts: *e.cfg.Assets, src: e.src.Model(assetModel), dst: e.dst.Model(assetModel)}
+	var err error
+	if r.sys, err = detectAssetSystem(e.dstAST); err != nil {
+		return fmt.Errorf("stagesync: %s: assets: %w", e.cfg.Dest, err)
+	}
+	if r.sys == assetLegacy && r.opts.Files == nil && !e.cfg.DryRun {
+		return fmt.Errorf("stagesync: %s is on the legacy asset system: AssetOptions.Files must be the Filestack client of its asset bucket", e.cfg.Dest)
+	}
+	if r.opts.Concurrency <= 0 {
+		r.opts.Concurrency = DefaultAssetConcurrency
+	}
+	if r.opts.PollInterval <= 0 {
+		r.opts.PollInterval = DefaultAssetPollInterval
+	}
+	if r.opts.UploadTimeout <= 0 {
+		r.opts.UploadTimeout = DefaultAssetUploadTimeout
+	}
+	switch {
+	case r.opts.Retries == 0:
+		r.opts.Retries = DefaultAssetRetries
+	case r.opts.Retries < 0:
+		r.opts.Retries = 0
+	}
+	if r.ops, err = buildOps(e.dst, r.dst); err != nil {
+		return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
+	}
+	r.skip = map[string]bool{}
+	for _, f := range writableFields(r.dst) {
+		if isRelation(f.Kind) {
+			r.skip[f.Name] = true
+		}
+	}
+	if r.src.API == nil || r.src.API.List == "" {
+		return fmt.Errorf("stagesync: %s: the schema has no list query for Asset", e.cfg.Source)
+	}
+	r.createdAt = hasInputField(e.dstAST, r.dst.API.CreateInput, "createdAt")
+	if h := r.dst.Field("handle"); h != nil && h.Localized && r.sys == assetLegacy {
+		r.locFiles = true
+	}
+	r.poll = fmt.Sprintf("query StagesyncPollAsset($id: ID!) { item: %s(where: {id: $id}, stage: DRAFT) { id handle upload { status error { code message } } } }", r.dst.API.Single)
+	e.report.Touch(assetModel)
+	e.emit(Event{Phase: PhaseAssets, Model: assetModel})
+	return r.run(ctx)
+}
+
+// run reads both sides, plans, copies and publishes.
+func (r *assetRun) run(ctx context.Context) error {
+	e := r.e
+	dest, err := r.readDest(ctx)
+	if err != nil {
+		return err
+	}
+	srcs, err := r.readSource(ctx)
+	if err != nil {
+		return err
+	}
+	byCreated := map[string][]*dstAsset{}
+	mapped := map[string]bool{}
+	for _, d := range e.state.IDs(assetModel) {
+		mapped[d] = true
+	}
+	for _, d := range dest {
+		byCreated[d.created] = append(byCreated[d.created], d)
+	}
+	known := map[string]bool{} // source files counted in TotalBytes
+	for _, a := range srcs {
+		// Match before transforming, so that an asset whose transform
+		// fails keeps its destination asset (mirror mode never deletes it).
+		a.cur = r.match(a, dest, byCreated, mapped)
+		if a.cur != nil {
+			a.cur.matched = true
+		}
+		if err := e.transform(ctx, assetModel, a.entry); errors.Is(err, ErrDrop) {
+			a.dropped = true
+		} else if err != nil {
+			a.failure = err
+		}
+		if a.dropped || a.failure != nil {
+			continue
+		}
+		if a.cur == nil && a.created != "" && r.createdAt && !e.cfg.DryRun {
+			// The create sends the source's creation time, which finds
+			// the asset again if its answer is lost.
+			e.state.SetPending(assetModel, a.id, a.created)
+		}
+		for _, f := range r.filesToCopy(a) {
+			if !known[f.handle] {
+				known[f.handle] = true
+				r.totalBytes += f.size
+			}
+		}
+	}
+	r.total = len(srcs)
+	e.report.Add(assetModel, CountRead, len(srcs))
+	e.emit(Event{Phase: PhaseAssets, Model: assetModel, Total: r.total, TotalBytes: r.totalBytes})
+
+	if e.cfg.DryRun {
+		for _, a := range srcs {
+			r.planOnly(a)
+		}
+	} else {
+		if err := e.save(); err != nil { // the creates are recorded as pending first
+			return err
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(r.opts.Concurrency)
+		for _, a := range srcs {
+			g.Go(func() error { r.copy(gctx, a); return nil })
+		}
+		_ = g.Wait()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.publishAll(ctx); err != nil {
+			return err
+		}
+	}
+	if err := r.orphans(ctx, dest); err != nil {
+		return err
+	}
+	if r.saveErr != nil {
+		return r.saveErr
+	}
+	if err := e.save(); err != nil {
+		return err
+	}
+	if r.opts.Strict && len(r.failed) > 0 {
+		failed := slices.Clone(r.failed)
+		slices.SortFunc(failed, func(a, b Failure) int { return strings.Compare(a.SourceID, b.SourceID) })
+		return &AssetError{Dest: e.cfg.Dest.Name(), Failures: failed}
+	}
+	return nil
+}
+
+// assetQuery returns the read query of the Asset model m of project p: in
+// DRAFT, ordered by id, with its file and custom fields, the non-default
+// localizations and the PUBLISHED version.
+func assetQuery(p *schema.Project, m *schema.Model) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, name := range append(slices.Clone(assetFileFields), "url") {
+		if m.Field(name) != nil {
+			b.WriteString(" " + name)
+			seen[name] = true
+		}
+	}
+	if m.Field("upload") != nil {
+		b.WriteString(" upload { status error { code message } }")
+	}
+	for _, f := range writableFields(m) {
+		if !isRelation(f.Kind) && !seen[f.Name] {
+			b.WriteString(" " + fieldSelection(p, f))
+		}
+	}
+	fields := b.String()
+	locs := ""
+	var lf []*schema.Field
+	for _, f := range localizedFields(m) {
+		if !isRelation(f.Kind) {
+			lf = append(lf, f)
+		}
+	}
+	if len(lf) > 0 && len(p.Locales) > 1 {
+		var lb strings.Builder
+		fmt.Fprintf(&lb, " localizations(locales: [%s], includeCurrent: false) { locale", strings.Join(p.Locales[1:], ", "))
+		for _, f := range lf {
+			lb.WriteString(" " + fieldSelection(p, f))
+		}
+		if h := m.Field("handle"); h != nil && h.Localized && m.Field("url") != nil {
+			lb.WriteString(" url")
+		}
+		lb.WriteString(" }")
+		locs = lb.String()
+	}
+	return fmt.Sprintf("query StagesyncReadAssets($first: Int!, $after: String) {\n"+
+		"  items: %s(stage: DRAFT, orderBy: id_ASC, first: $first, after: $after) {\n"+
+		"    id createdAt%s%s\n"+
+		"    documentInStages(stages: [PUBLISHED]) { id%s%s }\n"+
+		"  }\n}", m.API.List, fields, locs, fields, locs)
+}
+
+// readDest reads the destination's assets.
+func (r *assetRun) readDest(ctx context.Context) (map[string]*dstAsset, error) {
+	e := r.e
+	out := map[string]*dstAsset{}
+	fetch := queryFetcher(e.cfg.Dest, &modelOps{model: r.dst}, assetQuery(e.dst, r.dst), nil)
+	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
+		if err != nil {
+			return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
+		}
+		d := &dstAsset{handles: map[string]string{}}
+		d.id, _ = entry["id"].(string)
+		if c, ok := entry["createdAt"].(string); ok {
+			d.created = timeKey(c)
+		}
+		d.status = uploadStatus(entry)
+		d.handles[""], _ = entry["handle"].(string)
+		for _, l := range localizationsOf(entry) {
+			locale, _ := l["locale"].(string)
+			if h, ok := l["handle"].(string); ok && locale != "" {
+				d.handles[locale] = h
+			}
+		}
+		if pub := published(entry); pub != nil {
+			v, _ := canonEntry(e.dst, r.dst, pub, r.skip, sameID)
+			d.pub = hashVersion(v)
+		}
+		v, _ := canonEntry(e.dst, r.dst, entry, r.skip, sameID)
+		d.draft = hashVersion(v)
+		out[d.id] = d
+	}
+	return out, nil
+}
+
+// readSource reads the source's assets.
+func (r *assetRun) readSource(ctx context.Context) ([]*srcAsset, error) {
+	e := r.e
+	var out []*srcAsset
+	fetch := queryFetcher(e.cfg.Source, &modelOps{model: r.src}, assetQuery(e.src, r.src), nil)
+	fetch, stop := readAhead(fetch)
+	defer stop()
+	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
+		if err != nil {
+			return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
+		}
+		a := &srcAsset{files: map[string]srcFile{}}
+		a.id, _ = entry["id"].(string)
+		a.created, _ = entry["createdAt"].(string)
+		a.published = published(entry) != nil
+		a.status = uploadStatus(entry)
+		delete(entry, "createdAt")
+		delete(entry, "updatedAt")
+		a.entry = entry
+		def := fileOf(entry)
+		a.files[""] = def
+		for _, l := range localizationsOf(entry) {
+			locale, _ := l["locale"].(string)
+			if _, ok := l["handle"]; !ok || locale == "" {
+				continue
+			}
+			f := fileOf(l)
+			if f.handle == "" {
+				f = def
+			}
+			a.files[locale] = f
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// fileOf reads the file fields of an asset or one of its localizations.
+func fileOf(m map[string]any) srcFile {
+	var f srcFile
+	f.handle, _ = m["handle"].(string)
+	f.url, _ = m["url"].(string)
+	f.fileName, _ = m["fileName"].(string)
+	f.mimeType, _ = m["mimeType"].(string)
+	if n, ok := number(m["size"]); ok {
+		f.size = int64(n)
+	}
+	return f
+}
+
+func number(x any) (float64, bool) {
+	switch v := x.(type) {
+	case interface{ Float64() (float64, error) }:
+		f, err := v.Float64()
+		return f, err == nil
+	case float64:
+		return v, true
+	}
+	return 0, false
+}
+
+func localizationsOf(entry map[string]any) []map[string]any {
+	list, _ := entry["localizations"].([]any)
+	out := make([]map[string]any, 0, len(list))
+	for _, x := range list {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func uploadStatus(entry map[string]any) string {
+	up, _ := entry["upload"].(map[string]any)
+	s, _ := up["status"].(string)
+	return s
+}
+
+func uploadFailure(entry map[string]any) string {
+	up, _ := entry["upload"].(map[string]any)
+	e, _ := up["error"].(map[string]any)
+	if e == nil {
+		return ""
+	}
+	return fmt.Sprintf("%v: %v", e["code"], e["message"])
+}
+
+// match finds the destination asset of a source asset: through the
+// identity map, by id, or as the asset a create whose answer was lost
+// left behind.
+func (r *assetRun) match(a *srcAsset, dest map[string]*dstAsset, byCreated map[string][]*dstAsset, mapped map[string]bool) *dstAsset {
+	st := r.e.state
+	if id, ok := st.DestID(assetModel, a.id); ok {
+		if d := dest[id]; d != nil {
+			return d
+		}
+		st.ForgetID(assetModel, a.id) // the destination asset is gone
+	}
+	if d := dest[a.id]; d != nil && !d.matched {
+		return d
+	}
+	if c, ok := st.Pending(assetModel, a.id); ok {
+		for _, d := range byCreated[timeKey(c)] {
+			if !d.matched && !mapped[d.id] {
+				return d
+			}
+		}
+	}
+	return nil
+}
+
+// knownFile returns the destination handle of a source file when it is
+// known to be in the destination already: recorded by an earlier copy, or
+// the very file the matched destination asset has (cloned stages).
+func (r *assetRun) knownFile(f srcFile, cur string) (string, bool) {
+	if f.handle == "" {
+		return "", false
+	}
+	if h, ok := r.e.state.DestID(assetFilesKey, f.handle); ok {
+		return h, true
+	}
+	if cur != "" && cur == f.handle {
+		return cur, true
+	}
+	return "", false
+}
+
+// filesToCopy returns the files of a source asset that are not known to
+// be in the destination, by locale.
+func (r *assetRun) filesToCopy(a *srcAsset) map[string]srcFile {
+	out := map[string]srcFile{}
+	for loc, f := range a.files {
+		if loc != "" && !r.locFiles {
+			continue // only the default locale has a file to copy
+		}
+		cur := ""
+		if a.cur != nil {
+			cur = a.cur.handles[loc]
+		}
+		if h, ok := r.knownFile(f, cur); ok {
+			if r.sys == assetLegacy || (a.cur != nil && h == cur && uploadDone(a.cur.status)) {
+				continue
+			}
+		}
+		out[loc] = f
+	}
+	return out
+}
+
+// canon returns the canonical destination version of a source asset,
+// with its files' destination handles (by locale) on the legacy system.
+func (r *assetRun) canon(a *srcAsset, handles map[string]string) map[string]any {
+	entry := maps.Clone(a.entry)
+	if r.sys == assetLegacy {
+		entry["handle"] = handles[""]
+		var locs []any
+		for _, l := range localizationsOf(a.entry) {
+			l = maps.Clone(l)
+			locale, _ := l["locale"].(string)
+			if h, ok := handles[locale]; ok {
+				l["handle"] = h
+			}
+			locs = append(locs, l)
+		}
+		if locs != nil {
+			entry["localizations"] = locs
+		}
+	}
+	v, _ := canonEntry(r.e.dst, r.dst, entry, r.skip, sameID)
+	if r.sys == assetLegacy {
+		// Each localization of a legacy asset is a file (its create input
+		// requires handle and fileName); a locale without a file of its
+		// own has the default locale's.
+		locales := map[string]bool{}
+		for k := range v {
+			if _, locale, ok := strings.Cut(k, "@"); ok {
+				locales[locale] = true
+			}
+		}
+		for locale := range locales {
+			for _, name := range assetFileFields {
+				if f := r.dst.Field(name); f != nil && f.Localized {
+					if x, ok := v[name+"@"+locale]; !ok || x == nil {
+						if v[name] != nil {
+							v[name+"@"+locale] = v[name]
+						}
+					}
+				}
+			}
+		}
+	}
+	return v
+}
+
+// decision is what the phase does to one asset.
+type decision struct {
+	op        Op
+	changed   []string // keys of the canonical version to write
+	upload    bool     // the new asset system fetches the file again
+	publish   bool
+	unpublish bool
+}
+
+// decide compares the canonical version v of a source asset with its
+// destination asset.
+func (r *assetRun) decide(a *srcAsset, v map[string]any, upload bool) decision {
+	var d decision
+	d.upload = upload
+	h := hashVersion(v)
+	switch {
+	case a.cur == nil:
+		d.op = OpCreate
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if h[k] != hashNil {
+				d.changed = append(d.changed, k)
+			}
+		}
+	default:
+		d.changed = changedKeys(h, a.cur.draft)
+		d.op = OpUnchanged
+		if len(d.changed) > 0 || upload {
+			d.op = OpUpdate
+		}
+	}
+	switch {
+	case a.published:
+		d.publish = d.op != OpUnchanged || a.cur.pub == nil || len(changedKeys(h, a.cur.pub)) > 0
+	case a.cur != nil && a.cur.pub != nil:
+		d.unpublish = true
+	}
+	return d
+}
+
+// add records a decision in the plan.
+func (r *assetRun) add(a *srcAsset, destID string, d decision) {
+	ep := EntryPlan{SourceID: a.id, DestID: destID, Op: d.op, Changed: slices.Clone(d.changed)}
+	if d.upload {
+		ep.Changed = append(ep.Changed, "uploadUrl")
+	}
+	switch {
+	case d.publish:
+		ep.Publish = "publish"
+	case d.unpublish:
+		ep.Publish = "unpublish"
+	}
+	r.e.plan.add(assetModel, ep)
+}
+
+// planOnly plans a source asset in a dry run: files not known to be in the
+// destination count as changed.
+func (r *assetRun) planOnly(a *srcAsset) {
+	switch {
+	case a.dropped:
+		r.e.plan.add(assetModel, EntryPlan{SourceID: a.id, DestID: a.curID(), Op: OpSkip})
+		return
+	case a.failure != nil:
+		r.failOp(a, a.curID(), "transform", a.failure)
+		return
+	}
+	toCopy := r.filesToCopy(a)
+	handles := map[string]string{}
+	for loc, f := range a.files {
+		if _, ok := toCopy[loc]; ok {
+			handles[loc] = placeholder + f.handle
+			continue
+		}
+		cur := ""
+		if a.cur != nil {
+			cur = a.cur.handles[loc]
+		}
+		handles[loc], _ = r.knownFile(f, cur)
+	}
+	_, upload := toCopy[""]
+	r.add(a, a.curID(), r.decide(a, r.canon(a, handles), upload && r.sys == assetUpload))
+}
+
+// curID returns the id of the matched destination asset, or "".
+func (a *srcAsset) curID() string {
+	if a.cur == nil {
+		return ""
+	}
+	return a.cur.id
+}
+
+// fail reports a source asset that could not be copied.
+func (r *assetRun) fail(a *srcAsset, destID string, err error) {
+	r.failOp(a, destID, "asset", err)
+}
+
+// failOp reports a source asset that failed in op.
+func (r *assetRun) failOp(a *srcAsset, destID, op string, err error) {
+	f := a.files[""]
+	name := f.url
+	if name == "" {
+		name = f.handle
+	}
+	if name == "" {
+		name = "asset " + a.id
+	}
+	fl := Failure{Model: assetModel, SourceID: a.id, DestID: destID, Op: op, Message: fmt.Sprintf("%s: %v", name, err), Path: errorPath(err)}
+	r.e.report.Fail(fl)
+	r.mu.Lock()
+	r.failed = append(r.failed, fl)
+	r.mu.Unlock()
+}
+
+// finish counts one asset as handled and emits the progress.
+func (r *assetRun) finish(bytes int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.done++
+	r.bytes += bytes
+	r.e.emit(Event{Phase: PhaseAssets, Model: assetModel, Done: r.done, Total: r.total, Bytes: r.bytes, TotalBytes: r.totalBytes})
+	if r.done%r.e.pageSize == 0 && r.saveErr == nil {
+		r.saveErr = r.e.save() // checkpoint the identity map
+	}
+}
+
+// copy copies one source asset: its files, then its entry.
+func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
+	var copied int64
+	defer func() { r.finish(copied) }()
+	destID := a.curID()
+	switch {
+	case a.dropped:
+		r.e.plan.add(assetModel, EntryPlan{SourceID: a.id, DestID: destID, Op: OpSkip})
+		return
+	case a.failure != nil:
+		r.failOp(a, destID, "transform", a.failure)
+		return
+	}
+	if !uploadDone(a.status) {
+		msg := "the source asset has no file: upload status " + a.status
+		if e := uploadFailure(a.entry); e != "" {
+			msg += " (" + e + ")"
+		}
+		r.e.state.ClearPending(assetModel, a.id) // no create happens
+		r.fail(a, destID, errors.New(msg))
+		return
+	}
+	toCopy := r.filesToCopy(a)
+	handles := map[string]string{}
+	if r.sys == assetLegacy {
+		for _, loc := range slices.Sorted(maps.Keys(a.files)) {
+			if loc != "" && !r.locFiles {
+				continue
+			}
+			f := a.files[loc]
+			cur := ""
+			if a.cur != nil {
+				cur = a.cur.handles[loc]
+			}
+			if h, ok := r.knownFile(f, cur); ok {
+				handles[loc] = h
+				continue
+			}
+			h, n, err := r.file(ctx, f, cur)
+			copied += n
+			if err != nil {
+				r.e.state.ClearPending(assetModel, a.id) // no create happens
+				r.fail(a, destID, err)
+				return
+			}
+			handles[loc] = h
+		}
+	}
+	_, upload := toCopy[""]
+	upload = upload && r.sys == assetUpload
+	v := r.canon(a, handles)
+	d := r.decide(a, v, upload)
+	b := inputBuilder{p: r.e.dst, m: r.dst}
+	switch {
+	case d.op == OpCreate:
+		id, err := r.create(ctx, a, b.build(v, d.changed, true, nil))
+		if err != nil {
+			r.fail(a, "", err)
+			return
+		}
+		destID = id
+		r.e.report.Add(assetModel, CountCreated, 1)
+	case d.op == OpUpdate:
+		data := b.build(v, d.changed, false, nil)
+		if upload {
+			data["uploadUrl"] = a.files[""].url
+		}
+		if err := r.e.write(ctx, true, r.ops.update, map[string]any{"id": destID, "data": data}, nil); err != nil {
+			r.fail(a, destID, err)
+			return
+		}
+		if upload {
+			if err := r.await(ctx, a, destID); err != nil {
+				r.fail(a, destID, err)
+				return
+			}
+		}
+		r.e.report.Add(assetModel, CountUpdated, 1)
+	default:
+		r.e.report.Add(assetModel, CountUnchanged, 1)
+	}
+	if upload {
+		copied += a.files[""].size
+	}
+	r.add(a, destID, d)
+	if d.publish || d.unpublish {
+		r.mu.Lock()
+		r.publish = append(r.publish, publishItem{srcID: a.id, destID: destID, unpublish: d.unpublish})
+		r.mu.Unlock()
+	}
+}
+
+// create creates the destination asset of a source asset and, on the new
+// asset system, waits for its upload; it returns the new id, recorded in
+// the identity map. An asset whose upload fails is deleted again.
+func (r *assetRun) create(ctx context.Context, a *srcAsset, data map[string]any) (string, error) {
+	e := r.e
+	if r.sys == assetUpload {
+		data["uploadUrl"] = a.files[""].url
+	}
+	pending := a.created != "" && r.createdAt
+	if pending {
+		data["createdAt"] = a.created
+	}
+	var out struct {
+		Item struct{ ID string } `json:"item"`
+	}
+	if err := e.write(ctx, false, r.ops.create, map[string]any{"data": data}, &out); err != nil {
+		if pending && notApplied(err) {
+			e.state.ClearPending(assetModel, a.id)
+		}
+		return "", err
+	}
+	if r.sys == assetUpload {
+		if err := r.await(ctx, a, out.Item.ID); err != nil {
+			// Leave no asset without a file behind: the next run tries
+			// afresh.
+			// (A pending mark finds an asset that could not be deleted.)
+			if derr := e.write(ctx, true, r.ops.del, map[string]any{"id": out.Item.ID}, nil); derr != nil {
+				err = fmt.Errorf("%w (and deleting destination asset %s failed: %v)", err, out.Item.ID, derr)
+			} else {
+				e.state.ClearPending(assetModel, a.id)
+			}
+			return "", err
+		}
+	}
+	e.state.SetDestID(assetModel, a.id, out.Item.ID)
+	e.state.ClearPending(assetModel, a.id)
+	return out.Item.ID, nil
+}
+
+// await polls an upload on the new asset system until it is complete,
+// trying a failed one again up to Retries times, and records the file it
+// stored.
+func (r *assetRun) await(ctx context.Context, a *srcAsset, id string) error {
+	src := a.files[""]
+	for attempt := 0; ; attempt++ {
+		handle, failure, err := r.pollUpload(ctx, id)
+		if err != nil {
+			return err
+		}
+		if failure == "" {
+			if src.handle != "" && handle != "" {
+				r.e.state.SetDestID(assetFilesKey, src.handle, handle)
+			}
+			return nil
+		}
+		if attempt >= r.opts.Retries {
+			if attempt > 0 {
+				return fmt.Errorf("upload failed %d times: %s", attempt+1, failure)
+			}
+			return fmt.Errorf("upload failed: %s", failure)
+		}
+		if err := r.e.write(ctx, true, r.ops.update, map[string]any{"id": id, "data": map[string]any{"uploadUrl": src.url}}, nil); err != nil {
+			return fmt.Errorf("upload failed (%s), and retrying it failed: %w", failure, err)
+		}
+	}
+}
+
+// pollUpload polls an asset until its upload is no longer pending, for at
+// most UploadTimeout. It returns the asset's handle, or why its upload
+// failed.
+func (r *assetRun) pollUpload(ctx context.Context, id string) (handle, failure string, err error) {
+	pctx, cancel := context.WithTimeout(ctx, r.opts.UploadTimeout)
+	defer cancel()
+	t := time.NewTimer(0)
+	defer t.Stop()
+	status := ""
+	for {
+		select {
+		case <-t.C:
+		case <-pctx.Done():
+			if ctx.Err() != nil {
+				return "", "", ctx.Err()
+			}
+			return "", "", fmt.Errorf("upload still %s after %s", status, r.opts.UploadTimeout)
+		}
+		var out struct {
+			Item *struct {
+				Handle string `json:"handle"`
+				Upload *struct {
+					Status string `json:"status"`
+					Error  *struct {
+						Code    string `json:"code"`
+						Message string `json:"message"`
+					} `json:"error"`
+				} `json:"upload"`
+			} `json:"item"`
+		}
+		if err := r.e.cfg.Dest.Do(pctx, r.poll, map[string]any{"id": id}, &out); err != nil {
+			if ctx.Err() == nil && pctx.Err() != nil {
+				return "", "", fmt.Errorf("upload still %s after %s", status, r.opts.UploadTimeout)
+			}
+			return "", "", fmt.Errorf("polling the upload: %w", err)
+		}
+		if out.Item == nil {
+			return "", "", fmt.Errorf("destination asset %s is gone", id)
+		}
+		if out.Item.Upload != nil {
+			status = out.Item.Upload.Status
+		}
+		switch {
+		case uploadDone(status):
+			return out.Item.Handle, "", nil
+		case status == uploadError:
+			failure = status
+			if e := out.Item.Upload.Error; e != nil {
+				failure = e.Code + ": " + e.Message
+			}
+			return "", failure, nil
+		}
+		t.Reset(r.opts.PollInterval)
+	}
+}
+
+// file copies a source file into the destination's bucket, once per run
+// per source handle and per content, and returns its destination handle
+// and the bytes copied. cur is the handle the matched destination asset
+// has, which is kept when it holds the same bytes.
+func (r *assetRun) file(ctx context.Context, f srcFile, cur string) (string, int64, error) {
+	st := r.e.state
+	var copied int64
+	key := f.handle
+	if key == "" {
+		key = "url:" + f.url
+	}
+	h, err := r.flights.do(ctx, key, func() (string, error) {
+		meta := r.opts.SourceFiles
+		if meta == nil {
+			meta = r.opts.Files
+		}
+		sum := ""
+		if f.handle != "" {
+			if md, err := meta.Metadata(ctx, f.handle); err == nil {
+				sum = md.SHA256
+			}
+		}
+		if sum != "" && cur != "" {
+			if md, err := r.opts.Files.Metadata(ctx, cur); err == nil && md.SHA256 == sum {
+				st.SetDestID(assetFilesKey, "sha256:"+sum, cur)
+				return cur, nil
+			}
+		}
+		var h string
+		var err error
+		if sum == "" {
+			h, copied, err = r.store(ctx, f, "")
+		} else if known, ok := st.DestID(assetFilesKey, "sha256:"+sum); ok {
+			h = known
+		} else {
+			h, err = r.flights.do(ctx, "sha256:"+sum, func() (string, error) {
+				h, n, err := r.store(ctx, f, sum)
+				copied = n
+				return h, err
+			})
+		}
+		if err != nil {
+			return "", err
+		}
+		if f.handle != "" {
+			st.SetDestID(assetFilesKey, f.handle, h)
+		}
+		return h, nil
+	})
+	return h, copied, err
+}
+
+// store stores one file into the destination's bucket: by URL, or, when
+// Filestack cannot fetch it, downloaded and uploaded in one stream. With
+// the source's SHA-256 sum, the copy is checked against it.
+func (r *assetRun) store(ctx context.Context, f srcFile, sum string) (string, int64, error) {
+	files := r.opts.Files
+	opts := filestack.StoreOptions{Filename: f.fileName, MimeType: f.mimeType}
+	var stored *filestack.File
+	var byURL error
+	if f.url != "" {
+		stored, byURL = files.StoreURL(ctx, f.url, opts)
+	}
+	if stored == nil {
+		if err := ctx.Err(); err != nil {
+			return "", 0, err
+		}
+		dl := r.opts.SourceFiles
+		if dl == nil {
+			dl = files
+		}
+		open := func() (io.ReadCloser, error) {
+			if f.url == "" {
+				return dl.Download(ctx, f.handle)
+			}
+			return dl.DownloadURL(ctx, f.url)
+		}
+		var err error
+		if stored, err = files.UploadFunc(ctx, open, opts); err != nil {
+			if byURL != nil {
+				return "", 0, fmt.Errorf("storing by URL: %v; downloading and uploading: %w", byURL, err)
+			}
+			return "", 0, err
+		}
+	}
+	if sum != "" {
+		md, err := files.Metadata(ctx, stored.Handle)
+		if err == nil && md.SHA256 != "" && md.SHA256 != sum {
+			_ = files.Delete(ctx, stored.Handle)
+			return "", stored.Size, fmt.Errorf("the copy's SHA-256 %s differs from the source's %s", md.SHA256, sum)
+		}
+		r.e.state.SetDestID(assetFilesKey, "sha256:"+sum, stored.Handle)
+	}
+	return stored.Handle, stored.Size, nil
+}
+
+// publishItem is a destination asset to publish or unpublish.
+type publishItem struct {
+	srcID, destID string
+	unpublish     bool
+}
+
+// publishAll publishes and unpublishes the destination assets whose
+// publish state differs from the source's, in batches of ids.
+func (r *assetRun) publishAll(ctx context.Context) error {
+	var pub, unpub []publishItem
+	for _, it := range r.publish {
+		if it.unpublish {
+			unpub = append(unpub, it)
+		} else {
+			pub = append(pub, it)
+		}
+	}
+	for _, batch := range []struct {
+		query string
+		list  []publishItem
+		op    string
+	}{{r.ops.publish, pub, "publish"}, {r.ops.unpublish, unpub, "unpublish"}} {
+		if batch.query == "" || len(batch.list) == 0 {
+			continue
+		}
+		slices.SortFunc(batch.list, func(a, b publishItem) int { return strings.Compare(a.srcID, b.srcID) })
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(r.opts.Concurrency)
+		for chunk := range slices.Chunk(batch.list, publishBatch) {
+			g.Go(func() error {
+				ids := make([]string, len(chunk))
+				for i, it := range chunk {
+					ids[i] = it.destID
+				}
+				err := r.e.write(gctx, true, batch.query, map[string]any{"ids": ids, "first": len(ids)}, nil)
+				for _, it := range chunk {
+					switch {
+					case err != nil:
+						r.e.report.Fail(Failure{Model: assetModel, SourceID: it.srcID, DestID: it.destID, Op: batch.op, Message: err.Error(), Path: errorPath(err)})
+					case batch.op == "publish":
+						r.e.report.Add(assetModel, CountPublished, 1)
+					}
+				}
+				return nil
+			})
+		}
+		_ = g.Wait()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// orphans reports the destination assets no source asset matched, or
+// deletes them in mirror mode.
+func (r *assetRun) orphans(ctx context.Context, dest map[string]*dstAsset) error {
+	e := r.e
+	var ids []string
+	for _, id := range slices.Sorted(maps.Keys(dest)) {
+		if !dest[id].matched {
+			ids = append(ids, id)
+		}
+	}
+	if !e.cfg.Mirror {
+		for _, id := range ids {
+			e.plan.add(assetModel, EntryPlan{DestID: id, Op: OpOrphan})
+			e.report.Add(assetModel, CountOrphaned, 1)
+		}
+		return nil
+	}
+	for _, id := range ids {
+		e.plan.add(assetModel, EntryPlan{DestID: id, Op: OpDelete})
+	}
+	if e.cfg.DryRun || r.ops.del == "" {
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.opts.Concurrency)
+	for _, id := range ids {
+		g.Go(func() error {
+			if err := e.write(gctx, true, r.ops.del, map[string]any{"id": id}, nil); err != nil {
+				e.report.Fail(Failure{Model: assetModel, DestID: id, Op: "delete", Message: err.Error(), Path: errorPath(err)})
+				return nil
+			}
+			e.report.Add(assetModel, CountDeleted, 1)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return ctx.Err()
+}
+
+// flights runs a function once per key for the run and shares its result
+// with every caller of the same key.
+type flights struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+type flight struct {
+	done chan struct{}
+	val  string
+	err  error
+}
+
+func (f *flights) do(ctx context.Context, key string, fn func() (string, error)) (string, error) {
+	f.mu.Lock()
+	if f.m == nil {
+		f.m = map[string]*flight{}
+	}
+	if fl, ok := f.m[key]; ok {
+		f.mu.Unlock()
+		select {
+		case <-fl.done:
+			return fl.val, fl.err
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	fl := &flight{done: make(chan struct{})}
+	f.m[key] = fl
+	f.mu.Unlock()
+	fl.val, fl.err = fn()
+	close(fl.done)
+	return fl.val, fl.err
+}
