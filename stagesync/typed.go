@@ -133,3 +133,16 @@ func fromEntry(entry map[string]any, v any) error {
 	}
 	return json.Unmarshal(b, v)
 }
+
+// EntryVersions returns a typed entry as read (a genqlient type, or any
+// value whose JSON form is the entry) in the engine's entry form, split the
+// way Sync splits it before transforming: the draft without
+// documentInStages, and the published version (documentInStages[0]; nil
+// when the entry is not published or the read does not select it). Test
+// helpers use it to treat fixtures exactly as Sync does.
+func EntryVersions(entry any) (draft, pub map[string]any, err error) {
+	if draft, err = toEntry(entry); err != nil {
+		return nil, nil, err
+	}
+	return draft, published(draft), nil
+}

@@ -1,7 +1,6 @@
 package synctest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -112,35 +111,9 @@ func ApplyTransform[T any](t testing.TB, fixtures []T, fn func(context.Context, 
 
 // versions splits an entry as read into its draft (without
 // documentInStages) and its published version (nil when there is none), as
-// JSON objects.
+// JSON objects, as Sync does.
 func versions(v any) (draft, pub map[string]any, err error) {
-	if draft, err = object(v); err != nil {
-		return nil, nil, err
-	}
-	dis, _ := draft["documentInStages"].([]any)
-	delete(draft, "documentInStages")
-	if len(dis) > 0 {
-		pub, _ = dis[0].(map[string]any)
-	}
-	return draft, pub, nil
-}
-
-// object converts v to a JSON object, numbers kept as written.
-func object(v any) (map[string]any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var out map[string]any
-	if err := dec.Decode(&out); err != nil {
-		return nil, err
-	}
-	if out == nil {
-		return nil, errors.New("entry is null")
-	}
-	return out, nil
+	return stagesync.EntryVersions(v)
 }
 
 // convert decodes a JSON object into a T.
