@@ -448,7 +448,7 @@ func (r *assetRun) readSource(ctx context.Context) ([]*srcAsset, error) {
 	e := r.e
 	var out []*srcAsset
 	fetch := queryFetcher(e.cfg.Source, &modelOps{model: r.src}, assetQuery(e.src, r.src), nil)
-	fetch, stop := readAhead(fetch)
+	fetch, stop := readAhead(ctx, fetch, e.pageSize)
 	defer stop()
 	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
 		if err != nil {

@@ -301,13 +301,17 @@ func (e *engine) run(ctx context.Context) error {
 	if err := e.assets(ctx); err != nil {
 		return err
 	}
-	// The destination's entries of every model are read ahead, in the
-	// background, while the models are written in order.
+	// The destination's entries of the next model are read ahead, in the
+	// background, while a model is written; one index at a time is kept.
 	dctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
 	e.dest, e.marks = map[string]*destIndex{}, map[string]time.Time{}
-	for _, m := range e.ord.models {
+	readIndex := func(i int) {
+		if i >= len(e.ord.models) {
+			return
+		}
+		m := e.ord.models[i]
 		di := &destIndex{done: make(chan struct{})}
 		e.dest[m] = di
 		wg.Go(func() {
@@ -315,11 +319,14 @@ func (e *engine) run(ctx context.Context) error {
 			di.byID, di.byKey, di.byCreated, di.err = e.readDest(dctx, m)
 		})
 	}
-	for _, m := range e.ord.models {
+	readIndex(0)
+	for i, m := range e.ord.models {
+		readIndex(i + 1)
 		e.report.Touch(m)
 		if err := e.syncModel(ctx, m); err != nil {
 			return err
 		}
+		delete(e.dest, m) // only the orphans are kept
 	}
 	if err := e.relations(ctx); err != nil {
 		return err
@@ -486,6 +493,11 @@ func matchKey(x any) string {
 
 // syncModel plans and writes the entries of one model, page by page.
 func (e *engine) syncModel(ctx context.Context, model string) error {
+	fetch, stop, err := e.sourceReader(ctx, model)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	di := e.dest[model]
 	select {
 	case <-di.done:
@@ -528,25 +540,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		return nil
 	}
 
-	ops := e.srcOps[model]
-	var fetch FetchFunc[map[string]any]
-	tm := e.typed[model]
-	delta := false
-	switch {
-	case tm != nil:
-		fetch = tm.fetch(e.cfg.Source.Client())
-	case e.cfg.Delta && ops.readSince != "" && !e.state.HighWater(model).IsZero():
-		delta = true
-		since := e.state.HighWater(model).Format(time.RFC3339Nano)
-		fetch = queryFetcher(e.cfg.Source, ops, ops.readSince, map[string]any{"since": since})
-	default:
-		fetch = fetcher(e.cfg.Source, ops)
-	}
-	if err := e.mark(ctx, model); err != nil {
-		return err
-	}
-	fetch, stop := readAhead(fetch)
-	defer stop()
+	delta := e.deltaRead(model)
 
 	// Writes run concurrently across pages; the model's writes all end
 	// before the next model, whose relations may point at them.
@@ -600,7 +594,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 			e.emit(Event{Phase: PhaseWrite, Model: model, Done: done})
 		}
 	}
-	err := launch()
+	err = launch()
 	_ = g.Wait()
 	if err != nil {
 		return err
@@ -625,6 +619,32 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		}
 	}
 	return nil
+}
+
+// deltaRead reports whether model's source is read as a delta.
+func (e *engine) deltaRead(model string) bool {
+	return e.typed[model] == nil && e.cfg.Delta && e.srcOps[model].readSince != "" && !e.state.HighWater(model).IsZero()
+}
+
+// sourceReader marks the model's high-water mark and starts reading its
+// source's first page in the background.
+func (e *engine) sourceReader(ctx context.Context, model string) (FetchFunc[map[string]any], func(), error) {
+	ops := e.srcOps[model]
+	var fetch FetchFunc[map[string]any]
+	switch {
+	case e.typed[model] != nil:
+		fetch = e.typed[model].fetch(e.cfg.Source.Client())
+	case e.deltaRead(model):
+		since := e.state.HighWater(model).Format(time.RFC3339Nano)
+		fetch = queryFetcher(e.cfg.Source, ops, ops.readSince, map[string]any{"since": since})
+	default:
+		fetch = fetcher(e.cfg.Source, ops)
+	}
+	if err := e.mark(ctx, model); err != nil {
+		return nil, nil, err
+	}
+	fetch, stop := readAhead(ctx, fetch, e.pageSize)
+	return fetch, stop, nil
 }
 
 // mark reads the greatest updatedAt of model's source entries before they
@@ -916,10 +936,11 @@ func notApplied(err error) bool {
 	return errors.As(err, &ge) && !errors.Is(err, ErrMaybeApplied)
 }
 
-// readAhead wraps fetch so that, when a page has been fetched, the next
-// one is fetched in the background while the caller works on it. stop
-// ends a read ahead in flight; call it once the pages are no longer needed.
-func readAhead[T any](fetch FetchFunc[T]) (_ FetchFunc[T], stop func()) {
+// readAhead wraps fetch so that the first page (of size first) is fetched
+// at once and, when a page has been fetched, the next one is fetched in
+// the background while the caller works on it. stop ends a read ahead in
+// flight; call it once the pages are no longer needed.
+func readAhead[T any](ctx context.Context, fetch FetchFunc[T], first int) (_ FetchFunc[T], stop func()) {
 	type page struct {
 		items   []T
 		next    string
@@ -938,6 +959,17 @@ func readAhead[T any](fetch FetchFunc[T]) (_ FetchFunc[T], stop func()) {
 			ahead = nil
 		}
 	}
+	start := func(ctx context.Context, cursor string, first int) {
+		var actx context.Context
+		actx, cancel = context.WithCancel(ctx)
+		ahead, after = make(chan page, 1), cursor
+		go func(ch chan<- page) {
+			var q page
+			q.items, q.next, q.hasNext, q.err = fetch(actx, cursor, first)
+			ch <- q
+		}(ahead)
+	}
+	start(ctx, "", first)
 	return func(ctx context.Context, cursor string, first int) ([]T, string, bool, error) {
 		var p page
 		if ahead != nil && after == cursor {
@@ -949,14 +981,7 @@ func readAhead[T any](fetch FetchFunc[T]) (_ FetchFunc[T], stop func()) {
 			p.items, p.next, p.hasNext, p.err = fetch(ctx, cursor, first)
 		}
 		if p.err == nil && p.hasNext {
-			var actx context.Context
-			actx, cancel = context.WithCancel(ctx)
-			ahead, after = make(chan page, 1), p.next
-			go func(ch chan<- page, cursor string) {
-				var q page
-				q.items, q.next, q.hasNext, q.err = fetch(actx, cursor, first)
-				ch <- q
-			}(ahead, after)
+			start(ctx, p.next, first)
 		}
 		return p.items, p.next, p.hasNext, p.err
 	}, stop
