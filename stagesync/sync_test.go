@@ -527,16 +527,11 @@ func TestSyncDryRunAndProgress(t *testing.T) {
 }
 
 func TestSyncFaults(t *testing.T) {
-	// Known bug, open for the next session: under injected 5xx and dropped
-	// connections two Book creates can come back with each other's ids (the
-	// next run then "updates" their title and pages), and the run that ends
-	// with an OK report can leave a Book's author unset. Which requests the
-	// faults hit depends on goroutine scheduling, so the test fails in
-	// about half of the runs; it is skipped until the fault path of the
-	// Batcher/identity map is fixed. Run it with STAGESYNC_FLAKY=1.
-	if os.Getenv("STAGESYNC_FLAKY") == "" {
-		t.Skip("known bug: ids cross-wired under injected faults (see comment); STAGESYNC_FLAKY=1 runs it")
-	}
+	// Under injected 5xx and dropped connections the sync completes (with
+	// repair runs for creates whose answer was lost) and the destination
+	// equals the source. (This once failed when schema discovery paired
+	// Author.favorite with Book.author, so that connecting a favorite moved
+	// a book to another author in the emulator.)
 	s := librarySchema(t, nil)
 	faults := stagetest.WithLimits(stagetest.Limits{FailRate: 0.1, DropRate: 0.05, Seed: 7})
 	p := newPair(t, s, s, faults)
