@@ -898,8 +898,9 @@ func BenchmarkHotelsRSS(b *testing.B) {
 		first, last := results[0], results[len(results)-1]
 		say("peak RSS %d → %d hotels: %.0f MB → %.0f MB (x%.2f for x%.0f entries)",
 			first.Hotels, last.Hotels, first.ResyncMB, last.ResyncMB, last.ResyncMB/first.ResyncMB, float64(last.Entries)/float64(first.Entries))
-		b.ReportMetric(first.ResyncMB, "peak-RSS-MB-10k")
-		b.ReportMetric(last.ResyncMB, "peak-RSS-MB-100k")
+		for _, r := range results {
+			b.ReportMetric(r.ResyncMB, fmt.Sprintf("peak-RSS-MB-%dk", r.Hotels/1000))
+		}
 	}
 }
 
