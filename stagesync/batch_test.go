@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strconv"
 	"strings"
@@ -83,6 +84,30 @@ func runHeld(t *testing.T, f *fakeStage, b *Batcher, first *call, rest []*call) 
 		}()
 	}
 	waitQueued(t, b, len(rest))
+	release()
+	wg.Wait()
+}
+
+// runHeldInOrder is runHeld with the other calls queued one after the
+// other, in the order given, so that the batches they form are known.
+func runHeldInOrder(t *testing.T, f *fakeStage, b *Batcher, first *call, rest []*call) {
+	t.Helper()
+	arrived, release := f.holdNext()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		first.err = b.MakeRequest(first.ctx, first.req, first.resp)
+	}()
+	<-arrived
+	for i, c := range rest {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.err = b.MakeRequest(c.ctx, c.req, c.resp)
+		}()
+		waitQueued(t, b, i+1)
+	}
 	release()
 	wg.Wait()
 }
@@ -810,5 +835,195 @@ func TestRender(t *testing.T) {
 				t.Errorf("merged document does not parse: %v", err)
 			}
 		})
+	}
+}
+
+// createData is the answer of createMutation.
+type createData struct {
+	CreateItem *struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"createItem"`
+}
+
+const createMutation = `mutation Create($name: String!) { createItem(name: $name) { id name } }`
+
+// createCall is a plain (not idempotent) create of an item named name.
+func createCall(name string) *call {
+	return &call{
+		ctx:  context.Background(),
+		req:  &graphql.Request{Query: createMutation, Variables: map[string]any{"name": name}, OpName: "Create"},
+		resp: &graphql.Response{Data: &createData{}},
+	}
+}
+
+// applyThenDrop runs the request of the n-th arrival (whose body the fake
+// stage kept) and then drops the connection without an answer: the stage
+// acted on it and the client cannot know.
+func (f *fakeStage) applyThenDrop(t *testing.T, w http.ResponseWriter, r *http.Request, n int64) {
+	t.Helper()
+	body := f.snapshotBodies()[n-1]
+	r.Body = io.NopCloser(strings.NewReader(body))
+	f.handler.ServeHTTP(httptest.NewRecorder(), r)
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	conn.Close()
+}
+
+// countCalls counts the resolver calls starting with prefix.
+func countCalls(calls []string, prefix string) int {
+	n := 0
+	for _, c := range calls {
+		if strings.HasPrefix(c, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestBatchCreatesDroppedAfterApply: a merged request of plain creates that
+// the stage applied but whose connection dropped before the answer fails
+// every caller with ErrMaybeApplied, and none of the creates is sent again.
+func TestBatchCreatesDroppedAfterApply(t *testing.T) {
+	f := newFakeStage(t)
+	f.intercept = func(w http.ResponseWriter, r *http.Request, n int64) bool {
+		if n != 2 {
+			return false
+		}
+		f.applyThenDrop(t, w, r, n)
+		return true
+	}
+	s := f.stage(WithMaxConcurrency(1))
+	b := NewBatcher(s.Client())
+	var rest []*call
+	for i := range 4 {
+		rest = append(rest, createCall(fmt.Sprintf("book %d", i)))
+	}
+	runHeld(t, f, b, upsertCall("first", "first"), rest)
+	for _, c := range rest {
+		if !errors.Is(c.err, ErrMaybeApplied) {
+			t.Errorf("%v: err = %v, want ErrMaybeApplied", c.req.Variables, c.err)
+		}
+		if d := c.resp.Data.(*createData); d.CreateItem != nil {
+			t.Errorf("%v: got data %+v from a dropped answer", c.req.Variables, d.CreateItem)
+		}
+	}
+	if got := countCalls(f.snapshotCalls(), "createItem:"); got != 4 {
+		t.Errorf("the stage ran %d creates, want 4 (each once, none re-sent)", got)
+	}
+	if got := f.requests.Load(); got != 2 {
+		t.Errorf("server saw %d requests, want 2", got)
+	}
+	if st := b.Stats(); st.Isolated != 0 {
+		t.Errorf("stats = %+v: maybe-applied creates were re-sent", st)
+	}
+}
+
+// TestBatchIdempotentRetriedAfterFault: a merged request of idempotent
+// writes that fails with a 5xx, or whose connection drops after the stage
+// applied it, is retried as it is, and each caller gets its own answer from
+// the retry.
+func TestBatchIdempotentRetriedAfterFault(t *testing.T) {
+	for _, mode := range []string{"503", "drop after apply"} {
+		t.Run(mode, func(t *testing.T) {
+			f := newFakeStage(t)
+			f.intercept = func(w http.ResponseWriter, r *http.Request, n int64) bool {
+				if n != 2 {
+					return false
+				}
+				if mode == "503" {
+					w.WriteHeader(http.StatusServiceUnavailable)
+					io.WriteString(w, `{"errors":[{"message":"unavailable"}],"data":null}`)
+				} else {
+					f.applyThenDrop(t, w, r, n)
+				}
+				return true
+			}
+			s := f.stage(WithMaxConcurrency(1))
+			b := NewBatcher(s.Client())
+			var rest []*call
+			for i := range 6 {
+				rest = append(rest, upsertCall(fmt.Sprintf("id%d", i), fmt.Sprintf("name %d", i)))
+			}
+			runHeld(t, f, b, upsertCall("first", "first"), rest)
+			for _, c := range rest {
+				vars := c.req.Variables.(map[string]any)
+				if c.err != nil {
+					t.Errorf("%v: %v", vars, c.err)
+					continue
+				}
+				if got := c.data.UpsertItem; got == nil || got.ID != vars["id"] || got.Name != vars["name"] {
+					t.Errorf("caller %v got %+v", vars, got)
+				}
+			}
+			if got := f.requests.Load(); got != 3 {
+				t.Errorf("server saw %d requests, want 3 (first, the failed batch, its retry)", got)
+			}
+		})
+	}
+}
+
+// TestBatchRequeuedCreatesGetTheirOwnIDs: plain creates sent back to the
+// queue after a 413 (nothing ran) are merged again, with other requests,
+// under new aliases: no alias of the refused attempt survives to clash with
+// the new ones, each caller gets the entry created from its own variables,
+// and each create runs once.
+func TestBatchRequeuedCreatesGetTheirOwnIDs(t *testing.T) {
+	f := newFakeStage(t)
+	f.intercept = func(w http.ResponseWriter, _ *http.Request, n int64) bool {
+		if n != 2 {
+			return false
+		}
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		return true
+	}
+	big := createCall("big " + strings.Repeat("x", 2000))
+	rest := []*call{big}
+	for i := range 5 {
+		rest = append(rest, createCall(fmt.Sprintf("s%d", i)))
+	}
+	// The budget takes big and two small creates (three at most); once
+	// halved by the 413, big alone: the refused batch [big s0 s1] comes back
+	// as [big], then [s0 s1 s2] (s0 and s1 were r1_ and r2_, s2 is new),
+	// then [s3 s4].
+	piece := func(c *call, prefix string) int {
+		doc := parseDoc(c.req.Query, c.req.OpName)
+		vars, err := declaredVars(c.req.Variables, doc.op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return render(doc, vars, prefix).size(prefix == "r0_")
+	}
+	envelope := len(bodyHead) + len(ast.Mutation) + 2 + len(bodyMid) + len(bodyTail)
+	halved := envelope + piece(big, "r0_") + piece(rest[1], "r1_") - 1
+	s := f.stage(WithMaxConcurrency(1))
+	b := NewBatcher(s.Client(), WithMaxBytes(2*halved), WithMaxOps(3))
+	runHeldInOrder(t, f, b, upsertCall("first", "first"), rest)
+
+	ids := map[string]bool{}
+	for _, c := range rest {
+		name := c.req.Variables.(map[string]any)["name"]
+		got := c.resp.Data.(*createData).CreateItem
+		switch {
+		case c.err != nil:
+			t.Errorf("%.10v: %v", name, c.err)
+		case got == nil || got.Name != name || got.ID == "" || ids[got.ID]:
+			t.Errorf("caller %.10v got %+.20v", name, got)
+		default:
+			ids[got.ID] = true
+		}
+	}
+	if got := countCalls(f.snapshotCalls(), "createItem:"); got != len(rest) {
+		t.Errorf("the stage ran %d creates, want %d", got, len(rest))
+	}
+	if got := b.maxBytes[1].Load(); got != int64(halved) {
+		t.Errorf("budget = %d, want %d (halved once)", got, halved)
+	}
+	// first, the refused batch, [big], [s0 s1 s2], [s3 s4]; nothing isolated.
+	if st := b.Stats(); f.requests.Load() != 5 || st.Requests != 5 || st.Isolated != 0 {
+		t.Errorf("server saw %d requests, stats %+v; want 5 requests, none isolated", f.requests.Load(), st)
 	}
 }
