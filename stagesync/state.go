@@ -16,17 +16,17 @@ import (
 const stateVersion = 1
 
 // State is what a sync remembers between runs: the identity map, per-model
-// high-water marks for delta sync, and the cursors of reads in flight so a
-// killed run resumes where it stopped. It is safe for concurrent use.
+// high-water marks for delta sync, and the creates in flight (see
+// SetPending) so that a killed run resumes without duplicating them. It is
+// safe for concurrent use.
 //
-// A State is saved with SaveState, which writes a temporary file, syncs it and
+// A State is saved with Save, which writes a temporary file, syncs it and
 // renames it over the old one, so a crash leaves either the old or the new
 // state on disk, never a torn one.
 type State struct {
 	mu        sync.Mutex
 	ids       map[string]map[string]string // model -> source id -> destination id
 	highWater map[string]time.Time         // model -> max source updatedAt fully synced
-	cursors   map[string]string            // model -> cursor of the last page fully applied
 	pending   map[string]map[string]string // model -> source id -> createdAt of a create in flight
 	source    string
 	dest      string
@@ -39,7 +39,6 @@ func NewState(source, dest string) *State {
 	return &State{
 		ids:       map[string]map[string]string{},
 		highWater: map[string]time.Time{},
-		cursors:   map[string]string{},
 		pending:   map[string]map[string]string{},
 		source:    source,
 		dest:      dest,
@@ -53,7 +52,6 @@ type stateFile struct {
 	Dest      string                       `json:"dest"`
 	IDs       map[string]map[string]string `json:"ids"`
 	HighWater map[string]time.Time         `json:"highWater,omitempty"`
-	Cursors   map[string]string            `json:"cursors,omitempty"`
 	Pending   map[string]map[string]string `json:"pending,omitempty"`
 }
 
@@ -86,9 +84,6 @@ func LoadState(path, source, dest string) (*State, error) {
 	for m, t := range f.HighWater {
 		s.highWater[m] = t
 	}
-	for m, c := range f.Cursors {
-		s.cursors[m] = c
-	}
 	for m, p := range f.Pending {
 		s.pending[m] = p
 	}
@@ -105,7 +100,6 @@ func (s *State) Save(path string) error {
 		Dest:      s.dest,
 		IDs:       s.ids,
 		HighWater: s.highWater,
-		Cursors:   s.cursors,
 		Pending:   s.pending,
 	}, "", " ")
 	s.mu.Unlock()
@@ -185,26 +179,6 @@ func (s *State) SetHighWater(model string, t time.Time) {
 	if t.After(s.highWater[model]) {
 		s.highWater[model] = t.UTC()
 	}
-}
-
-// Cursor returns the cursor of the last fully applied page of model's read in
-// flight, or "" when no read is in flight.
-func (s *State) Cursor(model string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cursors[model]
-}
-
-// SetCursor records the cursor of the last fully applied page of model; ""
-// clears it (the read finished).
-func (s *State) SetCursor(model, cursor string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cursor == "" {
-		delete(s.cursors, model)
-		return
-	}
-	s.cursors[model] = cursor
 }
 
 // SetPending records that an entry of model is being created in the

@@ -21,9 +21,9 @@ func TestStateRoundTrip(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	s.SetHighWater("Hotel", t0)
 	s.SetHighWater("Hotel", t0.Add(-time.Hour)) // never moves backwards
-	s.SetCursor("Review", "r1")
-	s.SetCursor("Hotel", "h9")
-	s.SetCursor("Hotel", "")
+	s.SetPending("Review", "r2", "2026-01-02T03:04:05.000Z")
+	s.SetPending("Hotel", "h9", "2026-01-02T03:04:06.000Z")
+	s.ClearPending("Hotel", "h9")
 	if err := s.Save(path); err != nil {
 		t.Fatal(err)
 	}
@@ -40,8 +40,11 @@ func TestStateRoundTrip(t *testing.T) {
 	if !got.HighWater("Hotel").Equal(t0) {
 		t.Errorf("high water %v, want %v", got.HighWater("Hotel"), t0)
 	}
-	if got.Cursor("Review") != "r1" || got.Cursor("Hotel") != "" {
-		t.Errorf("cursors %q %q", got.Cursor("Review"), got.Cursor("Hotel"))
+	if c, ok := got.Pending("Review", "r2"); !ok || c != "2026-01-02T03:04:05.000Z" {
+		t.Errorf("pending Review r2 = %q %v", c, ok)
+	}
+	if c, ok := got.Pending("Hotel", "h9"); ok {
+		t.Errorf("pending Hotel h9 = %q after ClearPending", c)
 	}
 	if diff := cmp.Diff([]string{"Hotel", "Review"}, got.Models()); diff != "" {
 		t.Errorf("models: %s", diff)
