@@ -1098,28 +1098,11 @@ func (r *assetRun) publishAll(ctx context.Context) error {
 			continue
 		}
 		slices.SortFunc(batch.list, func(a, b publishItem) int { return strings.Compare(a.srcID, b.srcID) })
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(r.opts.Concurrency)
-		for chunk := range slices.Chunk(batch.list, publishBatch) {
-			g.Go(func() error {
-				ids := make([]string, len(chunk))
-				for i, it := range chunk {
-					ids[i] = it.destID
-				}
-				err := r.e.write(gctx, true, batch.query, map[string]any{"ids": ids, "first": len(ids)}, nil)
-				for _, it := range chunk {
-					switch {
-					case err != nil:
-						r.e.report.Fail(Failure{Model: assetModel, SourceID: it.srcID, DestID: it.destID, Op: batch.op, Message: err.Error(), Path: errorPath(err)})
-					case batch.op == "publish":
-						r.e.report.Add(assetModel, CountPublished, 1)
-					}
-				}
-				return nil
-			})
+		items := make([]idItem, len(batch.list))
+		for i, it := range batch.list {
+			items[i] = idItem{srcID: it.srcID, destID: it.destID}
 		}
-		_ = g.Wait()
-		if err := ctx.Err(); err != nil {
+		if _, err := r.e.publishIDs(ctx, assetModel, batch.query, batch.op, items, r.opts.Concurrency); err != nil {
 			return err
 		}
 	}
@@ -1149,20 +1132,12 @@ func (r *assetRun) orphans(ctx context.Context, dest map[string]*dstAsset) error
 	if e.cfg.DryRun || r.ops.del == "" {
 		return nil
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(r.opts.Concurrency)
-	for _, id := range ids {
-		g.Go(func() error {
-			if err := e.write(gctx, true, r.ops.del, map[string]any{"id": id}, nil); err != nil {
-				e.report.Fail(Failure{Model: assetModel, DestID: id, Op: "delete", Message: err.Error(), Path: errorPath(err)})
-				return nil
-			}
-			e.report.Add(assetModel, CountDeleted, 1)
-			return nil
-		})
+	items := make([]idItem, len(ids))
+	for i, id := range ids {
+		items[i] = idItem{destID: id}
 	}
-	_ = g.Wait()
-	return ctx.Err()
+	_, err := e.deleteIDs(ctx, assetModel, r.ops.del, items, r.opts.Concurrency)
+	return err
 }
 
 // flights runs a function once per key for the run and shares its result

@@ -1136,43 +1136,83 @@ func (e *engine) publish(ctx context.Context) error {
 			if len(works) == 0 || query == "" {
 				continue
 			}
-			var chunks [][]*work
-			for c := range slices.Chunk(works, publishBatch) {
-				chunks = append(chunks, c)
+			items := make([]idItem, len(works))
+			for i, w := range works {
+				items[i] = idItem{srcID: w.srcID, destID: w.destID}
 			}
-			g, gctx := errgroup.WithContext(ctx)
-			g.SetLimit(e.conc)
-			for _, chunk := range chunks {
-				g.Go(func() error {
-					ids := make([]string, len(chunk))
-					for i, w := range chunk {
-						ids[i] = w.destID
-					}
-					err := e.write(gctx, true, query, map[string]any{"ids": ids, "first": len(ids)}, nil)
-					for _, w := range chunk {
-						switch {
-						case err != nil:
-							w.failed = true
-							op := "publish"
-							if unpublish {
-								op = "unpublish"
-							}
-							e.report.Fail(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: op, Message: err.Error(), Path: errorPath(err)})
-						case !unpublish:
-							e.report.Add(model, CountPublished, 1)
-						}
-					}
-					return nil
-				})
+			op := "publish"
+			if unpublish {
+				op = "unpublish"
 			}
-			_ = g.Wait()
-			if err := ctx.Err(); err != nil {
+			failed, err := e.publishIDs(ctx, model, query, op, items, e.conc)
+			for i, w := range works {
+				w.failed = w.failed || failed[i]
+			}
+			if err != nil {
 				return err
 			}
 			e.emit(Event{Phase: PhasePublish, Model: model, Done: len(works), Total: len(works)})
 		}
 	}
 	return nil
+}
+
+// idItem is a destination entry acted on by id, with the source id the
+// report names it by ("" when unknown).
+type idItem struct{ srcID, destID string }
+
+// publishIDs runs a publish or unpublish query (variables $ids, $first; op
+// is "publish" or "unpublish") on items in batches of publishBatch ids, at
+// most conc at a time. It reports each entry's failure and counts the
+// published ones, and returns which items failed; the error is ctx's.
+func (e *engine) publishIDs(ctx context.Context, model, query, op string, items []idItem, conc int) ([]bool, error) {
+	failed := make([]bool, len(items))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(conc)
+	for start := 0; start < len(items); start += publishBatch {
+		chunk := items[start:min(start+publishBatch, len(items))]
+		g.Go(func() error {
+			ids := make([]string, len(chunk))
+			for i, it := range chunk {
+				ids[i] = it.destID
+			}
+			err := e.write(gctx, true, query, map[string]any{"ids": ids, "first": len(ids)}, nil)
+			for i, it := range chunk {
+				switch {
+				case err != nil:
+					failed[start+i] = true
+					e.report.Fail(Failure{Model: model, SourceID: it.srcID, DestID: it.destID, Op: op, Message: err.Error(), Path: errorPath(err)})
+				case op == "publish":
+					e.report.Add(model, CountPublished, 1)
+				}
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return failed, ctx.Err()
+}
+
+// deleteIDs deletes items one by one with a delete query (variable $id),
+// at most conc at a time. It reports each failure and counts the deleted
+// entries, and returns which items failed; the error is ctx's.
+func (e *engine) deleteIDs(ctx context.Context, model, query string, items []idItem, conc int) ([]bool, error) {
+	failed := make([]bool, len(items))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(conc)
+	for i, it := range items {
+		g.Go(func() error {
+			if err := e.write(gctx, true, query, map[string]any{"id": it.destID}, nil); err != nil {
+				failed[i] = true
+				e.report.Fail(Failure{Model: model, SourceID: it.srcID, DestID: it.destID, Op: "delete", Message: err.Error(), Path: errorPath(err)})
+				return nil
+			}
+			e.report.Add(model, CountDeleted, 1)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return failed, ctx.Err()
 }
 
 // drafts writes the draft on top of entries whose published version
@@ -1239,24 +1279,17 @@ func (e *engine) deletions(ctx context.Context) error {
 		if e.cfg.DryRun {
 			continue
 		}
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(e.conc)
-		for _, d := range orphans {
-			g.Go(func() error {
-				err := e.write(gctx, true, e.dstOps[model].del, map[string]any{"id": d.id}, nil)
-				if err != nil {
-					e.report.Fail(Failure{Model: model, SourceID: srcOf[d.id], DestID: d.id, Op: "delete", Message: err.Error(), Path: errorPath(err)})
-					return nil
-				}
-				if s, ok := srcOf[d.id]; ok {
-					e.state.ForgetID(model, s)
-				}
-				e.report.Add(model, CountDeleted, 1)
-				return nil
-			})
+		items := make([]idItem, len(orphans))
+		for i, d := range orphans {
+			items[i] = idItem{srcID: srcOf[d.id], destID: d.id}
 		}
-		_ = g.Wait()
-		if err := ctx.Err(); err != nil {
+		failed, err := e.deleteIDs(ctx, model, e.dstOps[model].del, items, e.conc)
+		for i, it := range items {
+			if !failed[i] && it.srcID != "" {
+				e.state.ForgetID(model, it.srcID)
+			}
+		}
+		if err != nil {
 			return err
 		}
 		e.emit(Event{Phase: PhaseDelete, Model: model, Done: len(orphans), Total: len(orphans)})
