@@ -39,15 +39,7 @@ func gallerySchema(t testing.TB, system string) *ast.Schema {
 	if !strings.Contains(desc, "\n  system: "+system+"\n") {
 		t.Fatalf("gallery.yaml has no asset system to set")
 	}
-	sdl, err := schema.SynthesizeDescription([]byte(desc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := schema.LoadString("gallery-"+system+".graphql", sdl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return describedSchema(t, "gallery-"+system+".graphql", desc)
 }
 
 // galleryPair is a source and a destination emulated stage, each with its

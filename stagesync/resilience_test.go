@@ -45,26 +45,10 @@ func resilienceSchema(t *testing.T) *ast.Schema {
 	return librarySchema(t, func(d string) string { return strings.ReplaceAll(d, " unique", "") })
 }
 
-// newPairWith is newPair with options of its own for each stage.
-func newPairWith(t *testing.T, s *ast.Schema, srcOpts, dstOpts []stagetest.Option) *pair {
-	t.Helper()
-	p := &pair{srcSchema: s, dstSchema: s, seeded: map[string][]string{}}
-	p.src = stagetest.NewServer(t, s, srcOpts...)
-	p.dst = stagetest.NewServer(t, s, dstOpts...)
-	p.source = fastStage("source", p.src)
-	p.dest = fastStage("dest", p.dst)
-	p.state = stagesync.NewState(p.src.URL, p.dst.URL)
-	return p
-}
-
 // stageVia is fastStage for endpoint (and token) with an HTTP transport of
 // the test's own between the Stage and the network.
 func stageVia(name, endpoint, token string, rt http.RoundTripper) *stagesync.Stage {
-	return stagesync.NewStage(name, endpoint, token,
-		stagesync.WithRateLimit(stagesync.RateLimit{Initial: math.Inf(1)}),
-		stagesync.WithRetryWait(time.Millisecond, 20*time.Millisecond),
-		stagesync.WithMaxConcurrency(8),
-		stagesync.WithHTTPClient(&http.Client{Transport: rt}))
+	return fastStageAt(name, endpoint, token, stagesync.WithHTTPClient(&http.Client{Transport: rt}))
 }
 
 // newTransport is a fresh HTTP transport, closed when the test ends.
@@ -403,7 +387,7 @@ func TestSyncResumeAfterCancel(t *testing.T) {
 	s := resilienceSchema(t)
 
 	// A full run in a fresh pair: what it sends.
-	p := newPairWith(t, s, nil, nil)
+	p := newPair(t, s, s)
 	p.seedLibrary(t, resumeBooks)
 	probe := &cancelTransport{base: newTransport(t)}
 	mustSync(t, p.fileConfig(filepath.Join(t.TempDir(), "state.json"), nil,
@@ -450,7 +434,7 @@ func TestSyncResumeAfterCancel(t *testing.T) {
 		}
 		t.Run(fmt.Sprintf("%02d-%s-%d-of-%d-%s", i, pt.key, k, total, mode), func(t *testing.T) {
 			t.Parallel()
-			p := newPairWith(t, s, nil, nil)
+			p := newPair(t, s, s)
 			p.seedLibrary(t, resumeBooks)
 			path := filepath.Join(t.TempDir(), "state.json")
 			q := newQuietServer(t, p.dst.Stage)
@@ -574,7 +558,7 @@ func TestSyncKillChild(t *testing.T) {
 // source, no duplicates, and one more sync writes nothing.
 func TestSyncResumeAfterKill(t *testing.T) {
 	s := resilienceSchema(t)
-	p := newPairWith(t, s, nil, nil)
+	p := newPair(t, s, s)
 	p.seedLibrary(t, resumeBooks)
 
 	gate := &killGate{next: p.dst.Stage, field: "createBook", k: 25,
@@ -669,7 +653,7 @@ func TestSyncFaultsRateLimited(t *testing.T) {
 			t.Parallel()
 			s := resilienceSchema(t)
 			limits := stagetest.Limits{Rate: 5, RetryAfter: retryAfter, FailRate: 0.10, DropRate: 0.05, Seed: 7}
-			p := newPairWith(t, s, nil, []stagetest.Option{stagetest.WithLimits(limits)})
+			p := newPairOf(t, s, s, nil, []stagetest.Option{stagetest.WithLimits(limits)})
 			p.seedLibrary(t, faultBooks)
 			p.dest = stagesync.NewStage("dest", p.dst.URL, p.dst.Token,
 				stagesync.WithRateLimit(stagesync.RateLimit{Initial: 10, Max: 10}),
@@ -766,7 +750,7 @@ func (h *readHook) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestSyncSourceChangesDuringRead(t *testing.T) {
 	ctx := context.Background()
 	s := resilienceSchema(t)
-	p := newPairWith(t, s, nil, nil)
+	p := newPair(t, s, s)
 	p.seedLibrary(t, 3)
 	// Books with no relation to other books or authors, so that deleting
 	// them leaves no relation pointing at a book the read missed.

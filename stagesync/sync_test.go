@@ -29,11 +29,17 @@ func librarySchema(t *testing.T, edit func(string) string) *ast.Schema {
 	if edit != nil {
 		desc = edit(desc)
 	}
+	return describedSchema(t, "library.graphql", desc)
+}
+
+// describedSchema synthesizes and loads the schema of a model description.
+func describedSchema(t testing.TB, name, desc string) *ast.Schema {
+	t.Helper()
 	sdl, err := schema.SynthesizeDescription([]byte(desc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := schema.LoadString("library.graphql", sdl)
+	s, err := schema.LoadString(name, sdl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,17 +59,28 @@ type pair struct {
 
 // fastStage is a Stage for a local emulator: no rate limit, quick retries.
 func fastStage(name string, s *stagetest.Server) *stagesync.Stage {
-	return stagesync.NewStage(name, s.URL, s.Token,
+	return fastStageAt(name, s.URL, s.Token)
+}
+
+// fastStageAt is fastStage for an endpoint and token, with more options.
+func fastStageAt(name, endpoint, token string, opts ...stagesync.StageOption) *stagesync.Stage {
+	return stagesync.NewStage(name, endpoint, token, append([]stagesync.StageOption{
 		stagesync.WithRateLimit(stagesync.RateLimit{Initial: math.Inf(1)}),
 		stagesync.WithRetryWait(time.Millisecond, 20*time.Millisecond),
-		stagesync.WithMaxConcurrency(8))
+		stagesync.WithMaxConcurrency(8)}, opts...)...)
 }
 
 func newPair(t *testing.T, srcSchema, dstSchema *ast.Schema, opts ...stagetest.Option) *pair {
 	t.Helper()
+	return newPairOf(t, srcSchema, dstSchema, opts, opts)
+}
+
+// newPairOf is newPair with options of its own for each stage.
+func newPairOf(t *testing.T, srcSchema, dstSchema *ast.Schema, srcOpts, dstOpts []stagetest.Option) *pair {
+	t.Helper()
 	p := &pair{srcSchema: srcSchema, dstSchema: dstSchema, seeded: map[string][]string{}}
-	p.src = stagetest.NewServer(t, srcSchema, opts...)
-	p.dst = stagetest.NewServer(t, dstSchema, opts...)
+	p.src = stagetest.NewServer(t, srcSchema, srcOpts...)
+	p.dst = stagetest.NewServer(t, dstSchema, dstOpts...)
 	p.source = fastStage("source", p.src)
 	p.dest = fastStage("dest", p.dst)
 	p.state = stagesync.NewState(p.src.URL, p.dst.URL)
