@@ -68,45 +68,37 @@ func upsertCall(id, name string) *call {
 // slot, the queued calls go out as batches. It returns when all are done.
 func runHeld(t *testing.T, f *fakeStage, b *Batcher, first *call, rest []*call) {
 	t.Helper()
-	arrived, release := f.holdNext()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		first.err = b.MakeRequest(first.ctx, first.req, first.resp)
-	}()
-	<-arrived
-	for _, c := range rest {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.err = b.MakeRequest(c.ctx, c.req, c.resp)
-		}()
-	}
-	waitQueued(t, b, len(rest))
-	release()
-	wg.Wait()
+	runHeldQueued(t, f, b, first, rest, false)
 }
 
 // runHeldInOrder is runHeld with the other calls queued one after the
 // other, in the order given, so that the batches they form are known.
 func runHeldInOrder(t *testing.T, f *fakeStage, b *Batcher, first *call, rest []*call) {
 	t.Helper()
+	runHeldQueued(t, f, b, first, rest, true)
+}
+
+func runHeldQueued(t *testing.T, f *fakeStage, b *Batcher, first *call, rest []*call, inOrder bool) {
+	t.Helper()
 	arrived, release := f.holdNext()
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		first.err = b.MakeRequest(first.ctx, first.req, first.resp)
-	}()
-	<-arrived
-	for i, c := range rest {
+	send := func(c *call) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			c.err = b.MakeRequest(c.ctx, c.req, c.resp)
 		}()
-		waitQueued(t, b, i+1)
+	}
+	send(first)
+	<-arrived
+	for i, c := range rest {
+		send(c)
+		if inOrder {
+			waitQueued(t, b, i+1)
+		}
+	}
+	if !inOrder {
+		waitQueued(t, b, len(rest))
 	}
 	release()
 	wg.Wait()
