@@ -390,7 +390,7 @@ func TestSyncResumeAfterCancel(t *testing.T) {
 	p := newPair(t, s, s)
 	p.seedLibrary(t, resumeBooks)
 	probe := &cancelTransport{base: newTransport(t)}
-	mustSync(t, p.fileConfig(filepath.Join(t.TempDir(), "state.json"), nil,
+	mustSync(t, p.fileConfig(filepath.Join(t.TempDir(), "state.db"), nil,
 		stageVia("dest", p.dst.URL, p.dst.Token, probe)))
 	t.Logf("a full run sends %d mutation requests, %d root fields: %v", len(probe.seen), p.dst.Stage.Counters().Mutations, probe.counts)
 
@@ -436,7 +436,7 @@ func TestSyncResumeAfterCancel(t *testing.T) {
 			t.Parallel()
 			p := newPair(t, s, s)
 			p.seedLibrary(t, resumeBooks)
-			path := filepath.Join(t.TempDir(), "state.json")
+			path := filepath.Join(t.TempDir(), "state.db")
 			q := newQuietServer(t, p.dst.Stage)
 
 			ctx, cancel := context.WithCancel(context.Background())
@@ -568,7 +568,7 @@ func TestSyncResumeAfterKill(t *testing.T) {
 	release := func() { once.Do(func() { close(gate.release) }) }
 	t.Cleanup(release) // before the server closes, which waits for the held request
 	destURL := q.url
-	path := filepath.Join(t.TempDir(), "state.json")
+	path := filepath.Join(t.TempDir(), "state.db")
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSyncKillChild$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(),
@@ -948,7 +948,7 @@ func TestSyncDelta(t *testing.T) {
 	p := newPair(t, s, s)
 	p.seedLibrary(t, deltaBooks)
 	books := p.seeded["Book"]
-	path := filepath.Join(t.TempDir(), "state.json")
+	path := filepath.Join(t.TempDir(), "state.db")
 	cfg := p.fileConfig(path, nil, nil)
 	mustSync(t, cfg)
 

@@ -803,3 +803,11 @@ func TestSyncRepairRunAfterFault(t *testing.T) {
 		t.Errorf("after an OK run: %s", d)
 	}
 }
+
+// TestSyncRepairRunAfterSpilled is TestSyncRepairRunAfterFault, which
+// matches by unique fields, with every destination index in its database.
+func TestSyncRepairRunAfterSpilled(t *testing.T) {
+	old := destSpillAt.Swap(1)
+	t.Cleanup(func() { destSpillAt.Store(old) })
+	TestSyncRepairRunAfterFault(t)
+}

@@ -1,43 +1,63 @@
 package stagesync
 
 import (
-	"encoding/json"
-	"errors"
+	"database/sql"
 	"fmt"
-	"github.com/stagesync/stagesync/internal/atomicfile"
-	"io/fs"
-	"os"
+	"maps"
+	"net/url"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	_ "modernc.org/sqlite" // the state database
 )
 
-// stateVersion is the format version written into state files.
-const stateVersion = 1
+// stateVersion is the format version written into state databases.
+const stateVersion = 2
 
 // State is what a sync remembers between runs: the identity map, per-model
 // high-water marks for delta sync, and the creates in flight (see
 // SetPending) so that a killed run resumes without duplicating them. It is
 // safe for concurrent use.
 //
-// A State is saved with Save, which writes a temporary file, syncs it and
-// renames it over the old one, so a crash leaves either the old or the new
-// state on disk, never a torn one.
+// A State is either in memory (NewState) or a database file (LoadState, an
+// SQLite database). A database state keeps only the changes since its last
+// Save in memory and looks everything else up on disk, so its memory does
+// not grow with the identity map; Save commits those changes in one
+// transaction, so a crash leaves either the old or the new state on disk,
+// never a torn one, and a checkpoint costs what changed, not the whole map.
+// (SQLite rather than bbolt: SQLite reads pages into a bounded cache, where
+// bbolt's memory map would count every page it touches as resident.)
 type State struct {
-	mu        sync.Mutex
-	ids       map[string]map[string]string // model -> source id -> destination id
+	mu sync.Mutex
+	// ids and rev are the identity map (model → source id → destination
+	// id) and its reverse. In memory they are the whole map; for a
+	// database or an overlay they are the changes since the last Save, ""
+	// marking a forgotten id, and rev entries are hints checked against
+	// ids.
+	ids, rev  map[string]map[string]string
 	highWater map[string]time.Time         // model -> max source updatedAt fully synced
 	pending   map[string]map[string]string // model -> source id -> createdAt of a create in flight
 	source    string
 	dest      string
+
+	db     *sql.DB // nil in memory
+	path   string
+	parent *State // an overlay's base: read through, never written
 }
 
-// NewState returns an empty state for a sync from source to dest (endpoint
-// URLs or any names that identify the stages; they guard against resuming a
-// state file against the wrong stages).
+// NewState returns an empty state in memory for a sync from source to dest
+// (endpoint URLs or any names that identify the stages; they guard against
+// resuming a state against the wrong stages). Its identity map lives in
+// memory; use LoadState for a state that persists, or for projects whose
+// identity map is too large to keep in memory.
 func NewState(source, dest string) *State {
 	return &State{
 		ids:       map[string]map[string]string{},
+		rev:       map[string]map[string]string{},
 		highWater: map[string]time.Time{},
 		pending:   map[string]map[string]string{},
 		source:    source,
@@ -45,79 +65,286 @@ func NewState(source, dest string) *State {
 	}
 }
 
-// stateFile is the JSON form of State.
-type stateFile struct {
-	Version   int                          `json:"version"`
-	Source    string                       `json:"source"`
-	Dest      string                       `json:"dest"`
-	IDs       map[string]map[string]string `json:"ids"`
-	HighWater map[string]time.Time         `json:"highWater,omitempty"`
-	Pending   map[string]map[string]string `json:"pending,omitempty"`
+// stateSchema creates the tables of a state database.
+const stateSchema = `
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ids(model TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL, PRIMARY KEY(model, src)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ids_dst ON ids(model, dst);
+CREATE TABLE IF NOT EXISTS high_water(model TEXT PRIMARY KEY, at TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending(model TEXT NOT NULL, src TEXT NOT NULL, created TEXT NOT NULL, PRIMARY KEY(model, src)) WITHOUT ROWID;
+`
+
+// openSQLite opens an SQLite database file with pragmas; a file that is
+// not an SQLite database is an error.
+func openSQLite(path string, pragmas ...string) (*sql.DB, error) {
+	q := url.Values{}
+	for _, p := range append([]string{"busy_timeout(10000)"}, pragmas...) {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
-// LoadState reads a state file. A missing file is not an error: it returns
-// an empty state for source and dest. A file written for other stages is an
-// error, so a state is never applied to the wrong destination.
+// LoadState opens the state database at path, creating it when it does
+// not exist. A database written for other stages is an error, so a state
+// is never applied to the wrong destination. Close it when done.
 func LoadState(path, source, dest string) (*State, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return NewState(source, dest), nil
-	}
+	db, err := openSQLite(path, "journal_mode(WAL)", "synchronous(FULL)")
 	if err != nil {
-		return nil, fmt.Errorf("stagesync: read state: %w", err)
+		if strings.Contains(err.Error(), "not a database") {
+			return nil, fmt.Errorf("stagesync: state file %s is not a stagesync state database: %w", path, err)
+		}
+		return nil, fmt.Errorf("stagesync: open state %s: %w", path, err)
 	}
-	var f stateFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("stagesync: state file %s is not valid JSON: %w", path, err)
-	}
-	if f.Version != stateVersion {
-		return nil, fmt.Errorf("stagesync: state file %s has version %d, want %d", path, f.Version, stateVersion)
-	}
-	if (source != "" && f.Source != source) || (dest != "" && f.Dest != dest) {
-		return nil, fmt.Errorf("stagesync: state file %s belongs to a sync from %q to %q, not from %q to %q",
-			path, f.Source, f.Dest, source, dest)
-	}
-	s := NewState(f.Source, f.Dest)
-	for m, ids := range f.IDs {
-		s.ids[m] = ids
-	}
-	for m, t := range f.HighWater {
-		s.highWater[m] = t
-	}
-	for m, p := range f.Pending {
-		s.pending[m] = p
+	s, err := loadState(db, path, source, dest)
+	if err != nil {
+		db.Close()
+		return nil, err
 	}
 	return s, nil
 }
 
-// Save writes the state to path atomically (temporary file, fsync, rename,
-// fsync of the directory).
-func (s *State) Save(path string) error {
-	s.mu.Lock()
-	b, err := json.MarshalIndent(stateFile{
-		Version:   stateVersion,
-		Source:    s.source,
-		Dest:      s.dest,
-		IDs:       s.ids,
-		HighWater: s.highWater,
-		Pending:   s.pending,
-	}, "", " ")
-	s.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("stagesync: encode state: %w", err)
+func loadState(db *sql.DB, path, source, dest string) (*State, error) {
+	if _, err := db.Exec(stateSchema); err != nil {
+		return nil, fmt.Errorf("stagesync: state file %s is not a stagesync state database: %w", path, err)
 	}
-	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("stagesync: save state %s: %w", path, err)
+	meta := map[string]string{}
+	rows, err := db.Query(`SELECT key, value FROM meta`)
+	if err != nil {
+		return nil, fmt.Errorf("stagesync: read state %s: %w", path, err)
+	}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("stagesync: read state %s: %w", path, err)
+		}
+		meta[k] = v
+	}
+	rows.Close()
+	if len(meta) == 0 {
+		// A new database.
+		_, err := db.Exec(`INSERT INTO meta(key, value) VALUES ('version', ?), ('source', ?), ('dest', ?)`,
+			strconv.Itoa(stateVersion), source, dest)
+		if err != nil {
+			return nil, fmt.Errorf("stagesync: write state %s: %w", path, err)
+		}
+		meta = map[string]string{"version": strconv.Itoa(stateVersion), "source": source, "dest": dest}
+	}
+	if v := meta["version"]; v != strconv.Itoa(stateVersion) {
+		return nil, fmt.Errorf("stagesync: state file %s has version %s, want %d", path, v, stateVersion)
+	}
+	if (source != "" && meta["source"] != source) || (dest != "" && meta["dest"] != dest) {
+		return nil, fmt.Errorf("stagesync: state file %s belongs to a sync from %q to %q, not from %q to %q",
+			path, meta["source"], meta["dest"], source, dest)
+	}
+	s := NewState(meta["source"], meta["dest"])
+	s.db, s.path = db, path
+	if err := s.scan(`SELECT model, at FROM high_water`, func(model, at string) error {
+		t, err := time.Parse(time.RFC3339Nano, at)
+		s.highWater[model] = t
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.scan(`SELECT model, src, created FROM pending`, func(model, src, created string) error {
+		if s.pending[model] == nil {
+			s.pending[model] = map[string]string{}
+		}
+		s.pending[model][src] = created
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// scan runs a query of text columns on the database and calls fn (a
+// func(string, string) error or a func(string, string, string) error) per
+// row.
+func (s *State) scan(query string, fn any, args ...any) error {
+	rows, err := s.db.Query(query, args...)
+	if err != nil {
+		return fmt.Errorf("stagesync: read state %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b, c string
+		switch fn := fn.(type) {
+		case func(string, string) error:
+			if err = rows.Scan(&a, &b); err == nil {
+				err = fn(a, b)
+			}
+		case func(string, string, string) error:
+			if err = rows.Scan(&a, &b, &c); err == nil {
+				err = fn(a, b, c)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("stagesync: read state %s: %w", s.path, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("stagesync: read state %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// Path returns the file of a database state ("" in memory).
+func (s *State) Path() string { return s.path }
+
+// Save commits the changes since the last Save to the state database in
+// one transaction. A state in memory has nothing to save.
+func (s *State) Save() error {
+	if s.db == nil || s.parent != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.commit(); err != nil {
+		return fmt.Errorf("stagesync: save state %s: %w", s.path, err)
+	}
+	for m := range s.ids {
+		delete(s.ids, m)
+	}
+	for m := range s.rev {
+		delete(s.rev, m)
+	}
+	return nil
+}
+
+// commit writes the changes to the database; s.mu must be held.
+func (s *State) commit() error {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	put, err := tx.Prepare(`INSERT OR REPLACE INTO ids(model, src, dst) VALUES (?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer put.Close()
+	del, err := tx.Prepare(`DELETE FROM ids WHERE model = ? AND src = ?`)
+	if err != nil {
+		return err
+	}
+	defer del.Close()
+	for model, ids := range s.ids {
+		for src, dst := range ids {
+			if dst == "" {
+				_, err = del.Exec(model, src)
+			} else {
+				_, err = put.Exec(model, src, dst)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := tx.Exec(`DELETE FROM high_water`); err != nil {
+		return err
+	}
+	for m, t := range s.highWater {
+		if _, err := tx.Exec(`INSERT INTO high_water(model, at) VALUES (?, ?)`, m, t.Format(time.RFC3339Nano)); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(`DELETE FROM pending`); err != nil {
+		return err
+	}
+	for m, p := range s.pending {
+		for src, c := range p {
+			if _, err := tx.Exec(`INSERT INTO pending(model, src, created) VALUES (?, ?, ?)`, m, src, c); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+// Close closes the state database (without saving). Closing a state in
+// memory does nothing.
+func (s *State) Close() error {
+	if s.db == nil || s.parent != nil {
+		return nil
+	}
+	return s.db.Close()
+}
+
+// overlay returns a state that reads through s and keeps its own changes:
+// a dry run matches entries like a real run without changing s.
+func (s *State) overlay() *State {
+	o := NewState(s.source, s.dest)
+	o.parent = s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for m, t := range s.highWater {
+		o.highWater[m] = t
+	}
+	for m, p := range s.pending {
+		o.pending[m] = maps.Clone(p)
+	}
+	return o
+}
+
+// buffered reports whether ids holds changes over a base (a database or
+// an overlay's parent) rather than the whole map.
+func (s *State) buffered() bool { return s.db != nil || s.parent != nil }
+
+// base looks up a source id in the base of a buffered state.
+func (s *State) baseDestID(model, sourceID string) (string, bool) {
+	if s.parent != nil {
+		return s.parent.DestID(model, sourceID)
+	}
+	var d string
+	err := s.db.QueryRow(`SELECT dst FROM ids WHERE model = ? AND src = ?`, model, sourceID).Scan(&d)
+	return d, err == nil
 }
 
 // DestID returns the destination id mapped to a source id of model.
 func (s *State) DestID(model, sourceID string) (string, bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	id, ok := s.ids[model][sourceID]
-	return id, ok
+	s.mu.Unlock()
+	switch {
+	case ok:
+		return id, id != ""
+	case s.buffered():
+		return s.baseDestID(model, sourceID)
+	}
+	return "", false
+}
+
+// SourceID returns the source id of model mapped to a destination id.
+func (s *State) SourceID(model, destID string) (string, bool) {
+	s.mu.Lock()
+	src, ok := s.rev[model][destID]
+	s.mu.Unlock()
+	if !ok && s.buffered() {
+		switch {
+		case s.parent != nil:
+			src, ok = s.parent.SourceID(model, destID)
+		default:
+			ok = s.db.QueryRow(`SELECT src FROM ids WHERE model = ? AND dst = ?`, model, destID).Scan(&src) == nil
+		}
+	}
+	if !ok {
+		return "", false
+	}
+	// The reverse entry is a hint: the source id may have been remapped
+	// or forgotten since.
+	if d, ok := s.DestID(model, src); !ok || d != destID {
+		return "", false
+	}
+	return src, true
 }
 
 // SetDestID records that the source entry sourceID of model is destID in the
@@ -125,40 +352,73 @@ func (s *State) DestID(model, sourceID string) (string, bool) {
 func (s *State) SetDestID(model, sourceID, destID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.ids[model]
-	if m == nil {
-		m = map[string]string{}
-		s.ids[model] = m
+	if s.ids[model] == nil {
+		s.ids[model], s.rev[model] = map[string]string{}, map[string]string{}
 	}
-	m[sourceID] = destID
+	s.ids[model][sourceID] = destID
+	s.rev[model][destID] = sourceID
 }
 
 // ForgetID removes a mapping, e.g. after the destination entry was deleted.
 func (s *State) ForgetID(model, sourceID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.ids[model], sourceID)
+	if !s.buffered() {
+		delete(s.ids[model], sourceID)
+		return
+	}
+	if s.ids[model] == nil {
+		s.ids[model], s.rev[model] = map[string]string{}, map[string]string{}
+	}
+	s.ids[model][sourceID] = ""
 }
 
-// IDs returns a copy of the identity map of model, source id → destination id.
+// IDs returns a copy of the identity map of model, source id → destination
+// id. It holds the whole map in memory: for tests and small models.
 func (s *State) IDs(model string) map[string]string {
+	out := map[string]string{}
+	switch {
+	case s.parent != nil:
+		out = s.parent.IDs(model)
+	case s.db != nil:
+		_ = s.scan(`SELECT src, dst FROM ids WHERE model = ?`, func(src, dst string) error {
+			out[src] = dst
+			return nil
+		}, model)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]string, len(s.ids[model]))
 	for k, v := range s.ids[model] {
-		out[k] = v
+		if v == "" {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
 	}
 	return out
 }
 
 // Models returns the models that have identity-map entries, sorted.
 func (s *State) Models() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.ids))
-	for m := range s.ids {
-		out = append(out, m)
+	var out []string
+	switch {
+	case s.parent != nil:
+		out = s.parent.Models()
+	case s.db != nil:
+		_ = s.scan(`SELECT DISTINCT model, model FROM ids`, func(m, _ string) error {
+			out = append(out, m)
+			return nil
+		})
 	}
+	s.mu.Lock()
+	for m := range s.ids {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	s.mu.Unlock()
+	// A model whose every mapping was forgotten is not listed.
+	out = slices.DeleteFunc(out, func(m string) bool { return len(s.IDs(m)) == 0 })
 	sort.Strings(out)
 	return out
 }

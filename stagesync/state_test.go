@@ -1,6 +1,7 @@
 package stagesync
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,9 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestStateRoundTrip(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state.json")
-	s := NewState("src", "dst")
+// fillState makes the same changes to a state in every test of a mode.
+func fillState(t *testing.T, s *State) time.Time {
+	t.Helper()
 	s.SetDestID("Hotel", "h1", "d1")
 	s.SetDestID("Hotel", "h2", "d2")
 	s.SetDestID("Review", "r1", "e1")
@@ -24,18 +25,26 @@ func TestStateRoundTrip(t *testing.T) {
 	s.SetPending("Review", "r2", "2026-01-02T03:04:05.000Z")
 	s.SetPending("Hotel", "h9", "2026-01-02T03:04:06.000Z")
 	s.ClearPending("Hotel", "h9")
-	if err := s.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	got, err := LoadState(path, "src", "dst")
-	if err != nil {
-		t.Fatal(err)
-	}
+	return t0
+}
+
+// checkState checks what fillState left.
+func checkState(t *testing.T, got *State, t0 time.Time) {
+	t.Helper()
 	if diff := cmp.Diff(map[string]string{"h1": "d1"}, got.IDs("Hotel")); diff != "" {
 		t.Errorf("Hotel ids (-want +got):\n%s", diff)
 	}
 	if id, ok := got.DestID("Review", "r1"); !ok || id != "e1" {
 		t.Errorf("Review r1 = %q %v", id, ok)
+	}
+	if id, ok := got.DestID("Hotel", "h2"); ok {
+		t.Errorf("forgotten Hotel h2 = %q", id)
+	}
+	if src, ok := got.SourceID("Hotel", "d1"); !ok || src != "h1" {
+		t.Errorf("source of Hotel d1 = %q %v", src, ok)
+	}
+	if src, ok := got.SourceID("Hotel", "d2"); ok {
+		t.Errorf("source of forgotten Hotel d2 = %q", src)
 	}
 	if !got.HighWater("Hotel").Equal(t0) {
 		t.Errorf("high water %v, want %v", got.HighWater("Hotel"), t0)
@@ -49,66 +58,147 @@ func TestStateRoundTrip(t *testing.T) {
 	if diff := cmp.Diff([]string{"Hotel", "Review"}, got.Models()); diff != "" {
 		t.Errorf("models: %s", diff)
 	}
-	// No temporary files are left behind.
-	entries, _ := os.ReadDir(filepath.Dir(path))
-	if len(entries) != 1 {
-		t.Errorf("directory holds %d files, want only the state file", len(entries))
+}
+
+func TestStateMemory(t *testing.T) {
+	s := NewState("src", "dst")
+	t0 := fillState(t, s)
+	checkState(t, s, t0)
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := LoadState(path, "src", "dst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := fillState(t, s)
+	checkState(t, s, t0) // before saving: from the buffer
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	checkState(t, s, t0) // after saving: from the database
+	// Changes after the last Save are lost when the state is closed.
+	s.SetDestID("Tag", "t1", "u1")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadState(path, "src", "dst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Close()
+	checkState(t, got, t0)
+	// A remapped source id moves its reverse entry.
+	got.SetDestID("Hotel", "h1", "d9")
+	if err := got.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if src, ok := got.SourceID("Hotel", "d1"); ok {
+		t.Errorf("source of Hotel d1 after remapping = %q", src)
+	}
+	if src, ok := got.SourceID("Hotel", "d9"); !ok || src != "h1" {
+		t.Errorf("source of Hotel d9 = %q %v", src, ok)
+	}
+}
+
+func TestStateOverlay(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	base, err := LoadState(path, "src", "dst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	t0 := fillState(t, base)
+	if err := base.Save(); err != nil {
+		t.Fatal(err)
+	}
+	o := base.overlay()
+	checkState(t, o, t0)
+	o.SetDestID("Hotel", "h3", "d3")
+	o.ForgetID("Review", "r1")
+	o.SetHighWater("Hotel", t0.Add(time.Hour))
+	if err := o.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := o.DestID("Review", "r1"); ok {
+		t.Error("overlay still maps a forgotten id")
+	}
+	if d, ok := o.DestID("Hotel", "h3"); !ok || d != "d3" {
+		t.Errorf("overlay Hotel h3 = %q %v", d, ok)
+	}
+	// The base is untouched.
+	checkState(t, base, t0)
+	if _, ok := base.DestID("Hotel", "h3"); ok {
+		t.Error("the overlay wrote to its base")
 	}
 }
 
 func TestLoadStateErrors(t *testing.T) {
 	dir := t.TempDir()
-	missing, err := LoadState(filepath.Join(dir, "none.json"), "a", "b")
-	if err != nil || len(missing.Models()) != 0 {
-		t.Fatalf("missing file: %v %v", missing, err)
+	fresh, err := LoadState(filepath.Join(dir, "none.db"), "a", "b")
+	if err != nil || len(fresh.Models()) != 0 {
+		t.Fatalf("missing file: %v %v", fresh, err)
 	}
-	cases := []struct{ name, content, want string }{
-		{"garbage", "{not json", "not valid JSON"},
-		{"version", `{"version":99}`, "version 99"},
-		{"other stages", `{"version":1,"source":"x","dest":"y"}`, `from "x" to "y"`},
+	fresh.Close()
+	other := filepath.Join(dir, "other.db")
+	s, err := LoadState(other, "x", "y")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			p := filepath.Join(dir, tc.name+".json")
-			if err := os.WriteFile(p, []byte(tc.content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err := LoadState(p, "a", "b")
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error %v, want %q", err, tc.want)
-			}
-		})
+	s.Close()
+	garbage := filepath.Join(dir, "garbage.db")
+	if err := os.WriteFile(garbage, []byte(`{"version":1,"ids":{}}`+strings.Repeat("\n", 200)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{garbage, "not a stagesync state database"},
+		{other, `from "x" to "y"`},
+	} {
+		_, err := LoadState(tc.path, "a", "b")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", filepath.Base(tc.path), err, tc.want)
+		}
 	}
 }
 
 func TestStateConcurrent(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state.json")
-	s := NewState("a", "b")
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := LoadState(path, "a", "b")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 100; i++ {
-				id := string(rune('a'+w)) + strings.Repeat("x", i%5)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 100 {
+				id := fmt.Sprintf("%c%d", 'a'+w, i%20)
 				s.SetDestID("M", id, id)
+				if d, ok := s.DestID("M", id); !ok || d != id {
+					t.Errorf("DestID(%s) = %q %v right after SetDestID", id, d, ok)
+				}
 				if i%25 == 0 {
-					if err := s.Save(path); err != nil {
+					if err := s.Save(); err != nil {
 						t.Error(err)
 					}
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	if err := s.Save(path); err != nil {
+	if err := s.Save(); err != nil {
 		t.Fatal(err)
 	}
+	s.Close()
 	got, err := LoadState(path, "a", "b")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(got.IDs("M")); n != 20 {
-		t.Errorf("%d ids, want 20", n)
+	defer got.Close()
+	if n := len(got.IDs("M")); n != 80 {
+		t.Errorf("%d ids, want 80", n)
 	}
 }

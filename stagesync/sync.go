@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,9 +90,11 @@ type SyncConfig struct {
 	// deletions. Typed models are always read whole; entries that did not
 	// change are compared and skipped as in a full sync.
 	Delta bool
-	// StatePath, when set, is the state file (identity map) loaded at the
-	// start and saved after every page. State is used when it is empty;
-	// a fresh state when both are.
+	// StatePath, when set, is the state database (see LoadState), opened
+	// at the start (created if missing, except by a dry run) and committed
+	// after every page. State is used when it is empty. When both are
+	// empty the run keeps its identity map in a scratch database that it
+	// removes at the end, so that memory does not grow with the project.
 	StatePath string
 	State     *State
 	// PageSize is the read page size (default DefaultPageSize).
@@ -128,6 +133,7 @@ func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
 		return report, plan, errors.New("stagesync: sync needs a source and a destination stage")
 	}
 	e := &engine{cfg: cfg, report: report, plan: plan}
+	defer e.close()
 	if err := e.prepare(ctx); err != nil {
 		return report, plan, err
 	}
@@ -154,20 +160,31 @@ type engine struct {
 	writer         graphql.Client
 	pageSize, conc int
 
-	dest  map[string]*destIndex // per model, read in the background
-	marks map[string]time.Time  // per model, the high-water mark this run reaches
+	dest    map[string]*destIndex // per model, read in the background
+	marks   map[string]time.Time  // per model, the high-water mark this run reaches
+	scratch string                // the run's scratch directory
+	closers []func() error        // run when the run ends
 
 	mu      sync.Mutex // guards works
 	works   []*work
-	orphans []*destEntry
+	orphans []destRef
 }
 
-// destIndex is the index of a model's destination entries, read ahead.
-type destIndex struct {
-	done        chan struct{}
-	byID, byKey map[string]*destEntry
-	byCreated   map[string][]*destEntry
-	err         error
+// destRef is a destination entry of a model.
+type destRef struct{ model, id string }
+
+// close frees what the run holds: its state database when it opened one,
+// and its scratch directory.
+func (e *engine) close() {
+	for _, c := range slices.Backward(e.closers) {
+		_ = c()
+	}
+	for _, di := range e.dest {
+		di.close()
+	}
+	if e.scratch != "" {
+		_ = os.RemoveAll(e.scratch)
+	}
 }
 
 // destEntry is what the engine keeps of a destination entry: hashes, not
@@ -263,26 +280,32 @@ func (e *engine) prepare(ctx context.Context) error {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 		}
 	}
+	if e.scratch, err = scratchDir(); err != nil {
+		return err
+	}
+	path := e.cfg.StatePath
+	if _, err := os.Stat(path); path != "" && e.cfg.DryRun && errors.Is(err, fs.ErrNotExist) {
+		path = "" // a dry run does not create the state file
+	}
 	switch {
-	case e.cfg.StatePath != "":
-		if e.state, err = LoadState(e.cfg.StatePath, e.cfg.Source.Endpoint(), e.cfg.Dest.Endpoint()); err != nil {
-			return err
-		}
+	case path != "":
 	case e.cfg.State != nil:
 		e.state = e.cfg.State
 	default:
-		e.state = NewState(e.cfg.Source.Endpoint(), e.cfg.Dest.Endpoint())
+		// The identity map of this run only, on disk so that memory does
+		// not grow with it.
+		path = filepath.Join(e.scratch, "state.db")
+	}
+	if e.state == nil {
+		if e.state, err = LoadState(path, e.cfg.Source.Endpoint(), e.cfg.Dest.Endpoint()); err != nil {
+			return err
+		}
+		e.closers = append(e.closers, e.state.Close)
 	}
 	if e.cfg.DryRun {
 		// A dry run matches entries like a real one but keeps its
 		// identity map to itself.
-		scratch := NewState(e.cfg.Source.Endpoint(), e.cfg.Dest.Endpoint())
-		for _, m := range e.state.Models() {
-			for s, d := range e.state.IDs(m) {
-				scratch.SetDestID(m, s, d)
-			}
-		}
-		e.state = scratch
+		e.state = e.state.overlay()
 	}
 	e.pageSize = e.cfg.PageSize
 	if e.pageSize <= 0 {
@@ -312,11 +335,11 @@ func (e *engine) run(ctx context.Context) error {
 			return
 		}
 		m := e.ord.models[i]
-		di := &destIndex{done: make(chan struct{})}
+		di := newDestIndex(m, e.scratch)
 		e.dest[m] = di
 		wg.Go(func() {
 			defer close(di.done)
-			di.byID, di.byKey, di.byCreated, di.err = e.readDest(dctx, m)
+			di.err = e.readDest(dctx, di)
 		})
 	}
 	readIndex(0)
@@ -326,7 +349,8 @@ func (e *engine) run(ctx context.Context) error {
 		if err := e.syncModel(ctx, m); err != nil {
 			return err
 		}
-		delete(e.dest, m) // only the orphans are kept
+		e.dest[m].close() // only the orphans are kept
+		delete(e.dest, m)
 	}
 	if err := e.relations(ctx); err != nil {
 		return err
@@ -356,12 +380,9 @@ func (e *engine) run(ctx context.Context) error {
 	return e.save()
 }
 
-// save checkpoints the state when a state file is set.
+// save checkpoints the state (a dry run's overlay keeps its changes).
 func (e *engine) save() error {
-	if e.cfg.StatePath == "" || e.cfg.DryRun {
-		return nil
-	}
-	return e.state.Save(e.cfg.StatePath)
+	return e.state.Save()
 }
 
 // resolve maps a source id of model to the destination: through the
@@ -437,21 +458,20 @@ func published(entry map[string]any) map[string]any {
 	return pub
 }
 
-// readDest reads every destination entry of model into an index.
-func (e *engine) readDest(ctx context.Context, model string) (byID, byKey map[string]*destEntry, byCreated map[string][]*destEntry, err error) {
+// readDest reads every destination entry of a model into its index.
+func (e *engine) readDest(ctx context.Context, x *destIndex) error {
+	model := x.model
 	dm := e.dst.Model(model)
 	matchField := e.cfg.Match[model]
-	byID, byKey, byCreated = map[string]*destEntry{}, map[string]*destEntry{}, map[string][]*destEntry{}
 	n := 0
 	for entry, err := range Paginate(ctx, fetcher(e.cfg.Dest, e.dstOps[model]), WithPageSize(e.pageSize)) {
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
+			return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 		}
 		id, _ := entry["id"].(string)
 		d := &destEntry{model: model, id: id}
 		if c, ok := entry["createdAt"].(string); ok {
 			d.created = timeKey(c)
-			byCreated[d.created] = append(byCreated[d.created], d)
 		}
 		if pub := published(entry); pub != nil {
 			v, _ := canonEntry(e.dst, dm, pub, e.ord.reverse[model], sameID)
@@ -460,18 +480,17 @@ func (e *engine) readDest(ctx context.Context, model string) (byID, byKey map[st
 		v, _ := canonEntry(e.dst, dm, entry, e.ord.reverse[model], sameID)
 		d.draft = hashVersion(v)
 		d.comps = destComponents(dm, entry)
-		byID[id] = d
 		if matchField != "" {
-			if k := matchKey(entry[matchField]); k != "" {
-				d.key = k
-				byKey[k] = d
-			}
+			d.key = matchKey(entry[matchField])
+		}
+		if err := x.add(d); err != nil {
+			return err
 		}
 		if n++; n%e.pageSize == 0 {
 			e.emit(Event{Phase: PhaseRead, Model: model, Done: n})
 		}
 	}
-	return byID, byKey, byCreated, nil
+	return x.flush()
 }
 
 // timeKey normalizes a DateTime for comparison: milliseconds since the
@@ -507,35 +526,33 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 	if di.err != nil {
 		return di.err
 	}
-	byID, byKey, byCreated := di.byID, di.byKey, di.byCreated
 	matchField := e.cfg.Match[model]
-	mapped := map[string]bool{} // destination ids the identity map holds
-	for _, d := range e.state.IDs(model) {
-		mapped[d] = true
+	// mapped reports whether the identity map holds a destination id.
+	mapped := func(id string) bool {
+		_, ok := e.state.SourceID(model, id)
+		return ok
 	}
 	match := func(srcID string, entry map[string]any) *destEntry {
 		if d, ok := e.state.DestID(model, srcID); ok {
-			if de := byID[d]; de != nil {
+			if de := di.get(d); de != nil {
 				return de
 			}
 			e.state.ForgetID(model, srcID) // the destination entry is gone
 		}
-		if de := byID[srcID]; de != nil {
+		if de := di.get(srcID); de != nil {
 			return de
 		}
 		if matchField != "" {
-			if de := byKey[matchKey(entry[matchField])]; de != nil && !de.matched {
-				return de
+			if k := matchKey(entry[matchField]); k != "" {
+				if de := di.unmatchedByKey(k); de != nil {
+					return de
+				}
 			}
 		}
 		// A create whose response was lost (a killed or cancelled run, a
 		// dropped connection) left an entry with the creation time it sent.
 		if c, ok := e.state.Pending(model, srcID); ok {
-			for _, de := range byCreated[timeKey(c)] {
-				if !de.matched && !mapped[de.id] {
-					return de
-				}
-			}
+			return di.unmatchedByCreated(timeKey(c), mapped)
 		}
 		return nil
 	}
@@ -580,9 +597,9 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		// fails keeps its destination entry (mirror mode never deletes it).
 		cur := match(srcID, entry)
 		if cur != nil {
-			cur.matched = true
+			di.match(cur)
 		}
-		if w := e.planEntry(ctx, model, srcID, entry, pub, shape, cur, match); w != nil {
+		if w := e.planEntry(ctx, model, srcID, entry, pub, shape, cur, di, match); w != nil {
 			page = append(page, w)
 		}
 		done++
@@ -609,16 +626,14 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 	if delta {
 		// The entries a delta read leaves out still exist in the source;
 		// only destination entries whose source is gone are orphans.
-		if err := e.markExisting(ctx, model, byID); err != nil {
+		if err := e.markExisting(ctx, model, di); err != nil {
 			return err
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(byID)) {
-		if d := byID[id]; !d.matched {
-			e.orphans = append(e.orphans, d)
-		}
+	for _, id := range di.unmatched() {
+		e.orphans = append(e.orphans, destRef{model: model, id: id})
 	}
-	return nil
+	return di.dbErr
 }
 
 // deltaRead reports whether model's source is read as a delta.
@@ -675,7 +690,7 @@ func (e *engine) mark(ctx context.Context, model string) error {
 
 // markExisting marks the destination entries whose source entry exists,
 // reading only the source's ids.
-func (e *engine) markExisting(ctx context.Context, model string, byID map[string]*destEntry) error {
+func (e *engine) markExisting(ctx context.Context, model string, di *destIndex) error {
 	fetch := queryFetcher(e.cfg.Source, e.srcOps[model], e.srcOps[model].ids, nil)
 	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
 		if err != nil {
@@ -685,9 +700,7 @@ func (e *engine) markExisting(ctx context.Context, model string, byID map[string
 		if d, ok := e.state.DestID(model, srcID); ok {
 			srcID = d
 		}
-		if de := byID[srcID]; de != nil {
-			de.matched = true
-		}
+		di.matchID(srcID)
 	}
 	return nil
 }
@@ -719,7 +732,7 @@ func (e *engine) transform(ctx context.Context, model string, entry map[string]a
 // planEntry transforms and plans one source entry, and returns its first
 // write (nil when there is none).
 func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub map[string]any, shape entryShape, cur *destEntry,
-	match func(string, map[string]any) *destEntry) func(context.Context) {
+	di *destIndex, match func(string, map[string]any) *destEntry) func(context.Context) {
 	fail := func(op, destID string, err error) {
 		e.report.Fail(Failure{Model: model, SourceID: srcID, DestID: destID, Op: op, Message: err.Error(), Path: errorPath(err)})
 	}
@@ -748,7 +761,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	if cur == nil {
 		// A transform may have set the match field.
 		if cur = match(srcID, entry); cur != nil {
-			cur.matched = true
+			di.match(cur)
 			destID = cur.id
 		}
 	}
@@ -1251,7 +1264,7 @@ func (e *engine) drafts(ctx context.Context) error {
 // deletions deletes orphaned destination entries in mirror mode, in
 // reverse write order, or reports them.
 func (e *engine) deletions(ctx context.Context) error {
-	byModel := map[string][]*destEntry{}
+	byModel := map[string][]destRef{}
 	for _, d := range e.orphans {
 		byModel[d.model] = append(byModel[d.model], d)
 	}
@@ -1261,10 +1274,9 @@ func (e *engine) deletions(ctx context.Context) error {
 		if len(orphans) == 0 {
 			continue
 		}
-		ids := e.state.IDs(model)
 		srcOf := map[string]string{}
-		for s, d := range ids {
-			srcOf[d] = s
+		for _, d := range orphans {
+			srcOf[d.id], _ = e.state.SourceID(model, d.id)
 		}
 		if !e.cfg.Mirror || e.dstOps[model].del == "" {
 			for _, d := range orphans {

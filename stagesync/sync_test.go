@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/stagesync/stagesync/schema"
@@ -625,4 +626,56 @@ func TestSyncRequiredRelationSide(t *testing.T) {
 		t.Fatal("sync failed")
 	}
 	p.compare(t)
+}
+
+// TestSyncSpilledIndex runs sync tests with every destination index in its
+// database (destSpillAt 1) instead of in memory: matching by id, by the
+// identity map, by a unique field and by a lost create's creation time,
+// orphans, delta and resume (TestSyncRepairRunAfterSpilled: by a unique
+// field).
+func TestSyncSpilledIndex(t *testing.T) {
+	old := stagesync.DestSpillAt.Swap(1)
+	t.Cleanup(func() { stagesync.DestSpillAt.Store(old) })
+	t.Run("FullThenNoop", TestSyncFullThenNoop)
+	t.Run("RepairsDrift", TestSyncRepairsDrift)
+	t.Run("DryRun", TestSyncDryRunAndProgress)
+	t.Run("Delta", TestSyncDelta)
+	t.Run("ResumeAfterKill", TestSyncResumeAfterKill)
+}
+
+// TestSyncMatchByField matches entries whose ids differ by a unique field,
+// with the destination index in memory and in its database.
+func TestSyncMatchByField(t *testing.T) {
+	for _, spill := range []int64{5000, 1} {
+		t.Run(fmt.Sprintf("spillAt=%d", spill), func(t *testing.T) {
+			old := stagesync.DestSpillAt.Swap(spill)
+			t.Cleanup(func() { stagesync.DestSpillAt.Store(old) })
+			s := librarySchema(t, nil)
+			p := newPair(t, s, s)
+			p.seed(t, "Tag", "PUBLISHED", map[string]any{"name": "classic"}, map[string]any{"name": "space"}, map[string]any{"name": "war"})
+			// The destination has two of them under other ids, and one more.
+			for _, name := range []string{"space", "classic", "extra"} {
+				if _, err := p.dst.Stage.Seed("Tag", "PUBLISHED", map[string]any{"name": name}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := p.config()
+			cfg.Models = []string{"Tag"}
+			cfg.Match = map[string]string{"Tag": "name"}
+			report, _ := mustSync(t, cfg)
+			want := []stagesync.ModelReport{{Name: "Tag", Read: 3, Created: 1, Unchanged: 2, Published: 1, Orphaned: 1}}
+			if diff := cmp.Diff(want, report.Models()); diff != "" {
+				t.Errorf("report (-want +got):\n%s", diff)
+			}
+			before := p.dst.Stage.Counters()
+			report, _ = mustSync(t, cfg)
+			if n := p.dst.Stage.Counters().Mutations - before.Mutations; n != 0 {
+				t.Errorf("second sync ran %d mutations, want 0", n)
+			}
+			want = []stagesync.ModelReport{{Name: "Tag", Read: 3, Unchanged: 3, Orphaned: 1}}
+			if diff := cmp.Diff(want, report.Models()); diff != "" {
+				t.Errorf("second report (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

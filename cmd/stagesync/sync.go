@@ -44,7 +44,7 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.to, "to", "", "destination stage content-API endpoint (required)")
 	fl.StringVar(&f.toTokenEnv, "to-token-env", "", "environment variable holding the destination token")
 	fl.StringSliceVar(&f.models, "models", nil, "models to copy, comma-separated (default: every writable model)")
-	fl.StringVar(&f.state, "state", "", "state file: identity map and checkpoints, loaded and saved as the sync runs")
+	fl.StringVar(&f.state, "state", "", "state database (SQLite; created if missing): identity map, high-water marks and creates in flight, committed after every page")
 	fl.StringVar(&f.report, "report", "", "write the report as JSON to this file")
 	fl.StringVar(&f.planOut, "plan", "", "write the plan (changeset) as JSON to this file")
 	fl.BoolVar(&f.mirror, "mirror", false, "delete destination entries whose source entry is gone")
