@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"sort"
 	"sync/atomic"
 	"testing"
 
@@ -159,4 +160,72 @@ func BenchmarkMemoryPerEntry(b *testing.B) {
 func (s *Stage) plainOf(i int) map[string]any {
 	md := s.st.byModel["Post"]
 	return s.plain(md.sorted[i], s.cat.draft)
+}
+
+// cursorStages caches the big stages of BenchmarkCursorPage across runs.
+var cursorStages = map[int]*Stage{}
+
+// BenchmarkCursorPage measures reading the last page of 100 entries of a
+// model of n entries by cursor (first/after), in id order, in default
+// order, with a per-entry where filter, and as a connection. The cost
+// should not grow with n.
+func BenchmarkCursorPage(b *testing.B) {
+	const (
+		byID      = `query($after: String) { posts(stage: DRAFT, first: 100, after: $after, orderBy: id_ASC) { id title views } }`
+		byDefault = `query($after: String) { posts(stage: DRAFT, first: 100, after: $after) { id title views } }`
+		since     = `query($after: String, $since: DateTime!) { posts(stage: DRAFT, first: 100, after: $after, orderBy: id_ASC, where: {updatedAt_gt: $since}) { id title views } }`
+		conn      = `query($after: String) { postsConnection(stage: DRAFT, first: 100, after: $after, orderBy: id_ASC) { edges { cursor node { id title views } } pageInfo { hasNextPage hasPreviousPage endCursor } } }`
+	)
+	for _, n := range []int{10_000, 200_000} {
+		st := cursorStages[n]
+		if st == nil {
+			// Posts without relations: seeding links each post to its
+			// author, which takes time quadratic in n.
+			var err error
+			if st, err = NewStage(conformanceSchema(b)); err != nil {
+				b.Fatal(err)
+			}
+			docs := make([]map[string]any, n)
+			for i := range docs {
+				docs[i] = benchPost(i)
+				delete(docs[i], "author")
+				delete(docs[i], "categories")
+			}
+			if _, err := st.Seed("Post", "DRAFT", docs...); err != nil {
+				b.Fatal(err)
+			}
+			cursorStages[n] = st
+		}
+		all := st.All("Post", "DRAFT") // default order
+		ids := make([]string, len(all))
+		for i, d := range all {
+			ids[i] = d["id"].(string)
+		}
+		defaultAfter := ids[len(ids)-101]
+		sort.Strings(ids)
+		idAfter := ids[len(ids)-101]
+		for _, c := range []struct {
+			name, query string
+			vars        map[string]any
+		}{
+			{"id", byID, map[string]any{"after": idAfter}},
+			{"default", byDefault, map[string]any{"after": defaultAfter}},
+			{"where", since, map[string]any{"after": idAfter, "since": "2000-01-01T00:00:00Z"}},
+			{"connection", conn, map[string]any{"after": idAfter}},
+		} {
+			b.Run(fmt.Sprintf("%s/n=%d", c.name, n), func(b *testing.B) {
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					resp := st.Execute(ctx, gqlexec.Request{Query: c.query, Variables: c.vars})
+					if len(resp.Errors) > 0 {
+						b.Fatal(resp.Errors)
+					}
+					if bytes.Count(resp.Data, []byte(`"title"`)) != 100 {
+						b.Fatalf("want 100 entries: %.300s", resp.Data)
+					}
+				}
+			})
+		}
+	}
 }

@@ -212,10 +212,10 @@ func (s *Stage) install(d *document) {
 	md := s.st.byModel[d.model.name]
 	if old := s.st.byID[d.id]; old != nil {
 		md.index(old, old.versions, true)
-		md.removeSorted(old)
+		md.remove(old)
 	}
 	s.st.byID[d.id] = d
-	md.insertSorted(d)
+	md.add(d)
 	md.index(d, d.versions, false)
 }
 

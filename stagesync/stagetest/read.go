@@ -1,6 +1,7 @@
 package stagetest
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -104,10 +105,12 @@ func (s *Stage) query(rf *rootField, field *ast.Field, args map[string]any) (any
 		}
 		return nil, nil
 	case opList, opConnection:
-		views := s.allViews(rf.model, ci)
-		res, err := s.selectViews(rf.model, views, args, ci, true)
-		if err != nil {
-			return nil, err
+		res, ok := s.cursorSelect(rf.model, args, ci)
+		if !ok {
+			views := s.allViews(rf.model, ci)
+			if res, err = s.selectViews(rf.model, views, args, ci, true); err != nil {
+				return nil, err
+			}
 		}
 		if rf.op == opList {
 			return s.entries(res.page, ci), nil
@@ -137,6 +140,22 @@ type selection struct {
 	page             []view
 	total            int // after filtering, before pagination
 	hasNext, hasPrev bool
+	// count, when not nil, counts the entries after filtering instead of
+	// total; it is only called when the total is asked for.
+	count func() int
+}
+
+// aggregate is the aggregate object of a connection, whose count is
+// computed when it is selected.
+type aggregate struct{ count func() int }
+
+func (aggregate) TypeName() string { return "Aggregate" }
+
+func (a aggregate) ResolveField(_ context.Context, f *ast.Field, _ map[string]any) (any, error) {
+	if f.Name == "count" {
+		return int64(a.count()), nil
+	}
+	return nil, nil
 }
 
 // selectViews filters views with args["where"], orders them by
@@ -547,10 +566,14 @@ func (s *Stage) connection(sel selection, ci ctxInfo) map[string]any {
 		pi["startCursor"] = sel.page[0].d.id
 		pi["endCursor"] = sel.page[len(sel.page)-1].d.id
 	}
+	var agg any = map[string]any{"count": int64(sel.total)}
+	if sel.count != nil {
+		agg = aggregate{count: sel.count}
+	}
 	return map[string]any{
 		"edges":     edges,
 		"pageInfo":  pi,
-		"aggregate": map[string]any{"count": int64(sel.total)},
+		"aggregate": agg,
 	}
 }
 

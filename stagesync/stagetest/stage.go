@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stagesync/stagesync/internal/gqlexec"
@@ -34,6 +35,10 @@ type Stage struct {
 	handler  http.Handler
 
 	assets *assetFiles // nil without WithAssets
+
+	// scanPages turns off the quick path of cursor pages (cursorSelect),
+	// so that tests can compare it with the general one.
+	scanPages atomic.Bool
 
 	mu     sync.RWMutex
 	st     *store

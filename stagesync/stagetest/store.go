@@ -87,9 +87,13 @@ type store struct {
 }
 
 // modelDocs are the documents of one model, kept in default order
-// (creation time, then id).
+// (creation time, then id) and in id order.
 type modelDocs struct {
 	sorted []*document
+	// byID holds the same documents as sorted, ordered by id, so that a
+	// page read in id order (orderBy: id_ASC) starts at its cursor without
+	// looking at every entry (see cursorSelect).
+	byID []*document
 	// unique indexes values of unique fields per stage:
 	// stage -> field(+"\x00"+locale) -> value key -> document.
 	unique []map[string]map[string]*document
@@ -114,6 +118,47 @@ func lessDoc(a, b *document) bool {
 		return ca < cb
 	}
 	return a.id < b.id
+}
+
+// add adds d to the ordered lists of md.
+func (md *modelDocs) add(d *document) {
+	md.insertSorted(d)
+	md.insertByID(d)
+}
+
+// remove removes d from the ordered lists of md.
+func (md *modelDocs) remove(d *document) {
+	md.removeSorted(d)
+	md.removeByID(d)
+}
+
+// searchID returns the index in md.byID of the first document whose id is
+// not less than id.
+func (md *modelDocs) searchID(id string) int {
+	return sort.Search(len(md.byID), func(i int) bool { return md.byID[i].id >= id })
+}
+
+// insertByID adds d to md.byID in id order. Generated ids grow over time,
+// so d usually goes at the end.
+func (md *modelDocs) insertByID(d *document) {
+	if n := len(md.byID); n == 0 || md.byID[n-1].id < d.id {
+		md.byID = append(md.byID, d)
+		return
+	}
+	i := md.searchID(d.id)
+	md.byID = append(md.byID, nil)
+	copy(md.byID[i+1:], md.byID[i:])
+	md.byID[i] = d
+}
+
+// removeByID removes d from md.byID.
+func (md *modelDocs) removeByID(d *document) {
+	for i := md.searchID(d.id); i < len(md.byID) && md.byID[i].id == d.id; i++ {
+		if md.byID[i] == d {
+			md.byID = append(md.byID[:i], md.byID[i+1:]...)
+			return
+		}
+	}
 }
 
 // insertSorted adds d to md.sorted in default order.

@@ -190,7 +190,7 @@ func (t *tx) commit() error {
 		md.index(d, d.versions, false)
 		if isNew {
 			s.st.byID[d.id] = d
-			md.insertSorted(d)
+			md.add(d)
 		}
 	}
 	s.counters.EntriesWritten.Add(int64(len(t.order)))
@@ -206,12 +206,12 @@ func hasVersion(d *document) bool {
 	return false
 }
 
-// removeSortedVersions removes d, whose versions were old, from the sorted
-// list.
+// removeSortedVersions removes d, whose versions were old, from the
+// ordered lists.
 func (md *modelDocs) removeSortedVersions(d *document, old []*version) {
 	cur := d.versions
 	d.versions = old
-	md.removeSorted(d)
+	md.remove(d)
 	d.versions = cur
 }
 
