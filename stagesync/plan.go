@@ -31,6 +31,7 @@ type Plan struct {
 	mu     sync.Mutex
 	models []*ModelPlan
 	byName map[string]*ModelPlan
+	limit  int
 }
 
 // ModelPlan is the changeset of one model.
@@ -44,8 +45,14 @@ type ModelPlan struct {
 	Skipped   int    `json:"skipped"`
 	Publish   int    `json:"publish"`
 	Unpublish int    `json:"unpublish"`
-	// Entries lists every entry that is not unchanged.
+	// PublishedDiffers counts the entries whose source's published version
+	// differs from its draft.
+	PublishedDiffers int `json:"publishedDiffers"`
+	// Entries lists the entries that are not unchanged, up to the plan's
+	// limit (see SyncConfig.PlanLimit).
 	Entries []EntryPlan `json:"entries"`
+	// Omitted counts the entries over the limit, counted but not listed.
+	Omitted int `json:"omitted,omitempty"`
 }
 
 // EntryPlan is what happens to one entry.
@@ -64,7 +71,9 @@ type EntryPlan struct {
 	PublishedDiffers bool `json:"publishedDiffers,omitempty"`
 }
 
-func newPlan() *Plan { return &Plan{byName: map[string]*ModelPlan{}} }
+// newPlan returns an empty plan that lists at most limit entries per
+// model (all when limit is negative).
+func newPlan(limit int) *Plan { return &Plan{byName: map[string]*ModelPlan{}, limit: limit} }
 
 // model returns the plan of name, creating it; p.mu must be held.
 func (p *Plan) model(name string) *ModelPlan {
@@ -102,7 +111,14 @@ func (p *Plan) add(model string, e EntryPlan) {
 	case "unpublish":
 		m.Unpublish++
 	}
+	if e.PublishedDiffers {
+		m.PublishedDiffers++
+	}
 	if e.Op != OpUnchanged || e.Publish != "" {
+		if p.limit >= 0 && len(m.Entries) >= p.limit {
+			m.Omitted++
+			return
+		}
 		m.Entries = append(m.Entries, e)
 	}
 }

@@ -302,18 +302,18 @@ type cancelTransport struct {
 	cancel context.CancelFunc
 
 	mu        sync.Mutex
-	counts    map[string]int // root fields sent, by fieldKey
-	published bool           // a publish request was sent
-	seen      []string       // per mutation request, its root fields
-	hit       string         // the request that was cancelled
+	counts    map[string]int  // root fields sent, by fieldKey
+	published map[string]bool // models a publish request was sent for
+	seen      []string        // per mutation request, its root fields
+	hit       string          // the request that was cancelled
 }
 
 // fieldKey names a root mutation field by what it does in the run: a
-// create, a publish, or an update before the first publish (the relation
-// pass) or after it (drafts on top of published versions).
+// create, a publish, or an update before the first publish of its model
+// (the relation pass) or after it (drafts on top of published versions).
 func (c *cancelTransport) fieldKey(f string) string {
-	if strings.HasPrefix(f, "update") {
-		if c.published {
+	if model, ok := strings.CutPrefix(f, "update"); ok {
+		if c.published[model] {
 			return "drafts:" + f
 		}
 		return "relations:" + f
@@ -342,8 +342,12 @@ func (c *cancelTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		fire = fire || (c.key != "" && keys[i] == c.key && c.counts[keys[i]] == c.k)
 	}
 	for _, f := range g.fields {
-		if strings.HasPrefix(f, "publish") {
-			c.published = true
+		// publishManyBooksConnection publishes Books.
+		if plural, ok := strings.CutPrefix(f, "publishMany"); ok {
+			if c.published == nil {
+				c.published = map[string]bool{}
+			}
+			c.published[strings.TrimSuffix(strings.TrimSuffix(plural, "Connection"), "s")] = true
 		}
 	}
 	c.seen = append(c.seen, summarize(keys))

@@ -46,6 +46,9 @@ var ErrDrop = errors.New("stagesync: drop entry")
 const (
 	// DefaultWriteConcurrency is the number of entry writes in flight.
 	DefaultWriteConcurrency = 32
+	// DefaultPlanLimit is the number of entries per model the plan of a
+	// real (not dry) run lists.
+	DefaultPlanLimit = 1000
 )
 
 // SyncConfig says what Sync copies and how.
@@ -104,6 +107,11 @@ type SyncConfig struct {
 	Concurrency int
 	// Batch configures the Batcher that carries the writes.
 	Batch []BatchOption
+	// PlanLimit bounds the entries per model the returned plan lists; its
+	// counts are always complete. 0 lists every entry of a dry run and the
+	// first DefaultPlanLimit of a real run, so that the memory of a large
+	// sync does not grow with its plan; a negative limit lists all.
+	PlanLimit int
 	// Progress, when set, receives progress events.
 	Progress func(Event)
 	// Assets, when set, copies the source's assets (files and entries)
@@ -126,7 +134,14 @@ type SyncConfig struct {
 // (*PreflightError), a failed read, a state that cannot be saved, or ctx
 // ending. A dry run plans without writing.
 func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
-	report, plan := NewReport(), newPlan()
+	limit := cfg.PlanLimit
+	switch {
+	case limit == 0 && cfg.DryRun:
+		limit = -1
+	case limit == 0:
+		limit = DefaultPlanLimit
+	}
+	report, plan := NewReport(), newPlan(limit)
 	report.Started = time.Now()
 	defer func() { report.Finished = time.Now() }()
 	if cfg.Source == nil || cfg.Dest == nil {
@@ -165,8 +180,9 @@ type engine struct {
 	scratch string                // the run's scratch directory
 	closers []func() error        // run when the run ends
 
-	mu      sync.Mutex // guards works
-	works   []*work
+	mu      sync.Mutex            // guards works and queues
+	works   []*work               // of the models within relation cycles
+	queues  map[string]*publisher // of the others, while they are written
 	orphans []destRef
 }
 
@@ -356,9 +372,6 @@ func (e *engine) run(ctx context.Context) error {
 		return err
 	}
 	if err := e.publish(ctx); err != nil {
-		return err
-	}
-	if err := e.drafts(ctx); err != nil {
 		return err
 	}
 	if err := e.deletions(ctx); err != nil {
@@ -558,6 +571,21 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 	}
 
 	delta := e.deltaRead(model)
+	var pq *publisher
+	if len(e.ord.deferred[model]) == 0 && !e.cfg.DryRun {
+		pq = e.newPublisher(ctx, model)
+		e.mu.Lock()
+		if e.queues == nil {
+			e.queues = map[string]*publisher{}
+		}
+		e.queues[model] = pq
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			delete(e.queues, model)
+			e.mu.Unlock()
+		}()
+	}
 
 	// Writes run concurrently across pages; the model's writes all end
 	// before the next model, whose relations may point at them.
@@ -613,6 +641,11 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 	}
 	err = launch()
 	_ = g.Wait()
+	if pq != nil {
+		if perr := pq.finish(); err == nil {
+			err = perr
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -910,9 +943,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 			e.report.Add(model, CountUnchanged, 1)
 		}
 		if later {
-			e.mu.Lock()
-			e.works = append(e.works, w)
-			e.mu.Unlock()
+			e.later(w)
 		}
 	}
 }
@@ -1027,6 +1058,20 @@ func errorPath(err error) []any {
 	return nil
 }
 
+// later hands over a work whose first write is done: to its model's
+// publisher, or to the phases after the relation pass.
+func (e *engine) later(w *work) {
+	e.mu.Lock()
+	q := e.queues[w.model]
+	if q == nil {
+		e.works = append(e.works, w)
+	}
+	e.mu.Unlock()
+	if q != nil {
+		q.add(w)
+	}
+}
+
 // worksOf returns the live works of model matching keep, by source id.
 func (e *engine) worksOf(model string, keep func(*work) bool) []*work {
 	var out []*work
@@ -1131,10 +1176,11 @@ func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
 // publishBatch is the largest number of ids in one publish mutation.
 const publishBatch = 100
 
-// publish publishes (and unpublishes) entries in batches of ids.
+// publish publishes (and unpublishes) the entries of the models within
+// relation cycles, after the relation pass; the other models' entries are
+// published as they are written (see publisher).
 func (e *engine) publish(ctx context.Context) error {
 	for _, model := range e.ord.models {
-		ops := e.dstOps[model]
 		for _, unpublish := range []bool{false, true} {
 			works := e.worksOf(model, func(w *work) bool {
 				if unpublish {
@@ -1142,32 +1188,135 @@ func (e *engine) publish(ctx context.Context) error {
 				}
 				return w.publish
 			})
-			query := ops.publish
-			if unpublish {
-				query = ops.unpublish
-			}
-			if len(works) == 0 || query == "" {
+			if len(works) == 0 {
 				continue
 			}
-			items := make([]idItem, len(works))
-			for i, w := range works {
-				items[i] = idItem{srcID: w.srcID, destID: w.destID}
-			}
-			op := "publish"
-			if unpublish {
-				op = "unpublish"
-			}
-			failed, err := e.publishIDs(ctx, model, query, op, items, e.conc)
-			for i, w := range works {
-				w.failed = w.failed || failed[i]
-			}
-			if err != nil {
+			if err := e.publishWorks(ctx, model, works, unpublish); err != nil {
 				return err
 			}
 			e.emit(Event{Phase: PhasePublish, Model: model, Done: len(works), Total: len(works)})
 		}
 	}
 	return nil
+}
+
+// publishWorks publishes (or unpublishes) works of model in batches of
+// publishBatch ids, then writes the drafts of the published works whose
+// draft differs from their published version.
+func (e *engine) publishWorks(ctx context.Context, model string, works []*work, unpublish bool) error {
+	query, op := e.dstOps[model].publish, "publish"
+	if unpublish {
+		query, op = e.dstOps[model].unpublish, "unpublish"
+	}
+	if query == "" {
+		return nil
+	}
+	items := make([]idItem, len(works))
+	for i, w := range works {
+		items[i] = idItem{srcID: w.srcID, destID: w.destID}
+	}
+	failed, err := e.publishIDs(ctx, model, query, op, items, e.conc)
+	for i, w := range works {
+		w.failed = w.failed || failed[i]
+	}
+	if err != nil || unpublish {
+		return err
+	}
+	works = slices.DeleteFunc(slices.Clone(works), func(w *work) bool { return w.failed || !w.twoStep })
+	if len(works) == 0 {
+		return nil
+	}
+	if err := e.each(ctx, works, e.writeDraft); err != nil {
+		return err
+	}
+	e.emit(Event{Phase: PhaseDraft, Model: model, Done: len(works), Total: len(works)})
+	return nil
+}
+
+// writeDraft writes the draft of a published entry on top of its published
+// version.
+func (e *engine) writeDraft(ctx context.Context, w *work) {
+	d, p := e.canon(w, false), e.canon(w, true)
+	keys := changedKeys(hashVersion(d), hashVersion(p))
+	if len(keys) == 0 {
+		return
+	}
+	e.reportMissing(w, d, keys)
+	// List components were replaced by the published version; the
+	// destination's component ids are not known here.
+	b := inputBuilder{p: e.dst, m: e.dst.Model(w.model)}
+	data := b.build(d, keys, false, nil)
+	if err := e.write(ctx, true, e.dstOps[w.model].update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
+		w.failed = true
+		e.report.Fail(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "update", Message: err.Error(), Path: errorPath(err)})
+	}
+}
+
+// publisher publishes (and unpublishes) the entries of a model outside
+// any relation cycle as soon as their writes are done, in batches of
+// publishBatch ids, and then writes the drafts of those whose draft
+// differs from their published version: such a model's works are done
+// and freed while the model is written, instead of being kept to the end
+// of the run.
+type publisher struct {
+	e          *engine
+	model      string
+	ctx        context.Context
+	g          *errgroup.Group
+	mu         sync.Mutex
+	pub, unpub []*work
+	n          int
+}
+
+// publishAhead is the number of publish batches of a model in flight.
+const publishAhead = 4
+
+func (e *engine) newPublisher(ctx context.Context, model string) *publisher {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(publishAhead)
+	return &publisher{e: e, model: model, ctx: gctx, g: g}
+}
+
+// add queues a work whose first write is done.
+func (p *publisher) add(w *work) {
+	p.mu.Lock()
+	p.n++
+	q := &p.pub
+	if w.unpublish {
+		q = &p.unpub
+	}
+	*q = append(*q, w)
+	var batch []*work
+	if len(*q) >= publishBatch {
+		batch, *q = *q, nil
+	}
+	p.mu.Unlock()
+	if batch != nil {
+		p.launch(batch, w.unpublish)
+	}
+}
+
+func (p *publisher) launch(batch []*work, unpublish bool) {
+	p.g.Go(func() error { return p.e.publishWorks(p.ctx, p.model, batch, unpublish) })
+}
+
+// finish publishes what is queued and waits for every batch.
+func (p *publisher) finish() error {
+	p.mu.Lock()
+	pub, unpub := p.pub, p.unpub
+	p.pub, p.unpub = nil, nil
+	p.mu.Unlock()
+	if len(pub) > 0 {
+		p.launch(pub, false)
+	}
+	if len(unpub) > 0 {
+		p.launch(unpub, true)
+	}
+	err := p.g.Wait()
+	if p.n > 0 {
+		p.e.emit(Event{Phase: PhasePublish, Model: p.model, Done: p.n, Total: p.n})
+	}
+	return err
 }
 
 // idItem is a destination entry acted on by id, with the source id the
@@ -1226,39 +1375,6 @@ func (e *engine) deleteIDs(ctx context.Context, model, query string, items []idI
 	}
 	_ = g.Wait()
 	return failed, ctx.Err()
-}
-
-// drafts writes the draft on top of entries whose published version
-// differs from it.
-func (e *engine) drafts(ctx context.Context) error {
-	for _, model := range e.ord.models {
-		works := e.worksOf(model, func(w *work) bool { return w.twoStep })
-		if len(works) == 0 {
-			continue
-		}
-		b := inputBuilder{p: e.dst, m: e.dst.Model(model)}
-		ops := e.dstOps[model]
-		err := e.each(ctx, works, func(ctx context.Context, w *work) {
-			d, p := e.canon(w, false), e.canon(w, true)
-			keys := changedKeys(hashVersion(d), hashVersion(p))
-			if len(keys) == 0 {
-				return
-			}
-			e.reportMissing(w, d, keys)
-			// List components were replaced by the published version; the
-			// destination's component ids are not known here.
-			data := b.build(d, keys, false, nil)
-			if err := e.write(ctx, true, ops.update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
-				w.failed = true
-				e.report.Fail(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "update", Message: err.Error(), Path: errorPath(err)})
-			}
-		})
-		if err != nil {
-			return err
-		}
-		e.emit(Event{Phase: PhaseDraft, Model: model, Done: len(works), Total: len(works)})
-	}
-	return nil
 }
 
 // deletions deletes orphaned destination entries in mirror mode, in

@@ -79,6 +79,9 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	cfg.Dest = stagesync.NewStage("destination", f.to, toToken, rate)
 	cfg.Models = f.models
 	cfg.StatePath = f.state
+	if f.planOut != "" {
+		cfg.PlanLimit = -1 // the plan file lists every entry
+	}
 	cfg.Mirror = f.mirror
 	cfg.Delta = f.delta
 	cfg.DryRun = dryRun

@@ -355,13 +355,7 @@ func printPlan(w io.Writer, p *stagesync.Plan) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "model\tcreate\tupdate\tunchanged\tpublish\tpublished≠draft\t")
 	for _, m := range p.Models() {
-		differs := 0
-		for _, e := range m.Entries {
-			if e.PublishedDiffers {
-				differs++
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", m.Name, m.Create, m.Update, m.Unchanged, m.Publish, differs)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", m.Name, m.Create, m.Update, m.Unchanged, m.Publish, m.PublishedDiffers)
 	}
 	tw.Flush()
 }
