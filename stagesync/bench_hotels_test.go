@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -541,7 +542,13 @@ func BenchmarkHotels10k(b *testing.B) {
 		say("seeded the source in-process: %d Destination, %d Hotel, %d Review (%d entries, %d published) in %s",
 			sc.Destinations, sc.Hotels, sc.Reviews, sc.entries(), publishedOf(sc.Destinations)+publishedOf(sc.Hotels)+publishedOf(sc.Reviews),
 			time.Since(seedStart).Round(time.Millisecond))
-		state := stagesync.NewState(src.URL, dst.URL)
+		// A state database, as a real sync of this size keeps (resumable,
+		// and its identity map is not held in memory).
+		state, err := stagesync.LoadState(filepath.Join(b.TempDir(), "state.db"), src.URL, dst.URL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { state.Close() })
 		b.StartTimer()
 
 		full := runSync(b, src, dst, s, state)
@@ -924,7 +931,11 @@ func TestHotelsRSSChild(t *testing.T) {
 			stagesync.WithMaxConcurrency(8))
 	}
 	source, dest := stage("source", c.Source, c.SourceToken), stage("dest", c.Dest, c.DestToken)
-	state := stagesync.NewState(c.Source, c.Dest)
+	state, err := stagesync.LoadState(filepath.Join(t.TempDir(), "state.db"), c.Source, c.Dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer state.Close()
 	for i := range 2 {
 		start := time.Now()
 		report, _, err := stagesync.Sync(context.Background(), hotelsConfig(source, dest, s, state, nil))

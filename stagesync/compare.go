@@ -112,6 +112,9 @@ func Compare(ctx context.Context, cfg CompareConfig) ([]Difference, error) {
 					return nil, fmt.Errorf("stagesync: compare: %s: %w", s, err)
 				}
 				id, _ := entry["id"].(string)
+				if rerr, ok := entry[readErrorKey].(error); ok {
+					return nil, fmt.Errorf("stagesync: compare: %s: %s %s: %w", s, dm.Name, id, rerr)
+				}
 				var v version
 				if pub := published(entry); pub != nil {
 					v.pub, _ = canonEntry(dst, dm, pub, nil, r)

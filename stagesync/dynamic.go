@@ -27,6 +27,10 @@ type modelOps struct {
 	more map[string]string
 	// create, update and del write one entry. Variables: $data, $id.
 	create, update, del string
+	// idsOf maps read and readSince to a query of the same entries' ids
+	// only, with the same variables: a page that cannot be read whole is
+	// read in parts by them (see queryFetcher).
+	idsOf map[string]string
 	// publish and unpublish act on a batch of entries by id. Variables:
 	// $ids: [ID!]!, $first: Int!.
 	publish, unpublish string
@@ -42,6 +46,10 @@ func buildOps(p *schema.Project, m *schema.Model) (*modelOps, error) {
 	fields := selection(p, m, false)
 	locs := localizationSelection(p, m)
 	read := func(name, vars, where string) string {
+		if name == "IDs" || name == "SinceIDs" {
+			return fmt.Sprintf("query StagesyncRead%s%s($first: Int!, $after: String%s) { items: %s(stage: DRAFT, orderBy: id_ASC, first: $first, after: $after%s) { id } }",
+				m.Name, name, vars, api.List, where)
+		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "query StagesyncRead%s%s($first: Int!, $after: String%s) {\n", m.Name, name, vars)
 		fmt.Fprintf(&b, "  items: %s(stage: DRAFT, orderBy: id_ASC, first: $first, after: $after%s) {\n", api.List, where)
@@ -50,9 +58,11 @@ func buildOps(p *schema.Project, m *schema.Model) (*modelOps, error) {
 		b.WriteString("  }\n}")
 		return b.String()
 	}
-	ops := &modelOps{model: m, read: read("", "", "")}
+	ops := &modelOps{model: m, read: read("", "", ""), idsOf: map[string]string{}}
+	ops.idsOf[ops.read] = read("IDs", "", "")
 	if api.WhereInput != "" {
 		ops.readSince = read("Since", ", $since: DateTime!", ", where: {updatedAt_gt: $since}")
+		ops.idsOf[ops.readSince] = read("SinceIDs", ", $since: DateTime!", ", where: {updatedAt_gt: $since}")
 	}
 	if api.Single != "" {
 		ops.more = map[string]string{}

@@ -103,6 +103,9 @@ func LoadState(path, source, dest string) (*State, error) {
 		}
 		return nil, fmt.Errorf("stagesync: open state %s: %w", path, err)
 	}
+	// Each connection has its own page cache (2 MB): a few are enough for
+	// the lookups, and bound the memory.
+	db.SetMaxOpenConns(4)
 	s, err := loadState(db, path, source, dest)
 	if err != nil {
 		db.Close()

@@ -418,9 +418,82 @@ func fetcher(s *Stage, ops *modelOps) FetchFunc[map[string]any] {
 	return queryFetcher(s, ops, ops.read, nil)
 }
 
+// readErrorKey marks an entry queryFetcher could not read: it holds only
+// "id" and, under this key, the error.
+const readErrorKey = "\x00readError"
+
 // queryFetcher reads pages of a model from a stage with a read query of
 // the shape of modelOps.read and extra variables.
+//
+// When the stage answers a page with GraphQL errors (say, a published
+// version whose required relation points at an unpublished entry, which
+// Hygraph cannot return) and ops.idsOf has the query, the page's ids are
+// read and the page is read again in halves, down to the entries that
+// fail: each is returned as {"id": id, readErrorKey: error}, so that one
+// entry never stops the read of the others.
 func queryFetcher(s *Stage, ops *modelOps, query string, extra map[string]any) FetchFunc[map[string]any] {
+	read := pageReader(s, ops, query, extra)
+	idQuery := ops.idsOf[query]
+	if idQuery == "" {
+		return read
+	}
+	readIDs := pageReader(s, ops, idQuery, extra)
+	return func(ctx context.Context, after string, first int) ([]map[string]any, string, bool, error) {
+		items, next, hasNext, err := read(ctx, after, first)
+		var ge *GraphQLError
+		if err == nil || !errors.As(err, &ge) || errors.Is(err, ErrMaybeApplied) {
+			return items, next, hasNext, err
+		}
+		idItems, next, hasNext, idErr := readIDs(ctx, after, first)
+		if idErr != nil {
+			return nil, "", false, err
+		}
+		ids := make([]string, len(idItems))
+		for i, it := range idItems {
+			ids[i], _ = it["id"].(string)
+		}
+		var out []map[string]any
+		var part func(lo, hi int) error
+		part = func(lo, hi int) error {
+			cursor := after
+			if lo > 0 {
+				cursor = ids[lo-1]
+			}
+			items, _, _, err := read(ctx, cursor, hi-lo)
+			if err == nil {
+				for _, it := range items {
+					// Entries created since the ids were read belong to
+					// the next part.
+					if id, _ := it["id"].(string); id <= ids[hi-1] {
+						out = append(out, it)
+					}
+				}
+				return nil
+			}
+			if !errors.As(err, &ge) {
+				return err
+			}
+			if hi-lo == 1 {
+				out = append(out, map[string]any{"id": ids[lo], readErrorKey: err})
+				return nil
+			}
+			mid := (lo + hi) / 2
+			if err := part(lo, mid); err != nil {
+				return err
+			}
+			return part(mid, hi)
+		}
+		if len(ids) > 0 {
+			if err := part(0, len(ids)); err != nil {
+				return nil, "", false, err
+			}
+		}
+		return out, next, hasNext, nil
+	}
+}
+
+// pageReader reads one page of a model with a read query.
+func pageReader(s *Stage, ops *modelOps, query string, extra map[string]any) FetchFunc[map[string]any] {
 	model := ops.model.Name
 	return func(ctx context.Context, after string, first int) ([]map[string]any, string, bool, error) {
 		vars := map[string]any{"first": first}
@@ -614,6 +687,17 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		}
 		srcID, _ := entry["id"].(string)
 		e.report.Add(model, CountRead, 1)
+		if rerr, ok := entry[readErrorKey].(error); ok {
+			// The entry cannot be read: it fails, and its destination
+			// entry is kept (never an orphan).
+			f := Failure{Model: model, SourceID: srcID, Op: "read", Message: rerr.Error(), Path: errorPath(rerr)}
+			if cur := match(srcID, entry); cur != nil {
+				di.match(cur)
+				f.DestID = cur.id
+			}
+			e.report.Fail(f)
+			continue
+		}
 		var shape entryShape
 		_, shape.publish = entry["documentInStages"]
 		_, shape.locales = entry["localizations"]

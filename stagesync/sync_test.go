@@ -679,3 +679,90 @@ func TestSyncMatchByField(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncPlanLimit: a real run's plan lists at most PlanLimit entries per
+// model and counts the rest; a dry run lists all of them by default.
+func TestSyncPlanLimit(t *testing.T) {
+	s := librarySchema(t, nil)
+	p := newPair(t, s, s)
+	p.seedLibrary(t, 12)
+	cfg := p.config()
+	cfg.DryRun = true
+	_, plan := mustSync(t, cfg)
+	dry := plan.Model("Book")
+	if dry.Create != 12 || len(dry.Entries) != 12 || dry.Omitted != 0 {
+		t.Errorf("dry-run plan for Book: create %d, %d entries, %d omitted; want 12, 12, 0", dry.Create, len(dry.Entries), dry.Omitted)
+	}
+	differs := 0
+	for _, e := range dry.Entries {
+		if e.PublishedDiffers {
+			differs++
+		}
+	}
+	cfg.DryRun, cfg.PlanLimit = false, 5
+	_, plan = mustSync(t, cfg)
+	got := plan.Model("Book")
+	if got.Create != 12 || len(got.Entries) != 5 || got.Omitted != 7 {
+		t.Errorf("plan for Book: create %d, %d entries, %d omitted; want 12, 5, 7", got.Create, len(got.Entries), got.Omitted)
+	}
+	if got.PublishedDiffers != differs || differs < len(p.publishedDiffers) {
+		t.Errorf("plan for Book: %d published versions differ, want %d (at least %d)", got.PublishedDiffers, differs, len(p.publishedDiffers))
+	}
+	p.compare(t)
+}
+
+// TestSyncUnreadableEntry: a published version Hygraph cannot return (its
+// required author is not published) fails that one entry with op "read";
+// the other entries of its page sync, and mirror mode keeps its
+// destination entry.
+func TestSyncUnreadableEntry(t *testing.T) {
+	s := librarySchema(t, func(d string) string {
+		return strings.Replace(d, "author: Author -> books", "author: Author! -> books", 1)
+	})
+	p := newPair(t, s, s)
+	p.seedLibrary(t, 12)
+	ctx := context.Background()
+	cfg := p.config()
+	cfg.Mirror = true
+	mustSync(t, cfg)
+
+	// A published book moves to an author who is only a draft.
+	books := p.seeded["Book"]
+	bad := books[4] // published (i%3 != 2)
+	draftAuthor := p.seed(t, "Author", "DRAFT", map[string]any{"name": "Unpublished"})[0]
+	if err := p.src.Stage.Update(ctx, "Book", bad, map[string]any{"author": map[string]any{"connect": map[string]any{"id": draftAuthor}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.src.Stage.Publish("Book", bad); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.src.Stage.Update(ctx, "Book", books[5], map[string]any{"title": "Changed on the same page"}); err != nil {
+		t.Fatal(err)
+	}
+	before := p.dst.Stage.Counters()
+	report, _, err := stagesync.Sync(ctx, cfg)
+	if err != nil {
+		t.Fatalf("sync stopped: %v", err)
+	}
+	failures := report.Failures()
+	if len(failures) != 1 || failures[0].SourceID != bad || failures[0].Op != "read" || failures[0].DestID == "" ||
+		!strings.Contains(failures[0].Message, "Book.author") {
+		t.Fatalf("failures %+v, want one read failure of book %s naming Book.author", failures, bad)
+	}
+	got := report.Models()
+	if !hasCount(got, "Book", func(m stagesync.ModelReport) bool {
+		return m.Read == 12 && m.Updated == 1 && m.Deleted == 0 && m.Created == 0 && m.Failed == 1
+	}) {
+		t.Errorf("report %+v", got)
+	}
+	if !hasCount(got, "Author", func(m stagesync.ModelReport) bool { return m.Created == 1 }) {
+		t.Errorf("report %+v", got)
+	}
+	if n := p.dst.Stage.Counters().Mutations - before.Mutations; n == 0 {
+		t.Error("the sync wrote nothing")
+	}
+	ids := p.state.IDs("Book")
+	if _, ok := ids[bad]; !ok {
+		t.Errorf("the identity map lost book %s", bad)
+	}
+}
