@@ -44,8 +44,11 @@ var ErrDrop = errors.New("stagesync: drop entry")
 
 // Default values of SyncConfig.
 const (
-	// DefaultWriteConcurrency is the number of entry writes in flight.
-	DefaultWriteConcurrency = 32
+	// DefaultWriteConcurrency is the number of entry writes in flight: a
+	// page of the largest size, so that the Batcher can fill its batches
+	// up to their byte budget (at 30 KB, about 45 entries of a few
+	// fields) rather than to the number of writes waiting.
+	DefaultWriteConcurrency = 100
 	// DefaultPlanLimit is the number of entries per model the plan of a
 	// real (not dry) run lists.
 	DefaultPlanLimit = 1000
