@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -810,4 +811,69 @@ func TestSyncRepairRunAfterSpilled(t *testing.T) {
 	old := destSpillAt.Swap(1)
 	t.Cleanup(func() { destSpillAt.Store(old) })
 	TestSyncRepairRunAfterFault(t)
+}
+
+// TestSyncStateBufferBounded: a database state holds in memory only the
+// changes of the page being written: a no-op re-sync of 250 tags changes
+// nothing, and a full sync saves its buffer at every page.
+func TestSyncStateBufferBounded(t *testing.T) {
+	raw, err := os.ReadFile("testdata/sync/library.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdl, err := schema.SynthesizeDescription(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := schema.LoadString("library.graphql", sdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, dst := stagetest.NewServer(t, s), stagetest.NewServer(t, s)
+	for i := range 250 {
+		if _, err := src.Stage.Seed("Tag", "DRAFT", map[string]any{"name": fmt.Sprintf("tag %03d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := []StageOption{WithRateLimit(RateLimit{Initial: math.Inf(1)})}
+	source, dest := NewStage("source", src.URL, src.Token, opts...), NewStage("dest", dst.URL, dst.Token, opts...)
+	state, err := LoadState(filepath.Join(t.TempDir(), "state.db"), src.URL, dst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer state.Close()
+	const page = 20
+	buffered := func() int {
+		state.mu.Lock()
+		defer state.mu.Unlock()
+		return len(state.ids["Tag"])
+	}
+	most := 0
+	cfg := SyncConfig{
+		Source: source, Dest: dest, SourceSchema: s, DestSchema: s, Models: []string{"Tag"},
+		State: state, PageSize: page, Concurrency: page,
+		Progress: func(ev Event) {
+			if ev.Phase == PhaseWrite {
+				most = max(most, buffered())
+			}
+		},
+	}
+	for run := range 2 {
+		most = 0
+		report, _, err := Sync(context.Background(), cfg)
+		if err != nil || !report.OK() {
+			t.Fatalf("run %d: %v %+v", run, err, report.Failures())
+		}
+		// Between two saves: the page read, and the writes in flight
+		// (Concurrency) that complete.
+		if most > 3*page {
+			t.Errorf("run %d: %d identity-map changes in memory, want at most %d", run, most, 3*page)
+		}
+		if run == 1 && most != 0 {
+			t.Errorf("no-op run: %d identity-map changes in memory, want 0", most)
+		}
+	}
+	if n := len(state.IDs("Tag")); n != 250 {
+		t.Errorf("%d tags mapped, want 250", n)
+	}
 }

@@ -44,6 +44,7 @@ type State struct {
 	source    string
 	dest      string
 
+	dirty  bool    // changed since the last Save
 	db     *sql.DB // nil in memory
 	path   string
 	parent *State // an overlay's base: read through, never written
@@ -211,6 +212,9 @@ func (s *State) Save() error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.dirty {
+		return nil
+	}
 	if err := s.commit(); err != nil {
 		return fmt.Errorf("stagesync: save state %s: %w", s.path, err)
 	}
@@ -220,6 +224,7 @@ func (s *State) Save() error {
 	for m := range s.rev {
 		delete(s.rev, m)
 	}
+	s.dirty = false
 	return nil
 }
 
@@ -360,6 +365,7 @@ func (s *State) SetDestID(model, sourceID, destID string) {
 	}
 	s.ids[model][sourceID] = destID
 	s.rev[model][destID] = sourceID
+	s.dirty = true
 }
 
 // ForgetID removes a mapping, e.g. after the destination entry was deleted.
@@ -374,6 +380,7 @@ func (s *State) ForgetID(model, sourceID string) {
 		s.ids[model], s.rev[model] = map[string]string{}, map[string]string{}
 	}
 	s.ids[model][sourceID] = ""
+	s.dirty = true
 }
 
 // IDs returns a copy of the identity map of model, source id → destination
@@ -441,6 +448,7 @@ func (s *State) SetHighWater(model string, t time.Time) {
 	defer s.mu.Unlock()
 	if t.After(s.highWater[model]) {
 		s.highWater[model] = t.UTC()
+		s.dirty = true
 	}
 }
 
@@ -457,6 +465,7 @@ func (s *State) SetPending(model, sourceID, createdAt string) {
 		s.pending[model] = map[string]string{}
 	}
 	s.pending[model][sourceID] = createdAt
+	s.dirty = true
 }
 
 // Pending returns the creation time recorded by SetPending for a create in
@@ -473,6 +482,9 @@ func (s *State) Pending(model, sourceID string) (string, bool) {
 func (s *State) ClearPending(model, sourceID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.pending[model][sourceID]; ok {
+		s.dirty = true
+	}
 	delete(s.pending[model], sourceID)
 	if len(s.pending[model]) == 0 {
 		delete(s.pending, model)

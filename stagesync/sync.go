@@ -669,12 +669,13 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 	g.SetLimit(e.conc)
 	var page []func(context.Context) // writes of the current page
 	launch := func() error {
-		if len(page) == 0 {
-			return nil
-		}
-		// The creates of the page are recorded as pending first.
+		// The creates of the page are recorded as pending first; a page
+		// without writes may still have matched entries.
 		if err := e.save(); err != nil {
 			return err
+		}
+		if len(page) == 0 {
+			return nil
 		}
 		for _, w := range page {
 			g.Go(func() error { w(gctx); return nil })
@@ -886,7 +887,9 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 		}
 	}
 	if cur != nil {
-		e.state.SetDestID(model, srcID, cur.id)
+		if d, ok := e.state.DestID(model, srcID); !ok || d != cur.id {
+			e.state.SetDestID(model, srcID, cur.id)
+		}
 		e.state.ClearPending(model, srcID)
 	}
 
