@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
-	"sync"
 	"sync/atomic"
 )
 
@@ -40,7 +38,6 @@ type destIndex struct {
 	db        *sql.DB
 	tx        *sql.Tx
 	n         int
-	once      sync.Once
 	dbErr     error // the first error of the database, reported after the model
 }
 
@@ -240,10 +237,7 @@ func (x *destIndex) unmatchedByCreated(created string, taken func(id string) boo
 // match marks an entry matched by a source entry.
 func (x *destIndex) match(d *destEntry) {
 	d.matched = true
-	if x.db != nil {
-		_, err := x.db.Exec(`UPDATE dest SET matched = 1 WHERE id = ?`, d.id)
-		x.fail(err)
-	}
+	x.matchID(d.id)
 }
 
 // matchID marks the entry with a destination id matched, if there is one.
@@ -288,26 +282,16 @@ func (x *destIndex) unmatched() []string {
 	return out
 }
 
-// close frees the index: its memory, or its database file.
+// close frees the index: its memory, or its database file. Use it once the
+// index is read (done is closed).
 func (x *destIndex) close() {
-	x.once.Do(func() {
-		x.byID, x.byKey, x.byCreated = nil, nil, nil
-		if x.db != nil {
-			if x.tx != nil {
-				_ = x.tx.Rollback()
-			}
-			x.db.Close()
-			_ = os.Remove(x.path)
+	x.byID, x.byKey, x.byCreated = nil, nil, nil
+	if x.db != nil {
+		if x.tx != nil {
+			_ = x.tx.Rollback()
 		}
-	})
-}
-
-// scratchDir creates a run's scratch directory (for spilled indexes and,
-// when no state is given, the identity map).
-func scratchDir() (string, error) {
-	dir, err := os.MkdirTemp("", "stagesync-")
-	if err != nil {
-		return "", fmt.Errorf("stagesync: scratch directory: %w", err)
+		x.db.Close()
+		_ = os.Remove(x.path)
+		x.db = nil
 	}
-	return filepath.Clean(dir), nil
 }

@@ -45,11 +45,11 @@ func buildOps(p *schema.Project, m *schema.Model) (*modelOps, error) {
 	}
 	fields := selection(p, m, false)
 	locs := localizationSelection(p, m)
+	ids := func(name, vars, where string) string {
+		return fmt.Sprintf("query StagesyncIDs%s%s($first: Int!, $after: String%s) { items: %s(stage: DRAFT, orderBy: id_ASC, first: $first, after: $after%s) { id } }",
+			m.Name, name, vars, api.List, where)
+	}
 	read := func(name, vars, where string) string {
-		if name == "IDs" || name == "SinceIDs" {
-			return fmt.Sprintf("query StagesyncRead%s%s($first: Int!, $after: String%s) { items: %s(stage: DRAFT, orderBy: id_ASC, first: $first, after: $after%s) { id } }",
-				m.Name, name, vars, api.List, where)
-		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "query StagesyncRead%s%s($first: Int!, $after: String%s) {\n", m.Name, name, vars)
 		fmt.Fprintf(&b, "  items: %s(stage: DRAFT, orderBy: id_ASC, first: $first, after: $after%s) {\n", api.List, where)
@@ -58,11 +58,12 @@ func buildOps(p *schema.Project, m *schema.Model) (*modelOps, error) {
 		b.WriteString("  }\n}")
 		return b.String()
 	}
-	ops := &modelOps{model: m, read: read("", "", ""), idsOf: map[string]string{}}
-	ops.idsOf[ops.read] = read("IDs", "", "")
+	ops := &modelOps{model: m, read: read("", "", ""), ids: ids("", "", "")}
+	ops.idsOf = map[string]string{ops.read: ops.ids}
 	if api.WhereInput != "" {
-		ops.readSince = read("Since", ", $since: DateTime!", ", where: {updatedAt_gt: $since}")
-		ops.idsOf[ops.readSince] = read("SinceIDs", ", $since: DateTime!", ", where: {updatedAt_gt: $since}")
+		since, where := ", $since: DateTime!", ", where: {updatedAt_gt: $since}"
+		ops.readSince = read("Since", since, where)
+		ops.idsOf[ops.readSince] = ids("Since", since, where)
 	}
 	if api.Single != "" {
 		ops.more = map[string]string{}
@@ -76,7 +77,6 @@ func buildOps(p *schema.Project, m *schema.Model) (*modelOps, error) {
 				m.Name, f.Name, api.Single, sel)
 		}
 	}
-	ops.ids = fmt.Sprintf("query StagesyncIDs%s($first: Int!, $after: String) { items: %s(stage: DRAFT, orderBy: id_ASC, first: $first, after: $after) { id } }", m.Name, api.List)
 	ops.latest = fmt.Sprintf("query StagesyncLatest%s { items: %s(stage: DRAFT, orderBy: updatedAt_DESC, first: 1) { id updatedAt } }", m.Name, api.List)
 	ops.create = fmt.Sprintf("mutation StagesyncCreate%s($data: %s!) { %s(data: $data) { id } }", m.Name, api.CreateInput, api.Create)
 	ops.update = fmt.Sprintf("mutation StagesyncUpdate%s($id: ID!, $data: %s!) { %s(where: {id: $id}, data: $data) { id } }", m.Name, api.UpdateInput, api.Update)

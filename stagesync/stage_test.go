@@ -731,18 +731,7 @@ func (f *faultOnce) count() int {
 // it among its books, and the repair run published that Book with the
 // wrong author (or none), although the run reported OK.
 func TestSyncRepairRunAfterFault(t *testing.T) {
-	raw, err := os.ReadFile("testdata/sync/library.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sdl, err := schema.SynthesizeDescription(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := schema.LoadString("library.graphql", sdl)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := libraryAST(t)
 	ctx := context.Background()
 	src, dst := stagetest.NewServer(t, s), stagetest.NewServer(t, s)
 
@@ -780,6 +769,7 @@ func TestSyncRepairRunAfterFault(t *testing.T) {
 	}
 	var report *Report
 	for run := 1; run <= 3; run++ {
+		var err error
 		if report, _, err = Sync(ctx, cfg); err != nil {
 			t.Fatal(err)
 		}
@@ -813,10 +803,10 @@ func TestSyncRepairRunAfterSpilled(t *testing.T) {
 	TestSyncRepairRunAfterFault(t)
 }
 
-// TestSyncStateBufferBounded: a database state holds in memory only the
-// changes of the page being written: a no-op re-sync of 250 tags changes
-// nothing, and a full sync saves its buffer at every page.
-func TestSyncStateBufferBounded(t *testing.T) {
+// libraryAST synthesizes the library schema of the sync tests (the
+// external tests' librarySchema, for the tests inside the package).
+func libraryAST(t *testing.T) *ast.Schema {
+	t.Helper()
 	raw, err := os.ReadFile("testdata/sync/library.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -829,6 +819,14 @@ func TestSyncStateBufferBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// TestSyncStateBufferBounded: a database state holds in memory only the
+// changes of the page being written: a no-op re-sync of 250 tags changes
+// nothing, and a full sync saves its buffer at every page.
+func TestSyncStateBufferBounded(t *testing.T) {
+	s := libraryAST(t)
 	src, dst := stagetest.NewServer(t, s), stagetest.NewServer(t, s)
 	for i := range 250 {
 		if _, err := src.Stage.Seed("Tag", "DRAFT", map[string]any{"name": fmt.Sprintf("tag %03d", i)}); err != nil {

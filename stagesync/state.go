@@ -151,18 +151,18 @@ func loadState(db *sql.DB, path, source, dest string) (*State, error) {
 	}
 	s := NewState(meta["source"], meta["dest"])
 	s.db, s.path = db, path
-	if err := s.scan(`SELECT model, at FROM high_water`, func(model, at string) error {
-		t, err := time.Parse(time.RFC3339Nano, at)
-		s.highWater[model] = t
+	if err := s.scan(`SELECT model, at FROM high_water`, func(c ...string) error {
+		t, err := time.Parse(time.RFC3339Nano, c[1])
+		s.highWater[c[0]] = t
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	if err := s.scan(`SELECT model, src, created FROM pending`, func(model, src, created string) error {
-		if s.pending[model] == nil {
-			s.pending[model] = map[string]string{}
+	if err := s.scan(`SELECT model, src, created FROM pending`, func(c ...string) error {
+		if s.pending[c[0]] == nil {
+			s.pending[c[0]] = map[string]string{}
 		}
-		s.pending[model][src] = created
+		s.pending[c[0]][c[1]] = c[2]
 		return nil
 	}); err != nil {
 		return nil, err
@@ -170,26 +170,26 @@ func loadState(db *sql.DB, path, source, dest string) (*State, error) {
 	return s, nil
 }
 
-// scan runs a query of text columns on the database and calls fn (a
-// func(string, string) error or a func(string, string, string) error) per
-// row.
-func (s *State) scan(query string, fn any, args ...any) error {
+// scan runs a query of text columns on the database and calls fn with
+// each row's values.
+func (s *State) scan(query string, fn func(cols ...string) error, args ...any) error {
 	rows, err := s.db.Query(query, args...)
 	if err != nil {
 		return fmt.Errorf("stagesync: read state %s: %w", s.path, err)
 	}
 	defer rows.Close()
+	names, err := rows.Columns()
+	if err != nil {
+		return fmt.Errorf("stagesync: read state %s: %w", s.path, err)
+	}
+	cols := make([]string, len(names))
+	ptrs := make([]any, len(cols))
+	for i := range cols {
+		ptrs[i] = &cols[i]
+	}
 	for rows.Next() {
-		var a, b, c string
-		switch fn := fn.(type) {
-		case func(string, string) error:
-			if err = rows.Scan(&a, &b); err == nil {
-				err = fn(a, b)
-			}
-		case func(string, string, string) error:
-			if err = rows.Scan(&a, &b, &c); err == nil {
-				err = fn(a, b, c)
-			}
+		if err = rows.Scan(ptrs...); err == nil {
+			err = fn(cols...)
 		}
 		if err != nil {
 			return fmt.Errorf("stagesync: read state %s: %w", s.path, err)
@@ -200,9 +200,6 @@ func (s *State) scan(query string, fn any, args ...any) error {
 	}
 	return nil
 }
-
-// Path returns the file of a database state ("" in memory).
-func (s *State) Path() string { return s.path }
 
 // Save commits the changes since the last Save to the state database in
 // one transaction. A state in memory has nothing to save.
@@ -218,12 +215,8 @@ func (s *State) Save() error {
 	if err := s.commit(); err != nil {
 		return fmt.Errorf("stagesync: save state %s: %w", s.path, err)
 	}
-	for m := range s.ids {
-		delete(s.ids, m)
-	}
-	for m := range s.rev {
-		delete(s.rev, m)
-	}
+	clear(s.ids)
+	clear(s.rev)
 	s.dirty = false
 	return nil
 }
@@ -307,7 +300,7 @@ func (s *State) overlay() *State {
 // an overlay's parent) rather than the whole map.
 func (s *State) buffered() bool { return s.db != nil || s.parent != nil }
 
-// base looks up a source id in the base of a buffered state.
+// baseDestID looks up a source id in the base of a buffered state.
 func (s *State) baseDestID(model, sourceID string) (string, bool) {
 	if s.parent != nil {
 		return s.parent.DestID(model, sourceID)
@@ -391,8 +384,8 @@ func (s *State) IDs(model string) map[string]string {
 	case s.parent != nil:
 		out = s.parent.IDs(model)
 	case s.db != nil:
-		_ = s.scan(`SELECT src, dst FROM ids WHERE model = ?`, func(src, dst string) error {
-			out[src] = dst
+		_ = s.scan(`SELECT src, dst FROM ids WHERE model = ?`, func(c ...string) error {
+			out[c[0]] = c[1]
 			return nil
 		}, model)
 	}
@@ -415,8 +408,8 @@ func (s *State) Models() []string {
 	case s.parent != nil:
 		out = s.parent.Models()
 	case s.db != nil:
-		_ = s.scan(`SELECT DISTINCT model, model FROM ids`, func(m, _ string) error {
-			out = append(out, m)
+		_ = s.scan(`SELECT DISTINCT model FROM ids`, func(c ...string) error {
+			out = append(out, c[0])
 			return nil
 		})
 	}

@@ -181,11 +181,11 @@ type engine struct {
 	dest    map[string]*destIndex // per model, read in the background
 	marks   map[string]time.Time  // per model, the high-water mark this run reaches
 	scratch string                // the run's scratch directory
-	closers []func() error        // run when the run ends
+	opened  *State                // the state the run opened, closed at its end
 
-	mu      sync.Mutex            // guards works and queues
-	works   []*work               // of the models within relation cycles
-	queues  map[string]*publisher // of the others, while they are written
+	mu      sync.Mutex // guards works and queue
+	works   []*work    // of the models within relation cycles
+	queue   *publisher // of the model being written, outside relation cycles
 	orphans []destRef
 }
 
@@ -195,8 +195,8 @@ type destRef struct{ model, id string }
 // close frees what the run holds: its state database when it opened one,
 // and its scratch directory.
 func (e *engine) close() {
-	for _, c := range slices.Backward(e.closers) {
-		_ = c()
+	if e.opened != nil {
+		_ = e.opened.Close()
 	}
 	for _, di := range e.dest {
 		di.close()
@@ -299,8 +299,8 @@ func (e *engine) prepare(ctx context.Context) error {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 		}
 	}
-	if e.scratch, err = scratchDir(); err != nil {
-		return err
+	if e.scratch, err = os.MkdirTemp("", "stagesync-"); err != nil {
+		return fmt.Errorf("stagesync: scratch directory: %w", err)
 	}
 	path := e.cfg.StatePath
 	if _, err := os.Stat(path); path != "" && e.cfg.DryRun && errors.Is(err, fs.ErrNotExist) {
@@ -319,7 +319,7 @@ func (e *engine) prepare(ctx context.Context) error {
 		if e.state, err = LoadState(path, e.cfg.Source.Endpoint(), e.cfg.Dest.Endpoint()); err != nil {
 			return err
 		}
-		e.closers = append(e.closers, e.state.Close)
+		e.opened = e.state
 	}
 	if e.cfg.DryRun {
 		// A dry run matches entries like a real one but keeps its
@@ -651,14 +651,11 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 	if len(e.ord.deferred[model]) == 0 && !e.cfg.DryRun {
 		pq = e.newPublisher(ctx, model)
 		e.mu.Lock()
-		if e.queues == nil {
-			e.queues = map[string]*publisher{}
-		}
-		e.queues[model] = pq
+		e.queue = pq
 		e.mu.Unlock()
 		defer func() {
 			e.mu.Lock()
-			delete(e.queues, model)
+			e.queue = nil
 			e.mu.Unlock()
 		}()
 	}
@@ -691,17 +688,6 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		}
 		srcID, _ := entry["id"].(string)
 		e.report.Add(model, CountRead, 1)
-		if rerr, ok := entry[readErrorKey].(error); ok {
-			// The entry cannot be read: it fails, and its destination
-			// entry is kept (never an orphan).
-			f := Failure{Model: model, SourceID: srcID, Op: "read", Message: rerr.Error(), Path: errorPath(rerr)}
-			if cur := match(srcID, entry); cur != nil {
-				di.match(cur)
-				f.DestID = cur.id
-			}
-			e.report.Fail(f)
-			continue
-		}
 		var shape entryShape
 		_, shape.publish = entry["documentInStages"]
 		_, shape.locales = entry["localizations"]
@@ -710,12 +696,19 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		delete(entry, "updatedAt")
 		delete(entry, "createdAt")
 		// Match before transforming, so that an entry whose transform
-		// fails keeps its destination entry (mirror mode never deletes it).
+		// fails, or that cannot be read, keeps its destination entry
+		// (mirror mode never deletes it).
 		cur := match(srcID, entry)
 		if cur != nil {
 			di.match(cur)
 		}
-		if w := e.planEntry(ctx, model, srcID, entry, pub, shape, cur, di, match); w != nil {
+		if rerr, ok := entry[readErrorKey].(error); ok {
+			f := Failure{Model: model, SourceID: srcID, Op: "read", Message: rerr.Error(), Path: errorPath(rerr)}
+			if cur != nil {
+				f.DestID = cur.id
+			}
+			e.report.Fail(f)
+		} else if w := e.planEntry(ctx, model, srcID, entry, pub, shape, cur, di, match); w != nil {
 			page = append(page, w)
 		}
 		done++
@@ -1152,8 +1145,9 @@ func errorPath(err error) []any {
 // publisher, or to the phases after the relation pass.
 func (e *engine) later(w *work) {
 	e.mu.Lock()
-	q := e.queues[w.model]
-	if q == nil {
+	q := e.queue
+	if q == nil || q.model != w.model {
+		q = nil
 		e.works = append(e.works, w)
 	}
 	e.mu.Unlock()
