@@ -197,6 +197,7 @@ type dstAsset struct {
 	status      string
 	draft, pub  fieldHashes // pub is nil when unpublished
 	matched     bool
+	kept        bool // a candidate of an ambiguous create: never an orphan
 }
 
 // assetRun is one run of the asset phase.
@@ -297,9 +298,12 @@ func (r *assetRun) run(ctx context.Context) error {
 	for _, a := range srcs {
 		// Match before transforming, so that an asset whose transform
 		// fails keeps its destination asset (mirror mode never deletes it).
-		a.cur = r.match(a, dest, byCreated, mapped)
+		a.cur, a.failure = r.match(a, dest, byCreated, mapped)
 		if a.cur != nil {
 			a.cur.matched = true
+		}
+		if a.failure != nil {
+			continue
 		}
 		if err := e.transform(ctx, assetModel, a.entry); errors.Is(err, ErrDrop) {
 			a.dropped = true
@@ -310,9 +314,10 @@ func (r *assetRun) run(ctx context.Context) error {
 			continue
 		}
 		if a.cur == nil && a.created != "" && r.createdAt && !e.cfg.DryRun {
-			// The create sends the source's creation time, which finds
-			// the asset again if its answer is lost.
-			e.state.SetPending(assetModel, a.id, a.created)
+			// The create sends the source's creation time, which, with
+			// the content sent, finds the asset again if its answer is
+			// lost.
+			e.state.setPending(assetModel, a.id, pendingCreate{created: a.created, sent: assetDigest(hashVersion(r.canon(a, nil)))})
 		}
 		for _, f := range r.filesToCopy(a) {
 			if !known[f.handle] {
@@ -532,26 +537,72 @@ func uploadFailure(entry map[string]any) string {
 
 // match finds the destination asset of a source asset: through the
 // identity map, by id, or as the asset a create whose answer was lost
-// left behind.
-func (r *assetRun) match(a *srcAsset, dest map[string]*dstAsset, byCreated map[string][]*dstAsset, mapped map[string]bool) *dstAsset {
+// left behind, when exactly one unmatched asset has the creation time and
+// the content (besides the file) sent. Several such assets are an
+// *ambiguousCreateError: none is adopted, and none is deleted as an
+// orphan.
+func (r *assetRun) match(a *srcAsset, dest map[string]*dstAsset, byCreated map[string][]*dstAsset, mapped map[string]bool) (*dstAsset, error) {
 	st := r.e.state
 	if id, ok := st.DestID(assetModel, a.id); ok {
 		if d := dest[id]; d != nil {
-			return d
+			return d, nil
 		}
 		st.ForgetID(assetModel, a.id) // the destination asset is gone
 	}
 	if d := dest[a.id]; d != nil && !d.matched {
-		return d
+		return d, nil
 	}
-	if c, ok := st.Pending(assetModel, a.id); ok {
-		for _, d := range byCreated[timeKey(c)] {
-			if !d.matched && !mapped[d.id] {
-				return d
-			}
+	pc, ok := st.pendingOf(assetModel, a.id)
+	if !ok || pc.created == "" {
+		return nil, nil
+	}
+	var cands []*dstAsset
+	for _, d := range byCreated[timeKey(pc.created)] {
+		if d.matched || mapped[d.id] {
+			continue
+		}
+		if pc.sent != "" && assetDigest(d.draft) != pc.sent {
+			continue
+		}
+		cands = append(cands, d)
+	}
+	switch {
+	case len(cands) == 0:
+		return nil, nil
+	case len(cands) == 1 && (pc.sent != "" || st.pendingSharing(assetModel, pc.created) == 1):
+		return cands[0], nil
+	}
+	err := &ambiguousCreateError{model: assetModel, srcID: a.id}
+	for _, d := range cands {
+		d.kept = true
+		err.candidates = append(err.candidates, d.id)
+	}
+	return nil, err
+}
+
+// failureOp names the operation of an asset's failure before its writes:
+// its adoption or its transform.
+func failureOp(err error) string {
+	if _, ok := errors.AsType[*ambiguousCreateError](err); ok {
+		return "adopt"
+	}
+	return "transform"
+}
+
+// assetDigest is the contentDigest of an asset's fields other than those
+// describing its file, which the destination sets for itself.
+func assetDigest(h fieldHashes) string {
+	var keys []string
+	for k := range h {
+		name, _, _ := strings.Cut(k, "@")
+		if !slices.Contains(assetFileFields, name) {
+			keys = append(keys, k)
 		}
 	}
-	return nil
+	if keys == nil {
+		keys = []string{}
+	}
+	return contentDigest(h, keys)
 }
 
 // knownFile returns the destination handle of a source file when it is
@@ -699,7 +750,7 @@ func (r *assetRun) planOnly(a *srcAsset) {
 		r.e.plan.add(assetModel, EntryPlan{SourceID: a.id, DestID: a.curID(), Op: OpSkip})
 		return
 	case a.failure != nil:
-		r.failOp(a, a.curID(), "transform", a.failure)
+		r.failOp(a, a.curID(), failureOp(a.failure), a.failure)
 		return
 	}
 	toCopy := r.filesToCopy(a)
@@ -771,7 +822,7 @@ func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
 		r.e.plan.add(assetModel, EntryPlan{SourceID: a.id, DestID: destID, Op: OpSkip})
 		return
 	case a.failure != nil:
-		r.failOp(a, destID, "transform", a.failure)
+		r.failOp(a, destID, failureOp(a.failure), a.failure)
 		return
 	}
 	if !uploadDone(a.status) {
@@ -779,7 +830,7 @@ func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
 		if e := uploadFailure(a.entry); e != "" {
 			msg += " (" + e + ")"
 		}
-		r.e.state.ClearPending(assetModel, a.id) // no create happens
+		r.e.state.clearPending(assetModel, a.id) // no create happens
 		r.fail(a, destID, errors.New(msg))
 		return
 	}
@@ -802,7 +853,7 @@ func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
 			h, n, err := r.file(ctx, f, cur)
 			copied += n
 			if err != nil {
-				r.e.state.ClearPending(assetModel, a.id) // no create happens
+				r.e.state.clearPending(assetModel, a.id) // no create happens
 				r.fail(a, destID, err)
 				return
 			}
@@ -870,7 +921,7 @@ func (r *assetRun) create(ctx context.Context, a *srcAsset, data map[string]any)
 	}
 	if err := e.write(ctx, false, r.ops.create, map[string]any{"data": data}, &out); err != nil {
 		if pending && notApplied(err) {
-			e.state.ClearPending(assetModel, a.id)
+			e.state.clearPending(assetModel, a.id)
 		}
 		return "", err
 	}
@@ -882,13 +933,13 @@ func (r *assetRun) create(ctx context.Context, a *srcAsset, data map[string]any)
 			if derr := e.write(ctx, true, r.ops.del, map[string]any{"id": out.Item.ID}, nil); derr != nil {
 				err = fmt.Errorf("%w (and deleting destination asset %s failed: %v)", err, out.Item.ID, derr)
 			} else {
-				e.state.ClearPending(assetModel, a.id)
+				e.state.clearPending(assetModel, a.id)
 			}
 			return "", err
 		}
 	}
 	e.state.SetDestID(assetModel, a.id, out.Item.ID)
-	e.state.ClearPending(assetModel, a.id)
+	e.state.clearPending(assetModel, a.id)
 	return out.Item.ID, nil
 }
 
@@ -1115,7 +1166,7 @@ func (r *assetRun) orphans(ctx context.Context, dest map[string]*dstAsset) error
 	e := r.e
 	var ids []string
 	for _, id := range slices.Sorted(maps.Keys(dest)) {
-		if !dest[id].matched {
+		if !dest[id].matched && !dest[id].kept {
 			ids = append(ids, id)
 		}
 	}

@@ -30,8 +30,9 @@ type destIndex struct {
 	model string
 
 	// In memory.
-	byID, byKey map[string]*destEntry
-	byCreated   map[string][]*destEntry
+	byID, byKey          map[string]*destEntry
+	byCreated, byContent map[string][]*destEntry
+	kept                 map[string]bool // candidates of ambiguous creates: never orphans
 
 	// Spilled.
 	dir, path string
@@ -44,7 +45,8 @@ type destIndex struct {
 func newDestIndex(model, dir string) *destIndex {
 	return &destIndex{
 		done: make(chan struct{}), model: model, dir: dir,
-		byID: map[string]*destEntry{}, byKey: map[string]*destEntry{}, byCreated: map[string][]*destEntry{},
+		byID: map[string]*destEntry{}, byKey: map[string]*destEntry{},
+		byCreated: map[string][]*destEntry{}, byContent: map[string][]*destEntry{},
 	}
 }
 
@@ -55,9 +57,10 @@ type destRecord struct {
 	Comps map[string][]string `json:"c,omitempty"`
 }
 
-const destSchema = `CREATE TABLE dest(id TEXT PRIMARY KEY, key TEXT, created TEXT, matched INTEGER NOT NULL DEFAULT 0, body BLOB NOT NULL) WITHOUT ROWID;
+const destSchema = `CREATE TABLE dest(id TEXT PRIMARY KEY, key TEXT, created TEXT, content TEXT, matched INTEGER NOT NULL DEFAULT 0, body BLOB NOT NULL) WITHOUT ROWID;
 CREATE INDEX dest_key ON dest(key) WHERE key IS NOT NULL;
-CREATE INDEX dest_created ON dest(created) WHERE created IS NOT NULL;`
+CREATE INDEX dest_created ON dest(created) WHERE created IS NOT NULL;
+CREATE INDEX dest_content ON dest(content);`
 
 // fail records the first database error.
 func (x *destIndex) fail(err error) {
@@ -76,6 +79,7 @@ func (x *destIndex) add(d *destEntry) error {
 		if d.created != "" {
 			x.byCreated[d.created] = append(x.byCreated[d.created], d)
 		}
+		x.byContent[d.content] = append(x.byContent[d.content], d)
 		return nil
 	}
 	if x.db == nil {
@@ -107,7 +111,7 @@ func (x *destIndex) spill() error {
 			return err
 		}
 	}
-	x.byID, x.byKey, x.byCreated = nil, nil, nil
+	x.byID, x.byKey, x.byCreated, x.byContent = nil, nil, nil, nil
 	return nil
 }
 
@@ -123,8 +127,8 @@ func (x *destIndex) insert(d *destEntry) error {
 	if err != nil {
 		return err
 	}
-	_, err = x.tx.Exec(`INSERT OR REPLACE INTO dest(id, key, created, matched, body) VALUES (?, ?, ?, ?, ?)`,
-		d.id, nullString(d.key), nullString(d.created), d.matched, body)
+	_, err = x.tx.Exec(`INSERT OR REPLACE INTO dest(id, key, created, content, matched, body) VALUES (?, ?, ?, ?, ?, ?)`,
+		d.id, nullString(d.key), nullString(d.created), d.content, d.matched, body)
 	if err != nil {
 		return fmt.Errorf("stagesync: index of %s: %w", x.model, err)
 	}
@@ -164,8 +168,8 @@ func (x *destIndex) load(where string, args ...any) *destEntry {
 		rec        destRecord
 		matchedInt int
 	)
-	err := x.db.QueryRow(`SELECT id, key, created, matched, body FROM dest WHERE `+where+` LIMIT 1`, args...).
-		Scan(&d.id, &key, &cr, &matchedInt, &body)
+	err := x.db.QueryRow(`SELECT id, key, created, content, matched, body FROM dest WHERE `+where+` LIMIT 1`, args...).
+		Scan(&d.id, &key, &cr, &d.content, &matchedInt, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -201,18 +205,31 @@ func (x *destIndex) unmatchedByKey(key string) *destEntry {
 	return x.load(`key = ? AND matched = 0`, key)
 }
 
-// unmatchedByCreated returns an entry no source entry matched yet, created
-// at created (a timeKey), for which taken is false.
-func (x *destIndex) unmatchedByCreated(created string, taken func(id string) bool) *destEntry {
+// unmatchedByCreated returns the entries no source entry matched yet
+// created at created (a timeKey).
+func (x *destIndex) unmatchedByCreated(created string) []*destEntry {
+	return x.unmatchedBy(x.byCreated[created], `created = ?`, created)
+}
+
+// unmatchedByContent returns the entries no source entry matched yet
+// whose content has the digest content (see contentDigest).
+func (x *destIndex) unmatchedByContent(content string) []*destEntry {
+	return x.unmatchedBy(x.byContent[content], `content = ?`, content)
+}
+
+// unmatchedBy returns the unmatched entries of mem (in memory) or of the
+// condition where on the database.
+func (x *destIndex) unmatchedBy(mem []*destEntry, where string, arg any) []*destEntry {
+	var out []*destEntry
 	if x.db == nil {
-		for _, d := range x.byCreated[created] {
-			if !d.matched && !taken(d.id) {
-				return d
+		for _, d := range mem {
+			if !d.matched {
+				out = append(out, d)
 			}
 		}
-		return nil
+		return out
 	}
-	rows, err := x.db.Query(`SELECT id FROM dest WHERE created = ? AND matched = 0 ORDER BY id`, created)
+	rows, err := x.db.Query(`SELECT id FROM dest WHERE `+where+` AND matched = 0 ORDER BY id`, arg)
 	if err != nil {
 		x.fail(err)
 		return nil
@@ -227,11 +244,11 @@ func (x *destIndex) unmatchedByCreated(created string, taken func(id string) boo
 	}
 	rows.Close()
 	for _, id := range ids {
-		if !taken(id) {
-			return x.get(id)
+		if d := x.get(id); d != nil {
+			out = append(out, d)
 		}
 	}
-	return nil
+	return out
 }
 
 // match marks an entry matched by a source entry.
@@ -252,8 +269,23 @@ func (x *destIndex) matchID(id string) {
 	x.fail(err)
 }
 
-// unmatched returns the ids of the entries no source entry matched, sorted.
+// keep marks an entry that must not be taken for an orphan although no
+// source entry matched it.
+func (x *destIndex) keep(id string) {
+	if x.kept == nil {
+		x.kept = map[string]bool{}
+	}
+	x.kept[id] = true
+}
+
+// unmatched returns the ids of the entries no source entry matched and
+// none is kept, sorted.
 func (x *destIndex) unmatched() []string {
+	out := x.unmatchedAll()
+	return slices.DeleteFunc(out, func(id string) bool { return x.kept[id] })
+}
+
+func (x *destIndex) unmatchedAll() []string {
 	var out []string
 	if x.db == nil {
 		for id, d := range x.byID {
@@ -285,7 +317,7 @@ func (x *destIndex) unmatched() []string {
 // close frees the index: its memory, or its database file. Use it once the
 // index is read (done is closed).
 func (x *destIndex) close() {
-	x.byID, x.byKey, x.byCreated = nil, nil, nil
+	x.byID, x.byKey, x.byCreated, x.byContent = nil, nil, nil, nil
 	if x.db != nil {
 		if x.tx != nil {
 			_ = x.tx.Rollback()

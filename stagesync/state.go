@@ -20,7 +20,7 @@ const stateVersion = 2
 
 // State is what a sync remembers between runs: the identity map, per-model
 // high-water marks for delta sync, and the creates in flight (see
-// SetPending) so that a killed run resumes without duplicating them. It is
+// setPending) so that a killed run resumes without duplicating them. It is
 // safe for concurrent use.
 //
 // A State is either in memory (NewState) or a database file (LoadState, an
@@ -39,8 +39,8 @@ type State struct {
 	// marking a forgotten id, and rev entries are hints checked against
 	// ids.
 	ids, rev  map[string]map[string]string
-	highWater map[string]time.Time         // model -> max source updatedAt fully synced
-	pending   map[string]map[string]string // model -> source id -> createdAt of a create in flight
+	highWater map[string]time.Time                // model -> max source updatedAt fully synced
+	pending   map[string]map[string]pendingCreate // model -> source id -> a create in flight
 	source    string
 	dest      string
 
@@ -60,7 +60,7 @@ func NewState(source, dest string) *State {
 		ids:       map[string]map[string]string{},
 		rev:       map[string]map[string]string{},
 		highWater: map[string]time.Time{},
-		pending:   map[string]map[string]string{},
+		pending:   map[string]map[string]pendingCreate{},
 		source:    source,
 		dest:      dest,
 	}
@@ -72,8 +72,19 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHO
 CREATE TABLE IF NOT EXISTS ids(model TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL, PRIMARY KEY(model, src)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ids_dst ON ids(model, dst);
 CREATE TABLE IF NOT EXISTS high_water(model TEXT PRIMARY KEY, at TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pending(model TEXT NOT NULL, src TEXT NOT NULL, created TEXT NOT NULL, PRIMARY KEY(model, src)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending(model TEXT NOT NULL, src TEXT NOT NULL, created TEXT NOT NULL, sent TEXT NOT NULL DEFAULT '', PRIMARY KEY(model, src)) WITHOUT ROWID;
 `
+
+// addSentColumn adds the pending table's sent column to a state database
+// written before it existed; its creates in flight have no content digest.
+func addSentColumn(db *sql.DB) error {
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('pending') WHERE name = 'sent'`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := db.Exec(`ALTER TABLE pending ADD COLUMN sent TEXT NOT NULL DEFAULT ''`)
+	return err
+}
 
 // openSQLite opens an SQLite database file with pragmas; a file that is
 // not an SQLite database is an error.
@@ -119,6 +130,9 @@ func loadState(db *sql.DB, path, source, dest string) (*State, error) {
 	if _, err := db.Exec(stateSchema); err != nil {
 		return nil, fmt.Errorf("stagesync: state file %s is not a stagesync state database: %w", path, err)
 	}
+	if err := addSentColumn(db); err != nil {
+		return nil, fmt.Errorf("stagesync: state file %s: %w", path, err)
+	}
 	meta := map[string]string{}
 	rows, err := db.Query(`SELECT key, value FROM meta`)
 	if err != nil {
@@ -158,11 +172,11 @@ func loadState(db *sql.DB, path, source, dest string) (*State, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := s.scan(`SELECT model, src, created FROM pending`, func(c ...string) error {
+	if err := s.scan(`SELECT model, src, created, sent FROM pending`, func(c ...string) error {
 		if s.pending[c[0]] == nil {
-			s.pending[c[0]] = map[string]string{}
+			s.pending[c[0]] = map[string]pendingCreate{}
 		}
-		s.pending[c[0]][c[1]] = c[2]
+		s.pending[c[0]][c[1]] = pendingCreate{created: c[2], sent: c[3]}
 		return nil
 	}); err != nil {
 		return nil, err
@@ -263,7 +277,7 @@ func (s *State) commit() error {
 	}
 	for m, p := range s.pending {
 		for src, c := range p {
-			if _, err := tx.Exec(`INSERT INTO pending(model, src, created) VALUES (?, ?, ?)`, m, src, c); err != nil {
+			if _, err := tx.Exec(`INSERT INTO pending(model, src, created, sent) VALUES (?, ?, ?, ?)`, m, src, c.created, c.sent); err != nil {
 				return err
 			}
 		}
@@ -445,34 +459,44 @@ func (s *State) SetHighWater(model string, t time.Time) {
 	}
 }
 
-// SetPending records that an entry of model is being created in the
-// destination for the source entry sourceID, with the creation time
-// createdAt (as sent in the create input). A create whose response never
+// pendingCreate is a create in flight: sent to the destination, its
+// answer not yet known.
+type pendingCreate struct {
+	// created is the creation time sent in the create input ("" when the
+	// input has none).
+	created string
+	// sent is the digest of the content sent (see contentDigest), which
+	// the destination entry holds if the create happened ("" when
+	// unknown, as in state files written before it was recorded).
+	sent string
+}
+
+// setPending records that an entry of model is being created in the
+// destination for the source entry sourceID. A create whose response never
 // arrives (the run was killed or cancelled, the connection dropped) may
-// still have happened; the next run adopts the destination entry with that
-// creation time instead of creating a duplicate.
-func (s *State) SetPending(model, sourceID, createdAt string) {
+// still have happened; the next run adopts the destination entry only
+// when what was recorded identifies it (see engine.adopt).
+func (s *State) setPending(model, sourceID string, c pendingCreate) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.pending[model] == nil {
-		s.pending[model] = map[string]string{}
+		s.pending[model] = map[string]pendingCreate{}
 	}
-	s.pending[model][sourceID] = createdAt
+	s.pending[model][sourceID] = c
 	s.dirty = true
 }
 
-// Pending returns the creation time recorded by SetPending for a create in
-// flight.
-func (s *State) Pending(model, sourceID string) (string, bool) {
+// pendingOf returns the create in flight recorded by setPending.
+func (s *State) pendingOf(model, sourceID string) (pendingCreate, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.pending[model][sourceID]
 	return c, ok
 }
 
-// ClearPending forgets a create in flight: it is known to have happened
+// clearPending forgets a create in flight: it is known to have happened
 // (and its id is mapped) or known not to have.
-func (s *State) ClearPending(model, sourceID string) {
+func (s *State) clearPending(model, sourceID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.pending[model][sourceID]; ok {
@@ -482,4 +506,18 @@ func (s *State) ClearPending(model, sourceID string) {
 	if len(s.pending[model]) == 0 {
 		delete(s.pending, model)
 	}
+}
+
+// pendingSharing counts the creates in flight of model recorded with the
+// creation time created.
+func (s *State) pendingSharing(model, created string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.pending[model] {
+		if c.created == created {
+			n++
+		}
+	}
+	return n
 }

@@ -22,9 +22,9 @@ func fillState(t *testing.T, s *State) time.Time {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	s.SetHighWater("Hotel", t0)
 	s.SetHighWater("Hotel", t0.Add(-time.Hour)) // never moves backwards
-	s.SetPending("Review", "r2", "2026-01-02T03:04:05.000Z")
-	s.SetPending("Hotel", "h9", "2026-01-02T03:04:06.000Z")
-	s.ClearPending("Hotel", "h9")
+	s.setPending("Review", "r2", pendingCreate{created: "2026-01-02T03:04:05.000Z", sent: "abc"})
+	s.setPending("Hotel", "h9", pendingCreate{created: "2026-01-02T03:04:06.000Z"})
+	s.clearPending("Hotel", "h9")
 	return t0
 }
 
@@ -49,11 +49,11 @@ func checkState(t *testing.T, got *State, t0 time.Time) {
 	if !got.HighWater("Hotel").Equal(t0) {
 		t.Errorf("high water %v, want %v", got.HighWater("Hotel"), t0)
 	}
-	if c, ok := got.Pending("Review", "r2"); !ok || c != "2026-01-02T03:04:05.000Z" {
-		t.Errorf("pending Review r2 = %q %v", c, ok)
+	if c, ok := got.pendingOf("Review", "r2"); !ok || c != (pendingCreate{created: "2026-01-02T03:04:05.000Z", sent: "abc"}) {
+		t.Errorf("pending Review r2 = %+v %v", c, ok)
 	}
-	if c, ok := got.Pending("Hotel", "h9"); ok {
-		t.Errorf("pending Hotel h9 = %q after ClearPending", c)
+	if c, ok := got.pendingOf("Hotel", "h9"); ok {
+		t.Errorf("pending Hotel h9 = %+v after clearPending", c)
 	}
 	if diff := cmp.Diff([]string{"Hotel", "Review"}, got.Models()); diff != "" {
 		t.Errorf("models: %s", diff)

@@ -215,6 +215,7 @@ type destEntry struct {
 	comps      map[string][]string
 	key        string // value of the match field
 	created    string // createdAt, normalized (see timeKey)
+	content    string // digest of the draft's content (see contentDigest)
 	matched    bool
 }
 
@@ -568,6 +569,7 @@ func (e *engine) readDest(ctx context.Context, x *destIndex) error {
 		}
 		v, _ := canonEntry(e.dst, dm, entry, e.ord.reverse[model], sameID)
 		d.draft = hashVersion(v)
+		d.content = contentDigest(d.draft, nil)
 		d.comps = destComponents(dm, entry)
 		if matchField != "" {
 			d.key = matchKey(entry[matchField])
@@ -616,36 +618,30 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		return di.err
 	}
 	matchField := e.cfg.Match[model]
-	// mapped reports whether the identity map holds a destination id.
-	mapped := func(id string) bool {
-		_, ok := e.state.SourceID(model, id)
-		return ok
-	}
-	match := func(srcID string, entry map[string]any) *destEntry {
+	match := func(srcID string, entry map[string]any) (*destEntry, error) {
 		if d, ok := e.state.DestID(model, srcID); ok {
 			if de := di.get(d); de != nil {
-				return de
+				return de, nil
 			}
 			e.state.ForgetID(model, srcID) // the destination entry is gone
 		}
 		if de := di.get(srcID); de != nil {
-			return de
+			return de, nil
 		}
 		if matchField != "" {
 			if k := matchKey(entry[matchField]); k != "" {
 				if de := di.unmatchedByKey(k); de != nil {
-					return de
+					return de, nil
 				}
 			}
 		}
 		// A create whose response was lost (a killed or cancelled run, a
-		// dropped connection) left an entry with the creation time it sent.
-		if c, ok := e.state.Pending(model, srcID); ok {
-			return di.unmatchedByCreated(timeKey(c), mapped)
+		// dropped connection) may have left an entry behind.
+		if pc, ok := e.state.pendingOf(model, srcID); ok {
+			return e.adopt(model, srcID, pc, di)
 		}
-		return nil
+		return nil, nil
 	}
-
 	delta := e.deltaRead(model)
 	var pq *publisher
 	if len(e.ord.deferred[model]) == 0 && !e.cfg.DryRun {
@@ -698,11 +694,13 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		// Match before transforming, so that an entry whose transform
 		// fails, or that cannot be read, keeps its destination entry
 		// (mirror mode never deletes it).
-		cur := match(srcID, entry)
+		cur, aerr := match(srcID, entry)
 		if cur != nil {
 			di.match(cur)
 		}
-		if rerr, ok := entry[readErrorKey].(error); ok {
+		if aerr != nil {
+			e.report.Fail(Failure{Model: model, SourceID: srcID, Op: "adopt", Message: aerr.Error()})
+		} else if rerr, ok := entry[readErrorKey].(error); ok {
 			f := Failure{Model: model, SourceID: srcID, Op: "read", Message: rerr.Error(), Path: errorPath(rerr)}
 			if cur != nil {
 				f.DestID = cur.id
@@ -846,7 +844,7 @@ func (e *engine) transform(ctx context.Context, model string, entry map[string]a
 // planEntry transforms and plans one source entry, and returns its first
 // write (nil when there is none).
 func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub map[string]any, shape entryShape, cur *destEntry,
-	di *destIndex, match func(string, map[string]any) *destEntry) func(context.Context) {
+	di *destIndex, match func(string, map[string]any) (*destEntry, error)) func(context.Context) {
 	fail := func(op, destID string, err error) {
 		e.report.Fail(Failure{Model: model, SourceID: srcID, DestID: destID, Op: op, Message: err.Error(), Path: errorPath(err)})
 	}
@@ -874,7 +872,12 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	if cur == nil {
 		// A transform may have set the match field.
-		if cur = match(srcID, entry); cur != nil {
+		var err error
+		if cur, err = match(srcID, entry); err != nil {
+			fail("adopt", "", err)
+			return nil
+		}
+		if cur != nil {
 			di.match(cur)
 			destID = cur.id
 		}
@@ -883,7 +886,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 		if d, ok := e.state.DestID(model, srcID); !ok || d != cur.id {
 			e.state.SetDestID(model, srcID, cur.id)
 		}
-		e.state.ClearPending(model, srcID)
+		e.state.clearPending(model, srcID)
 	}
 
 	dm := e.dst.Model(model)
@@ -987,8 +990,10 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	b := inputBuilder{p: e.dst, m: dm}
 	ops := e.dstOps[model]
-	if createdAt != "" {
-		e.state.SetPending(model, srcID, createdAt)
+	if cur == nil {
+		// Recorded before the create is sent: should its answer be lost,
+		// the next run finds the entry by what was sent.
+		e.state.setPending(model, srcID, pendingCreate{created: createdAt, sent: contentDigest(hContent, first)})
 	}
 	return func(ctx context.Context) {
 		switch {
@@ -1003,14 +1008,14 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 			if err := e.write(ctx, false, ops.create, map[string]any{"data": data}, &out); err != nil {
 				w.failed = true
 				if notApplied(err) {
-					e.state.ClearPending(model, srcID)
+					e.state.clearPending(model, srcID)
 				}
 				fail("create", "", err)
 				return
 			}
 			w.destID = out.Item.ID
 			e.state.SetDestID(model, srcID, w.destID)
-			e.state.ClearPending(model, srcID)
+			e.state.clearPending(model, srcID)
 			e.report.Add(model, CountCreated, 1)
 		case len(first) > 0:
 			data := b.build(content, first, false, cur.comps)

@@ -1,0 +1,107 @@
+package stagesync
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// contentDigest digests the content of a version: the keys of h among
+// keys (every key of h when keys is nil) whose value is neither null nor
+// an empty list, with their hashes. (A list the create did not send reads
+// back empty.) The digest of what a create sent equals the digest of the
+// destination entry it made, as long as nothing else wrote to that entry.
+func contentDigest(h fieldHashes, keys []string) string {
+	if keys == nil {
+		keys = slices.Sorted(maps.Keys(h))
+	} else {
+		keys = slices.Sorted(slices.Values(keys))
+	}
+	sum := sha256.New()
+	var n [8]byte
+	for _, k := range keys {
+		v, ok := h[k]
+		if !ok || v == hashNil || v == hashEmptyList {
+			continue
+		}
+		sum.Write([]byte(k))
+		sum.Write([]byte{0})
+		binary.BigEndian.PutUint64(n[:], v)
+		sum.Write(n[:])
+	}
+	return hex.EncodeToString(sum.Sum(nil)[:16])
+}
+
+// hashEmptyList is the hash of an empty list.
+var hashEmptyList = hashValue([]any{})
+
+// ambiguousCreateError reports a create in flight (its answer lost) that
+// may have arrived as any of several destination entries. None of them is
+// adopted and nothing is written for the source entry; the candidates are
+// kept (never deleted as orphans) until the user resolves it.
+//
+// Entries that share their content and creation time are told apart by
+// nothing but their ids, so twins in the source (two identical entries
+// created together) whose creates both lost their answers stay ambiguous.
+type ambiguousCreateError struct {
+	model, srcID string
+	candidates   []string
+}
+
+func (e *ambiguousCreateError) Error() string {
+	return fmt.Sprintf("%s %s: an earlier run's create of this entry lost its answer, and destination entries %s all hold what it sent "+
+		"(same creation time and content), so none of them is adopted and nothing is written for it; "+
+		"delete the copies you do not want in the destination (or set the identity map with `stagesync state adopt`) and run again",
+		e.model, e.srcID, strings.Join(e.candidates, ", "))
+}
+
+// adopt finds the destination entry a create in flight of an earlier run
+// made, if it arrived: the one unmatched entry, not mapped to another
+// source entry, that holds exactly the content sent, created at the time
+// sent. None such: the create did not arrive (nil). More than one: an
+// *ambiguousCreateError, and the candidates are kept: mirror mode never
+// deletes them.
+func (e *engine) adopt(model, srcID string, pc pendingCreate, di *destIndex) (*destEntry, error) {
+	var cands []*destEntry
+	switch {
+	case pc.sent != "":
+		cands = di.unmatchedByContent(pc.sent)
+		if pc.created != "" {
+			created := timeKey(pc.created)
+			cands = slices.DeleteFunc(cands, func(d *destEntry) bool { return d.created != created })
+		}
+	case pc.created != "":
+		// Recorded by an older version: the creation time alone. Another
+		// create in flight with that time could have made the entry.
+		cands = di.unmatchedByCreated(timeKey(pc.created))
+		if len(cands) > 0 && e.state.pendingSharing(model, pc.created) > 1 {
+			return nil, e.ambiguous(model, srcID, cands, di)
+		}
+	default:
+		return nil, nil
+	}
+	cands = slices.DeleteFunc(cands, func(d *destEntry) bool {
+		_, mapped := e.state.SourceID(model, d.id)
+		return mapped
+	})
+	switch len(cands) {
+	case 0:
+		return nil, nil
+	case 1:
+		return cands[0], nil
+	}
+	return nil, e.ambiguous(model, srcID, cands, di)
+}
+
+func (e *engine) ambiguous(model, srcID string, cands []*destEntry, di *destIndex) error {
+	err := &ambiguousCreateError{model: model, srcID: srcID}
+	for _, d := range cands {
+		di.keep(d.id)
+		err.candidates = append(err.candidates, d.id)
+	}
+	return err
+}
