@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stagesync/stagesync/internal/fixturedir"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -157,10 +159,25 @@ func TestSynthKitchensinkCoverage(t *testing.T) {
 	}
 }
 
+// synthGolden maps each checked-in synthesized SDL of testdata/synth to
+// the description it is synthesized from. Besides the golden test of
+// Synthesize, they are the schemas that tests of this and other packages use
+// where any Hygraph schema will do, so that they need no real fixture:
+// blog and pages-components have the shape of the real fixtures of the same
+// name (TestSynthShapeMatchesFixtures), kitchensink has every field kind
+// (TestSynthKitchensinkCoverage). After changing a description or Synthesize:
+// go test ./schema -run TestSynthGolden -update
+var synthGolden = map[string]string{
+	"hotels":           filepath.Join("testdata", "describe", "hotels.yaml"),
+	"kitchensink":      filepath.Join("testdata", "describe", "kitchensink.yaml"),
+	"blog":             filepath.Join("testdata", "synth", "blog.yaml"),
+	"pages-components": filepath.Join("testdata", "synth", "pages-components.yaml"),
+}
+
 func TestSynthGolden(t *testing.T) {
-	for _, name := range []string{"hotels"} {
+	for _, name := range slices.Sorted(maps.Keys(synthGolden)) {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("testdata", "describe", name+".yaml"))
+			data, err := os.ReadFile(synthGolden[name])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -256,7 +273,7 @@ func TestSynthShapeMatchesFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			real, err := Load(filepath.Join(fixtureDir, name+".graphql"))
+			real, err := Load(fixturedir.Path(t, name+".graphql"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -285,7 +302,7 @@ func TestSynthTagInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	real, err := Load(filepath.Join(fixtureDir, "blog.graphql"))
+	real, err := Load(fixturedir.Path(t, "blog.graphql"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +339,7 @@ func TestSynthTagInputs(t *testing.T) {
 func TestSynthDiscoveredFixtures(t *testing.T) {
 	for _, name := range []string{"blog", "pages-components"} {
 		t.Run(name, func(t *testing.T) {
-			real, err := Load(filepath.Join(fixtureDir, name+".graphql"))
+			real, err := Load(fixturedir.Path(t, name+".graphql"))
 			if err != nil {
 				t.Fatal(err)
 			}
