@@ -21,8 +21,9 @@ var scaffoldFixtures = []string{"blog", "pages-components", "social"}
 
 // scaffoldSynth are the synthesized schemas of testdata/synth the tests
 // always run on: blog and pages-components have the shape of the fixtures
-// of the same name, kitchensink every field kind.
-var scaffoldSynth = []string{"blog", "pages-components", "kitchensink"}
+// of the same name, social the content models of the social fixture,
+// kitchensink every field kind.
+var scaffoldSynth = []string{"blog", "pages-components", "social", "kitchensink"}
 
 // scaffoldSchema is one schema the tests scaffold from.
 type scaffoldSchema struct {

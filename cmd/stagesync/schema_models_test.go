@@ -12,7 +12,8 @@ import (
 
 // synthTestdata holds the schema package's synthesized schemas: blog and
 // pages-components have the shape of the real Hygraph fixtures of the same
-// name, kitchensink has every field kind. Tests that need just a Hygraph
+// name, social the content models of the social fixture, kitchensink every
+// field kind. Tests that need just a Hygraph
 // schema use them; the real fixtures are found with package fixturedir.
 const synthTestdata = "../../schema/testdata/synth"
 
@@ -101,6 +102,13 @@ func TestSchemaModelsJSON(t *testing.T) {
 			components: "Experience:false:false Recommedation:false:false RichtextWithTitle:false:false",
 			field:      "PageHome.experience",
 			want:       field{Name: "experience", Type: "[Experience!]!", Kind: "component", Targets: []string{"Experience"}},
+		},
+		{
+			file:   filepath.Join(synthTestdata, "social.graphql"),
+			models: "Account:false:true Asset:true:true Comment:false:true Post:false:true ScheduledOperation:true:false ScheduledRelease:true:true User:true:false",
+			enums:  "AccountType Gender",
+			field:  "Account.gender",
+			want:   field{Name: "gender", Type: "Gender!", Kind: "enum", Targets: []string{"Gender"}},
 		},
 		{
 			file:       filepath.Join(synthTestdata, "kitchensink.graphql"),

@@ -15,7 +15,8 @@ import (
 
 // synthTestdata holds the schema package's synthesized schemas: blog and
 // pages-components have the shape of the real Hygraph fixtures of the same
-// name, kitchensink has every field kind.
+// name, social the content models of the social fixture, kitchensink every
+// field kind.
 const synthTestdata = "../../schema/testdata/synth"
 
 // lifecycleSchemas are the schemas of this repository every writable model
@@ -24,7 +25,7 @@ const synthTestdata = "../../schema/testdata/synth"
 func lifecycleSchemas(t *testing.T) map[string]*ast.Schema {
 	t.Helper()
 	out := map[string]*ast.Schema{}
-	for _, name := range []string{"blog", "pages-components", "kitchensink"} {
+	for _, name := range []string{"blog", "pages-components", "social", "kitchensink"} {
 		s, err := schema.Load(filepath.Join(synthTestdata, name+".graphql"))
 		if err != nil {
 			t.Fatal(err)
