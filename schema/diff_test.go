@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stagesync/stagesync/internal/fixturedir"
 )
 
 // fld builds a content field; targets are filled from the kind.
@@ -277,8 +279,8 @@ func TestDiffFixtures(t *testing.T) {
 	// blog → social: different projects; checks that real schemas diff
 	// without panics and that system models missing on one side (User,
 	// ScheduledOperation) are not reported.
-	blog := discoverFile(t, filepath.Join(fixtureDir, "blog.graphql"))
-	social := discoverFile(t, filepath.Join(fixtureDir, "social.graphql"))
+	blog := discoverFile(t, fixturedir.Path(t, "blog.graphql"))
+	social := discoverFile(t, fixturedir.Path(t, "social.graphql"))
 	for _, c := range Diff(blog, social) {
 		switch c.Model {
 		case "User", "ScheduledOperation", "ScheduledRelease":

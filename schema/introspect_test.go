@@ -42,20 +42,18 @@ func serveSchema(t *testing.T, s *ast.Schema, token string) *httptest.Server {
 }
 
 func TestIntrospectFixtures(t *testing.T) {
-	for _, f := range fixtures(t) {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			want, err := Load(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := serveSchema(t, want, "s3cret")
-			got, err := Introspect(context.Background(), srv.URL, IntrospectOptions{Token: "s3cret"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			compareSchemas(t, want, got)
-		})
-	}
+	eachSchema(t, func(t *testing.T, f string) {
+		want, err := Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := serveSchema(t, want, "s3cret")
+		got, err := Introspect(context.Background(), srv.URL, IntrospectOptions{Token: "s3cret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareSchemas(t, want, got)
+	})
 }
 
 func TestIntrospectSDLGolden(t *testing.T) {

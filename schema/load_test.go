@@ -5,34 +5,44 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stagesync/stagesync/internal/fixturedir"
 )
 
-// fixtureDir holds the real Hygraph schemas shared with the project.
-const fixtureDir = "../../shared/fixtures/hygraph"
-
-func fixtures(t testing.TB) []string {
+// eachSchema runs test in a subtest for each synthesized schema of
+// testdata/synth (subtests synth/NAME.graphql), then for each real Hygraph
+// schema of ../shared/fixtures/hygraph (subtests hygraph/NAME.graphql,
+// skipped without that folder, see package fixturedir).
+func eachSchema(t *testing.T, test func(t *testing.T, path string)) {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(fixtureDir, "*.graphql"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixture schemas in %s (err %v)", fixtureDir, err)
+	synth, err := filepath.Glob(filepath.Join("testdata", "synth", "*.graphql"))
+	if err != nil || len(synth) < 4 {
+		t.Fatalf("synthesized schemas %q (err %v), want 4 or more", synth, err)
 	}
-	return files
+	t.Run("synth", func(t *testing.T) {
+		for _, f := range synth {
+			t.Run(filepath.Base(f), func(t *testing.T) { test(t, f) })
+		}
+	})
+	t.Run("hygraph", func(t *testing.T) {
+		for _, f := range fixturedir.Files(t) {
+			t.Run(filepath.Base(f), func(t *testing.T) { test(t, f) })
+		}
+	})
 }
 
 func TestLoadFixtures(t *testing.T) {
-	for _, f := range fixtures(t) {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			s, err := Load(f)
-			if err != nil {
-				t.Fatal(err)
+	eachSchema(t, func(t *testing.T, f string) {
+		s, err := Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"Query", "Mutation", "Node", "Asset", "Stage", "Locale"} {
+			if s.Types[name] == nil {
+				t.Errorf("type %s missing", name)
 			}
-			for _, name := range []string{"Query", "Mutation", "Node", "Asset", "Stage", "Locale"} {
-				if s.Types[name] == nil {
-					t.Errorf("type %s missing", name)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 func TestLoadErrors(t *testing.T) {

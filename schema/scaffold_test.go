@@ -11,11 +11,19 @@ import (
 	"testing"
 
 	"github.com/Khan/genqlient/generate"
+	"github.com/stagesync/stagesync/internal/fixturedir"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// scaffoldFixtures are the real Hygraph schemas every test runs on.
+// scaffoldFixtures are the real Hygraph schemas of ../shared/fixtures/hygraph
+// the tests run on when that folder is there.
 var scaffoldFixtures = []string{"blog", "pages-components", "social"}
+
+// scaffoldSynth are the synthesized schemas of testdata/synth the tests
+// always run on: blog and pages-components have the shape of the fixtures
+// of the same name, social the content models of the social fixture,
+// kitchensink every field kind.
+var scaffoldSynth = []string{"blog", "pages-components", "social", "kitchensink"}
 
 // scaffoldSchema is one schema the tests scaffold from.
 type scaffoldSchema struct {
@@ -25,14 +33,23 @@ type scaffoldSchema struct {
 	p    *Project
 }
 
-// loadScaffoldFixture loads and discovers a fixture schema.
+// loadScaffoldFixture loads and discovers a real fixture schema; its name
+// (a Go package name) is "hygraph" and the fixture's. Without the fixtures,
+// t is skipped (see package fixturedir).
 func loadScaffoldFixture(t *testing.T, name string) scaffoldSchema {
 	t.Helper()
-	path := filepath.Join("..", "..", "shared", "fixtures", "hygraph", name+".graphql")
-	if _, err := os.Stat(path); err != nil {
-		path = filepath.Join("/work", "shared", "fixtures", "hygraph", name+".graphql")
+	b, err := os.ReadFile(fixturedir.Path(t, name+".graphql"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	b, err := os.ReadFile(path)
+	return discoverScaffoldSchema(t, "hygraph"+strings.ReplaceAll(name, "-", ""), string(b))
+}
+
+// loadScaffoldSynth loads and discovers testdata/synth/<name>.graphql; its
+// name (a Go package name) is the file's without dashes.
+func loadScaffoldSynth(t *testing.T, name string) scaffoldSchema {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "synth", name+".graphql"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,14 +85,23 @@ func discoverScaffoldSchema(t *testing.T, name, sdl string) scaffoldSchema {
 	return scaffoldSchema{name: name, sdl: sdl, s: s, p: p}
 }
 
-// allScaffoldSchemas returns every fixture and the synthesized hotels model.
+// allScaffoldSchemas returns the synthesized schemas, the synthesized hotels
+// model and, when ../shared/fixtures/hygraph is there, every real fixture.
+// The fixtures are loaded in a subtest "hygraph fixtures", skipped (or failed,
+// see package fixturedir) without them, so that t goes on with the others.
 func allScaffoldSchemas(t *testing.T) []scaffoldSchema {
 	t.Helper()
 	var out []scaffoldSchema
-	for _, fx := range scaffoldFixtures {
-		out = append(out, loadScaffoldFixture(t, fx))
+	for _, name := range scaffoldSynth {
+		out = append(out, loadScaffoldSynth(t, name))
 	}
-	return append(out, loadScaffoldHotels(t))
+	out = append(out, loadScaffoldHotels(t))
+	t.Run("hygraph fixtures", func(t *testing.T) {
+		for _, fx := range scaffoldFixtures {
+			out = append(out, loadScaffoldFixture(t, fx))
+		}
+	})
+	return out
 }
 
 // writableModels lists the names of the models Scaffold accepts.
@@ -136,7 +162,7 @@ func TestScaffoldGolden(t *testing.T) {
 }
 
 func TestScaffoldNames(t *testing.T) {
-	fx := loadScaffoldFixture(t, "blog")
+	fx := loadScaffoldSynth(t, "blog")
 	s, p := fx.s, fx.p
 	ops, err := Scaffold(s, p, []string{"Post"}, ScaffoldOptions{})
 	if err != nil {
@@ -242,8 +268,8 @@ func TestScaffoldReadSelections(t *testing.T) {
 		}, nil},
 	}
 	for _, tc := range cases {
-		sch := tc.schema(t)
-		t.Run(sch.name+"/"+tc.model, func(t *testing.T) {
+		t.Run(tc.model, func(t *testing.T) {
+			sch := tc.schema(t)
 			ops, err := Scaffold(sch.s, sch.p, []string{tc.model}, ScaffoldOptions{Kinds: []OperationKind{OpRead}})
 			if err != nil {
 				t.Fatal(err)
@@ -271,7 +297,7 @@ func TestScaffoldReadSelections(t *testing.T) {
 }
 
 func TestScaffoldErrors(t *testing.T) {
-	fx := loadScaffoldFixture(t, "blog")
+	fx := loadScaffoldSynth(t, "blog")
 	s, p := fx.s, fx.p
 	cases := []struct {
 		name   string
@@ -299,7 +325,7 @@ func TestScaffoldErrors(t *testing.T) {
 }
 
 func TestScaffoldValidationError(t *testing.T) {
-	s := loadScaffoldFixture(t, "blog").s
+	s := loadScaffoldSynth(t, "blog").s
 	op := &Operation{Model: "Post", File: "readPosts.graphql", Text: "query ReadPosts { posts { nope } }"}
 	err := scValidateOperation(s, op)
 	if err == nil {
@@ -313,7 +339,7 @@ func TestScaffoldValidationError(t *testing.T) {
 }
 
 func TestWriteScaffoldNeverOverwrites(t *testing.T) {
-	fx := loadScaffoldFixture(t, "blog")
+	fx := loadScaffoldSynth(t, "blog")
 	s, p := fx.s, fx.p
 	ops, err := Scaffold(s, p, []string{"Tag"}, ScaffoldOptions{})
 	if err != nil {
@@ -423,7 +449,8 @@ func TestScaffoldCodegen(t *testing.T) {
 		pkgs = append(pkgs, "./"+filepath.ToSlash(dir))
 	}
 
-	// The generated blog package must also carry values through JSON as the
+	// The generated blog package (of the synthesized blog, with the real
+	// one's content model) must also carry values through JSON as the
 	// null-handling directives promise.
 	blogDir := filepath.Join(root, "blog")
 	if err := os.WriteFile(filepath.Join(blogDir, "roundtrip_test.go"), []byte(scaffoldRoundTripTest), 0o644); err != nil {

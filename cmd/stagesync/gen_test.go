@@ -8,8 +8,8 @@ import (
 )
 
 // genDir returns a package directory inside a module of its own (so that
-// genqlient's package lookup succeeds), holding a copy of the blog fixture
-// as schema.graphql.
+// genqlient's package lookup succeeds), holding a copy of the synthesized blog
+// schema as schema.graphql.
 func genDir(t *testing.T) (dir, sdl string) {
 	t.Helper()
 	root := t.TempDir()

@@ -10,7 +10,7 @@ import (
 func TestSchemaDiff(t *testing.T) {
 	from := filepath.Join(diffTestdata, "from.graphql")
 	to := filepath.Join(diffTestdata, "to.graphql")
-	blog := filepath.Join(hygraphFixtures, "blog.graphql")
+	blog := filepath.Join(synthTestdata, "blog.graphql")
 	cases := []struct {
 		name     string
 		args     []string
@@ -25,7 +25,7 @@ func TestSchemaDiff(t *testing.T) {
 		}},
 		// Syncing the other way blocks too: City is missing in from.graphql.
 		{"reverse", []string{to, from}, exitBlocked, []string{"model City is missing in the destination"}},
-		{"same fixture", []string{blog, blog}, exitOK, []string{"no changes"}},
+		{"same schema", []string{blog, blog}, exitOK, []string{"no changes"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,7 +54,7 @@ func TestSchemaDiffJSON(t *testing.T) {
 		changes  int
 	}{
 		{"testdata", filepath.Join(diffTestdata, "from.graphql"), filepath.Join(diffTestdata, "to.graphql"), exitBlocked, 4, 15},
-		{"no changes", filepath.Join(hygraphFixtures, "social.graphql"), filepath.Join(hygraphFixtures, "social.graphql"), exitOK, 0, 0},
+		{"no changes", filepath.Join(synthTestdata, "kitchensink.graphql"), filepath.Join(synthTestdata, "kitchensink.graphql"), exitOK, 0, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

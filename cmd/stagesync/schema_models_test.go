@@ -6,10 +6,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stagesync/stagesync/internal/fixturedir"
 )
 
-// hygraphFixtures holds the real Hygraph schemas shared with the project.
-const hygraphFixtures = "../../../shared/fixtures/hygraph"
+// synthTestdata holds the schema package's synthesized schemas: blog and
+// pages-components have the shape of the real Hygraph fixtures of the same
+// name, social the content models of the social fixture, kitchensink every
+// field kind. Tests that need just a Hygraph
+// schema use them; the real fixtures are found with package fixturedir.
+const synthTestdata = "../../schema/testdata/synth"
 
 // diffTestdata holds the hand-written stages of the schema package's diff tests.
 const diffTestdata = "../../schema/testdata/diff"
@@ -52,7 +58,8 @@ func TestSchemaModelsJSON(t *testing.T) {
 		Stages  []string `json:"stages"`
 	}
 	cases := []struct {
-		file       string
+		file       string // a path, or the name of a real fixture (see fixture)
+		fixture    bool   // file is in ../shared/fixtures/hygraph
 		models     string // name:system:writable, sorted
 		components string
 		enums      string
@@ -60,24 +67,56 @@ func TestSchemaModelsJSON(t *testing.T) {
 		want       field
 	}{
 		{
-			file:   filepath.Join(hygraphFixtures, "blog.graphql"),
-			models: "Asset:true:true Post:false:true Project:false:true ScheduledOperation:true:false ScheduledRelease:true:true Tag:false:true User:true:false",
-			field:  "Post.tags",
-			want:   field{Name: "tags", Type: "[Tag!]!", Kind: "relation", Targets: []string{"Tag"}},
+			file:    "blog.graphql",
+			fixture: true,
+			models:  "Asset:true:true Post:false:true Project:false:true ScheduledOperation:true:false ScheduledRelease:true:true Tag:false:true User:true:false",
+			field:   "Post.tags",
+			want:    field{Name: "tags", Type: "[Tag!]!", Kind: "relation", Targets: []string{"Tag"}},
 		},
 		{
-			file:       filepath.Join(hygraphFixtures, "pages-components.graphql"),
+			file:       "pages-components.graphql",
+			fixture:    true,
 			models:     "Asset:true:true PageHome:false:true ScheduledOperation:true:false ScheduledRelease:true:true User:true:false",
 			components: "Experience:false:false Recommedation:false:false RichtextWithTitle:false:false",
 			field:      "PageHome.experience",
 			want:       field{Name: "experience", Type: "[Experience!]!", Kind: "component", Targets: []string{"Experience"}},
 		},
 		{
-			file:   filepath.Join(hygraphFixtures, "social.graphql"),
-			models: "Account:false:true Asset:true:true Comment:false:true Post:false:true",
+			file:    "social.graphql",
+			fixture: true,
+			models:  "Account:false:true Asset:true:true Comment:false:true Post:false:true",
+			enums:   "AccountType Gender",
+			field:   "Account.gender",
+			want:    field{Name: "gender", Type: "Gender!", Kind: "enum", Targets: []string{"Gender"}},
+		},
+		// The synthesized blog and pages-components answer as the real ones.
+		{
+			file:   filepath.Join(synthTestdata, "blog.graphql"),
+			models: "Asset:true:true Post:false:true Project:false:true ScheduledOperation:true:false ScheduledRelease:true:true Tag:false:true User:true:false",
+			field:  "Post.tags",
+			want:   field{Name: "tags", Type: "[Tag!]!", Kind: "relation", Targets: []string{"Tag"}},
+		},
+		{
+			file:       filepath.Join(synthTestdata, "pages-components.graphql"),
+			models:     "Asset:true:true PageHome:false:true ScheduledOperation:true:false ScheduledRelease:true:true User:true:false",
+			components: "Experience:false:false Recommedation:false:false RichtextWithTitle:false:false",
+			field:      "PageHome.experience",
+			want:       field{Name: "experience", Type: "[Experience!]!", Kind: "component", Targets: []string{"Experience"}},
+		},
+		{
+			file:   filepath.Join(synthTestdata, "social.graphql"),
+			models: "Account:false:true Asset:true:true Comment:false:true Post:false:true ScheduledOperation:true:false ScheduledRelease:true:true User:true:false",
 			enums:  "AccountType Gender",
 			field:  "Account.gender",
 			want:   field{Name: "gender", Type: "Gender!", Kind: "enum", Targets: []string{"Gender"}},
+		},
+		{
+			file:       filepath.Join(synthTestdata, "kitchensink.graphql"),
+			models:     "Article:false:true Asset:true:true Destination:false:true Hotel:false:true Person:false:true ScheduledOperation:true:false ScheduledRelease:true:true User:true:false",
+			components: "Address:false:false Gallery:false:false Quote:false:false Seo:false:false",
+			enums:      "Rating Season",
+			field:      "Hotel.related",
+			want:       field{Name: "related", Type: "[HotelRelated!]!", Kind: "unionRelation", Targets: []string{"Destination", "Article"}},
 		},
 		{
 			file:       filepath.Join(diffTestdata, "from.graphql"),
@@ -89,8 +128,19 @@ func TestSchemaModelsJSON(t *testing.T) {
 		},
 	}
 	for _, tc := range cases {
-		t.Run(filepath.Base(tc.file), func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, "schema", "models", "--json", tc.file)
+		name := filepath.Base(tc.file)
+		switch {
+		case tc.fixture:
+			name = "hygraph/" + name
+		case strings.HasPrefix(tc.file, synthTestdata):
+			name = "synth/" + name
+		}
+		t.Run(name, func(t *testing.T) {
+			file := tc.file
+			if tc.fixture {
+				file = fixturedir.Path(t, tc.file)
+			}
+			code, stdout, stderr := runCLI(t, "schema", "models", "--json", file)
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
@@ -161,7 +211,7 @@ func boolStr(b bool) string {
 }
 
 func TestSchemaModelsHuman(t *testing.T) {
-	code, stdout, stderr := runCLI(t, "schema", "models", filepath.Join(hygraphFixtures, "blog.graphql"))
+	code, stdout, stderr := runCLI(t, "schema", "models", filepath.Join(synthTestdata, "blog.graphql"))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

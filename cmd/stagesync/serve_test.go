@@ -15,8 +15,9 @@ import (
 	"testing"
 )
 
-// serveFixture is a real Hygraph schema shared with the project.
-const serveFixture = "../../../shared/fixtures/hygraph/blog.graphql"
+// serveFixture is a Hygraph schema synthesized with the content model of a
+// real one (models Post, Project, Tag).
+const serveFixture = synthTestdata + "/blog.graphql"
 
 // serveRun is a `stagesync serve` running in-process.
 type serveRun struct {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stagesync/stagesync/internal/fixturedir"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -17,23 +18,11 @@ import (
 // go test ./internal/codegen -run Golden -update
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
-// fixture returns the path of a real Hygraph schema of shared/fixtures.
+// fixture returns the absolute path of a real Hygraph schema of
+// ../shared/fixtures/hygraph, skipping t without it (see package fixturedir).
 func fixture(t *testing.T, name string) string {
 	t.Helper()
-	for _, p := range []string{
-		filepath.Join("..", "..", "..", "shared", "fixtures", "hygraph", name+".graphql"),
-		filepath.Join("/work", "shared", "fixtures", "hygraph", name+".graphql"),
-	} {
-		if _, err := os.Stat(p); err == nil {
-			abs, err := filepath.Abs(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return abs
-		}
-	}
-	t.Skipf("fixture %s.graphql not found", name)
-	return ""
+	return fixturedir.Path(t, name+".graphql")
 }
 
 // plainModule makes dir a module with no requirements, so that genqlient's

@@ -58,61 +58,82 @@ func goCmd(t *testing.T, dir string, args ...string) string {
 }
 
 // TestGenerateE2E is the typed path end to end. In one temporary module it
-// generates four packages, then vets them and runs the tests of
+// generates up to five packages, then vets them and runs the tests of
 // testdata/e2e in each (one `go test` for all, to compile once):
 //
-//   - social: Account, Comment and Post of the real social fixture; its
-//     test seeds an emulated source stage, syncs to an emulated destination
-//     through the generated typed models only, and checks with
-//     stagesync.Compare that the destination equals the source.
+//   - synthsocial: Account, Comment and Post of the synthesized social
+//     schema (schema/testdata/synth/social.graphql, the content models of
+//     the real social fixture); its test (testdata/e2e/social) seeds an
+//     emulated source stage, syncs to an emulated destination through the
+//     generated typed models only, and checks with stagesync.Compare that
+//     the destination equals the source.
+//   - social: the same on the real social fixture, only with
+//     ../shared/fixtures/hygraph (subtest "hygraph social", skipped or
+//     failed without it: see package fixturedir).
 //   - kinds: a model with an optional field of every kind
 //     (testdata/kinds.yaml); its test proves nulls stay null (and zeros
 //     zero, values unchanged) through the typed models.
-//   - trimmed: social again, with city removed by hand from
+//   - trimmed: synthsocial again, with city removed by hand from
 //     readAccounts.graphql and `go generate` run again (doc.go's line); its
 //     test proves the rest syncs and the destination's city is left alone.
 //   - variant: a hand-written read query (alias, genqlient's own type
 //     name, unusual variables) that the glue must call correctly.
 func TestGenerateE2E(t *testing.T) {
 	mod := tempModule(t)
-	social := fixture(t, "social")
+	synthSocial := filepath.Join("..", "..", "schema", "testdata", "synth", "social.graphql")
 	models := []string{"Account", "Comment", "Post"}
-	pkg := func(name, schemaSrc string) (dir, schemaPath string) {
+	// pkg makes package name of mod with schemaSrc as its schema and the test
+	// of testdata/e2e/<test> (package <test>) as a test of package name.
+	pkg := func(t *testing.T, name, test, schemaSrc string) (dir, schemaPath string) {
 		dir = filepath.Join(mod, name)
 		schemaPath = filepath.Join(dir, "schema.graphql")
 		copyFile(t, schemaSrc, schemaPath)
 		for _, f := range []string{"sync_test.go"} {
-			copyFile(t, filepath.Join("testdata", "e2e", name, f), filepath.Join(dir, f))
+			b, err := os.ReadFile(filepath.Join("testdata", "e2e", test, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := strings.Replace(string(b), "\npackage "+test+"\n", "\npackage "+name+"\n", 1)
+			if err := os.WriteFile(filepath.Join(dir, f), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		return dir, schemaPath
 	}
-
-	// social, generated twice: the second run changes nothing.
-	dir, schemaPath := pkg("social", social)
-	opts := Options{SchemaPath: schemaPath, Models: models, OutDir: dir}
-	if _, err := Generate(opts); err != nil {
-		t.Fatal(err)
-	}
-	before := readTree(t, dir)
-	if res, err := Generate(opts); err != nil {
-		t.Fatal(err)
-	} else if len(res.Written) > 0 || len(res.Scaffolded) > 0 {
-		t.Errorf("second run wrote %q, scaffolded %q", res.Written, res.Scaffolded)
-	}
-	for name, b := range readTree(t, dir) {
-		if before[name] != b {
-			t.Errorf("social/%s changed on the second run", name)
+	// generateTwice generates package name from schemaSrc with the test of
+	// testdata/e2e/social; the second run changes nothing.
+	generateTwice := func(t *testing.T, name, schemaSrc string) {
+		dir, schemaPath := pkg(t, name, "social", schemaSrc)
+		opts := Options{SchemaPath: schemaPath, Models: models, OutDir: dir}
+		if _, err := Generate(opts); err != nil {
+			t.Fatal(err)
+		}
+		before := readTree(t, dir)
+		if res, err := Generate(opts); err != nil {
+			t.Fatal(err)
+		} else if len(res.Written) > 0 || len(res.Scaffolded) > 0 {
+			t.Errorf("second run wrote %q, scaffolded %q", res.Written, res.Scaffolded)
+		}
+		for file, b := range readTree(t, dir) {
+			if before[file] != b {
+				t.Errorf("%s/%s changed on the second run", name, file)
+			}
 		}
 	}
 
+	generateTwice(t, "synthsocial", synthSocial)
+	t.Run("hygraph social", func(t *testing.T) {
+		generateTwice(t, "social", fixture(t, "social"))
+	})
+
 	// kinds.
-	dir, schemaPath = pkg("kinds", synthesized(t, "kinds.yaml"))
+	dir, schemaPath := pkg(t, "kinds", "kinds", synthesized(t, "kinds.yaml"))
 	if _, err := Generate(Options{SchemaPath: schemaPath, Models: []string{"Thing"}, OutDir: dir}); err != nil {
 		t.Fatal(err)
 	}
 
 	// trimmed: generate, remove city from the read query, go generate.
-	dir, schemaPath = pkg("trimmed", social)
+	dir, schemaPath = pkg(t, "trimmed", "trimmed", synthSocial)
 	if _, err := Generate(Options{SchemaPath: schemaPath, Models: models, OutDir: dir}); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +155,7 @@ func TestGenerateE2E(t *testing.T) {
 	}
 
 	// variant.
-	dir, schemaPath = pkg("variant", synthesized(t, "hotel.yaml"))
+	dir, schemaPath = pkg(t, "variant", "variant", synthesized(t, "hotel.yaml"))
 	copyFile(t, filepath.Join("testdata", "variant", "readHotels.graphql"), filepath.Join(dir, QueriesDir, "readHotels.graphql"))
 	if _, err := Generate(Options{SchemaPath: schemaPath, Models: []string{"Hotel"}, OutDir: dir}); err != nil {
 		t.Fatal(err)

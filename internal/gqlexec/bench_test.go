@@ -10,16 +10,18 @@ import (
 	"os"
 	"testing"
 
+	"github.com/stagesync/stagesync/internal/fixturedir"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// blogSchema loads the real Hygraph "blog" schema shared with the project.
+// blogSchema loads the real Hygraph "blog" schema of
+// ../shared/fixtures/hygraph, skipping b without it (see package fixturedir).
 func blogSchema(b *testing.B) *ast.Schema {
 	b.Helper()
-	src, err := os.ReadFile("../../../shared/fixtures/hygraph/blog.graphql")
+	src, err := os.ReadFile(fixturedir.Path(b, "blog.graphql"))
 	if err != nil {
-		b.Skipf("fixture not available: %v", err)
+		b.Fatal(err)
 	}
 	s, err := gqlparser.LoadSchema(&ast.Source{Name: "blog.graphql", Input: string(src)})
 	if err != nil {

@@ -8,25 +8,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagesync/stagesync/internal/fixturedir"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// lifecycleSchemas are the schemas every writable model of which goes
-// through create → reads → update → upsert → publish → unpublish → delete.
+// synthTestdata holds the schema package's synthesized schemas: blog and
+// pages-components have the shape of the real Hygraph fixtures of the same
+// name, social the content models of the social fixture, kitchensink every
+// field kind.
+const synthTestdata = "../../schema/testdata/synth"
+
+// lifecycleSchemas are the schemas of this repository every writable model
+// of which goes through create → reads → update → upsert → publish →
+// unpublish → delete; fixtureSchemas are the real ones.
 func lifecycleSchemas(t *testing.T) map[string]*ast.Schema {
 	t.Helper()
 	out := map[string]*ast.Schema{}
-	files, _ := filepath.Glob("../../../shared/fixtures/hygraph/*.graphql")
-	if len(files) == 0 {
-		t.Fatal("no fixture schemas in ../../../shared/fixtures/hygraph")
-	}
-	for _, f := range files {
-		s, err := schema.Load(f)
+	for _, name := range []string{"blog", "pages-components", "social", "kitchensink"} {
+		s, err := schema.Load(filepath.Join(synthTestdata, name+".graphql"))
 		if err != nil {
-			t.Fatalf("%s: %v", f, err)
+			t.Fatal(err)
 		}
-		out[filepath.Base(f)] = s
+		out["synth-"+name+".graphql"] = s
 	}
 	out["conformance.graphql"] = conformanceSchema(t)
 	if desc, err := os.ReadFile("testdata/lifecycle.yaml"); err == nil {
@@ -43,8 +47,32 @@ func lifecycleSchemas(t *testing.T) map[string]*ast.Schema {
 	return out
 }
 
+// fixtureSchemas loads the real Hygraph schemas of ../shared/fixtures/hygraph,
+// skipping t without them (see package fixturedir).
+func fixtureSchemas(t *testing.T) map[string]*ast.Schema {
+	t.Helper()
+	out := map[string]*ast.Schema{}
+	for _, f := range fixturedir.Files(t) {
+		s, err := schema.Load(f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out[filepath.Base(f)] = s
+	}
+	return out
+}
+
+// TestLifecycleEveryModel runs the lifecycle on the schemas of this
+// repository, then (subtest hygraph) on the real fixtures.
 func TestLifecycleEveryModel(t *testing.T) {
-	for name, s := range lifecycleSchemas(t) {
+	lifecycleEveryModel(t, lifecycleSchemas(t))
+	t.Run("hygraph", func(t *testing.T) {
+		lifecycleEveryModel(t, fixtureSchemas(t))
+	})
+}
+
+func lifecycleEveryModel(t *testing.T, schemas map[string]*ast.Schema) {
+	for name, s := range schemas {
 		p, err := schema.Discover(s)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)

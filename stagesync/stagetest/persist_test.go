@@ -21,7 +21,7 @@ const (
 	// persistHelperEnv names the data directory of the helper process;
 	// TestHelperServe does nothing without it.
 	persistHelperEnv = "STAGETEST_HELPER_SERVE_DIR"
-	persistFixture   = "../../../shared/fixtures/hygraph/blog.graphql"
+	persistFixture   = synthTestdata + "/blog.graphql" // models Post, Project, Tag
 	persistToken     = "persist-token"
 )
 

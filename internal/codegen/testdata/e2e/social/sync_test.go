@@ -1,5 +1,6 @@
-// This test runs in the package `stagesync gen` generates from the social
-// fixture (Account, Comment, Post), in a temporary module: see
+// This test runs in the packages `stagesync gen` generates from the social
+// fixture (Account, Comment, Post) and from the synthesized schema with its
+// content models (as package synthsocial), in a temporary module: see
 // internal/codegen's TestGenerateE2E.
 
 package social

@@ -1,6 +1,8 @@
-// This test runs in the package `stagesync gen` generates from the social
-// fixture, after city was removed by hand from queries/readAccounts.graphql
-// and go generate was run again: see internal/codegen's TestGenerateE2E.
+// This test runs in the package `stagesync gen` generates from the
+// synthesized schema with the social fixture's content models
+// (schema/testdata/synth/social.graphql), after city was removed by hand
+// from queries/readAccounts.graphql and go generate was run again: see
+// internal/codegen's TestGenerateE2E.
 
 package trimmed
 
