@@ -248,7 +248,7 @@ func uniqueFix(a, b *schema.Model) string {
 	if len(names) == 0 {
 		return fmt.Sprintf("%s has no field unique in both stages: leave it out of Match (entries are matched by the identity map and by id).", a.Name)
 	}
-	return fmt.Sprintf("match by a field unique in both stages (%s), or leave %s out of Match.", strings.Join(names, ", "), a.Name)
+	return fmt.Sprintf("match by a field unique in both stages (%s), or give %s no match field (entries are then matched by the identity map and by id).", strings.Join(names, ", "), a.Name)
 }
 
 // handled checks a "Model.field" or "Model.*" of Handled.
