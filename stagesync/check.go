@@ -40,8 +40,8 @@ type ConfigProblem struct {
 	Message, Fix string
 }
 
-// String renders the problem as "Option Model.Field: message Fix: fix".
-func (p ConfigProblem) String() string {
+// line renders the problem as "Option Model.Field: message Fix: fix".
+func (p ConfigProblem) line() string {
 	var b strings.Builder
 	b.WriteString(p.Option)
 	name := p.Model
@@ -66,7 +66,7 @@ func (e *ConfigError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "stagesync: configuration: %d problem(s), nothing was read or written:", len(e.Problems))
 	for _, p := range e.Problems {
-		b.WriteString("\n  " + p.String())
+		b.WriteString("\n  " + p.line())
 	}
 	return b.String()
 }
