@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/stagesync/stagesync/schema"
+	"github.com/stagesync/stagesync/stagesync"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
@@ -329,5 +331,23 @@ func TestSyncCommandDefaultState(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, state)); err != nil {
 		t.Errorf("default state: %v", err)
+	}
+
+	// While another run holds the state, a sync or plan stops at once.
+	held, err := stagesync.LoadState(state, src.URL, dst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	before := dst.Stage.Counters().Mutations
+	for _, cmd := range []string{"sync", "plan"} {
+		code, _, stderr := runCLI(t, args(cmd, "-q")...)
+		want := fmt.Sprintf("stagesync: state %s is in use by pid %d on ", state, os.Getpid())
+		if code != exitFailures || !strings.Contains(stderr, want) {
+			t.Errorf("%s on a held state: exit %d, stderr %q; want exit %d and %q", cmd, code, stderr, exitFailures, want)
+		}
+	}
+	if n := dst.Stage.Counters().Mutations - before; n != 0 {
+		t.Errorf("%d mutations on a held state", n)
 	}
 }
