@@ -122,15 +122,22 @@ func (p *pair) fileConfig(path string, src, dst *stagesync.Stage) stagesync.Sync
 	}
 }
 
-// loadState makes the state file at path p's state, for compare; the
-// stages are named by the endpoints the sync used.
+// loadState makes the identity map of the state file at path p's state,
+// for compare; the stages are named by the endpoints the sync used. The
+// file is closed again (and so unlocked) for the next sync.
 func (p *pair) loadState(t *testing.T, path, source, dest string) {
 	t.Helper()
 	st, err := stagesync.LoadState(path, source, dest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.state = st
+	defer st.Close()
+	p.state = stagesync.NewState(source, dest)
+	for _, m := range st.Models() {
+		for s, d := range st.IDs(m) {
+			p.state.SetDestID(m, s, d)
+		}
+	}
 }
 
 // noDuplicates fails the test for every model whose destination has not as
@@ -610,6 +617,7 @@ func TestSyncResumeAfterKill(t *testing.T) {
 	}
 	t.Logf("child %v after %d mutations; its state file maps %d tags, %d authors, %d books; the destination has %d books",
 		killed, before.Mutations, len(left.IDs("Tag")), len(left.IDs("Author")), len(left.IDs("Book")), len(p.dst.Stage.All("Book", "DRAFT")))
+	left.Close()
 
 	// Resume here, with the state file the child left.
 	p.dest = stageVia("dest", destURL, p.dst.Token, newTransport(t))

@@ -47,7 +47,8 @@ type State struct {
 	dirty  bool    // changed since the last Save
 	db     *sql.DB // nil in memory
 	path   string
-	parent *State // an overlay's base: read through, never written
+	lock   *stateLock // of a database state, released by Close
+	parent *State     // an overlay's base: read through, never written
 }
 
 // NewState returns an empty state in memory for a sync from source to dest
@@ -107,9 +108,23 @@ func openSQLite(path string, pragmas ...string) (*sql.DB, error) {
 // LoadState opens the state database at path, creating it when it does
 // not exist. A database written for other stages is an error, so a state
 // is never applied to the wrong destination. Close it when done.
+//
+// The state is locked from LoadState to Close (see the file path+".lock"):
+// while one run holds it, LoadState elsewhere, in this process or another,
+// fails at once with an error matching ErrStateInUse that names the
+// holder's process, host and start. The OS drops the lock of a process
+// that ends, however it ends, so a killed run never leaves it held.
 func LoadState(path, source, dest string) (*State, error) {
+	var lock *stateLock
+	if path != "" {
+		var err error
+		if lock, err = lockState(path); err != nil {
+			return nil, err
+		}
+	}
 	db, err := openSQLite(path, "journal_mode(WAL)", "synchronous(FULL)")
 	if err != nil {
+		lock.release()
 		if strings.Contains(err.Error(), "not a database") {
 			return nil, fmt.Errorf("stagesync: state file %s is not a stagesync state database: %w", path, err)
 		}
@@ -121,8 +136,10 @@ func LoadState(path, source, dest string) (*State, error) {
 	s, err := loadState(db, path, source, dest)
 	if err != nil {
 		db.Close()
+		lock.release()
 		return nil, err
 	}
+	s.lock = lock
 	return s, nil
 }
 
@@ -285,13 +302,16 @@ func (s *State) commit() error {
 	return tx.Commit()
 }
 
-// Close closes the state database (without saving). Closing a state in
-// memory does nothing.
+// Close closes the state database (without saving) and releases its lock.
+// Closing a state in memory does nothing.
 func (s *State) Close() error {
 	if s.db == nil || s.parent != nil {
 		return nil
 	}
-	return s.db.Close()
+	err := s.db.Close()
+	s.lock.release()
+	s.lock = nil
+	return err
 }
 
 // overlay returns a state that reads through s and keeps its own changes:

@@ -256,6 +256,9 @@ func (e *engine) prepare(ctx context.Context) error {
 	if e.dst, e.dstAST, err = stageSchema(ctx, e.cfg.Dest, e.cfg.DestSchema); err != nil {
 		return err
 	}
+	if err := checkConfig(&e.cfg, e.src, e.dst); err != nil {
+		return err
+	}
 	models := slices.Clone(e.cfg.Models)
 	e.typed = map[string]Model{}
 	for _, tm := range e.cfg.Typed {

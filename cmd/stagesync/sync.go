@@ -1,17 +1,21 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/stagesync/stagesync/internal/atomicfile"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/stagesync/stagesync/internal/atomicfile"
 	"github.com/stagesync/stagesync/stagesync"
 )
 
@@ -24,6 +28,7 @@ type syncFlags struct {
 	from, fromTokenEnv string
 	to, toTokenEnv     string
 	models             []string
+	modelsSet          bool // --models was given, possibly empty
 	state              string
 	report             string
 	planOut            string
@@ -44,11 +49,11 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.to, "to", "", "destination stage content-API endpoint (required)")
 	fl.StringVar(&f.toTokenEnv, "to-token-env", "", "environment variable holding the destination token")
 	fl.StringSliceVar(&f.models, "models", nil, "models to copy, comma-separated (default: every writable model)")
-	fl.StringVar(&f.state, "state", "", "state database (SQLite; created if missing): identity map, high-water marks and creates in flight, committed after every page")
+	fl.StringVar(&f.state, "state", "", "state database (SQLite; created if missing): identity map, high-water marks and creates in flight, committed after every page; locked while a sync or plan runs (default: "+defaultStateDir+"/state-<hash of the two endpoints>.db in the working directory)")
 	fl.StringVar(&f.report, "report", "", "write the report as JSON to this file")
 	fl.StringVar(&f.planOut, "plan", "", "write the plan (changeset) as JSON to this file")
 	fl.BoolVar(&f.mirror, "mirror", false, "delete destination entries whose source entry is gone")
-	fl.BoolVar(&f.delta, "delta", false, "read only source entries updated since the last sync recorded in --state")
+	fl.BoolVar(&f.delta, "delta", false, "read only source entries updated since the last sync recorded in the state")
 	fl.StringArrayVar(&f.match, "match", nil, "Model=field: match entries of Model by the unique field (repeatable)")
 	fl.StringArrayVar(&f.defaults, "default", nil, "Model.field=value: fill a field the source has no value for (repeatable)")
 	fl.StringArrayVar(&f.handled, "handled", nil, "Model.field or Model.*: accept that schema changes lose this content (repeatable)")
@@ -57,14 +62,37 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
 }
 
+// defaultStateDir is the directory, in the working directory, of the
+// state databases of syncs run without --state.
+const defaultStateDir = ".stagesync"
+
+// defaultStatePath is the state database of a sync from source to dest
+// run without --state: one per pair of endpoints, so that running the same
+// command again finds the identity map of the last run.
+func defaultStatePath(source, dest string) string {
+	h := sha256.Sum256([]byte(source + "\n" + dest))
+	return filepath.Join(defaultStateDir, "state-"+hex.EncodeToString(h[:6])+".db")
+}
+
 // config turns the flags into a SyncConfig; errors are usage errors.
 func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfig, error) {
 	var cfg stagesync.SyncConfig
 	if f.from == "" || f.to == "" {
 		return cfg, errors.New("--from and --to are required")
 	}
-	if f.delta && f.state == "" {
-		return cfg, errors.New("--delta needs --state: the high-water marks of the last sync are kept there")
+	if !(f.rate > 0) {
+		return cfg, fmt.Errorf("--rate %v: want a number of requests per second above 0", f.rate)
+	}
+	if f.pageSize < 0 {
+		return cfg, fmt.Errorf("--page-size %d: want 1 to %d entries per page, or 0 for the default", f.pageSize, stagesync.DefaultPageSize)
+	}
+	if f.modelsSet && len(f.models) == 0 {
+		return cfg, errors.New(`--models "": name the models to copy, or leave out --models to copy every model`)
+	}
+	for i, m := range f.models {
+		if f.models[i] = strings.TrimSpace(m); f.models[i] == "" {
+			return cfg, fmt.Errorf("--models %q: an empty model name", strings.Join(f.models, ","))
+		}
 	}
 	fromToken, err := tokenFromEnv(f.fromTokenEnv, "--from-token-env")
 	if err != nil {
@@ -79,6 +107,11 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	cfg.Dest = stagesync.NewStage("destination", f.to, toToken, rate)
 	cfg.Models = f.models
 	cfg.StatePath = f.state
+	if cfg.StatePath == "" {
+		// A run never goes without an identity map: without one, running
+		// the same sync again would create every entry again.
+		cfg.StatePath = defaultStatePath(cfg.Source.Endpoint(), cfg.Dest.Endpoint())
+	}
 	if f.planOut != "" {
 		cfg.PlanLimit = -1 // the plan file lists every entry
 	}
@@ -107,7 +140,13 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 			cfg.Defaults[key] = parseDefault(value)
 		}
 	}
+	if !dryRun && f.state == "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.StatePath), 0o755); err != nil {
+			return cfg, fmt.Errorf("state: %w", err)
+		}
+	}
 	if !f.quiet && progress != nil {
+		fmt.Fprintf(progress, "state: %s\n", cfg.StatePath)
 		cfg.Progress = progressPrinter(progress)
 	}
 	return cfg, nil
@@ -165,6 +204,11 @@ func newSyncCmd() *cobra.Command {
 		Long: `Copy content from one stage to another: entries, relations, publish state and
 localizations, in relation-dependency order, with a schema pre-flight before any write.
 
+The identity map (source id → destination id) is kept in the state database, so that
+running the same sync again updates entries instead of creating them twice. Without
+--state it is ` + "`" + `.stagesync/state-<hash of --from and --to>.db` + "`" + ` in the working directory.
+A state is locked while a sync or plan uses it: a second run on it stops at once.
+
 Exit codes: 0 every entry synced; 1 some entries failed (see the report);
 2 usage or configuration error; 3 the schema pre-flight refused to start.`,
 		Args: cobra.NoArgs,
@@ -183,7 +227,9 @@ func newPlanCmd() *cobra.Command {
 		Short: "Show what a sync would change, without writing (a dry run)",
 		Long: `Plan a sync without writing: per model the entries that would be created,
 updated, left unchanged or deleted, and per entry the changed fields.
---plan FILE writes the changeset as JSON.
+--plan FILE writes the changeset as JSON. It reads the same state as sync (by default
+` + "`" + `.stagesync/state-<hash of --from and --to>.db` + "`" + `, not created by a plan) and locks it while
+it runs.
 
 Exit codes: 0 planned; 2 usage or configuration error; 3 the schema
 pre-flight would refuse the sync.`,
@@ -197,6 +243,7 @@ pre-flight would refuse the sync.`,
 }
 
 func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
+	f.modelsSet = cmd.Flags().Changed("models")
 	cfg, err := f.config(dryRun, cmd.ErrOrStderr())
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -220,7 +267,10 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 		return withCode(exitFailures, werr)
 	}
 	var pre *stagesync.PreflightError
+	var conf *stagesync.ConfigError
 	switch {
+	case errors.As(err, &conf):
+		return withCode(exitUsage, &flagsError{conf})
 	case errors.As(err, &pre):
 		return withCode(exitBlocked, err)
 	case err != nil:
@@ -229,6 +279,44 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 		return withCode(exitFailures, fmt.Errorf("%d entries failed", len(report.Failures())))
 	}
 	return nil
+}
+
+// flagsError is a *stagesync.ConfigError told in the terms of the flags:
+// one problem a line.
+type flagsError struct{ err *stagesync.ConfigError }
+
+func (e *flagsError) Unwrap() error { return e.err }
+
+func (e *flagsError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d problem(s) with the flags, nothing was read or written:", len(e.err.Problems))
+	for _, p := range e.err.Problems {
+		key := p.Model
+		if p.Field != "" && p.Model != "" {
+			key += "."
+		}
+		key += p.Field
+		var flag string
+		switch p.Option {
+		case "Models":
+			flag = fmt.Sprintf("--models %q", p.Model)
+		case "Match":
+			flag = fmt.Sprintf("--match %s=%s", p.Model, p.Field)
+		case "Defaults":
+			flag = "--default " + key
+		case "Handled":
+			flag = "--handled " + key
+		case "PageSize":
+			flag = "--page-size " + p.Value
+		default:
+			flag = p.Option + " " + key
+		}
+		fmt.Fprintf(&b, "\n  %s: %s", flag, p.Message)
+		if p.Fix != "" {
+			b.WriteString(" Fix: " + p.Fix)
+		}
+	}
+	return b.String()
 }
 
 // printPlan prints the per-model counts of a plan.

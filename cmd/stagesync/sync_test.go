@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,14 +12,19 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/stagesync/stagesync/schema"
+	"github.com/stagesync/stagesync/stagesync"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
+
+// libraryYAML is the engine's test project, found before a test changes
+// the working directory.
+var libraryYAML, _ = filepath.Abs("../../stagesync/testdata/sync/library.yaml")
 
 // libraryStage starts an emulated stage serving the engine's test project
 // (stagesync/testdata/sync/library.yaml), edited by edit when not nil.
 func libraryStage(t *testing.T, edit func(string) string) *stagetest.Server {
 	t.Helper()
-	b, err := os.ReadFile("../../stagesync/testdata/sync/library.yaml")
+	b, err := os.ReadFile(libraryYAML)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +159,7 @@ func TestSyncCommand(t *testing.T) {
 }
 
 func TestSyncCommandPreflight(t *testing.T) {
+	t.Chdir(t.TempDir()) // the default state goes there
 	src := libraryStage(t, nil)
 	dst := libraryStage(t, func(d string) string {
 		return strings.Replace(d, "    born: Date\n", "    born: Date\n    nickname: String!\n", 1)
@@ -185,7 +193,9 @@ func TestSyncCommandPreflight(t *testing.T) {
 }
 
 func TestSyncCommandUsage(t *testing.T) {
+	t.Chdir(t.TempDir())
 	t.Setenv("EMPTY_TOKEN", "")
+	stages := []string{"--from", "http://127.0.0.1:1/", "--to", "http://127.0.0.1:1/"}
 	cases := []struct {
 		name string
 		args []string
@@ -196,6 +206,13 @@ func TestSyncCommandUsage(t *testing.T) {
 		{"bad match", []string{"plan", "--from", "http://127.0.0.1:1/", "--to", "http://127.0.0.1:1/", "--match", "Hotel"}, "want Model=field"},
 		{"bad default", []string{"sync", "--from", "http://127.0.0.1:1/", "--to", "http://127.0.0.1:1/", "--default", "x=1"}, "want Model.field=value"},
 		{"stray argument", []string{"sync", "extra"}, "unknown command"},
+		{"zero rate", append([]string{"sync", "--rate", "0"}, stages...), "--rate 0: want a number of requests per second above 0"},
+		{"negative rate", append([]string{"plan", "--rate", "-1"}, stages...), "--rate -1: want"},
+		{"NaN rate", append([]string{"sync", "--rate", "NaN"}, stages...), "--rate NaN: want"},
+		{"negative page size", append([]string{"sync", "--page-size", "-5"}, stages...), "--page-size -5: want 1 to 100"},
+		{"no models", append([]string{"sync", "--models", ""}, stages...), `--models "": name the models`},
+		{"empty model", append([]string{"sync", "--models", "Book,,Tag"}, stages...), `--models "Book,,Tag": an empty model name`},
+		{"blank model", append([]string{"plan", "--models", "Book, "}, stages...), `an empty model name`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -207,5 +224,130 @@ func TestSyncCommandUsage(t *testing.T) {
 				t.Errorf("stderr %q lacks %q", stderr, tc.want)
 			}
 		})
+	}
+	if _, err := os.Stat(".stagesync"); err == nil {
+		t.Error("a refused command made the state directory")
+	}
+}
+
+// TestSyncCommandConfigCheck: flags that name what the stages do not have,
+// or values the destination would refuse, stop the sync before anything is
+// read, each problem on its own line in the terms of the flags, exit 2.
+func TestSyncCommandConfigCheck(t *testing.T) {
+	t.Chdir(t.TempDir())
+	src, dst := libraryStage(t, nil), libraryStage(t, nil)
+	seedLibrary(t, src)
+	t.Setenv("SRC_TOKEN", src.Token)
+	t.Setenv("DST_TOKEN", dst.Token)
+	code, _, stderr := runCLI(t, "sync", "--from", src.URL, "--from-token-env", "SRC_TOKEN",
+		"--to", dst.URL, "--to-token-env", "DST_TOKEN", "--rate", "1000", "-q",
+		"--models", "Book,Nope", "--match", "Book=pages", "--match", "Author=nick",
+		"--default", "Book.title=123", "--default", "Book.genre=POETRY", "--default", "Hotel.name=x",
+		"--handled", "Book.nope", "--page-size", "500")
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d\n%s", code, exitUsage, stderr)
+	}
+	t.Log(stderr)
+	for _, want := range []string{
+		"stagesync: 8 problem(s) with the flags, nothing was read or written:\n",
+		"\n  --models \"Nope\": no model \"Nope\" in either",
+		"\n  --match Book=pages: Book.pages is not unique in either stage",
+		"Fix: match by a field unique in both stages (title)",
+		"\n  --match Author=nick: model Author has no field \"nick\" in either stage.",
+		"\n  --default Book.title: Book.title is String! in stage \"destination\"",
+		": 123 is not a string. Fix: give a string; on the command line quote it as JSON",
+		"\n  --default Book.genre: ",
+		"\"POETRY\" is not a value of the enum Genre. Fix: give one of FICTION, SCIENCE, HISTORY.",
+		"\n  --default Hotel.name: no model \"Hotel\" in either",
+		"\n  --handled Book.nope: model Book has no field \"nope\" in either stage.",
+		"\n  --page-size 500: page size 500 is above 100",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	// One request each: the schema's introspection.
+	if d, s := dst.Stage.Counters(), src.Stage.Counters(); d.Requests != 1 || s.Requests != 1 || d.Mutations != 0 {
+		t.Errorf("a refused sync read or wrote: destination %+v, source %+v", d, s)
+	}
+}
+
+// TestSyncCommandDefaultState runs the README's sync command (no --state)
+// twice: the second run finds the identity map of the first in the
+// default state and writes nothing; no entry is duplicated. A plan before
+// the first sync creates no state; --delta works without --state.
+func TestSyncCommandDefaultState(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	// Tag has no unique field here: without an identity map, every run
+	// would duplicate every tag.
+	src := libraryStage(t, func(d string) string { return strings.Replace(d, "name: String! unique", "name: String!", 1) })
+	dst := libraryStage(t, func(d string) string { return strings.Replace(d, "name: String! unique", "name: String!", 1) })
+	seedLibrary(t, src)
+	t.Setenv("SRC_TOKEN", src.Token)
+	t.Setenv("DST_TOKEN", dst.Token)
+	args := func(cmd string, extra ...string) []string {
+		return append([]string{cmd, "--from", src.URL, "--from-token-env", "SRC_TOKEN",
+			"--to", dst.URL, "--to-token-env", "DST_TOKEN", "--rate", "1000"}, extra...)
+	}
+	code, _, stderr := runCLI(t, args("plan")...)
+	if code != exitOK {
+		t.Fatalf("plan: exit %d\n%s", code, stderr)
+	}
+	state := defaultStatePath(src.URL, dst.URL)
+	if !strings.Contains(stderr, "state: "+state+"\n") {
+		t.Errorf("the plan does not name its state %s:\n%s", state, stderr)
+	}
+	if _, err := os.Stat(defaultStateDir); err == nil {
+		t.Error("a plan made the state directory")
+	}
+
+	counts := func() (n map[string]int) {
+		n = map[string]int{}
+		for _, m := range []string{"Tag", "Author", "Book"} {
+			n[m] = len(dst.Stage.All(m, "DRAFT"))
+		}
+		return n
+	}
+	for run := range 3 {
+		extra := []string{}
+		if run == 2 {
+			extra = append(extra, "--delta")
+		}
+		before := dst.Stage.Counters().Mutations
+		code, stdout, stderr := runCLI(t, args("sync", extra...)...)
+		if code != exitOK {
+			t.Fatalf("sync %d: exit %d\n%s\n%s", run+1, code, stdout, stderr)
+		}
+		if !strings.HasPrefix(stderr, "state: "+state+"\n") {
+			t.Errorf("sync %d does not name its state first:\n%s", run+1, stderr)
+		}
+		if n := dst.Stage.Counters().Mutations - before; run > 0 && n != 0 {
+			t.Errorf("sync %d ran %d mutations, want none", run+1, n)
+		}
+		if got, want := counts(), map[string]int{"Tag": 2, "Author": 1, "Book": 3}; !maps.Equal(got, want) {
+			t.Errorf("after sync %d the destination has %v entries, want %v", run+1, got, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, state)); err != nil {
+		t.Errorf("default state: %v", err)
+	}
+
+	// While another run holds the state, a sync or plan stops at once.
+	held, err := stagesync.LoadState(state, src.URL, dst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	before := dst.Stage.Counters().Mutations
+	for _, cmd := range []string{"sync", "plan"} {
+		code, _, stderr := runCLI(t, args(cmd, "-q")...)
+		want := fmt.Sprintf("stagesync: state %s is in use by pid %d on ", state, os.Getpid())
+		if code != exitFailures || !strings.Contains(stderr, want) {
+			t.Errorf("%s on a held state: exit %d, stderr %q; want exit %d and %q", cmd, code, stderr, exitFailures, want)
+		}
+	}
+	if n := dst.Stage.Counters().Mutations - before; n != 0 {
+		t.Errorf("%d mutations on a held state", n)
 	}
 }
