@@ -16,10 +16,49 @@ func isRelation(k schema.Kind) bool {
 // dependency order, and per model the relation fields whose targets are in
 // the model's own strongly connected component (self and mutual
 // relations), which are written in a second pass.
+//
+// Each side of a two-way relation keeps its own order (in Hygraph's
+// emulator, which is the model where HYGRAPH.md is silent): connecting B
+// to A.f puts B at its position in A.f and appends A to B's side; a
+// positioned connect of an entry already connected moves it on that side
+// only; set disconnects every target and connects them again, so that A
+// moves to the end of each target's side. So the engine writes one side
+// of a pair (membership and its order) and then only orders the other:
+//   - reverse sides that are to-one are neither written nor compared;
+//   - reverse sides that are to-many (relink) are hashed in order and, when
+//     they differ, ordered in the second pass by positioned connects of
+//     their targets, which move and never disconnect;
+//   - written to-many sides whose other side is to-many too (paired) are
+//     written by disconnects and positioned connects instead of set, so
+//     that the targets that stay keep their place on their own side.
 type order struct {
 	models   []string
-	deferred map[string]map[string]bool // model -> field -> deferred
-	reverse  map[string]map[string]bool // model -> field -> the other side of a written relation
+	deferred map[string]map[string]bool // model -> field -> deferred (relink fields included)
+	reverse  map[string]map[string]bool // model -> field -> the to-one other side of a written relation
+	relink   map[string]map[string]bool // model -> field -> the to-many other side of a written relation
+	paired   map[string]map[string]bool // model -> field -> a written to-many side whose other side is to-many
+}
+
+// mark sets m[model][field].
+func mark(m map[string]map[string]bool, model, field string) {
+	if m[model] == nil {
+		m[model] = map[string]bool{}
+	}
+	m[model][field] = true
+}
+
+// moves returns the to-many relation fields of model whose targets are
+// positioned rather than set (see order), and of those the ones whose
+// other targets are disconnected.
+func (o order) moves(model string) (moves, drop map[string]bool) {
+	moves = map[string]bool{}
+	for f := range o.relink[model] {
+		moves[f] = true
+	}
+	for f := range o.paired[model] {
+		moves[f] = true
+	}
+	return moves, o.paired[model]
 }
 
 // planOrder orders models of p (the destination's project) so that each
@@ -34,7 +73,8 @@ func planOrder(p *schema.Project, models []string) order {
 	}
 	sorted := slices.Clone(models)
 	slices.Sort(sorted)
-	o := order{deferred: map[string]map[string]bool{}, reverse: map[string]map[string]bool{}}
+	o := order{deferred: map[string]map[string]bool{}, reverse: map[string]map[string]bool{},
+		relink: map[string]map[string]bool{}, paired: map[string]map[string]bool{}}
 	owned := map[string][]*schema.Field{} // model → relation fields the engine writes
 	edges := map[string][]string{}
 	for _, name := range sorted {
@@ -47,11 +87,15 @@ func planOrder(p *schema.Project, models []string) order {
 				continue
 			}
 			if !owns(p, pairs, m, f, synced) {
-				if o.reverse[name] == nil {
-					o.reverse[name] = map[string]bool{}
+				if f.List {
+					mark(o.relink, name, f.Name)
+				} else {
+					mark(o.reverse, name, f.Name)
 				}
-				o.reverse[name][f.Name] = true
 				continue
+			}
+			if f.List && otherSideList(p, pairs, m, f) {
+				mark(o.paired, name, f.Name)
 			}
 			owned[name] = append(owned[name], f)
 			for _, t := range f.Targets {
@@ -123,7 +167,30 @@ func planOrder(p *schema.Project, models []string) order {
 			}
 		}
 	}
+	// The order of a reverse side is written once every model's
+	// relations are.
+	for name, fs := range o.relink {
+		for f := range fs {
+			mark(o.deferred, name, f)
+		}
+	}
 	return o
+}
+
+// otherSideList reports whether the other side of the two-way relation
+// field f of m is to-many.
+func otherSideList(p *schema.Project, pairs map[string]string, m *schema.Model, f *schema.Field) bool {
+	other, ok := pairs[m.Name+"."+f.Name]
+	if !ok {
+		return false
+	}
+	target, field, _ := strings.Cut(other, ".")
+	if tm := p.Model(target); tm != nil {
+		if g := tm.Field(field); g != nil {
+			return g.List
+		}
+	}
+	return false
 }
 
 // requiredFirst orders the models of a cycle (sorted by name) so that a

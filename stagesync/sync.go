@@ -568,7 +568,7 @@ func (e *engine) readDest(ctx context.Context, x *destIndex) error {
 		}
 		v, _ := canonEntry(e.dst, dm, entry, e.ord.reverse[model], sameID)
 		d.draft = hashVersion(v)
-		d.comps = destComponents(dm, entry)
+		d.comps = destComponents(dm, entry, e.positionedLists(model))
 		if matchField != "" {
 			d.key = matchKey(entry[matchField])
 		}
@@ -985,7 +985,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 			fail("relation", destID, fmt.Errorf("%s.%s: %s %s has no entry in the destination", model, m.Field, m.Model, m.ID))
 		}
 	}
-	b := inputBuilder{p: e.dst, m: dm}
+	b := e.builder(model)
 	ops := e.dstOps[model]
 	if createdAt != "" {
 		e.state.SetPending(model, srcID, createdAt)
@@ -1199,7 +1199,7 @@ func (e *engine) relations(ctx context.Context) error {
 		if len(works) == 0 {
 			continue
 		}
-		b := inputBuilder{p: e.dst, m: e.dst.Model(model)}
+		b := e.builder(model)
 		ops := e.dstOps[model]
 		err := e.each(ctx, works, func(ctx context.Context, w *work) {
 			v := e.canon(w, w.twoStep)
@@ -1217,7 +1217,14 @@ func (e *engine) relations(ctx context.Context) error {
 			if len(keys) == 0 {
 				return
 			}
-			data := b.build(v, keys, false, nil)
+			var cur map[string][]string
+			if w.cur != nil {
+				cur = w.cur.comps
+			}
+			data := b.build(v, keys, false, cur)
+			if len(data) == 0 {
+				return // in order already
+			}
 			if err := e.write(ctx, true, ops.update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
 				w.failed = true
 				e.report.Fail(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "relation", Message: err.Error(), Path: errorPath(err)})
@@ -1232,12 +1239,14 @@ func (e *engine) relations(ctx context.Context) error {
 }
 
 // reportMissing reports the relation fields among keys of the canonical
-// version v that point at entries the destination does not have.
+// version v that point at entries the destination does not have. The
+// other side of a written relation (whose order only is written) is left
+// out: the entry that is missing reports its own failure.
 func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
 	m := e.dst.Model(w.model)
 	for _, k := range keys {
 		f := m.Field(k)
-		if f == nil || !isRelation(f.Kind) {
+		if f == nil || !isRelation(f.Kind) || e.ord.relink[w.model][k] {
 			continue
 		}
 		refs, ok := v[k].([]any)
@@ -1327,9 +1336,10 @@ func (e *engine) writeDraft(ctx context.Context, w *work) {
 	}
 	e.reportMissing(w, d, keys)
 	// List components were replaced by the published version; the
-	// destination's component ids are not known here.
-	b := inputBuilder{p: e.dst, m: e.dst.Model(w.model)}
-	data := b.build(d, keys, false, nil)
+	// destination's component ids are not known here. Positioned
+	// relations hold what the published version holds.
+	b := e.builder(w.model)
+	data := b.build(d, keys, false, b.currentLists(p))
 	if err := e.write(ctx, true, e.dstOps[w.model].update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
 		w.failed = true
 		e.report.Fail(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "update", Message: err.Error(), Path: errorPath(err)})

@@ -1,0 +1,142 @@
+package stagesync
+
+import (
+	"slices"
+	"strings"
+)
+
+// builder returns the input builder of a destination model, which knows
+// the model's to-many relation fields that are positioned rather than set
+// (see order).
+func (e *engine) builder(model string) inputBuilder {
+	b := inputBuilder{p: e.dst, m: e.dst.Model(model)}
+	b.moves, b.drop = e.ord.moves(model)
+	return b
+}
+
+// currentLists returns, for the positioned fields of b, the targets a
+// canonical version v holds (placeholders left out): what the destination
+// holds once v is written, for writing another version on top of it.
+func (b inputBuilder) currentLists(v map[string]any) map[string][]string {
+	out := map[string][]string{}
+	for f := range b.moves {
+		list, ok := v[f].([]any)
+		if !ok {
+			continue
+		}
+		out[f] = canonRefs(list)
+	}
+	return out
+}
+
+// canonRefs returns the targets of a canonical to-many relation value
+// that have destination ids.
+func canonRefs(list []any) []string {
+	out := make([]string, 0, len(list))
+	for _, r := range list {
+		s, _ := r.(string)
+		if s == "" || strings.HasPrefix(s, placeholder) || strings.Contains(s, ":"+placeholder) {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// positioned returns the connect inputs that put the targets of want in
+// its order, given the targets the list holds now (cur, nil when not
+// known): the longest run of want that cur already holds in order stays,
+// every other target is connected right after its predecessor in want (or
+// at the start). Connecting an entry the list holds moves it, on this side
+// of a two-way relation only; connecting a new one adds it there. Targets
+// are canonical ("Type:id" for union members).
+func positioned(want, cur []string, union bool) []any {
+	at := make(map[string]int, len(cur))
+	for i, c := range cur {
+		at[c] = i
+	}
+	// Longest increasing run of cur positions among want (patience
+	// sorting with back links).
+	var tails []int // indexes into want, by run length
+	prev := make([]int, len(want))
+	for i, w := range want {
+		prev[i] = -1
+		p, ok := at[w]
+		if !ok {
+			continue
+		}
+		j, _ := slices.BinarySearchFunc(tails, p, func(k, p int) int { return at[want[k]] - p })
+		if j > 0 {
+			prev[i] = tails[j-1]
+		}
+		if j == len(tails) {
+			tails = append(tails, i)
+		} else {
+			tails[j] = i
+		}
+	}
+	keep := make([]bool, len(want))
+	if len(tails) > 0 {
+		for k := tails[len(tails)-1]; k >= 0; k = prev[k] {
+			keep[k] = true
+		}
+	}
+	var out []any
+	for i, w := range want {
+		if keep[i] {
+			continue
+		}
+		pos := map[string]any{"start": true}
+		if i > 0 {
+			pos = map[string]any{"after": refID(want[i-1])}
+		}
+		in := map[string]any{"where": map[string]any{"id": refID(w)}, "position": pos}
+		if union {
+			t, _, _ := strings.Cut(w, ":")
+			in = map[string]any{t: in}
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+// refID returns the id of a canonical relation target.
+func refID(s string) string {
+	if _, id, ok := strings.Cut(s, ":"); ok {
+		return id
+	}
+	return s
+}
+
+// movesInput returns the update input of a positioned to-many relation
+// field: the connects that order want (see positioned) and, with drop,
+// disconnects of the targets cur holds that want does not. False when
+// nothing is to be written.
+func movesInput(want, cur []string, union, drop bool) (map[string]any, bool) {
+	in := map[string]any{}
+	if c := positioned(want, cur, union); len(c) > 0 {
+		in["connect"] = c
+	}
+	if drop {
+		var dis []any
+		for _, c := range cur {
+			if slices.Contains(want, c) {
+				continue
+			}
+			if w, ok := whereRef(c, union); ok {
+				dis = append(dis, w)
+			}
+		}
+		if len(dis) > 0 {
+			in["disconnect"] = dis
+		}
+	}
+	return in, len(in) > 0
+}
+
+// positionedLists returns the to-many relation fields of model whose
+// current targets the destination index keeps (see destComponents).
+func (e *engine) positionedLists(model string) map[string]bool {
+	m, _ := e.ord.moves(model)
+	return m
+}
