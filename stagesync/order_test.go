@@ -130,8 +130,20 @@ func syncNoWrites(t *testing.T, p *pair, what string) {
 // TestSyncRelationOrder: both sides of a two-way many-to-many relation, a
 // union list and one-way lists keep their order, each in its own, in the
 // draft and the published stage; a re-sync writes nothing; a reorder in
-// the source is copied, and then a re-sync writes nothing again.
+// the source is copied, and then a re-sync writes nothing again; so is a
+// reorder of drafts only (published versions that differ). With the
+// destination index in memory and in its database.
 func TestSyncRelationOrder(t *testing.T) {
+	for _, spill := range []int64{5000, 1} {
+		t.Run(fmt.Sprintf("spillAt=%d", spill), func(t *testing.T) {
+			old := stagesync.DestSpillAt.Swap(spill)
+			t.Cleanup(func() { stagesync.DestSpillAt.Store(old) })
+			testSyncRelationOrder(t)
+		})
+	}
+}
+
+func testSyncRelationOrder(t *testing.T) {
 	s := describedSchema(t, "shop.graphql", shopDescription)
 	p := newPair(t, s, s)
 	tags := p.seed(t, "Tag", "PUBLISHED", map[string]any{"name": "t0"}, map[string]any{"name": "t1"}, map[string]any{"name": "t2"}, map[string]any{"name": "t3"})
@@ -198,6 +210,21 @@ func TestSyncRelationOrder(t *testing.T) {
 	checkOrder(t, p)
 	p.compare(t)
 	syncNoWrites(t, p, "sync after reorder")
+
+	// Reorder drafts only: their published versions keep the old order.
+	reversed := func(model, id, field string) []string {
+		d, _ := p.src.Stage.Get(model, id, "DRAFT")
+		list := toStrings(d[field].([]any))
+		slices.Reverse(list)
+		return list
+	}
+	reorder(t, p, "Product", products[1], "categories", nil, reversed("Product", products[1], "categories")...)
+	reorder(t, p, "Category", cats[2], "products", nil, reversed("Category", cats[2], "products")...)
+	reorder(t, p, "Page", page, "blocks", union, reversed("Page", page, "blocks")...)
+	mustSync(t, p.config())
+	checkOrder(t, p)
+	p.compare(t)
+	syncNoWrites(t, p, "sync after draft reorder")
 }
 
 // TestCompareNoticesReorder: Compare reports a list whose order differs,

@@ -1191,51 +1191,68 @@ func (e *engine) canon(w *work, pub bool) map[string]any {
 	return v
 }
 
-// relations writes the relation fields within cycles (second pass).
+// relations writes the relation fields within cycles (second pass), then
+// the order of the other sides of written to-many relations: after every
+// connect, which appends to the other side.
 func (e *engine) relations(ctx context.Context) error {
-	for _, model := range e.ord.models {
-		deferred := e.ord.deferred[model]
-		works := e.worksOf(model, func(w *work) bool { return w.deferred })
-		if len(works) == 0 {
-			continue
+	for _, relink := range []bool{false, true} {
+		for _, model := range e.ord.models {
+			if err := e.relationsOf(ctx, model, relink); err != nil {
+				return err
+			}
 		}
-		b := e.builder(model)
-		ops := e.dstOps[model]
-		err := e.each(ctx, works, func(ctx context.Context, w *work) {
-			v := e.canon(w, w.twoStep)
-			have := fieldHashes{}
-			if w.cur != nil {
-				have = w.cur.draft
-			}
-			var keys []string
-			for _, k := range changedKeys(hashVersion(v), have) {
-				if deferred[k] {
-					keys = append(keys, k)
-				}
-			}
-			e.reportMissing(w, v, keys)
-			if len(keys) == 0 {
-				return
-			}
-			var cur map[string][]string
-			if w.cur != nil {
-				cur = w.cur.comps
-			}
-			data := b.build(v, keys, false, cur)
-			if len(data) == 0 {
-				return // in order already
-			}
-			if err := e.write(ctx, true, ops.update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
-				w.failed = true
-				e.report.Fail(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "relation", Message: err.Error(), Path: errorPath(err)})
-			}
-		})
-		if err != nil {
-			return err
-		}
-		e.emit(Event{Phase: PhaseRelations, Model: model, Done: len(works), Total: len(works)})
 	}
 	return e.save()
+}
+
+// relationsOf writes the deferred relation fields of model's entries that
+// differ from the destination: the order-only ones (order.relink) or the
+// others.
+func (e *engine) relationsOf(ctx context.Context, model string, relink bool) error {
+	deferred := e.ord.deferred[model]
+	if !slices.ContainsFunc(slices.Collect(maps.Keys(deferred)), func(k string) bool { return e.ord.relink[model][k] == relink }) {
+		return nil
+	}
+	works := e.worksOf(model, func(w *work) bool { return w.deferred })
+	if len(works) == 0 {
+		return nil
+	}
+	b := e.builder(model)
+	ops := e.dstOps[model]
+	err := e.each(ctx, works, func(ctx context.Context, w *work) {
+		v := e.canon(w, w.twoStep)
+		have := fieldHashes{}
+		if w.cur != nil {
+			have = w.cur.draft
+		}
+		var keys []string
+		for _, k := range changedKeys(hashVersion(v), have) {
+			if deferred[k] && e.ord.relink[model][k] == relink {
+				keys = append(keys, k)
+			}
+		}
+		e.reportMissing(w, v, keys)
+		if len(keys) == 0 {
+			return
+		}
+		var cur map[string][]string
+		if w.cur != nil {
+			cur = w.cur.comps
+		}
+		data := b.build(v, keys, false, cur)
+		if len(data) == 0 {
+			return // in order already
+		}
+		if err := e.write(ctx, true, ops.update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
+			w.failed = true
+			e.report.Fail(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "relation", Message: err.Error(), Path: errorPath(err)})
+		}
+	})
+	if err != nil {
+		return err
+	}
+	e.emit(Event{Phase: PhaseRelations, Model: model, Done: len(works), Total: len(works)})
+	return nil
 }
 
 // reportMissing reports the relation fields among keys of the canonical
