@@ -66,7 +66,7 @@ func (o order) moves(model string) (moves, drop map[string]bool) {
 // within cycles. Tarjan's algorithm yields components in reverse
 // topological order of the "needs" graph, which is the write order.
 func planOrder(p *schema.Project, models []string) order {
-	pairs := relationPairs(p)
+	pairs, unions := relationPairs(p), unionReverses(p)
 	synced := map[string]bool{}
 	for _, m := range models {
 		synced[m] = true
@@ -94,7 +94,7 @@ func planOrder(p *schema.Project, models []string) order {
 				}
 				continue
 			}
-			if f.List && otherSideList(p, pairs, m, f) {
+			if f.List && otherSideList(p, pairs, unions, m, f) {
 				mark(o.paired, name, f.Name)
 			}
 			owned[name] = append(owned[name], f)
@@ -178,8 +178,17 @@ func planOrder(p *schema.Project, models []string) order {
 }
 
 // otherSideList reports whether the other side of the two-way relation
-// field f of m is to-many.
-func otherSideList(p *schema.Project, pairs map[string]string, m *schema.Model, f *schema.Field) bool {
+// field f of m is to-many (of a union relation: the side of a member).
+func otherSideList(p *schema.Project, pairs map[string]string, unions map[string][]string, m *schema.Model, f *schema.Field) bool {
+	if f.Kind == schema.KindUnionRelation {
+		for _, r := range unions[m.Name+"."+f.Name] {
+			model, field, _ := strings.Cut(r, ".")
+			if g := p.Model(model).Field(field); g != nil && g.List {
+				return true
+			}
+		}
+		return false
+	}
 	other, ok := pairs[m.Name+"."+f.Name]
 	if !ok {
 		return false
@@ -241,7 +250,9 @@ func requiredFirst(c []string, owned map[string][]*schema.Field) []string {
 // a required side (an entry cannot be created without it); else the one
 // that carries an order — the to-many side of a one-to-many pair — and
 // otherwise the side whose "Model.field" sorts first. A side whose other
-// side's model is not synced is always written.
+// side's model is not synced is always written. Of a two-way union
+// relation, the union side is written (it holds the order of all its
+// members), and a member's side only when it is required.
 func owns(p *schema.Project, pairs map[string]string, m *schema.Model, f *schema.Field, synced map[string]bool) bool {
 	other, ok := pairs[m.Name+"."+f.Name]
 	if !isRelation(f.Kind) || !ok {
@@ -254,6 +265,9 @@ func owns(p *schema.Project, pairs map[string]string, m *schema.Model, f *schema
 	rl, rreq := false, false
 	if tm := p.Model(target); tm != nil {
 		if g := tm.Field(field); g != nil {
+			if g.Kind == schema.KindUnionRelation {
+				return f.Required
+			}
 			rl, rreq = g.List, g.Required
 		}
 	}
@@ -268,9 +282,17 @@ func owns(p *schema.Project, pairs map[string]string, m *schema.Model, f *schema
 
 // relationPairs returns the two-way relation pairs of p, both ways:
 // "Model.field" → "Target.reverseField". Discover may find the reverse
-// of only one side of a pair; both sides know each other here.
+// of only one side of a pair; both sides know each other here. Of a
+// two-way union relation (see unionReverses), each member's side maps to
+// the union side; the union side, which has a reverse per member, is not
+// in the map.
 func relationPairs(p *schema.Project) map[string]string {
 	pairs := map[string]string{}
+	for u, rs := range unionReverses(p) {
+		for _, r := range rs {
+			pairs[r] = u
+		}
+	}
 	for _, m := range p.Models {
 		for _, f := range m.Fields {
 			if f.Kind != schema.KindRelation || f.Reverse == "" || len(f.Targets) != 1 {
@@ -293,6 +315,70 @@ func relationPairs(p *schema.Project) map[string]string {
 		}
 	}
 	return pairs
+}
+
+// unionReverses returns the two-way union relations of p: "Model.field" of
+// a union relation → the "Member.field"s that are its other side. Discover
+// never pairs union relations (its Reverse is one field); Hygraph's
+// two-way union references have a reverse field on each member, and the
+// emulator pairs them as it pairs other relations: the member's relation
+// field targeting the model is the other side when it is the only
+// candidate both ways, or else when it is named as Hygraph names reverse
+// fields ("<model><Field>" or "<field><Model>").
+func unionReverses(p *schema.Project) map[string][]string {
+	// toward lists the relation fields (unions included) of a model
+	// whose targets include another model.
+	toward := func(a *schema.Model, b string) []*schema.Field {
+		var out []*schema.Field
+		for _, f := range a.Fields {
+			if !f.System && (f.Kind == schema.KindRelation || f.Kind == schema.KindUnionRelation) && slices.Contains(f.Targets, b) {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	// choice is the field of b that is the other side of f of a, or nil.
+	choice := func(a *schema.Model, f *schema.Field, b *schema.Model) *schema.Field {
+		cands := slices.DeleteFunc(toward(b, a.Name), func(g *schema.Field) bool { return a == b && g == f })
+		if len(cands) == 1 {
+			n := 0
+			for _, h := range toward(a, b.Name) {
+				if !(a == b && h == cands[0]) {
+					n++
+				}
+			}
+			if n == 1 {
+				return cands[0]
+			}
+		}
+		var pick *schema.Field
+		for _, g := range cands {
+			if g.Name == strings.ToLower(a.Name[:1])+a.Name[1:]+strings.ToUpper(f.Name[:1])+f.Name[1:] || g.Name == f.Name+a.Name {
+				pick = g
+			}
+		}
+		return pick
+	}
+	out := map[string][]string{}
+	for _, a := range p.Models {
+		for _, f := range a.Fields {
+			if f.System || f.Kind != schema.KindUnionRelation {
+				continue
+			}
+			for _, t := range f.Targets {
+				b := p.Model(t)
+				if b == nil || b.Component {
+					continue
+				}
+				g := choice(a, f, b)
+				if g == nil || g.Kind != schema.KindRelation || choice(b, g, a) != f {
+					continue
+				}
+				out[a.Name+"."+f.Name] = append(out[a.Name+"."+f.Name], b.Name+"."+g.Name)
+			}
+		}
+	}
+	return out
 }
 
 // writableFields returns the content fields of m that a create or update

@@ -11,9 +11,11 @@ import (
 )
 
 // shopDescription is a project with a two-way many-to-many relation
-// (Product.categories <-> Category.products), a union list (Page.blocks),
-// one-way to-many lists (Product.tags, Page.tags) and a required to-many
-// list (Shelf.items).
+// (Product.categories <-> Category.products), a union list (Page.blocks)
+// whose member Hero has a list of the pages back (Hero.pages: the only
+// relation between Hero and Page, which Hygraph and the emulator pair
+// with Page.blocks as a two-way union relation), one-way to-many lists
+// (Product.tags, Page.tags) and a required to-many list (Shelf.items).
 const shopDescription = `
 models:
   Product:
@@ -31,6 +33,7 @@ models:
     tags: "[Tag]"
   Hero:
     title: String! unique
+    pages: "[Page]"
   Text:
     body: String! unique
   Gallery:
@@ -42,7 +45,7 @@ models:
 
 // orderedLists are the to-many relation lists of the shop whose order a
 // sync keeps, "Model.field".
-var orderedLists = []string{"Product.categories", "Product.tags", "Category.products", "Page.blocks", "Page.tags", "Shelf.items"}
+var orderedLists = []string{"Product.categories", "Product.tags", "Category.products", "Page.blocks", "Page.tags", "Shelf.items", "Hero.pages"}
 
 // reorder puts the entries of a to-many list of a source entry in the
 // given order, by connecting each at its position (a move: the other side
@@ -177,7 +180,11 @@ func testSyncRelationOrder(t *testing.T) {
 	hero := p.seed(t, "Hero", "PUBLISHED", map[string]any{"title": "h"})[0]
 	texts := p.seed(t, "Text", "PUBLISHED", map[string]any{"body": "x"}, map[string]any{"body": "y"})
 	gal := p.seed(t, "Gallery", "PUBLISHED", map[string]any{"name": "g"})[0]
-	p.seed(t, "Page", "DRAFT", map[string]any{"title": "home", "blocks": []any{texts[1], gal, hero, texts[0]}, "tags": []any{tags[3], tags[0]}})
+	pages := p.seed(t, "Page", "DRAFT", map[string]any{"title": "home", "blocks": []any{texts[1], gal, hero, texts[0]}, "tags": []any{tags[3], tags[0]}},
+		map[string]any{"title": "about", "blocks": []any{hero, texts[0]}},
+		map[string]any{"title": "contact", "blocks": []any{texts[1], hero}})
+	// The hero lists its pages in an order of its own.
+	reorder(t, p, "Hero", hero, "pages", nil, pages[2], pages[0], pages[1])
 	p.seed(t, "Shelf", "DRAFT", map[string]any{"name": "full", "items": []any{tags[2], tags[0], tags[1]}})
 	p.seed(t, "Shelf", "DRAFT", map[string]any{"name": "empty"})
 	publishAll(t, p, "Product", "Category", "Page", "Shelf")
@@ -192,10 +199,11 @@ func testSyncRelationOrder(t *testing.T) {
 	ctx := context.Background()
 	reorder(t, p, "Product", products[2], "categories", nil, cats[3], cats[0], cats[2], cats[1])
 	reorder(t, p, "Category", cats[0], "products", nil, products[3], products[2], products[0])
-	page := p.seeded["Page"][0]
+	page := pages[0]
 	union := map[string]string{hero: "Hero", texts[0]: "Text", texts[1]: "Text", gal: "Gallery"}
 	reorder(t, p, "Page", page, "blocks", union, hero, texts[0], gal, texts[1])
 	reorder(t, p, "Product", products[0], "tags", nil, tags[3], tags[0], tags[2])
+	reorder(t, p, "Hero", hero, "pages", nil, pages[1], pages[2], pages[0])
 	if err := p.src.Stage.Update(ctx, "Product", products[4], map[string]any{"categories": map[string]any{
 		"disconnect": []any{map[string]any{"id": cats[1]}},
 		"connect":    []any{map[string]any{"where": map[string]any{"id": cats[0]}, "position": map[string]any{"start": true}}},
@@ -221,6 +229,7 @@ func testSyncRelationOrder(t *testing.T) {
 	reorder(t, p, "Product", products[1], "categories", nil, reversed("Product", products[1], "categories")...)
 	reorder(t, p, "Category", cats[2], "products", nil, reversed("Category", cats[2], "products")...)
 	reorder(t, p, "Page", page, "blocks", union, reversed("Page", page, "blocks")...)
+	reorder(t, p, "Hero", hero, "pages", nil, reversed("Hero", hero, "pages")...)
 	mustSync(t, p.config())
 	checkOrder(t, p)
 	p.compare(t)
