@@ -140,3 +140,21 @@ func (e *engine) positionedLists(model string) map[string]bool {
 	m, _ := e.ord.moves(model)
 	return m
 }
+
+// trim keeps of the entry of a work that waits for the relation pass only
+// what that pass reads, its deferred fields, so that the works of a model
+// with a deferred field (every model with the to-many other side of a
+// relation) do not hold whole entries to the end of the run. A work whose
+// draft is written on top of its published version keeps both whole.
+func (e *engine) trim(w *work) {
+	if w.twoStep || w.draft == nil {
+		return
+	}
+	keep := map[string]any{"id": w.draft["id"]}
+	for f := range e.ord.deferred[w.model] {
+		if x, ok := w.draft[f]; ok {
+			keep[f] = x
+		}
+	}
+	w.draft, w.pub = keep, nil
+}

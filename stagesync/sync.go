@@ -1148,6 +1148,7 @@ func (e *engine) later(w *work) {
 	q := e.queue
 	if q == nil || q.model != w.model {
 		q = nil
+		e.trim(w)
 		e.works = append(e.works, w)
 	}
 	e.mu.Unlock()
