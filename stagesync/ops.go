@@ -240,6 +240,15 @@ func (b inputBuilder) build(v map[string]any, keys []string, create bool, comps 
 			data[k] = in
 		}
 	}
+	if create {
+		// A required to-many relation must be in a create input, even
+		// when it is empty or written later (in the relation pass).
+		for _, f := range writableFields(b.m) {
+			if _, ok := data[f.Name]; !ok && f.Required && f.List && isRelation(f.Kind) {
+				data[f.Name] = map[string]any{"connect": []any{}}
+			}
+		}
+	}
 	if len(locs) > 0 || len(dropLocales) > 0 {
 		ls := slices.Sorted(maps.Keys(locs))
 		if create {
@@ -303,12 +312,7 @@ func (b inputBuilder) value(f *schema.Field, x any, create bool, comps []string)
 			}
 			if create {
 				if len(wheres) == 0 {
-					if f.Required {
-						// A required to-many relation must be in the
-						// create input, even when it is empty.
-						return map[string]any{"connect": []any{}}, true
-					}
-					return nil, false
+					return nil, false // required ones: see build
 				}
 				return map[string]any{"connect": wheres}, true
 			}
@@ -412,6 +416,9 @@ func (b inputBuilder) component(x any, union bool) map[string]any {
 				if in, ok := sub.value(f, v, true, nil); ok {
 					data[f.Name] = in
 				}
+			}
+			if _, ok := data[f.Name]; !ok && f.Required && f.List && isRelation(f.Kind) {
+				data[f.Name] = map[string]any{"connect": []any{}}
 			}
 		}
 	}

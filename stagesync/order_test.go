@@ -280,8 +280,29 @@ func TestCompareNoticesReorder(t *testing.T) {
 }
 
 // TestSyncEmptyRequiredList: an entry whose required to-many relation is
-// empty is created (the create carries the empty list).
+// empty is created (the create carries the empty list), and so is one
+// whose required to-many relation is written in the relation pass (a self
+// relation).
 func TestSyncEmptyRequiredList(t *testing.T) {
+	t.Run("self", func(t *testing.T) {
+		s := describedSchema(t, "shelves.graphql", `
+models:
+  Shelf:
+    name: String! unique
+    next: "[Shelf]!"
+`)
+		p := newPair(t, s, s)
+		ids := p.seed(t, "Shelf", "DRAFT", map[string]any{"name": "a"}, map[string]any{"name": "b"}, map[string]any{"name": "c"})
+		reorder(t, p, "Shelf", ids[0], "next", nil, ids[2], ids[1])
+		reorder(t, p, "Shelf", ids[1], "next", nil, ids[0])
+		report, _ := mustSync(t, p.config())
+		if !hasCount(report.Models(), "Shelf", func(m stagesync.ModelReport) bool { return m.Created == 3 }) {
+			t.Errorf("report %+v", report.Models())
+		}
+		p.compare(t)
+		syncNoWrites(t, p, "second sync")
+	})
+
 	s := describedSchema(t, "shop.graphql", shopDescription)
 	p := newPair(t, s, s)
 	tag := p.seed(t, "Tag", "DRAFT", map[string]any{"name": "t"})[0]
