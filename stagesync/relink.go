@@ -1,6 +1,8 @@
 package stagesync
 
 import (
+	"context"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -157,4 +159,43 @@ func (e *engine) trim(w *work) {
 		}
 	}
 	w.draft, w.pub = keep, nil
+}
+
+// maxMoves is the most positioned connects of one field an update
+// carries; more are sent in the updates that follow, in order (each
+// connect is positioned after a target placed before it). A list whose
+// order is unknown (an entry created in this run) is positioned whole, and
+// one update of thousands of connects would pass the request body limits.
+const maxMoves = 100
+
+// updateInParts writes an update input of model's entry id, splitting the
+// positioned connects of its fields into parts of maxMoves: the first
+// update carries everything else.
+func (e *engine) updateInParts(ctx context.Context, model, id string, data map[string]any) error {
+	parts := []map[string]any{data}
+	for _, k := range slices.Sorted(maps.Keys(data)) {
+		in, ok := data[k].(map[string]any)
+		if !ok {
+			continue
+		}
+		conn, ok := in["connect"].([]any)
+		if !ok || len(conn) <= maxMoves {
+			continue
+		}
+		if _, set := in["set"]; set {
+			continue
+		}
+		first := maps.Clone(in)
+		first["connect"] = conn[:maxMoves]
+		data[k] = first
+		for start := maxMoves; start < len(conn); start += maxMoves {
+			parts = append(parts, map[string]any{k: map[string]any{"connect": conn[start:min(start+maxMoves, len(conn))]}})
+		}
+	}
+	for _, d := range parts {
+		if err := e.write(ctx, true, e.dstOps[model].update, map[string]any{"id": id, "data": d}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1219,7 +1219,6 @@ func (e *engine) relationsOf(ctx context.Context, model string, relink bool) err
 		return nil
 	}
 	b := e.builder(model)
-	ops := e.dstOps[model]
 	err := e.each(ctx, works, func(ctx context.Context, w *work) {
 		v := e.canon(w, w.twoStep)
 		have := fieldHashes{}
@@ -1244,7 +1243,7 @@ func (e *engine) relationsOf(ctx context.Context, model string, relink bool) err
 		if len(data) == 0 {
 			return // in order already
 		}
-		if err := e.write(ctx, true, ops.update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
+		if err := e.updateInParts(ctx, model, w.destID, data); err != nil {
 			w.failed = true
 			e.report.Fail(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "relation", Message: err.Error(), Path: errorPath(err)})
 		}
@@ -1358,7 +1357,7 @@ func (e *engine) writeDraft(ctx context.Context, w *work) {
 	// relations hold what the published version holds.
 	b := e.builder(w.model)
 	data := b.build(d, keys, false, b.currentLists(p))
-	if err := e.write(ctx, true, e.dstOps[w.model].update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
+	if err := e.updateInParts(ctx, w.model, w.destID, data); err != nil {
 		w.failed = true
 		e.report.Fail(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "update", Message: err.Error(), Path: errorPath(err)})
 	}
