@@ -7,6 +7,59 @@ import (
 	"strings"
 )
 
+// relationsOf writes the deferred relation fields of model's entries that
+// differ from the destination: the order-only ones (order.relink) or the
+// others.
+func (e *engine) relationsOf(ctx context.Context, model string, relink bool) error {
+	deferred := e.ord.deferred[model]
+	some := false
+	for k := range deferred {
+		some = some || e.ord.relink[model][k] == relink
+	}
+	if !some {
+		return nil
+	}
+	works := e.worksOf(model, func(w *work) bool { return w.deferred })
+	if len(works) == 0 {
+		return nil
+	}
+	b := e.builder(model)
+	err := e.each(ctx, works, func(ctx context.Context, w *work) {
+		v := e.canon(w, w.twoStep)
+		have := fieldHashes{}
+		if w.cur != nil {
+			have = w.cur.draft
+		}
+		var keys []string
+		for _, k := range changedKeys(hashVersion(v), have) {
+			if deferred[k] && e.ord.relink[model][k] == relink {
+				keys = append(keys, k)
+			}
+		}
+		e.reportMissing(w, v, keys)
+		if len(keys) == 0 {
+			return
+		}
+		var cur map[string][]string
+		if w.cur != nil {
+			cur = w.cur.comps
+		}
+		data := b.build(v, keys, false, cur)
+		if len(data) == 0 {
+			return // in order already
+		}
+		if err := e.updateInParts(ctx, model, w.destID, data); err != nil {
+			w.failed = true
+			e.report.Fail(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "relation", Message: err.Error(), Path: errorPath(err)})
+		}
+	})
+	if err != nil {
+		return err
+	}
+	e.emit(Event{Phase: PhaseRelations, Model: model, Done: len(works), Total: len(works)})
+	return nil
+}
+
 // builder returns the input builder of a destination model, which knows
 // the model's to-many relation fields that are positioned rather than set
 // (see order).
