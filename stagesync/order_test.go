@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stagesync/stagesync/stagesync"
+	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
 // shopDescription is a project with a two-way many-to-many relation
@@ -115,6 +116,40 @@ func checkOrder(t *testing.T, p *pair) {
 	}
 }
 
+// TestSyncRelationOrderFaults: under injected 5xx and dropped connections
+// the shop syncs (with repair runs), in order on every side, and then a
+// re-sync writes nothing.
+func TestSyncRelationOrderFaults(t *testing.T) {
+	s := describedSchema(t, "shop.graphql", shopDescription)
+	p := newPair(t, s, s, stagetest.WithLimits(stagetest.Limits{FailRate: 0.1, DropRate: 0.05, Seed: 11}))
+	seedShop(t, p)
+	cfg := p.config()
+	cfg.Match = map[string]string{"Product": "name", "Category": "name", "Tag": "name", "Page": "title",
+		"Hero": "title", "Text": "body", "Gallery": "name", "Shelf": "name"}
+	var report *stagesync.Report
+	for range 12 {
+		var err error
+		if report, _, err = stagesync.Sync(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		if report.OK() {
+			break
+		}
+	}
+	for _, f := range report.Failures() {
+		t.Errorf("failure after 12 runs: %+v", f)
+	}
+	checkOrder(t, p)
+	p.compare(t)
+	before := p.dst.Stage.Counters()
+	if _, _, err := stagesync.Sync(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.dst.Stage.Counters().Mutations - before.Mutations; n != 0 {
+		t.Errorf("re-sync ran %d mutations, want 0", n)
+	}
+}
+
 // syncNoWrites syncs and fails the test if the sync writes anything.
 func syncNoWrites(t *testing.T, p *pair, what string) {
 	t.Helper()
@@ -146,9 +181,17 @@ func TestSyncRelationOrder(t *testing.T) {
 	}
 }
 
-func testSyncRelationOrder(t *testing.T) {
-	s := describedSchema(t, "shop.graphql", shopDescription)
-	p := newPair(t, s, s)
+// shop holds the ids of a seeded shop.
+type shop struct {
+	tags, cats, products, pages, texts []string
+	hero, gal                          string
+}
+
+// seedShop fills the source with the shop: lists in orders that are
+// neither by id nor by creation, each side of the two-way relations in an
+// order of its own, everything published.
+func seedShop(t *testing.T, p *pair) shop {
+	t.Helper()
 	tags := p.seed(t, "Tag", "PUBLISHED", map[string]any{"name": "t0"}, map[string]any{"name": "t1"}, map[string]any{"name": "t2"}, map[string]any{"name": "t3"})
 	var cats []string
 	for i := range 4 {
@@ -188,7 +231,14 @@ func testSyncRelationOrder(t *testing.T) {
 	p.seed(t, "Shelf", "DRAFT", map[string]any{"name": "full", "items": []any{tags[2], tags[0], tags[1]}})
 	p.seed(t, "Shelf", "DRAFT", map[string]any{"name": "empty"})
 	publishAll(t, p, "Product", "Category", "Page", "Shelf")
+	return shop{tags: tags, cats: cats, products: products, pages: pages, texts: texts, hero: hero, gal: gal}
+}
 
+func testSyncRelationOrder(t *testing.T) {
+	s := describedSchema(t, "shop.graphql", shopDescription)
+	p := newPair(t, s, s)
+	sh := seedShop(t, p)
+	tags, cats, products, pages, texts, hero, gal := sh.tags, sh.cats, sh.products, sh.pages, sh.texts, sh.hero, sh.gal
 	mustSync(t, p.config())
 	checkOrder(t, p)
 	p.compare(t)
