@@ -23,8 +23,10 @@ func isRelation(k schema.Kind) bool {
 // positioned connect of an entry already connected moves it on that side
 // only; set disconnects every target and connects them again, so that A
 // moves to the end of each target's side. So the engine writes one side
-// of a pair (membership and its order) and then only orders the other:
-//   - reverse sides that are to-one are neither written nor compared;
+// of a pair (membership and its order) and then only orders the other
+// (two-way union relations too, see unionReverses):
+//   - reverse sides that are to-one are neither written nor hashed (they
+//     follow the written side; Compare still compares them);
 //   - reverse sides that are to-many (relink) are hashed in order and, when
 //     they differ, ordered in the second pass by positioned connects of
 //     their targets, which move and never disconnect;
@@ -246,7 +248,8 @@ func requiredFirst(c []string, owned map[string][]*schema.Field) []string {
 // owns reports whether the engine writes relation field f of model m.
 // Hygraph relations are two-way: writing both sides would write every
 // relation twice (and, for to-many sides, in conflicting orders), so one
-// side of each pair is written and the other follows. The written side is
+// side of each pair is written and the other follows; a to-many other
+// side then has only its order written (see order). The written side is
 // a required side (an entry cannot be created without it); else the one
 // that carries an order — the to-many side of a one-to-many pair — and
 // otherwise the side whose "Model.field" sorts first. A side whose other
