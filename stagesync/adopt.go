@@ -36,6 +36,21 @@ func contentDigest(h fieldHashes, keys []string) string {
 	return hex.EncodeToString(sum.Sum(nil)[:16])
 }
 
+// createDigest is the contentDigest of the fields of a version of model
+// that a create writes: all but those the relation pass writes later
+// (which another entry's create may have filled in the meantime, on the
+// other side of a two-way relation).
+func (e *engine) createDigest(model string, h fieldHashes) string {
+	keys := []string{}
+	for k := range h {
+		name, _, _ := strings.Cut(k, "@")
+		if !e.ord.deferred[model][name] {
+			keys = append(keys, k)
+		}
+	}
+	return contentDigest(h, keys)
+}
+
 // hashEmptyList is the hash of an empty list.
 var hashEmptyList = hashValue([]any{})
 

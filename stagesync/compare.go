@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -48,9 +47,8 @@ type CompareConfig struct {
 // the same content fields in every locale, relations pointing at the
 // mapped entries in the same order, and the same publish state and
 // published content; and the destination has no entry the source lacks.
-// Relation order is checked on the side a sync writes; the other side of a
-// two-way relation is compared as a set, since its order follows from the
-// order in which the written side was connected.
+// Every to-many relation is compared in order, on both sides of a two-way
+// relation: each side keeps an order of its own (see order).
 func Compare(ctx context.Context, cfg CompareConfig) ([]Difference, error) {
 	src, _, err := stageSchema(ctx, cfg.Source, cfg.SourceSchema)
 	if err != nil {
@@ -72,11 +70,6 @@ func Compare(ctx context.Context, cfg CompareConfig) ([]Difference, error) {
 	if state == nil {
 		state = NewState("", "")
 	}
-	synced := map[string]bool{}
-	for _, m := range models {
-		synced[m] = true
-	}
-	pairs := relationPairs(dst)
 	resolve := func(model, id string) (string, bool) {
 		if d, ok := state.DestID(model, id); ok {
 			return d, true
@@ -89,12 +82,6 @@ func Compare(ctx context.Context, cfg CompareConfig) ([]Difference, error) {
 		if dm == nil {
 			out = append(out, Difference{Model: model, Want: "model", Got: "no model"})
 			continue
-		}
-		unordered := map[string]bool{}
-		for _, f := range writableFields(dm) {
-			if isRelation(f.Kind) && f.List && !owns(dst, pairs, dm, f, synced) {
-				unordered[f.Name] = true
-			}
 		}
 		sops, err := buildOps(src, src.Model(model))
 		if err != nil {
@@ -118,10 +105,8 @@ func Compare(ctx context.Context, cfg CompareConfig) ([]Difference, error) {
 				var v version
 				if pub := published(entry); pub != nil {
 					v.pub, _ = canonEntry(dst, dm, pub, nil, r)
-					sortUnordered(v.pub, unordered)
 				}
 				v.draft, _ = canonEntry(dst, dm, entry, nil, r)
-				sortUnordered(v.draft, unordered)
 				all[id] = v
 			}
 			return all, nil
@@ -161,15 +146,6 @@ func Compare(ctx context.Context, cfg CompareConfig) ([]Difference, error) {
 		}
 	}
 	return out, nil
-}
-
-// sortUnordered sorts the values of the fields whose order is not kept.
-func sortUnordered(v map[string]any, unordered map[string]bool) {
-	for k := range unordered {
-		if list, ok := v[k].([]any); ok {
-			slices.SortFunc(list, func(a, b any) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-		}
-	}
 }
 
 // diffVersions compares two canonical versions key by key.

@@ -152,10 +152,24 @@ func (c *canonizer) ref(model, id string) string {
 }
 
 // destComponents returns the typed ids ("Type:id") of the component values
-// of an entry as read, per list component field, for replacing them.
-func destComponents(m *schema.Model, entry map[string]any) map[string][]string {
+// of an entry as read, per list component field, for replacing them; and
+// the canonical targets of the to-many relation fields in lists, for
+// positioning them (see inputBuilder.moves).
+func destComponents(m *schema.Model, entry map[string]any, lists map[string]bool) map[string][]string {
 	var out map[string][]string
 	for _, f := range writableFields(m) {
+		if lists[f.Name] && isRelation(f.Kind) && f.List {
+			list, ok := entry[f.Name].([]any)
+			if !ok {
+				continue
+			}
+			c := canonizer{resolve: sameID}
+			if out == nil {
+				out = map[string][]string{}
+			}
+			out[f.Name] = canonRefs(c.value(f, list).([]any))
+			continue
+		}
 		if (f.Kind != schema.KindComponent && f.Kind != schema.KindUnionComponent) || !f.List {
 			continue
 		}
@@ -178,12 +192,18 @@ func destComponents(m *schema.Model, entry map[string]any) map[string][]string {
 type inputBuilder struct {
 	p *schema.Project
 	m *schema.Model
+	// moves are the to-many relation fields whose updates position their
+	// targets instead of setting them, drop those of them whose other
+	// targets are disconnected (see order and movesInput); comps holds
+	// their current targets.
+	moves, drop map[string]bool
 }
 
 // build returns the input writing keys of v (a canonical version). With
 // create it is a create input, and nil values are left out; otherwise an
 // update input, where to-many relations are replaced with set (keeping
-// their order), a to-one relation or component that v lacks is
+// their order) or, for b.moves, positioned (comps holds their current
+// targets), a to-one relation or component that v lacks is
 // disconnected or deleted, list components are replaced (comps holds the
 // destination's current ones), and localizations are upserted or deleted.
 // Relation targets that are placeholders are left out.
@@ -218,6 +238,15 @@ func (b inputBuilder) build(v map[string]any, keys []string, create bool, comps 
 		}
 		if in, ok := b.value(f, v[k], create, comps[k]); ok {
 			data[k] = in
+		}
+	}
+	if create {
+		// A required to-many relation must be in a create input, even
+		// when it is empty or written later (in the relation pass).
+		for _, f := range writableFields(b.m) {
+			if _, ok := data[f.Name]; !ok && f.Required && f.List && isRelation(f.Kind) {
+				data[f.Name] = map[string]any{"connect": []any{}}
+			}
 		}
 	}
 	if len(locs) > 0 || len(dropLocales) > 0 {
@@ -283,9 +312,12 @@ func (b inputBuilder) value(f *schema.Field, x any, create bool, comps []string)
 			}
 			if create {
 				if len(wheres) == 0 {
-					return nil, false
+					return nil, false // required ones: see build
 				}
 				return map[string]any{"connect": wheres}, true
+			}
+			if b.moves[f.Name] {
+				return movesInput(canonRefs(list), comps, union, b.drop[f.Name])
 			}
 			return map[string]any{"set": wheres}, true
 		}
@@ -384,6 +416,9 @@ func (b inputBuilder) component(x any, union bool) map[string]any {
 				if in, ok := sub.value(f, v, true, nil); ok {
 					data[f.Name] = in
 				}
+			}
+			if _, ok := data[f.Name]; !ok && f.Required && f.List && isRelation(f.Kind) {
+				data[f.Name] = map[string]any{"connect": []any{}}
 			}
 		}
 	}

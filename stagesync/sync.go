@@ -572,8 +572,8 @@ func (e *engine) readDest(ctx context.Context, x *destIndex) error {
 		}
 		v, _ := canonEntry(e.dst, dm, entry, e.ord.reverse[model], sameID)
 		d.draft = hashVersion(v)
-		d.content = contentDigest(d.draft, nil)
-		d.comps = destComponents(dm, entry)
+		d.content = e.createDigest(model, d.draft)
+		d.comps = destComponents(dm, entry, e.positionedLists(model))
 		if matchField != "" {
 			d.key = matchKey(entry[matchField])
 		}
@@ -991,12 +991,12 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 			fail("relation", destID, fmt.Errorf("%s.%s: %s %s has no entry in the destination", model, m.Field, m.Model, m.ID))
 		}
 	}
-	b := inputBuilder{p: e.dst, m: dm}
+	b := e.builder(model)
 	ops := e.dstOps[model]
 	if cur == nil {
 		// Recorded before the create is sent: should its answer be lost,
 		// the next run finds the entry by what was sent.
-		e.state.setPending(model, srcID, pendingCreate{created: createdAt, sent: contentDigest(hContent, first)})
+		e.state.setPending(model, srcID, pendingCreate{created: createdAt, sent: e.createDigest(model, hContent)})
 	}
 	return func(ctx context.Context) {
 		switch {
@@ -1156,6 +1156,7 @@ func (e *engine) later(w *work) {
 	q := e.queue
 	if q == nil || q.model != w.model {
 		q = nil
+		e.trim(w)
 		e.works = append(e.works, w)
 	}
 	e.mu.Unlock()
@@ -1199,53 +1200,29 @@ func (e *engine) canon(w *work, pub bool) map[string]any {
 	return v
 }
 
-// relations writes the relation fields within cycles (second pass).
+// relations writes the relation fields within cycles (second pass), then
+// the order of the other sides of written to-many relations: after every
+// connect, which appends to the other side.
 func (e *engine) relations(ctx context.Context) error {
-	for _, model := range e.ord.models {
-		deferred := e.ord.deferred[model]
-		works := e.worksOf(model, func(w *work) bool { return w.deferred })
-		if len(works) == 0 {
-			continue
+	for _, relink := range []bool{false, true} {
+		for _, model := range e.ord.models {
+			if err := e.relationsOf(ctx, model, relink); err != nil {
+				return err
+			}
 		}
-		b := inputBuilder{p: e.dst, m: e.dst.Model(model)}
-		ops := e.dstOps[model]
-		err := e.each(ctx, works, func(ctx context.Context, w *work) {
-			v := e.canon(w, w.twoStep)
-			have := fieldHashes{}
-			if w.cur != nil {
-				have = w.cur.draft
-			}
-			var keys []string
-			for _, k := range changedKeys(hashVersion(v), have) {
-				if deferred[k] {
-					keys = append(keys, k)
-				}
-			}
-			e.reportMissing(w, v, keys)
-			if len(keys) == 0 {
-				return
-			}
-			data := b.build(v, keys, false, nil)
-			if err := e.write(ctx, true, ops.update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
-				w.failed = true
-				e.report.Fail(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "relation", Message: err.Error(), Path: errorPath(err)})
-			}
-		})
-		if err != nil {
-			return err
-		}
-		e.emit(Event{Phase: PhaseRelations, Model: model, Done: len(works), Total: len(works)})
 	}
 	return e.save()
 }
 
 // reportMissing reports the relation fields among keys of the canonical
-// version v that point at entries the destination does not have.
+// version v that point at entries the destination does not have. The
+// other side of a written relation (whose order only is written) is left
+// out: the entry that is missing reports its own failure.
 func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
 	m := e.dst.Model(w.model)
 	for _, k := range keys {
 		f := m.Field(k)
-		if f == nil || !isRelation(f.Kind) {
+		if f == nil || !isRelation(f.Kind) || e.ord.relink[w.model][k] {
 			continue
 		}
 		refs, ok := v[k].([]any)
@@ -1335,10 +1312,11 @@ func (e *engine) writeDraft(ctx context.Context, w *work) {
 	}
 	e.reportMissing(w, d, keys)
 	// List components were replaced by the published version; the
-	// destination's component ids are not known here.
-	b := inputBuilder{p: e.dst, m: e.dst.Model(w.model)}
-	data := b.build(d, keys, false, nil)
-	if err := e.write(ctx, true, e.dstOps[w.model].update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
+	// destination's component ids are not known here. Positioned
+	// relations hold what the published version holds.
+	b := e.builder(w.model)
+	data := b.build(d, keys, false, b.currentLists(p))
+	if err := e.updateInParts(ctx, w.model, w.destID, data); err != nil {
 		w.failed = true
 		e.report.Fail(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "update", Message: err.Error(), Path: errorPath(err)})
 	}

@@ -287,6 +287,22 @@ var conformanceCases = []confCase{
 	{name: "connect with positions",
 		query: `mutation { updatePost(where: {slug: "beta"}, data: {related: {connect: [{where: {id: "p3"}, position: {start: true}}, {where: {id: "p4"}, position: {before: "p1"}}, {where: {id: "p5"}}]}}) { related { id } } }`,
 		want:  `{"data":{"updatePost":{"related":[{"id":"p3"},{"id":"p4"},{"id":"p1"},{"id":"p5"}]}}}`},
+	// Each side of a two-way relation keeps its own order (stagesync's
+	// relation order relies on it): a positioned connect of an entry
+	// already connected moves it on the written side only, a new connect
+	// appends on the other side, and set disconnects and connects again,
+	// so that the written entry moves to the end of each target's side.
+	{name: "each side of a two-way relation keeps its own order",
+		before: []string{
+			`mutation { updatePost(where: {id: "p2"}, data: {categories: {connect: [{where: {id: "c2"}}]}}) { id } }`,
+			`mutation { updateCategory(where: {id: "c1"}, data: {posts: {connect: [{where: {id: "p2"}, position: {start: true}}]}}) { id } }`,
+		},
+		query: `{ c1: category(where: {id: "c1"}, stage: DRAFT) { posts { id } } c2: category(where: {id: "c2"}, stage: DRAFT) { posts { id } } p1: post(where: {id: "p1"}, stage: DRAFT) { categories { id } } p2: post(where: {id: "p2"}, stage: DRAFT) { categories { id } } }`,
+		want:  `{"data":{"c1":{"posts":[{"id":"p2"},{"id":"p1"}]},"c2":{"posts":[{"id":"p1"},{"id":"p2"}]},"p1":{"categories":[{"id":"c1"},{"id":"c2"}]},"p2":{"categories":[{"id":"c1"},{"id":"c2"}]}}}`},
+	{name: "set moves the entry to the end of the other side",
+		before: []string{`mutation { updatePost(where: {id: "p1"}, data: {categories: {set: [{id: "c1"}, {id: "c2"}]}}) { id } }`},
+		query:  `{ category(where: {id: "c1"}, stage: DRAFT) { posts { id } } }`,
+		want:   `{"data":{"category":{"posts":[{"id":"p2"},{"id":"p1"}]}}}`},
 	{name: "connect with position after and end",
 		query: `mutation { updatePost(where: {slug: "beta"}, data: {related: {connect: [{where: {id: "p3"}, position: {end: true}}, {where: {id: "p4"}, position: {after: "p1"}}]}}) { related { id } } }`,
 		want:  `{"data":{"updatePost":{"related":[{"id":"p1"},{"id":"p4"},{"id":"p3"}]}}}`},

@@ -1,0 +1,254 @@
+package stagesync
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// relationsOf writes the deferred relation fields of model's entries that
+// differ from the destination: the order-only ones (order.relink) or the
+// others.
+func (e *engine) relationsOf(ctx context.Context, model string, relink bool) error {
+	deferred := e.ord.deferred[model]
+	some := false
+	for k := range deferred {
+		some = some || e.ord.relink[model][k] == relink
+	}
+	if !some {
+		return nil
+	}
+	works := e.worksOf(model, func(w *work) bool { return w.deferred })
+	if len(works) == 0 {
+		return nil
+	}
+	b := e.builder(model)
+	err := e.each(ctx, works, func(ctx context.Context, w *work) {
+		v := e.canon(w, w.twoStep)
+		have := fieldHashes{}
+		if w.cur != nil {
+			have = w.cur.draft
+		}
+		var keys []string
+		for _, k := range changedKeys(hashVersion(v), have) {
+			if deferred[k] && e.ord.relink[model][k] == relink {
+				keys = append(keys, k)
+			}
+		}
+		e.reportMissing(w, v, keys)
+		if len(keys) == 0 {
+			return
+		}
+		var cur map[string][]string
+		if w.cur != nil {
+			cur = w.cur.comps
+		}
+		data := b.build(v, keys, false, cur)
+		if len(data) == 0 {
+			return // in order already
+		}
+		if err := e.updateInParts(ctx, model, w.destID, data); err != nil {
+			w.failed = true
+			e.report.Fail(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "relation", Message: err.Error(), Path: errorPath(err)})
+		}
+	})
+	if err != nil {
+		return err
+	}
+	e.emit(Event{Phase: PhaseRelations, Model: model, Done: len(works), Total: len(works)})
+	return nil
+}
+
+// builder returns the input builder of a destination model, which knows
+// the model's to-many relation fields that are positioned rather than set
+// (see order).
+func (e *engine) builder(model string) inputBuilder {
+	b := inputBuilder{p: e.dst, m: e.dst.Model(model)}
+	b.moves, b.drop = e.ord.moves(model)
+	return b
+}
+
+// currentLists returns, for the positioned fields of b, the targets a
+// canonical version v holds (placeholders left out): what the destination
+// holds once v is written, for writing another version on top of it.
+func (b inputBuilder) currentLists(v map[string]any) map[string][]string {
+	out := map[string][]string{}
+	for f := range b.moves {
+		list, ok := v[f].([]any)
+		if !ok {
+			continue
+		}
+		out[f] = canonRefs(list)
+	}
+	return out
+}
+
+// canonRefs returns the targets of a canonical to-many relation value
+// that have destination ids.
+func canonRefs(list []any) []string {
+	out := make([]string, 0, len(list))
+	for _, r := range list {
+		s, _ := r.(string)
+		if s == "" || strings.HasPrefix(s, placeholder) || strings.Contains(s, ":"+placeholder) {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// positioned returns the connect inputs that put the targets of want in
+// its order, given the targets the list holds now (cur, nil when not
+// known): the longest run of want that cur already holds in order stays,
+// every other target is connected right after its predecessor in want (or
+// at the start). Connecting an entry the list holds moves it, on this side
+// of a two-way relation only; connecting a new one adds it there. Targets
+// are canonical ("Type:id" for union members).
+func positioned(want, cur []string, union bool) []any {
+	at := make(map[string]int, len(cur))
+	for i, c := range cur {
+		at[c] = i
+	}
+	// Longest increasing run of cur positions among want (patience
+	// sorting with back links).
+	var tails []int // indexes into want, by run length
+	prev := make([]int, len(want))
+	for i, w := range want {
+		prev[i] = -1
+		p, ok := at[w]
+		if !ok {
+			continue
+		}
+		j, _ := slices.BinarySearchFunc(tails, p, func(k, p int) int { return at[want[k]] - p })
+		if j > 0 {
+			prev[i] = tails[j-1]
+		}
+		if j == len(tails) {
+			tails = append(tails, i)
+		} else {
+			tails[j] = i
+		}
+	}
+	keep := make([]bool, len(want))
+	if len(tails) > 0 {
+		for k := tails[len(tails)-1]; k >= 0; k = prev[k] {
+			keep[k] = true
+		}
+	}
+	var out []any
+	for i, w := range want {
+		if keep[i] {
+			continue
+		}
+		pos := map[string]any{"start": true}
+		if i > 0 {
+			pos = map[string]any{"after": refID(want[i-1])}
+		}
+		in := map[string]any{"where": map[string]any{"id": refID(w)}, "position": pos}
+		if union {
+			t, _, _ := strings.Cut(w, ":")
+			in = map[string]any{t: in}
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+// refID returns the id of a canonical relation target.
+func refID(s string) string {
+	if _, id, ok := strings.Cut(s, ":"); ok {
+		return id
+	}
+	return s
+}
+
+// movesInput returns the update input of a positioned to-many relation
+// field: the connects that order want (see positioned) and, with drop,
+// disconnects of the targets cur holds that want does not. False when
+// nothing is to be written.
+func movesInput(want, cur []string, union, drop bool) (map[string]any, bool) {
+	in := map[string]any{}
+	if c := positioned(want, cur, union); len(c) > 0 {
+		in["connect"] = c
+	}
+	if drop {
+		var dis []any
+		for _, c := range cur {
+			if slices.Contains(want, c) {
+				continue
+			}
+			if w, ok := whereRef(c, union); ok {
+				dis = append(dis, w)
+			}
+		}
+		if len(dis) > 0 {
+			in["disconnect"] = dis
+		}
+	}
+	return in, len(in) > 0
+}
+
+// positionedLists returns the to-many relation fields of model whose
+// current targets the destination index keeps (see destComponents).
+func (e *engine) positionedLists(model string) map[string]bool {
+	m, _ := e.ord.moves(model)
+	return m
+}
+
+// trim keeps of the entry of a work that waits for the relation pass only
+// what that pass reads, its deferred fields, so that the works of a model
+// with a deferred field (every model with the to-many other side of a
+// relation) do not hold whole entries to the end of the run. A work whose
+// draft is written on top of its published version keeps both whole.
+func (e *engine) trim(w *work) {
+	if w.twoStep || w.draft == nil {
+		return
+	}
+	keep := map[string]any{"id": w.draft["id"]}
+	for f := range e.ord.deferred[w.model] {
+		if x, ok := w.draft[f]; ok {
+			keep[f] = x
+		}
+	}
+	w.draft, w.pub = keep, nil
+}
+
+// maxMoves is the most positioned connects of one field an update
+// carries; more are sent in the updates that follow, in order (each
+// connect is positioned after a target placed before it). A list whose
+// order is unknown (an entry created in this run) is positioned whole, and
+// one update of thousands of connects would pass the request body limits.
+const maxMoves = 100
+
+// updateInParts writes an update input of model's entry id, splitting the
+// positioned connects of its fields into parts of maxMoves: the first
+// update carries everything else.
+func (e *engine) updateInParts(ctx context.Context, model, id string, data map[string]any) error {
+	parts := []map[string]any{data}
+	for _, k := range slices.Sorted(maps.Keys(data)) {
+		in, ok := data[k].(map[string]any)
+		if !ok {
+			continue
+		}
+		conn, ok := in["connect"].([]any)
+		if !ok || len(conn) <= maxMoves {
+			continue
+		}
+		if _, set := in["set"]; set {
+			continue
+		}
+		first := maps.Clone(in)
+		first["connect"] = conn[:maxMoves]
+		data[k] = first
+		for start := maxMoves; start < len(conn); start += maxMoves {
+			parts = append(parts, map[string]any{k: map[string]any{"connect": conn[start:min(start+maxMoves, len(conn))]}})
+		}
+	}
+	for _, d := range parts {
+		if err := e.write(ctx, true, e.dstOps[model].update, map[string]any{"id": id, "data": d}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
