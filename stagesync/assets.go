@@ -286,6 +286,7 @@ func (r *assetRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	e.srcSize[assetModel] = len(srcs)
 	byCreated := map[string][]*dstAsset{}
 	mapped := map[string]bool{}
 	for _, d := range e.state.IDs(assetModel) {
@@ -1160,35 +1161,19 @@ func (r *assetRun) publishAll(ctx context.Context) error {
 	return nil
 }
 
-// orphans reports the destination assets no source asset matched, or
-// deletes them in mirror mode.
-func (r *assetRun) orphans(ctx context.Context, dest map[string]*dstAsset) error {
+// orphans records the destination assets no source asset matched, which
+// the run reports, or deletes in mirror mode after everything else (see
+// engine.deletions).
+func (r *assetRun) orphans(_ context.Context, dest map[string]*dstAsset) error {
 	e := r.e
-	var ids []string
 	for _, id := range slices.Sorted(maps.Keys(dest)) {
 		if !dest[id].matched && !dest[id].kept {
-			ids = append(ids, id)
+			e.orphans = append(e.orphans, destRef{model: assetModel, id: id})
 		}
 	}
-	if !e.cfg.Mirror {
-		for _, id := range ids {
-			e.plan.add(assetModel, EntryPlan{DestID: id, Op: OpOrphan})
-			e.report.Add(assetModel, CountOrphaned, 1)
-		}
-		return nil
-	}
-	for _, id := range ids {
-		e.plan.add(assetModel, EntryPlan{DestID: id, Op: OpDelete})
-	}
-	if e.cfg.DryRun || r.ops.del == "" {
-		return nil
-	}
-	items := make([]idItem, len(ids))
-	for i, id := range ids {
-		items[i] = idItem{destID: id}
-	}
-	_, err := e.deleteIDs(ctx, assetModel, r.ops.del, items, r.opts.Concurrency)
-	return err
+	e.destSize[assetModel] = len(dest)
+	e.assetDelete = r.ops.del
+	return nil
 }
 
 // flights runs a function once per key for the run and shares its result

@@ -33,6 +33,7 @@ type destIndex struct {
 	byID, byKey          map[string]*destEntry
 	byCreated, byContent map[string][]*destEntry
 	kept                 map[string]bool // candidates of ambiguous creates: never orphans
+	size                 int             // entries read
 
 	// Spilled.
 	dir, path string
@@ -71,6 +72,7 @@ func (x *destIndex) fail(err error) {
 
 // add indexes a destination entry.
 func (x *destIndex) add(d *destEntry) error {
+	x.size++
 	if x.db == nil && len(x.byID) < int(destSpillAt.Load()) {
 		x.byID[d.id] = d
 		if d.key != "" {

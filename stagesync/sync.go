@@ -86,8 +86,21 @@ type SyncConfig struct {
 	// first, then by id (stages cloned from each other share ids).
 	Match map[string]string
 	// Mirror deletes destination entries whose source entry is gone;
-	// without it they are reported as orphaned.
+	// without it they are reported as orphaned. Deletes run last, and
+	// only when the delete guard allows all of them: no entry failed in
+	// the run, no model's source read came back empty, and no more than
+	// MaxDelete deletes. Otherwise nothing is deleted and Sync returns a
+	// *DeleteGuardError after doing everything else.
 	Mirror bool
+	// MaxDelete bounds the deletes of a mirror run: 0 allows up to 10% of
+	// the destination's entries of the synced models and no delete of a
+	// model the source has no entries of; a positive number allows that
+	// many; a negative one any number.
+	MaxDelete int
+	// ConfirmDelete, when set, is asked before a mirror run deletes
+	// anything (after the guard allowed it); false deletes nothing, and
+	// Sync returns a *DeleteGuardError.
+	ConfirmDelete func([]Deletion) bool
 	// DryRun plans without writing.
 	DryRun bool
 	// Delta reads only the source entries updated since the state's
@@ -186,7 +199,12 @@ type engine struct {
 	mu      sync.Mutex // guards works and queue
 	works   []*work    // of the models within relation cycles
 	queue   *publisher // of the model being written, outside relation cycles
-	orphans []destRef
+	orphans  []destRef
+	destSize map[string]int // per model, the destination's entries as read
+	srcSize  map[string]int // per model, the source's entries (read, or their ids in a delta run)
+	// assetDelete is the destination's delete mutation for assets, when
+	// the asset phase ran.
+	assetDelete string
 }
 
 // destRef is a destination entry of a model.
@@ -344,6 +362,7 @@ func (e *engine) prepare(ctx context.Context) error {
 
 // run writes the models in order, then the later phases.
 func (e *engine) run(ctx context.Context) error {
+	e.destSize, e.srcSize = map[string]int{}, map[string]int{}
 	if err := e.assets(ctx); err != nil {
 		return err
 	}
@@ -381,8 +400,9 @@ func (e *engine) run(ctx context.Context) error {
 	if err := e.publish(ctx); err != nil {
 		return err
 	}
-	if err := e.deletions(ctx); err != nil {
-		return err
+	guard := e.deletions(ctx)
+	if _, ok := errors.AsType[*DeleteGuardError](guard); !ok && guard != nil {
+		return guard
 	}
 	// A model's high-water mark moves only when every entry of it synced:
 	// a failed entry is read again by the next delta sync.
@@ -397,7 +417,10 @@ func (e *engine) run(ctx context.Context) error {
 			}
 		}
 	}
-	return e.save()
+	if err := e.save(); err != nil {
+		return err
+	}
+	return guard
 }
 
 // save checkpoints the state (a dry run's overlay keeps its changes).
@@ -748,6 +771,10 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 	for _, id := range di.unmatched() {
 		e.orphans = append(e.orphans, destRef{model: model, id: id})
 	}
+	e.destSize[model] = di.size
+	if !delta {
+		e.srcSize[model] = done
+	}
 	return di.dbErr
 }
 
@@ -812,6 +839,7 @@ func (e *engine) markExisting(ctx context.Context, model string, di *destIndex) 
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
 		}
 		srcID, _ := entry["id"].(string)
+		e.srcSize[model]++
 		if d, ok := e.state.DestID(model, srcID); ok {
 			srcID = d
 		}
@@ -1448,49 +1476,87 @@ func (e *engine) deleteIDs(ctx context.Context, model, query string, items []idI
 }
 
 // deletions deletes orphaned destination entries in mirror mode, in
-// reverse write order, or reports them.
+// reverse write order with assets last, or reports them. Nothing is
+// deleted unless the delete guard allows every delete (see deleteGuard).
 func (e *engine) deletions(ctx context.Context) error {
 	byModel := map[string][]destRef{}
 	for _, d := range e.orphans {
 		byModel[d.model] = append(byModel[d.model], d)
 	}
-	for i := len(e.ord.models) - 1; i >= 0; i-- {
-		model := e.ord.models[i]
+	models := slices.Clone(e.ord.models)
+	slices.Reverse(models)
+	if len(byModel[assetModel]) > 0 {
+		models = append(models, assetModel)
+	}
+	delQuery := func(model string) string {
+		if model == assetModel {
+			return e.assetDelete
+		}
+		return e.dstOps[model].del
+	}
+	srcOf := func(model, id string) string {
+		s, _ := e.state.SourceID(model, id)
+		return s
+	}
+	var dels []Deletion
+	for _, model := range models {
 		orphans := byModel[model]
 		if len(orphans) == 0 {
 			continue
 		}
-		srcOf := map[string]string{}
-		for _, d := range orphans {
-			srcOf[d.id], _ = e.state.SourceID(model, d.id)
-		}
-		if !e.cfg.Mirror || e.dstOps[model].del == "" {
+		if !e.cfg.Mirror || delQuery(model) == "" {
 			for _, d := range orphans {
-				e.plan.add(model, EntryPlan{SourceID: srcOf[d.id], DestID: d.id, Op: OpOrphan})
+				e.plan.add(model, EntryPlan{SourceID: srcOf(model, d.id), DestID: d.id, Op: OpOrphan})
 				e.report.Add(model, CountOrphaned, 1)
 			}
 			continue
 		}
+		del := Deletion{Model: model}
 		for _, d := range orphans {
-			e.plan.add(model, EntryPlan{SourceID: srcOf[d.id], DestID: d.id, Op: OpDelete})
+			del.DestIDs = append(del.DestIDs, d.id)
 		}
-		if e.cfg.DryRun {
-			continue
+		dels = append(dels, del)
+	}
+	if len(dels) == 0 {
+		return nil
+	}
+	guard := e.deleteGuard(dels)
+	if guard == nil && !e.cfg.DryRun && e.cfg.ConfirmDelete != nil && !e.cfg.ConfirmDelete(dels) {
+		guard = &DeleteGuardError{Reason: "the deletes were not confirmed", Count: countDeletes(dels)}
+	}
+	for _, del := range dels {
+		op := OpDelete
+		if guard != nil {
+			op = OpOrphan
 		}
-		items := make([]idItem, len(orphans))
-		for i, d := range orphans {
-			items[i] = idItem{srcID: srcOf[d.id], destID: d.id}
+		for _, id := range del.DestIDs {
+			e.plan.add(del.Model, EntryPlan{SourceID: srcOf(del.Model, id), DestID: id, Op: op})
+			if guard != nil {
+				e.report.Add(del.Model, CountOrphaned, 1)
+			}
 		}
-		failed, err := e.deleteIDs(ctx, model, e.dstOps[model].del, items, e.conc)
+	}
+	if guard != nil {
+		return guard
+	}
+	if e.cfg.DryRun {
+		return nil
+	}
+	for _, del := range dels {
+		items := make([]idItem, len(del.DestIDs))
+		for i, id := range del.DestIDs {
+			items[i] = idItem{srcID: srcOf(del.Model, id), destID: id}
+		}
+		failed, err := e.deleteIDs(ctx, del.Model, delQuery(del.Model), items, e.conc)
 		for i, it := range items {
 			if !failed[i] && it.srcID != "" {
-				e.state.ForgetID(model, it.srcID)
+				e.state.ForgetID(del.Model, it.srcID)
 			}
 		}
 		if err != nil {
 			return err
 		}
-		e.emit(Event{Phase: PhaseDelete, Model: model, Done: len(orphans), Total: len(orphans)})
+		e.emit(Event{Phase: PhaseDelete, Model: del.Model, Done: len(items), Total: len(items)})
 	}
 	return nil
 }

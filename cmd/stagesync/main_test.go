@@ -7,6 +7,10 @@ import (
 )
 
 // runCLI runs the command line in-process and returns its exit code and output.
+// The commands get no standard input in tests, never a terminal, so that
+// nothing waits for an answer.
+func init() { stdin = strings.NewReader("") }
+
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer

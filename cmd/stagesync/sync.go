@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/stagesync/stagesync/internal/atomicfile"
 	"github.com/stagesync/stagesync/stagesync"
@@ -33,6 +35,8 @@ type syncFlags struct {
 	report             string
 	planOut            string
 	mirror             bool
+	maxDelete          int
+	yes                bool
 	delta              bool
 	match              []string
 	defaults           []string
@@ -52,7 +56,9 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.state, "state", "", "state database (SQLite; created if missing): identity map, high-water marks and creates in flight, committed after every page; locked while a sync or plan runs (default: "+defaultStateDir+"/state-<hash of the two endpoints>.db in the working directory)")
 	fl.StringVar(&f.report, "report", "", "write the report as JSON to this file")
 	fl.StringVar(&f.planOut, "plan", "", "write the plan (changeset) as JSON to this file")
-	fl.BoolVar(&f.mirror, "mirror", false, "delete destination entries whose source entry is gone")
+	fl.BoolVar(&f.mirror, "mirror", false, "delete destination entries whose source entry is gone (last, and only when nothing failed; asks first)")
+	fl.IntVar(&f.maxDelete, "max-delete", 0, "most entries --mirror may delete (default: 10% of the destination, and none of a model the source has no entries of; -1: no limit)")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "delete without asking (for scripts); without it --mirror asks on a terminal and deletes nothing otherwise")
 	fl.BoolVar(&f.delta, "delta", false, "read only source entries updated since the last sync recorded in the state")
 	fl.StringArrayVar(&f.match, "match", nil, "Model=field: match entries of Model by the unique field (repeatable)")
 	fl.StringArrayVar(&f.defaults, "default", nil, "Model.field=value: fill a field the source has no value for (repeatable)")
@@ -116,6 +122,7 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 		cfg.PlanLimit = -1 // the plan file lists every entry
 	}
 	cfg.Mirror = f.mirror
+	cfg.MaxDelete = f.maxDelete
 	cfg.Delta = f.delta
 	cfg.DryRun = dryRun
 	cfg.Handled = f.handled
@@ -248,6 +255,9 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	if f.mirror && !f.yes {
+		cfg.ConfirmDelete = confirmDeletes(cmd.InOrStdin(), cmd.ErrOrStderr(), f.to)
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	report, plan, err := stagesync.Sync(ctx, cfg)
@@ -272,6 +282,8 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	case errors.As(err, &conf):
 		return withCode(exitUsage, &flagsError{conf})
 	case errors.As(err, &pre):
+		return withCode(exitBlocked, err)
+	case isDeleteGuard(err):
 		return withCode(exitBlocked, err)
 	case err != nil:
 		return withCode(exitFailures, err)
@@ -337,4 +349,41 @@ func writeJSONFile(path string, v any) error {
 		return err
 	}
 	return atomicfile.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func isDeleteGuard(err error) bool {
+	_, ok := errors.AsType[*stagesync.DeleteGuardError](err)
+	return ok
+}
+
+// confirmDeletes asks on the terminal before a mirror run deletes: it
+// lists every delete and reads y/N. When in is not a terminal it deletes
+// nothing and says to pass --yes.
+func confirmDeletes(in io.Reader, out io.Writer, dest string) func([]stagesync.Deletion) bool {
+	return func(dels []stagesync.Deletion) bool {
+		n := 0
+		for _, d := range dels {
+			n += len(d.DestIDs)
+		}
+		if !isTerminal(in) {
+			fmt.Fprintf(out, "mirror: %d deletes need confirmation and standard input is not a terminal; run with --yes to delete them\n", n)
+			return false
+		}
+		fmt.Fprintf(out, "mirror: about to delete %d entries from %s:\n", n, dest)
+		for _, d := range dels {
+			for _, id := range d.DestIDs {
+				fmt.Fprintf(out, "  %s %s\n", d.Model, id)
+			}
+		}
+		fmt.Fprintf(out, "Delete these %d entries? [y/N] ", n)
+		line, _ := bufio.NewReader(in).ReadString('\n')
+		answer := strings.ToLower(strings.TrimSpace(line))
+		return answer == "y" || answer == "yes"
+	}
+}
+
+// isTerminal reports whether r is a terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

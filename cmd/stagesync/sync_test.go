@@ -351,3 +351,61 @@ func TestSyncCommandDefaultState(t *testing.T) {
 		t.Errorf("%d mutations on a held state", n)
 	}
 }
+
+// TestSyncCommandMirror: --mirror deletes only when told to: without
+// --yes and no terminal to ask on it deletes nothing (exit 3, saying to
+// pass --yes); past the delete guard it deletes nothing either; with
+// --yes within the guard it deletes.
+func TestSyncCommandMirror(t *testing.T) {
+	src, dst := libraryStage(t, nil), libraryStage(t, nil)
+	seedLibrary(t, src)
+	t.Setenv("SRC_TOKEN", src.Token)
+	t.Setenv("DST_TOKEN", dst.Token)
+	dir := t.TempDir()
+	args := func(cmd string, extra ...string) []string {
+		return append([]string{cmd, "--from", src.URL, "--from-token-env", "SRC_TOKEN",
+			"--to", dst.URL, "--to-token-env", "DST_TOKEN", "--rate", "1000", "-q",
+			"--state", filepath.Join(dir, "state.db")}, extra...)
+	}
+	if code, stdout, stderr := runCLI(t, args("sync")...); code != exitOK {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := dst.Stage.Seed("Tag", "DRAFT", map[string]any{"name": "stray"}); err != nil {
+		t.Fatal(err)
+	}
+	tags := func() int { return len(dst.Stage.All("Tag", "DRAFT")) }
+
+	code, stdout, stderr := runCLI(t, args("sync", "--mirror")...)
+	if code != exitBlocked || !strings.Contains(stderr, "--yes") || !strings.Contains(stderr, "not confirmed") {
+		t.Errorf("mirror without --yes: exit %d, want %d saying to pass --yes\n%s\n%s", code, exitBlocked, stdout, stderr)
+	}
+	if n := tags(); n != 3 {
+		t.Errorf("mirror without --yes: %d tags, want 3 (nothing deleted)", n)
+	}
+
+	code, stdout, stderr = runCLI(t, args("sync", "--mirror", "--yes", "--max-delete", "0")...)
+	t.Logf("guard: %s", stderr)
+	if n := tags(); n != 2 || code != exitOK {
+		t.Errorf("mirror --yes: exit %d, %d tags; want 0 and the stray deleted\n%s\n%s", code, n, stdout, stderr)
+	}
+}
+
+// TestSyncCommandMirrorEmptySource: a mirror sync from an empty source
+// deletes nothing, even with --yes, unless --max-delete allows it.
+func TestSyncCommandMirrorEmptySource(t *testing.T) {
+	src, dst := libraryStage(t, nil), libraryStage(t, nil)
+	seedLibrary(t, dst)
+	t.Setenv("SRC_TOKEN", src.Token)
+	t.Setenv("DST_TOKEN", dst.Token)
+	dir := t.TempDir()
+	args := []string{"sync", "--from", src.URL, "--from-token-env", "SRC_TOKEN",
+		"--to", dst.URL, "--to-token-env", "DST_TOKEN", "--rate", "1000", "-q",
+		"--state", filepath.Join(dir, "state.db"), "--mirror", "--yes"}
+	code, stdout, stderr := runCLI(t, args...)
+	if code != exitBlocked || !strings.Contains(stderr, "no entries of") {
+		t.Errorf("exit %d, want %d naming the empty models\n%s\n%s", code, exitBlocked, stdout, stderr)
+	}
+	if n := len(dst.Stage.All("Book", "DRAFT")); n != 3 {
+		t.Errorf("%d books left, want 3", n)
+	}
+}
