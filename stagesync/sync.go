@@ -196,9 +196,9 @@ type engine struct {
 	scratch string                // the run's scratch directory
 	opened  *State                // the state the run opened, closed at its end
 
-	mu      sync.Mutex // guards works and queue
-	works   []*work    // of the models within relation cycles
-	queue   *publisher // of the model being written, outside relation cycles
+	mu       sync.Mutex // guards works and queue
+	works    []*work    // of the models within relation cycles
+	queue    *publisher // of the model being written, outside relation cycles
 	orphans  []destRef
 	destSize map[string]int // per model, the destination's entries as read
 	srcSize  map[string]int // per model, the source's entries (read, or their ids in a delta run)
