@@ -291,4 +291,30 @@ func TestSyncResumeAmbiguousCreate(t *testing.T) {
 			t.Errorf("resumed sync wrote %+v", m)
 		}
 	}
+
+	// The user resolves it: each twin is one of the copies.
+	st, err := stagesync.LoadState(path, p.src.URL, p.dst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range ambiguous {
+		if err := st.Adopt("Note", f.SourceID, copies[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Adopt("Note", ambiguous[0].SourceID, copies[1]); err == nil {
+		t.Error("adopting a copy mapped to the other twin: no error")
+	}
+	if err := st.Save(); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	report, _ = mustSync(t, cfg)
+	for _, m := range report.Models() {
+		if m.Created+m.Updated+m.Deleted != 0 {
+			t.Errorf("sync after adopting wrote %+v", m)
+		}
+	}
+	p.loadState(t, path, p.src.URL, p.dst.URL)
+	sameEntries(t, p, "Note", "title", "body")
 }

@@ -541,3 +541,20 @@ func (s *State) pendingSharing(model, created string) int {
 	}
 	return n
 }
+
+// Adopt records, as the user's decision, that the source entry sourceID
+// of model is the destination entry destID: it resolves a create reported
+// as ambiguous (op "adopt") and forgets that create in flight. It refuses
+// a destination entry the identity map gives another source entry. Save
+// makes it last.
+func (s *State) Adopt(model, sourceID, destID string) error {
+	if other, ok := s.SourceID(model, destID); ok && other != sourceID {
+		return fmt.Errorf("stagesync: %s %s is already the destination entry of source entry %s", model, destID, other)
+	}
+	if cur, ok := s.DestID(model, sourceID); ok && cur != destID {
+		return fmt.Errorf("stagesync: source entry %s of %s is already mapped to destination entry %s", sourceID, model, cur)
+	}
+	s.SetDestID(model, sourceID, destID)
+	s.clearPending(model, sourceID)
+	return nil
+}

@@ -169,6 +169,11 @@ func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
 		return report, plan, err
 	}
 	if err := e.run(ctx); err != nil {
+		// What the run learned (the ids of the creates answered) is kept
+		// for the next run, whatever stopped this one.
+		if serr := e.save(); serr != nil {
+			err = errors.Join(err, serr)
+		}
 		return report, plan, err
 	}
 	e.emit(Event{Phase: PhaseDone})
@@ -1307,6 +1312,12 @@ func (e *engine) publishWorks(ctx context.Context, model string, works []*work, 
 	}
 	if query == "" {
 		return nil
+	}
+	// The ids of the created entries are saved before anything changes
+	// them further (a publish, a draft on top): a create in flight is
+	// adopted by the content it sent, which those would change.
+	if err := e.save(); err != nil {
+		return err
 	}
 	items := make([]idItem, len(works))
 	for i, w := range works {
