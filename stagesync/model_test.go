@@ -26,6 +26,7 @@ package stagesync_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stagesync/stagesync/schema"
@@ -34,7 +35,11 @@ import (
 // knownBroken are the operation kinds the random test leaves out (unless
 // -stagesync.allops), each with the bug it triggers and the regression
 // test that shows it. Remove an entry when its bug is fixed.
-var knownBroken = map[opKind]string{}
+var knownBroken = map[opKind]string{
+	opReorderUnion:      "a union list whose targets are of different models is written in another order (TestModelRegression_UnionListOrder)",
+	opReorderOneToMany:  "setting the list side of a two-way one-to-many in the draft of a published entry changes the published versions in the destination (TestModelRegression_OneToManyDraftAfterPublish)",
+	opReorderManyToMany: "the order of the other side of a two-way many-to-many list is not copied (TestModelRegression_ManyToManyOtherSideOrder)",
+}
 
 // modelDescription is the synthesized project of the random test: scalars,
 // an enum, localized fields in three locales, one-way to-one and to-many
@@ -153,4 +158,75 @@ func TestModelFixtures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// modelRegressionWorld is a world of the synthesized project for a
+// regression test.
+func modelRegressionWorld(t *testing.T) *modelWorld {
+	return newModelWorld(t, "synthesized", modelSDL(t, modelDescription), 1)
+}
+
+// TestModelRegression_ManyToManyOtherSideOrder: a person joins five
+// groups from the groups' side, the last created first; the person's own
+// list (the other side of Person.groups/Group.members) has them in the
+// order they were connected, and so must the destination's. The engine
+// writes the groups' lists concurrently, so the order the destination ends
+// with is the order those writes happen to arrive in (with two groups the
+// test failed about half the runs; with five it practically always fails).
+func TestModelRegression_ManyToManyOtherSideOrder(t *testing.T) {
+	skipKnownBug(t, "the order of the other side of a two-way many-to-many list is not copied")
+	w := modelRegressionWorld(t)
+	p := w.create("Person", map[string]any{"name": "P"}, false)
+	var groups []string
+	for range 5 {
+		groups = append(groups, w.create("Group", nil, false))
+	}
+	for _, g := range slices.Backward(groups) {
+		w.update("Group", g, map[string]any{"members": connect(p)})
+	}
+	w.syncComplete() // Person.groups: source g5..g1, destination in another order
+}
+
+// TestModelRegression_UnionListOrder: a union list holding a person and
+// two teams, in that order.
+func TestModelRegression_UnionListOrder(t *testing.T) {
+	skipKnownBug(t, "a union list whose targets are of different models is written in another order")
+	w := modelRegressionWorld(t)
+	p := w.create("Person", nil, false)
+	t1 := w.create("Team", nil, false)
+	t2 := w.create("Team", nil, false)
+	w.create("Group", map[string]any{"links": map[string]any{"connect": []any{
+		map[string]any{"Team": map[string]any{"id": t2}},
+		map[string]any{"Person": map[string]any{"id": p}},
+		map[string]any{"Team": map[string]any{"id": t1}},
+	}}}, false)
+	w.syncComplete()
+}
+
+// TestModelRegression_OneToManyDraftAfterPublish: a published person
+// joins a published team in the team's draft only (through Team.people);
+// the destination must have the team in the person's draft, not in its
+// published version (nor the person in the team's published version).
+// Through Person.team instead it works (TestModelRegression_ToOneDraftAfterPublish).
+func TestModelRegression_OneToManyDraftAfterPublish(t *testing.T) {
+	skipKnownBug(t, "a two-way to-many list changed in the draft of a published entry lands in the published versions")
+	w := modelRegressionWorld(t)
+	team := w.create("Team", nil, true)
+	p := w.create("Person", nil, false)
+	w.syncComplete()
+	w.publish("Person", p)
+	w.update("Team", team, map[string]any{"people": set(p)})
+	w.syncComplete()
+}
+
+// TestModelRegression_ToOneDraftAfterPublish: a published person joins a
+// team in its draft only (through Person.team). It passes: kept as the
+// counterpart of TestModelRegression_OneToManyDraftAfterPublish.
+func TestModelRegression_ToOneDraftAfterPublish(t *testing.T) {
+	w := modelRegressionWorld(t)
+	team := w.create("Team", nil, true)
+	p := w.create("Person", nil, true)
+	w.syncComplete()
+	w.update("Person", p, map[string]any{"team": map[string]any{"connect": map[string]any{"id": team}}})
+	w.syncComplete()
 }
