@@ -36,6 +36,7 @@ import (
 // -stagesync.allops), each with the bug it triggers and the regression
 // test that shows it. Remove an entry when its bug is fixed.
 var knownBroken = map[opKind]string{
+	opReorderOneWay:     "a one-way to-many list is sometimes written in another order (TestModelRegression_OneWayListOrder)",
 	opReorderUnion:      "a union list whose targets are of different models is written in another order (TestModelRegression_UnionListOrder)",
 	opReorderOneToMany:  "setting the list side of a two-way one-to-many in the draft of a published entry changes the published versions in the destination (TestModelRegression_OneToManyDraftAfterPublish)",
 	opReorderManyToMany: "the order of the other side of a two-way many-to-many list is not copied (TestModelRegression_ManyToManyOtherSideOrder)",
@@ -228,5 +229,22 @@ func TestModelRegression_ToOneDraftAfterPublish(t *testing.T) {
 	p := w.create("Person", nil, true)
 	w.syncComplete()
 	w.update("Person", p, map[string]any{"team": map[string]any{"connect": map[string]any{"id": team}}})
+	w.syncComplete()
+}
+
+// TestModelRegression_OneWayListOrder: a team whose one-way list holds
+// six groups, half of them published, in reverse creation order. The
+// destination's list sometimes comes out in another order (with three
+// groups in about one run of five; the random test first met it after a
+// cancelled create, but a plain sync has it too).
+func TestModelRegression_OneWayListOrder(t *testing.T) {
+	skipKnownBug(t, "a one-way to-many list is sometimes written in another order")
+	w := modelRegressionWorld(t)
+	var groups []string
+	for i := range 6 {
+		groups = append(groups, w.create("Group", nil, i%2 == 0))
+	}
+	slices.Reverse(groups)
+	w.create("Team", map[string]any{"groups": connect(groups...)}, false)
 	w.syncComplete()
 }
