@@ -1207,14 +1207,16 @@ func mapRefs(x any, keep func(id string) (string, bool)) any {
 	return x
 }
 
-// stripIDs removes component ids (each stage makes its own).
+// stripIDs removes component ids (each stage makes its own), and null
+// values inside components (a field never set and one set to null read
+// alike).
 func stripIDs(x any) any {
 	switch v := x.(type) {
 	case map[string]any:
 		out := map[string]any{}
 		for k, y := range v {
-			if k != "id" {
-				out[k] = stripIDs(y)
+			if y = stripIDs(y); k != "id" && y != nil {
+				out[k] = y
 			}
 		}
 		return out
@@ -1379,6 +1381,11 @@ func connect(ids ...string) map[string]any {
 		list = append(list, map[string]any{"id": id})
 	}
 	return map[string]any{"connect": list}
+}
+
+// connectOne is the relation input that connects a to-one relation to id.
+func connectOne(id string) map[string]any {
+	return map[string]any{"connect": map[string]any{"id": id}}
 }
 
 // set is the relation input that sets a list to ids.
