@@ -1331,7 +1331,20 @@ func (w *modelWorld) runRandom(r modelRun) {
 	for _, m := range w.models {
 		counts[m.Name] = len(w.p.src.Stage.All(m.Name, "DRAFT"))
 	}
-	t.Logf("%s: %s passed; source entries at the end: %v", w.name, r, counts)
+	steps := map[string]int{}
+	for _, l := range w.log {
+		switch {
+		case strings.HasPrefix(l, "sync cancelled"):
+			steps["cancelled"]++
+		case strings.HasPrefix(l, "sync in a child killed"):
+			steps["killed"]++
+		case strings.HasPrefix(l, "sync"):
+			steps["completed"]++
+		case !strings.HasPrefix(l, "--"):
+			steps["source operations"]++
+		}
+	}
+	t.Logf("%s: %s passed: syncs %v; source entries at the end: %v", w.name, r, steps, counts)
 }
 
 // sortedKinds returns the keys of a set of op kinds, sorted.
