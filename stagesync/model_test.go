@@ -40,8 +40,6 @@ import (
 var knownBroken = map[opKind]string{
 	opRelinkTwoWay:      "a published entry moved in its draft to another target of a two-way to-one relation loses the relation in the destination's draft (TestModelRegression_TwoWayMoveInDraft)",
 	opUnlocalize:        "a locale deleted in the source stays in the destination's published version when the entry was unpublished and published again (TestModelRegression_DeletedLocaleStaysPublished)",
-	opReorderOneWay:     "a one-way to-many list is sometimes written in another order (TestModelRegression_OneWayListOrder)",
-	opReorderUnion:      "a union list whose targets are of different models is written in another order (TestModelRegression_UnionListOrder)",
 	opReorderOneToMany:  "setting the list side of a two-way one-to-many in the draft of a published entry changes the published versions in the destination (TestModelRegression_OneToManyDraftAfterPublish)",
 	opReorderManyToMany: "the order of the other side of a two-way many-to-many list is not copied (TestModelRegression_ManyToManyOtherSideOrder)",
 }
@@ -50,7 +48,8 @@ var knownBroken = map[opKind]string{
 // an enum, localized fields in three locales, one-way to-one and to-many
 // relations (self and across models; each pair of models has one plain
 // relation field per side at most, so that schema discovery pairs the
-// two-way relations and no one-way ones), a two-way many-to-many, a two-way
+// two-way relations and no one-way ones, and no union member model has a
+// one-way relation to the union's model: see collidingDescription), a two-way many-to-many, a two-way
 // one-to-many, a union list, a component, a component list and a modular
 // component list, and no unique field (key holds the source id, for the check, and is not
 // unique).
@@ -86,7 +85,7 @@ models:
     title: String localized
     summary: String localized
     members: "[Person] <- groups"
-    links: "[GroupLink: Person | Team]"
+    links: "[GroupLink: Person | Tag]"
     parent: Group
     notes: "[Note]"
     blocks: "[GroupBlock: Note | Link]"
@@ -94,7 +93,10 @@ models:
     key: String
     name: String
     people: "[Person] <- team"
-    groups: "[Group]"
+    tags: "[Tag]"
+  Tag:
+    key: String
+    label: String
 `
 
 // modelRunShape is the size of a random run: short by default, longer
@@ -192,22 +194,6 @@ func TestModelRegression_ManyToManyOtherSideOrder(t *testing.T) {
 	w.syncComplete() // Person.groups: source g5..g1, destination in another order
 }
 
-// TestModelRegression_UnionListOrder: a union list holding a person and
-// two teams, in that order.
-func TestModelRegression_UnionListOrder(t *testing.T) {
-	skipKnownBug(t, "a union list whose targets are of different models is written in another order")
-	w := modelRegressionWorld(t)
-	p := w.create("Person", nil, false)
-	t1 := w.create("Team", nil, false)
-	t2 := w.create("Team", nil, false)
-	w.create("Group", map[string]any{"links": map[string]any{"connect": []any{
-		map[string]any{"Team": map[string]any{"id": t2}},
-		map[string]any{"Person": map[string]any{"id": p}},
-		map[string]any{"Team": map[string]any{"id": t1}},
-	}}}, false)
-	w.syncComplete()
-}
-
 // TestModelRegression_OneToManyDraftAfterPublish: a published person
 // joins a published team in the team's draft only (through Team.people);
 // the destination must have the team in the person's draft, not in its
@@ -233,23 +219,6 @@ func TestModelRegression_ToOneDraftAfterPublish(t *testing.T) {
 	p := w.create("Person", nil, true)
 	w.syncComplete()
 	w.update("Person", p, map[string]any{"team": map[string]any{"connect": map[string]any{"id": team}}})
-	w.syncComplete()
-}
-
-// TestModelRegression_OneWayListOrder: a team whose one-way list holds
-// six groups, half of them published, in reverse creation order. The
-// destination's list sometimes comes out in another order (with three
-// groups in about one run of five; the random test first met it after a
-// cancelled create, but a plain sync has it too).
-func TestModelRegression_OneWayListOrder(t *testing.T) {
-	skipKnownBug(t, "a one-way to-many list is sometimes written in another order")
-	w := modelRegressionWorld(t)
-	var groups []string
-	for i := range 6 {
-		groups = append(groups, w.create("Group", nil, i%2 == 0))
-	}
-	slices.Reverse(groups)
-	w.create("Team", map[string]any{"groups": connect(groups...)}, false)
 	w.syncComplete()
 }
 
@@ -410,5 +379,61 @@ func TestModelRegression_DeletedLocaleStaysPublished(t *testing.T) {
 	w.update("Group", g, map[string]any{"localizations": map[string]any{"delete": []any{"fr"}}})
 	w.must(w.ctl.Do(t.Context(), `mutation($id: ID!) { unpublishGroup(where: {id: $id}) { id } }`, map[string]any{"id": g}, nil), "unpublish")
 	w.publish("Group", g)
+	w.syncComplete()
+}
+
+// collidingDescription is a project where the emulator (stagetest) takes
+// a one-way relation and a union relation for the two sides of one
+// two-way relation: Team.groups is the only plain relation of Team to
+// Group, and Group.links, a union relation, the only relation of Group
+// that can point at a Team; the catalog's own pairing
+// (stagetest/catalog.go, pairReverses) counts union relation fields as
+// candidates, though schema.Discover never pairs them ("union relations
+// are relations of their own"). So setting Team.groups changes the links
+// of the groups, in both emulated stages, while the engine (following
+// Discover) writes both fields as independent relations, and the list
+// orders come out as the writes happen to arrive. On Hygraph the two
+// fields are independent. (modelDescription avoids the collision.)
+const collidingDescription = `
+models:
+  Team:
+    key: String
+    groups: "[Group]"
+  Group:
+    key: String
+    links: "[GroupLink: Team | Person]"
+  Person:
+    key: String
+`
+
+// TestModelRegression_UnionListOrder: a union list holding a team, a
+// person and a team, in a project of collidingDescription.
+func TestModelRegression_UnionListOrder(t *testing.T) {
+	skipKnownBug(t, "the emulator pairs a one-way relation with a union relation holding its model (see collidingDescription); a union list comes out in another order")
+	w := newModelWorld(t, "colliding", modelSDL(t, collidingDescription), 1)
+	p := w.create("Person", nil, false)
+	t1 := w.create("Team", nil, false)
+	t2 := w.create("Team", nil, false)
+	w.create("Group", map[string]any{"links": map[string]any{"connect": []any{
+		map[string]any{"Team": map[string]any{"id": t2}},
+		map[string]any{"Person": map[string]any{"id": p}},
+		map[string]any{"Team": map[string]any{"id": t1}},
+	}}}, false)
+	w.syncComplete()
+}
+
+// TestModelRegression_OneWayListOrder: a team whose one-way list holds six
+// groups, half of them published, in reverse creation order, in a project
+// of collidingDescription. (With three groups it failed in about one run
+// of five; with six, every run.)
+func TestModelRegression_OneWayListOrder(t *testing.T) {
+	skipKnownBug(t, "the emulator pairs a one-way relation with a union relation holding its model (see collidingDescription); a one-way list comes out in another order")
+	w := newModelWorld(t, "colliding", modelSDL(t, collidingDescription), 1)
+	var groups []string
+	for i := range 6 {
+		groups = append(groups, w.create("Group", nil, i%2 == 0))
+	}
+	slices.Reverse(groups)
+	w.create("Team", map[string]any{"groups": connect(groups...)}, false)
 	w.syncComplete()
 }
