@@ -106,7 +106,7 @@ func modelRunShape() modelRun {
 		return modelRun{rounds: 150, maxBatch: 15, kills: 10}
 	}
 	if testing.Short() {
-		return modelRun{rounds: 8, maxBatch: 5, kills: 0}
+		return modelRun{rounds: 10, maxBatch: 5, kills: 1}
 	}
 	return modelRun{rounds: 40, maxBatch: 8, kills: 2}
 }

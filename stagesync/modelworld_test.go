@@ -14,6 +14,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -21,7 +22,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -609,7 +609,7 @@ func (w *modelWorld) applyOp(k opKind) bool {
 			return false
 		}
 		w.must(st.Update(ctx, m.Name, id, data), "update")
-		w.logf("%s %s %s: %v", k, m.Name, id, slices.Sorted(mapsKeys(data)))
+		w.logf("%s %s %s: %v", k, m.Name, id, slices.Sorted(maps.Keys(data)))
 		return true
 	case opClear:
 		var opt []*schema.Field
@@ -672,7 +672,7 @@ func (w *modelWorld) applyOp(k opKind) bool {
 			}
 			in = map[string]any{"delete": []any{l}}
 		}
-		w.must(st.Update(ctx, m.Name, id, map[string]any{"localizations": in}), string(k.String()))
+		w.must(st.Update(ctx, m.Name, id, map[string]any{"localizations": in}), k.String())
 		w.logf("%s %s %s @%s", k, m.Name, id, l)
 		return true
 	case opRelinkOne, opRelinkTwoWay:
@@ -786,16 +786,6 @@ func (w *modelWorld) must(err error, what string) {
 	w.t.Helper()
 	if err != nil {
 		w.t.Fatalf("%s: %s: %v", w.name, what, err)
-	}
-}
-
-func mapsKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }
 
@@ -932,10 +922,9 @@ func (w *modelWorld) waitIdle() {
 	w.q.waitIdle()
 }
 
-// The environment of TestModelKillChild.
-const (
-	modelKillSchemaEnv = "STAGESYNC_MODEL_SCHEMA"
-)
+// modelKillSchemaEnv names the schema file of TestModelKillChild (the
+// rest of its environment is TestSyncKillChild's).
+const modelKillSchemaEnv = "STAGESYNC_MODEL_SCHEMA"
 
 // syncKilled runs a sync in a child process (TestModelKillChild) and kills
 // it once the destination has applied a random mutation request, holding
@@ -1350,16 +1339,6 @@ func (w *modelWorld) runRandom(r modelRun) {
 		}
 	}
 	t.Logf("%s: %s passed: syncs %v; source entries at the end: %v", w.name, r, steps, counts)
-}
-
-// sortedKinds returns the keys of a set of op kinds, sorted.
-func sortedKinds[V any](m map[opKind]V) []opKind {
-	out := make([]opKind, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
 }
 
 // ---- steps for the regression tests ----------------------------------------
