@@ -36,23 +36,28 @@ import (
 
 // knownBroken are the operation kinds the random test leaves out (unless
 // -stagesync.allops), each with the bug it triggers and the regression
-// test that shows it. Remove an entry when its bug is fixed.
+// test that shows it; a left-out relation kind is not connected by
+// creates either. Remove an entry when its bug is fixed (and the skip of
+// its regression test). Two more bugs have regression tests and no entry
+// here: TestModelSharedCreatedAt (the random mix has no shared createdAt)
+// and the emulator's pairing of collidingDescription (the mix's project
+// avoids it).
 var knownBroken = map[opKind]string{
-	opRelinkTwoWay:      "a published entry moved in its draft to another target of a two-way to-one relation loses the relation in the destination's draft (TestModelRegression_TwoWayMoveInDraft)",
-	opUnlocalize:        "a locale deleted in the source stays in the destination's published version when the entry was unpublished and published again (TestModelRegression_DeletedLocaleStaysPublished)",
-	opReorderOneToMany:  "setting the list side of a two-way one-to-many in the draft of a published entry changes the published versions in the destination (TestModelRegression_OneToManyDraftAfterPublish)",
-	opReorderManyToMany: "the order of the other side of a two-way many-to-many list is not copied (TestModelRegression_ManyToManyOtherSideOrder)",
+	opRelinkTwoWay:      "a published person moved in its draft to another team (Person.team, two-way) has no team in the destination's published version, and usually none in its draft (TestModelRegression_TwoWayMoveInDraft)",
+	opReorderOneToMany:  "Team.people set in a team's draft puts the team in the published version of a person published without it: the engine writes the list before it publishes the person (TestModelRegression_OneToManyDraftAfterPublish)",
+	opReorderManyToMany: "the engine writes one side of Person.groups/Group.members, concurrently, so the other side's order is the order the writes arrive in (TestModelRegression_ManyToManyOtherSideOrder)",
+	opUnlocalize:        "a locale deleted in the source stays in the destination's published version of an entry unpublished and published again (TestModelRegression_DeletedLocaleStaysPublished; rare in the mix: not met in 31 default and 5 soak seeds)",
 }
 
 // modelDescription is the synthesized project of the random test: scalars,
 // an enum, localized fields in three locales, one-way to-one and to-many
-// relations (self and across models; each pair of models has one plain
-// relation field per side at most, so that schema discovery pairs the
-// two-way relations and no one-way ones, and no union member model has a
-// one-way relation to the union's model: see collidingDescription), a two-way many-to-many, a two-way
+// relations (self and across models), a two-way many-to-many, a two-way
 // one-to-many, a union list, a component, a component list and a modular
-// component list, and no unique field (key holds the source id, for the check, and is not
-// unique).
+// component list, and no unique field (key holds the source id, for the
+// check; it is not unique). Each pair of models has at most one plain
+// relation field per side, so that schema discovery pairs the two-way
+// relations and no one-way ones, and no union member has a one-way
+// relation to the union's model (see collidingDescription).
 const modelDescription = `
 locales: [en, de, fr]
 enums:
@@ -177,9 +182,10 @@ func modelRegressionWorld(t *testing.T) *modelWorld {
 // groups from the groups' side, the last created first; the person's own
 // list (the other side of Person.groups/Group.members) has them in the
 // order they were connected, and so must the destination's. The engine
-// writes the groups' lists concurrently, so the order the destination ends
-// with is the order those writes happen to arrive in (with two groups the
-// test failed about half the runs; with five it practically always fails).
+// writes Group.members only (with the creates of the groups, concurrently)
+// and never Person.groups, so the destination's order is the order those
+// writes happen to arrive in (with two groups the test failed about half
+// the runs; with five it failed 10 runs of 10).
 func TestModelRegression_ManyToManyOtherSideOrder(t *testing.T) {
 	skipKnownBug(t, "the order of the other side of a two-way many-to-many list is not copied")
 	w := modelRegressionWorld(t)
@@ -198,6 +204,8 @@ func TestModelRegression_ManyToManyOtherSideOrder(t *testing.T) {
 // joins a published team in the team's draft only (through Team.people);
 // the destination must have the team in the person's draft, not in its
 // published version (nor the person in the team's published version).
+// The engine sets Team.people in the destination's draft, then publishes
+// the person, whose draft holds the team by then.
 // Through Person.team instead it works (TestModelRegression_ToOneDraftAfterPublish).
 func TestModelRegression_OneToManyDraftAfterPublish(t *testing.T) {
 	skipKnownBug(t, "a two-way to-many list changed in the draft of a published entry lands in the published versions")
@@ -348,12 +356,12 @@ func keyOf(m map[string]string, v string) string {
 
 // TestModelRegression_TwoWayMoveInDraft: a published person in a
 // published team moves, in its draft only, to a team that is only a
-// draft. The destination's person ends with no team in its draft (and the
-// new team with no people): the engine writes the list side,
-// Team.people, and the old team's published version (which still holds
-// the person) is written through the draft before the draft is: that
-// write takes the person from the new team, and the old team's draft
-// write then drops it.
+// draft. In the destination the person's published version has no team
+// (the source's has the old one), and in most runs its draft has none
+// either (the source's has the new one); the teams' lists say the same.
+// The engine writes the list side (Team.people) and the published version
+// of the old team, which holds the person, and the draft writes that
+// follow undo it, in an order that varies.
 func TestModelRegression_TwoWayMoveInDraft(t *testing.T) {
 	skipKnownBug(t, "a published entry moved in its draft to another target of a two-way to-one relation loses the relation in the destination's draft")
 	w := modelRegressionWorld(t)
