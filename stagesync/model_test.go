@@ -243,10 +243,11 @@ models:
 // TestModelSharedCreatedAt is the case the tracker calls the worst: source
 // entries created in bulk share one createdAt, their model has no unique
 // field, and a sync is cancelled (its answer lost) or killed after some
-// creates have reached the destination; before the resume the source
-// loses one of the entries whose create arrived unanswered (a user
-// deletes it). The resumed sync, with the same state file, must map each
-// source entry to its own destination entry:
+// creates have reached the destination; in the "one-in-flight-deleted"
+// cases the source loses, before the resume, one of the entries whose
+// create arrived unanswered (a user deletes it). The resumed sync, with
+// the same state file, must map each source entry to its own destination
+// entry:
 // checked entry by entry through the identity map against the destination
 // entries the interrupted run created (the key field holds the source id
 // they were created for), with no duplicate and nothing missing.
@@ -254,15 +255,26 @@ models:
 // Today's engine adopts an in-flight create by its creation time alone
 // (destIndex.unmatchedByCreated, match in sync.go): with one createdAt for
 // all, a pending source entry takes whichever unmatched destination entry
-// comes first, so entries are swapped or duplicated. (Without the
-// deletion the in-flight creates happen to arrive in source order and the
-// adoption happens to be right; any gap in the order, here a deleted
-// entry, shifts every later adoption by one.)
+// comes first, so entries are swapped or duplicated. The
+// "source-unchanged" cases fail in most runs, when the concurrent create
+// requests arrive out of source order; with a deleted in-flight entry
+// every later adoption shifts by one, and the test fails every run. (A
+// wrong adoption is then healed field by field by the update that
+// follows, key included, so only the destination ids show it: the check
+// compares them with the entries the interrupted run created.)
 func TestModelSharedCreatedAt(t *testing.T) {
 	skipKnownBug(t, "a resumed sync adopts in-flight creates by createdAt alone, so entries sharing one createdAt are swapped")
 	const shared = "2025-03-01T10:00:00.000Z"
-	for _, how := range []string{"cancel-answer-lost", "kill"} {
-		t.Run(how, func(t *testing.T) {
+	for _, c := range []struct {
+		how    string
+		delete bool
+	}{{"cancel-answer-lost", true}, {"kill", true}, {"cancel-answer-lost", false}, {"kill", false}} {
+		how := c.how
+		name := how + "/one-in-flight-deleted"
+		if !c.delete {
+			name = how + "/source-unchanged"
+		}
+		t.Run(name, func(t *testing.T) {
 			w := newModelWorld(t, "bulk", modelSDL(t, bulkDescription), 1)
 			const n = 30
 			for i := range n {
@@ -300,19 +312,24 @@ func TestModelSharedCreatedAt(t *testing.T) {
 			// item, with the same createdAt, must not take it.
 			gone := ""
 			for _, se := range w.p.src.Stage.All("Item", "DRAFT") {
+				if !c.delete {
+					break
+				}
 				sid := se["id"].(string)
 				if _, ok := mapped[sid]; !ok && arrived[sid] != "" {
 					gone = sid
 					break
 				}
 			}
-			if gone == "" {
-				t.Fatalf("no create arrived unanswered (the destination has %d items, the state maps %d)", len(arrived), len(mapped))
+			if c.delete {
+				if gone == "" {
+					t.Fatalf("no create arrived unanswered (the destination has %d items, the state maps %d)", len(arrived), len(mapped))
+				}
+				w.must(w.ctl.Do(t.Context(), `mutation($id: ID!) { deleteItem(where: {id: $id}) { id } }`, map[string]any{"id": gone}, nil), "delete")
+				w.logf("delete Item %s", gone)
 			}
-			w.must(w.ctl.Do(t.Context(), `mutation($id: ID!) { deleteItem(where: {id: $id}) { id } }`, map[string]any{"id": gone}, nil), "delete")
-			w.logf("delete Item %s", gone)
 			w.syncComplete()
-			if _, ok := w.p.dst.Stage.Get("Item", arrived[gone], "DRAFT"); ok {
+			if _, ok := w.p.dst.Stage.Get("Item", arrived[gone], "DRAFT"); ok && c.delete {
 				t.Errorf("the destination entry of the deleted item %s (%s) is still there (mirror mode)", gone, arrived[gone])
 			}
 			// Entry by entry, through the identity map: the same name and rank.
