@@ -893,8 +893,7 @@ func (w *modelWorld) syncCancelledAt(pt cutPoint, lose bool) bool {
 	tr := newTransport(w.t)
 	ct := &cancelTransport{base: tr, key: pt.key, k: pt.k, lose: lose, cancel: cancel}
 	report, _, err := stagesync.Sync(ctx, modelConfig(w.p, w.path, nil, stageVia("dest", w.q.url, w.p.dst.Token, ct)))
-	tr.CloseIdleConnections()
-	w.waitIdle()
+	w.waitIdle(tr)
 	ct.mu.Lock()
 	hit := ct.hit
 	ct.mu.Unlock()
@@ -916,10 +915,30 @@ func (w *modelWorld) syncCancelledAt(pt cutPoint, lose bool) bool {
 }
 
 // waitIdle waits until the destination has handled every request sent to
-// it (the idle connections of the test's own client are closed first).
-func (w *modelWorld) waitIdle() {
-	w.destTr.CloseIdleConnections()
+// it and no connection to it is open. Meanwhile it keeps closing the idle
+// connections of the test's transports (p.dest's and those given): a dial
+// that a cancelled request had started can complete after a first
+// CloseIdleConnections and leave a connection idle in the pool, open
+// until the transport's IdleConnTimeout (90 s).
+func (w *modelWorld) waitIdle(trs ...*http.Transport) {
+	trs = append(trs, w.destTr)
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			for _, tr := range trs {
+				tr.CloseIdleConnections()
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	w.q.waitIdle()
+	close(done)
 }
 
 // modelKillSchemaEnv names the schema file of TestModelKillChild (the
