@@ -46,8 +46,8 @@ import (
 // avoids it).
 var knownBroken = map[opKind]string{
 	opRelinkTwoWay:      "a published person moved in its draft to another team (Person.team, two-way) has no team in the destination's published version, and usually none in its draft (TestModelRegression_TwoWayMoveInDraft)",
+	opReorderManyToMany: "the other side of a two-way many-to-many list (Person.groups) comes out in another order, or with an entry too, after Group.members changes (default seed, round 8; seeds 1, 2, 4, 5)",
 	opReorderOneToMany:  "Team.people set in a team's draft puts the team in the published version of a person published without it: the engine writes the list before it publishes the person (TestModelRegression_OneToManyDraftAfterPublish)",
-	opReorderManyToMany: "the engine writes one side of Person.groups/Group.members, concurrently, so the other side's order is the order the writes arrive in (TestModelRegression_ManyToManyOtherSideOrder)",
 	opUnlocalize:        "a locale deleted in the source stays in the destination's published version of an entry unpublished and published again (TestModelRegression_DeletedLocaleStaysPublished; rare in the mix: not met in 31 default and 5 soak seeds)",
 }
 
@@ -189,7 +189,6 @@ func modelRegressionWorld(t *testing.T) *modelWorld {
 // writes happen to arrive in (with two groups the test failed about half
 // the runs; with five it failed 10 runs of 10).
 func TestModelRegression_ManyToManyOtherSideOrder(t *testing.T) {
-	skipKnownBug(t, "the order of the other side of a two-way many-to-many list is not copied")
 	w := modelRegressionWorld(t)
 	p := w.create("Person", map[string]any{"name": "P"}, false)
 	var groups []string
@@ -265,7 +264,6 @@ models:
 // follows, key included, so only the destination ids show it: the check
 // compares them with the entries the interrupted run created.)
 func TestModelSharedCreatedAt(t *testing.T) {
-	skipKnownBug(t, "a resumed sync adopts in-flight creates by createdAt alone, so entries sharing one createdAt are swapped")
 	const shared = "2025-03-01T10:00:00.000Z"
 	for _, c := range []struct {
 		how    string
@@ -436,7 +434,6 @@ models:
 // TestModelRegression_UnionListOrder: a union list holding a team, a
 // person and a team, in a project of collidingDescription.
 func TestModelRegression_UnionListOrder(t *testing.T) {
-	skipKnownBug(t, "the emulator pairs a one-way relation with a union relation holding its model (see collidingDescription); a union list comes out in another order")
 	w := newModelWorld(t, "colliding", modelSDL(t, collidingDescription), 1)
 	p := w.create("Person", nil, false)
 	t1 := w.create("Team", nil, false)
@@ -454,7 +451,6 @@ func TestModelRegression_UnionListOrder(t *testing.T) {
 // of collidingDescription. (With three groups it failed in about one run
 // of five; with six, every run.)
 func TestModelRegression_OneWayListOrder(t *testing.T) {
-	skipKnownBug(t, "the emulator pairs a one-way relation with a union relation holding its model (see collidingDescription); a one-way list comes out in another order")
 	w := newModelWorld(t, "colliding", modelSDL(t, collidingDescription), 1)
 	var groups []string
 	for i := range 6 {
