@@ -223,14 +223,14 @@ func (e *engine) unresolvedOutside(model string, missing []missingRef) (msg stri
 		if k.target == assetModel {
 			fix = "copy assets (Assets / --assets) or sync them first"
 		}
-		why := "neither mapped by the state nor in the destination with the same id"
+		why := fmt.Sprintf("%s is left out of the sync, and the destination has no entry mapped to it by the state or with the same id", k.target)
 		for _, id := range list {
 			if err := e.outside.lookupErr(k.target, id); err != nil {
-				why += fmt.Sprintf(" (looking them up failed: %v)", err)
+				why += fmt.Sprintf(" (looking the ids up failed: %v)", err)
 				break
 			}
 		}
-		parts = append(parts, fmt.Sprintf("%s.%s: %s %s (%s is not synced) %s: %s", model, k.field, k.target, names, k.target, why, fix))
+		parts = append(parts, fmt.Sprintf("%s.%s → %s %s: %s; %s", model, k.field, k.target, names, why, fix))
 	}
 	return strings.Join(parts, "; "), rest
 }
