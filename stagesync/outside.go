@@ -347,3 +347,41 @@ func NeedsAssets(ctx context.Context, cfg *SyncConfig) (AssetNeeds, error) {
 	needs.Files = err == nil && sys == assetLegacy
 	return needs, nil
 }
+
+// plannedCreates are the source entries a dry run plans to create, per
+// model: the targets that will have a destination entry when the entries
+// referencing them are written.
+type plannedCreates struct {
+	mu  sync.Mutex
+	ids map[string]map[string]bool
+}
+
+// predictMissing reports, in a dry run, the relation targets of an entry
+// that the real run would report missing: targets within the sync, in a
+// model written before this one, that the dry run did not plan to create
+// (they failed, were dropped or do not exist). It records the entry when
+// it is planned as a create.
+func (e *engine) predictMissing(model, srcID, destID string, op Op, missing []missingRef, deferred map[string]bool) {
+	p := &e.planned
+	p.mu.Lock()
+	if op == OpCreate {
+		if p.ids == nil {
+			p.ids = map[string]map[string]bool{}
+		}
+		if p.ids[model] == nil {
+			p.ids[model] = map[string]bool{}
+		}
+		p.ids[model][srcID] = true
+	}
+	var gone []missingRef
+	for _, m := range missing {
+		if !deferred[m.Field] && !p.ids[m.Model][m.ID] {
+			gone = append(gone, m)
+		}
+	}
+	p.mu.Unlock()
+	for _, m := range gone {
+		e.report.Fail(Failure{Model: model, SourceID: srcID, DestID: destID, Op: "relation", Path: []any{},
+			Message: fmt.Sprintf("%s.%s: %s %s has no entry in the destination", model, m.Field, m.Model, m.ID)})
+	}
+}

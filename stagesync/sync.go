@@ -188,6 +188,7 @@ type engine struct {
 
 	dest    map[string]*destIndex // per model, read in the background
 	outside *outside              // looks up targets in models left out of the sync
+	planned plannedCreates        // of a dry run
 	marks   map[string]time.Time  // per model, the high-water mark this run reaches
 	scratch string                // the run's scratch directory
 	opened  *State                // the state the run opened, closed at its end
@@ -999,6 +1000,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	e.plan.add(model, ep)
 	if e.cfg.DryRun {
+		e.predictMissing(model, srcID, destID, ep.Op, missing, deferred)
 		return nil
 	}
 	if len(deferred) > 0 || w.twoStep {
