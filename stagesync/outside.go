@@ -385,3 +385,51 @@ func (e *engine) predictMissing(model, srcID, destID string, op Op, missing []mi
 			Message: fmt.Sprintf("%s.%s: %s %s has no entry in the destination", model, m.Field, m.Model, m.ID)})
 	}
 }
+
+// dropSkipped removes from a canonical version of an entry of m the asset
+// targets that do not resolve and that SkipAssets leaves out, so that the
+// entry compares equal to a destination entry without them and a second
+// run does not write it again.
+func (e *engine) dropSkipped(m *schema.Model, v map[string]any) {
+	if !e.cfg.SkipAssets || e.synced[assetModel] {
+		return
+	}
+	for k, x := range v {
+		name, _, _ := strings.Cut(k, "@")
+		if f := m.Field(name); f != nil {
+			v[k] = e.dropSkippedValue(f, x)
+		}
+	}
+}
+
+func (e *engine) dropSkippedValue(f *schema.Field, x any) any {
+	unresolved := func(y any) bool {
+		s, ok := y.(string)
+		return ok && strings.HasPrefix(s, placeholder)
+	}
+	switch {
+	case e.skippedAssets(f):
+		if list, ok := x.([]any); ok {
+			return slices.DeleteFunc(slices.Clone(list), unresolved)
+		}
+		if unresolved(x) {
+			return nil
+		}
+	case f.Kind == schema.KindComponent || f.Kind == schema.KindUnionComponent:
+		comp := func(y any) {
+			cm, _ := y.(map[string]any)
+			t, _ := cm["__typename"].(string)
+			if c := e.dst.Model(t); c != nil {
+				e.dropSkipped(c, cm)
+			}
+		}
+		if list, ok := x.([]any); ok {
+			for _, y := range list {
+				comp(y)
+			}
+		} else {
+			comp(x)
+		}
+	}
+	return x
+}

@@ -935,6 +935,8 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 		fail("relation", destID, errors.New(outsideMsg))
 		return nil
 	}
+	e.dropSkipped(dm, draft)
+	e.dropSkipped(dm, pubV)
 	hDraft := hashVersion(draft)
 	var hPub fieldHashes
 	if pubV != nil {
