@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/stagesync/stagesync/schema"
 )
@@ -29,8 +30,10 @@ const outsideBatch = maxPageSize
 
 // outsideCacheMax bounds the ids the lookup cache holds; past it the cache
 // starts over (an id needed again is looked up again), so that memory
-// does not grow with the destination.
-const outsideCacheMax = 100_000
+// does not grow with the destination. Tests lower it.
+var outsideCacheMax atomic.Int64
+
+func init() { outsideCacheMax.Store(100_000) }
 
 // outside looks up destination entries of models left out of the sync by
 // id. It is safe for concurrent use.
@@ -102,7 +105,7 @@ func (o *outside) lookup(ctx context.Context, model string, ids []string) {
 		var out struct{ Items []struct{ ID string } }
 		err := o.dest.Do(ctx, query, map[string]any{"ids": batch, "first": len(batch)}, &out)
 		o.mu.Lock()
-		if len(o.known)+len(batch) > outsideCacheMax {
+		if int64(len(o.known)+len(batch)) > outsideCacheMax.Load() {
 			o.known, o.errs = map[string]bool{}, map[string]error{}
 		}
 		if err != nil {
