@@ -45,6 +45,7 @@ type outside struct {
 	mu    sync.Mutex
 	known map[string]bool  // model+"\x00"+id → the destination has it
 	errs  map[string]error // model+"\x00"+id → why its lookup failed
+	reach map[string]bool  // synced model → it has relations to models left out
 }
 
 func newOutside(ctx context.Context, dest *Stage, dst *schema.Project) *outside {
@@ -132,7 +133,7 @@ func (o *outside) lookup(ctx context.Context, model string, ids []string) {
 // point at models left out of the sync and that the identity map does not
 // know.
 func (e *engine) prefetch(ctx context.Context, model string, entries ...map[string]any) {
-	if e.outside == nil {
+	if e.outside == nil || !e.reachesOutside(model) {
 		return
 	}
 	m := e.dst.Model(model)
@@ -170,6 +171,48 @@ func (e *engine) prefetch(ctx context.Context, model string, entries ...map[stri
 	for _, target := range slices.Sorted(maps.Keys(need)) {
 		e.outside.lookup(ctx, target, need[target])
 	}
+}
+
+// reachesOutside reports whether model (or a component it uses) has
+// relations to models left out of the sync.
+func (e *engine) reachesOutside(model string) bool {
+	o := e.outside
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if r, ok := o.reach[model]; ok {
+		return r
+	}
+	seen := map[string]bool{}
+	var walk func(name string) bool
+	walk = func(name string) bool {
+		m := e.dst.Model(name)
+		if seen[name] || m == nil {
+			return false
+		}
+		seen[name] = true
+		for _, f := range writableFields(m) {
+			switch {
+			case isRelation(f.Kind):
+				for _, t := range f.Targets {
+					if !e.synced[t] {
+						return true
+					}
+				}
+			case f.Kind == schema.KindComponent || f.Kind == schema.KindUnionComponent:
+				for _, t := range f.Targets {
+					if walk(t) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	if o.reach == nil {
+		o.reach = map[string]bool{}
+	}
+	o.reach[model] = walk(model)
+	return o.reach[model]
 }
 
 // prefetching wraps fetch so that the relation targets of each page in
