@@ -20,6 +20,10 @@ const (
 	OpOrphan Op = "orphan"
 	// OpSkip is an entry a transform dropped.
 	OpSkip Op = "skip"
+	// OpFail is an entry that is not written because it fails before
+	// any write, e.g. a relation target in a model left out of the sync
+	// that does not resolve; Reason says why, and the report lists it.
+	OpFail Op = "fail"
 )
 
 // Plan is the changeset of a sync: per model the entries to create,
@@ -43,6 +47,7 @@ type ModelPlan struct {
 	Delete    int    `json:"delete"`
 	Orphaned  int    `json:"orphaned"`
 	Skipped   int    `json:"skipped"`
+	Failed    int    `json:"failed"`
 	Publish   int    `json:"publish"`
 	Unpublish int    `json:"unpublish"`
 	// PublishedDiffers counts the entries whose source's published version
@@ -69,6 +74,8 @@ type EntryPlan struct {
 	// PublishedDiffers is set when the source's published version differs
 	// from its draft, so the published version is written first.
 	PublishedDiffers bool `json:"publishedDiffers,omitempty"`
+	// Reason says why an entry fails (OpFail).
+	Reason string `json:"reason,omitempty"`
 }
 
 // newPlan returns an empty plan that lists at most limit entries per
@@ -104,6 +111,8 @@ func (p *Plan) add(model string, e EntryPlan) {
 		m.Orphaned++
 	case OpSkip:
 		m.Skipped++
+	case OpFail:
+		m.Failed++
 	}
 	switch e.Publish {
 	case "publish":

@@ -132,8 +132,16 @@ type SyncConfig struct {
 	Progress func(Event)
 	// Assets, when set, copies the source's assets (files and entries)
 	// first and maps entries' asset relations through the identity map;
-	// see AssetOptions. Without it, asset relations keep their ids.
+	// see AssetOptions. Without it, Asset is a model left out of the
+	// sync: asset relations resolve only through the identity map or to
+	// a destination asset with the same id, and when a synced model
+	// references Asset, Sync refuses to start unless SkipAssets is set.
 	Assets *AssetOptions
+	// SkipAssets accepts leaving assets out: with Assets nil, entries are
+	// written linking only the assets already in the destination (mapped
+	// by the state or with the same id); other asset targets are left out
+	// of their relations, not reported.
+	SkipAssets bool
 }
 
 // Sync copies the models of cfg from the source stage to the destination
@@ -197,6 +205,8 @@ type engine struct {
 	pageSize, conc int
 
 	dest    map[string]*destIndex // per model, read in the background
+	outside *outside              // looks up targets in models left out of the sync
+	planned plannedCreates        // of a dry run
 	marks   map[string]time.Time  // per model, the high-water mark this run reaches
 	scratch string                // the run's scratch directory
 	opened  *State                // the state the run opened, closed at its end
@@ -309,6 +319,10 @@ func (e *engine) prepare(ctx context.Context) error {
 	if problems := preflight(e.src, e.dst, models, e.cfg.Defaults, e.cfg.Handled); len(problems) > 0 {
 		return &PreflightError{Source: e.cfg.Source.Name(), Dest: e.cfg.Dest.Name(), Problems: problems}
 	}
+	if err := checkAssets(&e.cfg, e.src, e.dst, models); err != nil {
+		return err
+	}
+	e.outside = newOutside(ctx, e.cfg.Dest, e.dst)
 	e.synced = map[string]bool{}
 	for _, m := range models {
 		e.synced[m] = true
@@ -434,13 +448,14 @@ func (e *engine) save() error {
 }
 
 // resolve maps a source id of model to the destination: through the
-// identity map, or, for models outside the sync, as the same id (stages
-// cloned from each other share ids).
+// identity map, or, for models left out of the sync, to the destination
+// entry with the same id (stages cloned from each other share ids) when
+// one exists (see outside).
 func (e *engine) resolve(model, id string) (string, bool) {
 	if d, ok := e.state.DestID(model, id); ok {
 		return d, true
 	}
-	if !e.synced[model] {
+	if !e.synced[model] && e.outside != nil && e.outside.exists(model, id) {
 		return id, true
 	}
 	return "", false
@@ -805,7 +820,7 @@ func (e *engine) sourceReader(ctx context.Context, model string) (FetchFunc[map[
 	if err := e.mark(ctx, model); err != nil {
 		return nil, nil, err
 	}
-	fetch, stop := readAhead(ctx, fetch, e.pageSize)
+	fetch, stop := readAhead(ctx, e.prefetching(model, fetch), e.pageSize)
 	return fetch, stop, nil
 }
 
@@ -933,6 +948,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 		createdAt = shape.createdAt
 	}
 	deferred := e.ord.deferred[model]
+	e.prefetch(ctx, model, entry, pub) // a transform may have changed targets
 	draft, missing := canonEntry(e.dst, dm, entry, e.ord.reverse[model], e.resolve)
 	var pubV map[string]any
 	if pub != nil {
@@ -944,6 +960,16 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 			}
 		}
 	}
+	// A target in a model left out of the sync that does not resolve
+	// fails the entry, which is not written (nor planned as written).
+	outsideMsg, missing := e.unresolvedOutside(model, missing)
+	if outsideMsg != "" {
+		e.plan.add(model, EntryPlan{SourceID: srcID, DestID: destID, Op: OpFail, Reason: outsideMsg})
+		fail("relation", destID, errors.New(outsideMsg))
+		return nil
+	}
+	e.dropSkipped(dm, draft)
+	e.dropSkipped(dm, pubV)
 	hDraft := hashVersion(draft)
 	var hPub fieldHashes
 	if pubV != nil {
@@ -1009,6 +1035,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	e.plan.add(model, ep)
 	if e.cfg.DryRun {
+		e.predictMissing(model, srcID, destID, ep.Op, missing, deferred)
 		return nil
 	}
 	if len(deferred) > 0 || w.twoStep {
@@ -1255,7 +1282,7 @@ func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
 	m := e.dst.Model(w.model)
 	for _, k := range keys {
 		f := m.Field(k)
-		if f == nil || !isRelation(f.Kind) || e.ord.relink[w.model][k] {
+		if f == nil || !isRelation(f.Kind) || e.ord.relink[w.model][k] || e.skippedAssets(f) {
 			continue
 		}
 		refs, ok := v[k].([]any)

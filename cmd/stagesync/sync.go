@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/stagesync/stagesync/filestack"
 	"github.com/stagesync/stagesync/internal/atomicfile"
 	"github.com/stagesync/stagesync/stagesync"
 )
@@ -44,6 +45,9 @@ type syncFlags struct {
 	rate               float64
 	pageSize           int
 	quiet              bool
+	assets, skipAssets bool
+	assetsKeyEnv       string
+	files              *filestack.Client // of --assets-key-env
 }
 
 func (f *syncFlags) register(cmd *cobra.Command) {
@@ -66,6 +70,9 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.Float64Var(&f.rate, "rate", 5, "requests per second per stage to start from (adapts down on 429)")
 	fl.IntVar(&f.pageSize, "page-size", 0, "entries per read page (default: 100)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+	fl.BoolVar(&f.assets, "assets", false, "copy the source's assets (files and entries) before the entries that reference them (default: on when a synced model references Asset and the destination is on the new asset system)")
+	fl.BoolVar(&f.skipAssets, "skip-assets", false, "do not copy assets: link only the assets already in the destination (mapped by the state or with the same id)")
+	fl.StringVar(&f.assetsKeyEnv, "assets-key-env", "", "environment variable holding the destination's Filestack API key (assets on the legacy asset system)")
 }
 
 // defaultStateDir is the directory, in the working directory, of the
@@ -92,6 +99,9 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	if f.pageSize < 0 {
 		return cfg, fmt.Errorf("--page-size %d: want 1 to %d entries per page, or 0 for the default", f.pageSize, stagesync.DefaultPageSize)
 	}
+	if f.assets && f.skipAssets {
+		return cfg, errors.New("--assets and --skip-assets: give one or the other")
+	}
 	if f.modelsSet && len(f.models) == 0 {
 		return cfg, errors.New(`--models "": name the models to copy, or leave out --models to copy every model`)
 	}
@@ -112,6 +122,17 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	cfg.Source = stagesync.NewStage("source", f.from, fromToken, rate)
 	cfg.Dest = stagesync.NewStage("destination", f.to, toToken, rate)
 	cfg.Models = f.models
+	cfg.SkipAssets = f.skipAssets
+	if f.assetsKeyEnv != "" {
+		key, err := tokenFromEnv(f.assetsKeyEnv, "--assets-key-env")
+		if err != nil {
+			return cfg, err
+		}
+		f.files = filestack.New(key)
+	}
+	if f.assets {
+		cfg.Assets = &stagesync.AssetOptions{Files: f.files}
+	}
 	cfg.StatePath = f.state
 	if cfg.StatePath == "" {
 		// A run never goes without an identity map: without one, running
@@ -216,6 +237,13 @@ running the same sync again updates entries instead of creating them twice. With
 --state it is ` + "`" + `.stagesync/state-<hash of --from and --to>.db` + "`" + ` in the working directory.
 A state is locked while a sync or plan uses it: a second run on it stops at once.
 
+Relations to models left out of --models resolve through the identity map or to a
+destination entry with the same id (environments cloned from each other share ids);
+an entry whose target resolves neither way fails and is not written. Assets are
+copied (--assets) when a synced model references Asset and the destination is on the
+new asset system; on the legacy one --assets needs --assets-key-env; --skip-assets
+links only the assets already in the destination.
+
 Exit codes: 0 every entry synced; 1 some entries failed (see the report);
 2 usage or configuration error; 3 the schema pre-flight refused to start.`,
 		Args: cobra.NoArgs,
@@ -238,8 +266,8 @@ updated, left unchanged or deleted, and per entry the changed fields.
 ` + "`" + `.stagesync/state-<hash of --from and --to>.db` + "`" + `, not created by a plan) and locks it while
 it runs.
 
-Exit codes: 0 planned; 2 usage or configuration error; 3 the schema
-pre-flight would refuse the sync.`,
+Exit codes: 0 planned; 1 some entries would fail (listed); 2 usage or
+configuration error; 3 the schema pre-flight would refuse the sync.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSync(cmd, &f, true)
@@ -260,6 +288,21 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.Assets == nil && !cfg.SkipAssets {
+		// Assets are copied when synced models reference them and the
+		// destination takes them without more keys (the new asset system,
+		// or the legacy one with --assets-key-env).
+		needs, err := stagesync.NeedsAssets(ctx, &cfg)
+		if err != nil {
+			return withCode(exitFailures, err)
+		}
+		if len(needs.Fields) > 0 && (!needs.Files || f.files != nil) {
+			cfg.Assets = &stagesync.AssetOptions{Files: f.files}
+			if !f.quiet {
+				fmt.Fprintf(cmd.ErrOrStderr(), "assets: %s reference Asset: copying assets (--skip-assets leaves them out)\n", strings.Join(needs.Fields, ", "))
+			}
+		}
+	}
 	report, plan, err := stagesync.Sync(ctx, cfg)
 	out := cmd.OutOrStdout()
 	if report != nil && !dryRun {
@@ -269,6 +312,9 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	}
 	if plan != nil && dryRun {
 		printPlan(out, plan)
+		if report != nil && !report.OK() {
+			printPlanFailures(out, report)
+		}
 	}
 	if werr := writeJSONFile(f.report, report); werr != nil {
 		return withCode(exitFailures, werr)
@@ -287,6 +333,8 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 		return withCode(exitBlocked, err)
 	case err != nil:
 		return withCode(exitFailures, err)
+	case report != nil && !report.OK() && dryRun:
+		return withCode(exitFailures, fmt.Errorf("%d entries would fail", len(report.Failures())))
 	case report != nil && !report.OK():
 		return withCode(exitFailures, fmt.Errorf("%d entries failed", len(report.Failures())))
 	}
@@ -320,6 +368,10 @@ func (e *flagsError) Error() string {
 			flag = "--handled " + key
 		case "PageSize":
 			flag = "--page-size " + p.Value
+		case "Assets":
+			flag = "--assets"
+			p.Fix = "copy assets (--assets; on the legacy asset system with --assets-key-env) or accept leaving them out (--skip-assets): " +
+				"then only assets already in the destination with the same id or mapped by the state are linked."
 		default:
 			flag = p.Option + " " + key
 		}
@@ -334,8 +386,25 @@ func (e *flagsError) Error() string {
 // printPlan prints the per-model counts of a plan.
 func printPlan(w io.Writer, p *stagesync.Plan) {
 	for _, m := range p.Models() {
-		fmt.Fprintf(w, "%s: create %d, update %d, unchanged %d, delete %d, orphaned %d, publish %d\n",
-			m.Name, m.Create, m.Update, m.Unchanged, m.Delete, m.Orphaned, m.Publish)
+		fail := ""
+		if m.Failed > 0 {
+			fail = fmt.Sprintf(", fail %d", m.Failed)
+		}
+		fmt.Fprintf(w, "%s: create %d, update %d, unchanged %d, delete %d, orphaned %d, publish %d%s\n",
+			m.Name, m.Create, m.Update, m.Unchanged, m.Delete, m.Orphaned, m.Publish, fail)
+	}
+}
+
+// printPlanFailures prints the entries a planned sync would fail.
+func printPlanFailures(w io.Writer, r *stagesync.Report) {
+	failures := r.Failures()
+	fmt.Fprintf(w, "\n%d would fail:\n", len(failures))
+	for _, f := range failures {
+		dest := ""
+		if f.DestID != "" {
+			dest = " -> " + f.DestID
+		}
+		fmt.Fprintf(w, "  %s %s%s: %s: %s\n", f.Model, f.SourceID, dest, f.Op, f.Message)
 	}
 }
 

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stagesync/stagesync/schema"
+	"github.com/stagesync/stagesync/stagesync/stagetest"
+)
+
+// travelDesc is a project whose hotels reference destinations, reviews
+// and assets; system is the asset system ("upload" or "legacy").
+const travelDesc = `locales: [en]
+assets:
+  system: %SYSTEM%
+models:
+  Destination:
+    name: String! unique
+    hotels: "[Hotel] <- destination"
+  Hotel:
+    name: String! unique
+    destination: Destination -> hotels
+    reviews: "[Review] -> hotel"
+    photos: "[Asset]"
+  Review:
+    title: String!
+    hotel: Hotel <- reviews
+`
+
+// travelPair starts a seeded source and an empty destination on the asset
+// system, each with an asset bucket, and returns the CLI arguments of a
+// command between them.
+func travelPair(t *testing.T, system string) (src, dst *stagetest.Server, args func(cmd string, extra ...string) []string) {
+	t.Helper()
+	sdl, err := schema.SynthesizeDescription([]byte(strings.Replace(travelDesc, "%SYSTEM%", system, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := schema.LoadString("travel.graphql", sdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = stagetest.NewServer(t, s, stagetest.WithAssets(nil, ""))
+	dst = stagetest.NewServer(t, s, stagetest.WithAssets(nil, ""), stagetest.WithUploadMode(stagetest.UploadOnNextRequest))
+	photo, err := src.Stage.SeedAsset("photo.png", "image/png", []byte("a png"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Stage.Publish("Asset", photo); err != nil {
+		t.Fatal(err)
+	}
+	dest, err := src.Stage.Seed("Destination", "PUBLISHED", map[string]any{"name": "Lisbon"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Ritz", "Ibis"} {
+		h, err := src.Stage.Seed("Hotel", "PUBLISHED", map[string]any{"name": name, "destination": dest[0], "photos": []any{photo}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.Stage.Seed("Review", "PUBLISHED", map[string]any{"title": "Nice", "hotel": h[0]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("SRC_TOKEN", src.Token)
+	t.Setenv("DST_TOKEN", dst.Token)
+	dir := t.TempDir()
+	return src, dst, func(cmd string, extra ...string) []string {
+		return append([]string{cmd, "--from", src.URL, "--from-token-env", "SRC_TOKEN",
+			"--to", dst.URL, "--to-token-env", "DST_TOKEN", "--rate", "1000",
+			"--state", filepath.Join(dir, "state.db")}, extra...)
+	}
+}
+
+// photosOf returns the photo ids of the destination's hotels.
+func photosOf(dst *stagetest.Server) map[string][]any {
+	out := map[string][]any{}
+	for _, h := range dst.Stage.All("Hotel", "DRAFT") {
+		list, _ := h["photos"].([]any)
+		out[h["name"].(string)] = list
+	}
+	return out
+}
+
+func TestSyncCommandAssetsByDefault(t *testing.T) {
+	_, dst, args := travelPair(t, "upload")
+	code, stdout, stderr := runCLI(t, args("sync")...)
+	if code != exitOK {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "Hotel.photos reference Asset: copying assets") {
+		t.Errorf("stderr does not say assets are copied:\n%s", stderr)
+	}
+	assets := dst.Stage.All("Asset", "DRAFT")
+	if len(assets) != 1 {
+		t.Fatalf("the destination has %d assets, want 1", len(assets))
+	}
+	for name, photos := range photosOf(dst) {
+		if len(photos) != 1 || photos[0] != assets[0]["id"] {
+			t.Errorf("%s photos %v, want [%v]", name, photos, assets[0]["id"])
+		}
+	}
+}
+
+func TestSyncCommandAssetsFlag(t *testing.T) {
+	_, dst, args := travelPair(t, "upload")
+	code, stdout, stderr := runCLI(t, args("sync", "--assets", "-q")...)
+	if code != exitOK {
+		t.Fatalf("sync --assets: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := len(dst.Stage.All("Asset", "DRAFT")); n != 1 {
+		t.Errorf("the destination has %d assets, want 1", n)
+	}
+	if code, _, stderr := runCLI(t, args("sync", "--assets", "--skip-assets")...); code != exitUsage || !strings.Contains(stderr, "--assets and --skip-assets") {
+		t.Errorf("--assets --skip-assets: exit %d, want %d\n%s", code, exitUsage, stderr)
+	}
+}
+
+func TestSyncCommandSkipAssets(t *testing.T) {
+	_, dst, args := travelPair(t, "upload")
+	code, stdout, stderr := runCLI(t, args("sync", "--skip-assets")...)
+	if code != exitOK {
+		t.Fatalf("sync --skip-assets: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := len(dst.Stage.All("Asset", "DRAFT")); n != 0 {
+		t.Errorf("the destination has %d assets, want none", n)
+	}
+	photos := photosOf(dst)
+	if len(photos) != 2 {
+		t.Fatalf("the destination has %d hotels, want 2", len(photos))
+	}
+	for name, p := range photos {
+		if len(p) != 0 {
+			t.Errorf("%s photos %v, want none (no asset in the destination)", name, p)
+		}
+	}
+}
+
+func TestSyncCommandAssetsNeedADecision(t *testing.T) {
+	// On the legacy asset system copying needs the bucket's key: without
+	// --assets-key-env the user decides.
+	src, dst, args := travelPair(t, "legacy")
+	code, stdout, stderr := runCLI(t, args("sync")...)
+	if code != exitUsage {
+		t.Fatalf("sync: exit %d, want %d\n%s\n%s", code, exitUsage, stdout, stderr)
+	}
+	for _, want := range []string{"Hotel.photos references Asset", "--assets-key-env", "--skip-assets"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	// One query per stage: its introspection, done once.
+	if q, m := src.Stage.Counters().Queries+dst.Stage.Counters().Queries, dst.Stage.Counters().Mutations; q != 2 || m != 0 {
+		t.Errorf("the refused sync ran %d queries (want the 2 introspections) and %d mutations", q, m)
+	}
+}
+
+func TestPlanCommandSubsetFails(t *testing.T) {
+	_, dst, args := travelPair(t, "upload")
+	code, stdout, stderr := runCLI(t, args("plan", "--models", "Destination,Hotel", "--skip-assets")...)
+	if code != exitFailures {
+		t.Fatalf("plan: exit %d, want %d\n%s\n%s", code, exitFailures, stdout, stderr)
+	}
+	for _, want := range []string{"Hotel: create 0, update 0, unchanged 0, delete 0, orphaned 0, publish 0, fail 2", "4 would fail:", // the hotels, and the destination's links to them
+		"include Review in --models or sync it first", "Destination.hotels: Hotel"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if n := dst.Stage.Counters().Mutations; n != 0 {
+		t.Errorf("plan ran %d mutations", n)
+	}
+}
