@@ -3,10 +3,13 @@ package stagesync_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stagesync/stagesync/stagesync"
+	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
 // TestSyncFailuresPerEntry: an entry that fails for several reasons (here
@@ -170,4 +173,43 @@ func TestSyncSameFailureStops(t *testing.T) {
 			t.Errorf("Book: %+v", m)
 		}
 	}
+}
+
+// TestSyncInterrupted: the writes an interruption (ctx cancelled) cuts
+// short are not reported as failed, and the same sync resumes.
+func TestSyncInterrupted(t *testing.T) {
+	s := librarySchema(t, nil)
+	p := newPairOf(t, s, s, nil, []stagetest.Option{stagetest.WithLimits(stagetest.Limits{Latency: 5 * time.Millisecond})})
+	p.seedLibrary(t, 60)
+	path := filepath.Join(t.TempDir(), "state.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := p.fileConfig(path, nil, nil)
+	cfg.Progress = func(ev stagesync.Event) {
+		if ev.Phase == stagesync.PhaseWrite && ev.Model == "Book" && ev.Done >= 20 {
+			cancel()
+		}
+	}
+	report, _, err := stagesync.Sync(ctx, cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if fs := report.Failures(); len(fs) != 0 {
+		t.Errorf("%d failures reported for an interruption, first %+v", len(fs), fs[0])
+	}
+	written := 0
+	for _, m := range report.Models() {
+		written += m.Created
+	}
+	if written == 0 || written >= len(p.seeded["Book"])+7 {
+		t.Errorf("%d entries written before the interruption", written)
+	}
+	report, _ = mustSync(t, p.fileConfig(path, nil, nil))
+	for _, m := range report.Models() {
+		if m.Created+m.Updated+m.Unchanged != m.Read {
+			t.Errorf("resumed: %+v", m)
+		}
+	}
+	p.loadState(t, path, p.src.URL, p.dst.URL)
+	p.compare(t)
 }
