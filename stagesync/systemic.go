@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 )
@@ -14,7 +15,8 @@ import (
 // than report each entry: a stage that refuses the token (HTTP 401, 403 —
 // a read-only token — or 402, the project's API operations used up), a
 // destination whose schema has no Mutation type, or systemicRun writes in
-// a row failing with the same error. The entries the run did not get to
+// a row failing with the same error (with no write succeeding between
+// them; a publish of many entries is one write). The entries the run did not get to
 // are not reported as failed; running the sync again resumes it.
 type SystemicError struct {
 	// Stage is the name of the stage concerned.
@@ -72,6 +74,8 @@ type control struct {
 
 	mu      sync.Mutex
 	streak  string    // the way the writes in a row failed
+	writes  int       // how many writes failed that way
+	last    error     // the last of them (one write may fail several entries)
 	held    []Failure // their failures, reported unless the run stops for them
 	stopped string    // the way that stopped the run
 }
@@ -191,13 +195,18 @@ func (e *engine) failWrite(f Failure, err error) {
 	var flush []Failure
 	if key != e.ctl.streak {
 		flush, e.ctl.held = e.ctl.held, nil
-		e.ctl.streak = key
+		e.ctl.streak, e.ctl.writes, e.ctl.last = key, 0, nil
 	}
 	e.ctl.held = append(e.ctl.held, f)
+	if !sameError(err, e.ctl.last) {
+		e.ctl.writes++
+		e.ctl.last = err
+	}
 	var stop *SystemicError
-	if len(e.ctl.held) >= systemicRun {
-		stop = &SystemicError{Stage: e.cfg.Dest.Name(), Op: f.Op, Count: len(e.ctl.held), Err: err}
+	if e.ctl.writes >= systemicRun {
+		stop = &SystemicError{Stage: e.cfg.Dest.Name(), Op: f.Op, Count: e.ctl.writes, Err: err}
 		e.ctl.held, e.ctl.stopped = nil, key
+		e.ctl.streak, e.ctl.writes, e.ctl.last = "", 0, nil
 	}
 	e.ctl.mu.Unlock()
 	for _, f := range flush {
@@ -208,12 +217,18 @@ func (e *engine) failWrite(f Failure, err error) {
 	}
 }
 
+// sameError reports whether a and b are the same error value: the answer
+// to one write that failed several entries (a publish of many).
+func sameError(a, b error) bool {
+	return a != nil && b != nil && reflect.TypeOf(a) == reflect.TypeOf(b) && reflect.TypeOf(a).Comparable() && a == b
+}
+
 // flushFailures reports the failures held back (see failWrite): once a
 // write succeeds, and at the end of the run.
 func (e *engine) flushFailures() {
 	e.ctl.mu.Lock()
 	held := e.ctl.held
-	e.ctl.streak, e.ctl.held = "", nil
+	e.ctl.streak, e.ctl.writes, e.ctl.last, e.ctl.held = "", 0, nil, nil
 	e.ctl.mu.Unlock()
 	for _, f := range held {
 		e.report.Fail(f)

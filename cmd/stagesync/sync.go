@@ -301,6 +301,9 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 				written += m.Created + m.Updated + m.Deleted
 			}
 		}
+		if dryRun {
+			return withCode(exitInterrupted, errors.New("interrupted; nothing was written"))
+		}
 		return withCode(exitInterrupted, fmt.Errorf("interrupted: %d written; resume with the same command", written))
 	case errors.As(err, &conf):
 		return withCode(exitUsage, &flagsError{conf})

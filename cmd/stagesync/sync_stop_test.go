@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -151,11 +152,20 @@ func TestSyncCommandInterrupted(t *testing.T) {
 	seedPublished(t, src, "Book", 200)
 	dir := t.TempDir()
 	args := syncArgs(t, src, dst, dst.Token, dir, "-q", "--page-size", "20")
-	done := make(chan struct{})
+	// While the test runs, SIGINT is caught here too: it never ends the
+	// test process, even should it come after the sync.
+	caught := make(chan os.Signal, 1)
+	signal.Notify(caught, os.Interrupt)
+	defer signal.Stop(caught)
+	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		for dst.Stage.Counters().Mutations < 30 {
-			time.Sleep(time.Millisecond)
+			select {
+			case <-finished:
+				return
+			case <-time.After(time.Millisecond):
+			}
 		}
 		p, err := os.FindProcess(os.Getpid())
 		if err == nil {
@@ -166,6 +176,7 @@ func TestSyncCommandInterrupted(t *testing.T) {
 		}
 	}()
 	code, stdout, stderr := runCLI(t, args...)
+	close(finished)
 	<-done
 	if code != exitInterrupted {
 		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitInterrupted, stdout, stderr)
