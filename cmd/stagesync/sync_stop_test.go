@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
@@ -193,5 +194,48 @@ func TestSyncCommandInterrupted(t *testing.T) {
 	}
 	if got := len(dst.Stage.All("Book", "DRAFT")); got != 203 {
 		t.Errorf("destination has %d books, want 203", got)
+	}
+}
+
+// TestSyncCommandNoMutationType: a stage whose schema has no Mutation
+// type stops the sync with one message naming it: as the destination it
+// cannot be written (it used to give a pre-flight finding per model), as
+// the source its models cannot be discovered (it used to copy nothing and
+// exit 0).
+func TestSyncCommandNoMutationType(t *testing.T) {
+	b, err := os.ReadFile(libraryYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdl, err := schema.SynthesizeDescription(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readOnly, err := schema.LoadString("library.graphql", sdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readOnly.Mutation = nil
+	delete(readOnly.Types, "Mutation")
+	for _, tt := range []struct{ name, stage string }{{"dest", "destination"}, {"source", "source"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			src, dst := libraryStage(t, nil), libraryStage(t, nil)
+			if tt.name == "dest" {
+				dst = stagetest.NewServer(t, readOnly)
+			} else {
+				src = stagetest.NewServer(t, readOnly)
+			}
+			seedLibrary(t, src)
+			code, stdout, stderr := runCLI(t, syncArgs(t, src, dst, dst.Token, t.TempDir(), "-q")...)
+			if code != exitBlocked {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, exitBlocked, stdout, stderr)
+			}
+			if !strings.Contains(stderr, `stage "`+tt.stage+`"`) || !strings.Contains(stderr, "no Mutation type") || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("stderr %q, want one line naming the %s and its missing Mutation type", stderr, tt.stage)
+			}
+			if n := dst.Stage.Counters().Mutations; n != 0 {
+				t.Errorf("%d mutations", n)
+			}
+		})
 	}
 }
