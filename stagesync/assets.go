@@ -795,7 +795,7 @@ func (r *assetRun) failOp(a *srcAsset, destID, op string, err error) {
 		name = "asset " + a.id
 	}
 	fl := Failure{Model: assetModel, SourceID: a.id, DestID: destID, Op: op, Message: fmt.Sprintf("%s: %v", name, err), Path: errorPath(err)}
-	r.e.report.Fail(fl)
+	r.e.failWrite(fl, err)
 	r.mu.Lock()
 	r.failed = append(r.failed, fl)
 	r.mu.Unlock()

@@ -542,10 +542,12 @@ func (p *galleryPair) checkFaults(t testing.TB, report *stagesync.Report, broken
 	}
 	missing := map[string][]string{}
 	for _, f := range galleryFailures(report, "Post") {
-		if f.Op != "relation" {
-			t.Errorf("post failure %+v, want a relation", f)
+		for _, r := range f.Reasons() {
+			if r.Op != "relation" {
+				t.Errorf("post failure %+v, want a relation", f)
+			}
+			missing[f.SourceID] = append(missing[f.SourceID], r.Message)
 		}
-		missing[f.SourceID] = append(missing[f.SourceID], f.Message)
 	}
 	for _, post := range p.posts {
 		var refs []string

@@ -44,6 +44,7 @@ const defaultDeleteShare = 10 // percent
 // deleteGuard decides whether a mirror run may make dels; nil allows.
 func (e *engine) deleteGuard(dels []Deletion) *DeleteGuardError {
 	n := countDeletes(dels)
+	e.flushFailures() // failures held back to tell a systemic stop count too
 	if fs := e.report.Failures(); len(fs) > 0 {
 		return &DeleteGuardError{Count: n, Reason: fmt.Sprintf(
 			"%d entries failed in this run, and a delete must not run before what it depends on succeeded; fix the failures (see the report) and run again",

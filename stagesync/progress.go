@@ -15,8 +15,11 @@ const (
 	PhaseDone      Phase = "done"
 )
 
-// Event reports progress to SyncConfig.Progress. Events come from one
-// goroutine at a time, in order.
+// Event reports progress to SyncConfig.Progress. The engine hands events
+// to Progress one at a time, never concurrently, in the order they happen
+// (Progress may block the run while it works). Events of different phases
+// and models may interleave: the next model's destination is read while a
+// model is written, and a model's entries are published while it is.
 type Event struct {
 	Phase Phase
 	// Model is the model concerned, empty for run-wide events.

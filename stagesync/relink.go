@@ -50,7 +50,7 @@ func (e *engine) relationsOf(ctx context.Context, model string, relink bool) err
 		}
 		if err := e.updateInParts(ctx, model, w.destID, data); err != nil {
 			w.failed = true
-			e.report.Fail(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "relation", Message: err.Error(), Path: errorPath(err)})
+			e.failWrite(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "relation"}, err)
 		}
 	})
 	if err != nil {

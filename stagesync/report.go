@@ -1,23 +1,25 @@
 package stagesync
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"sync"
 	"text/tabwriter"
 	"time"
 )
 
 // Report is the outcome of a sync: counts per model and one Failure per entry
-// that could not be synced. It is safe for concurrent use while a sync runs;
-// read it after the sync returns.
+// that could not be synced, with every reason it failed. It is safe for
+// concurrent use while a sync runs; read it after the sync returns.
 type Report struct {
 	mu       sync.Mutex
 	models   map[string]*ModelReport
 	order    []string
 	failures []Failure
+	failed   map[failureKey]int // index in failures
 	// Started and Finished bound the run.
 	Started, Finished time.Time
 }
@@ -31,23 +33,55 @@ type ModelReport struct {
 	Unchanged int    `json:"unchanged"`
 	Deleted   int    `json:"deleted"`
 	Published int    `json:"published"`
-	Failed    int    `json:"failed"`
+	// Failed counts the entries that failed, each once however many
+	// reasons it has (see Failure).
+	Failed int `json:"failed"`
 	// Orphaned counts destination entries whose source entry is gone and
 	// that were left in place because mirror mode is off.
 	Orphaned int `json:"orphaned"`
 }
 
-// Failure describes one entry that could not be synced.
+// Failure describes one entry that could not be synced. An entry is listed
+// once: Op, Message and Path are the first reason it failed, More the
+// others (a create that failed and a relation to an entry that is
+// missing, say). Reasons returns them all.
 type Failure struct {
 	Model    string `json:"model"`
 	SourceID string `json:"sourceId"`
 	DestID   string `json:"destId"`
-	// Op is the operation that failed: read, transform, create, update,
-	// publish, delete, relation, asset.
+	// Op is the operation that failed: read, transform, adopt, create,
+	// update, publish, unpublish, delete, relation, asset.
 	Op      string `json:"op"`
 	Message string `json:"message"`
 	// Path is the GraphQL path of the error, when the stage gave one.
 	Path []any `json:"path"`
+	// More are the entry's other reasons, in the order they were
+	// reported; empty when it failed for one reason.
+	More []Reason `json:"more,omitempty"`
+}
+
+// Reason is one reason an entry failed.
+type Reason struct {
+	Op      string `json:"op"`
+	Message string `json:"message"`
+	Path    []any  `json:"path"`
+}
+
+// Reasons returns every reason the entry failed: the first (Op, Message,
+// Path), then More.
+func (f Failure) Reasons() []Reason {
+	return append([]Reason{{Op: f.Op, Message: f.Message, Path: f.Path}}, f.More...)
+}
+
+// failureKey identifies an entry in the report: by source id, or by
+// destination id for a destination entry without one (an orphan).
+type failureKey struct{ model, sourceID, destID string }
+
+func keyOf(f Failure) failureKey {
+	if f.SourceID != "" {
+		return failureKey{model: f.Model, sourceID: f.SourceID}
+	}
+	return failureKey{model: f.Model, destID: f.DestID}
 }
 
 // Counter names a ModelReport count, for Report.Add.
@@ -67,7 +101,7 @@ const (
 
 // NewReport returns an empty report.
 func NewReport() *Report {
-	return &Report{models: map[string]*ModelReport{}}
+	return &Report{models: map[string]*ModelReport{}, failed: map[failureKey]int{}}
 }
 
 // model returns the entry for name, creating it; r.mu must be held.
@@ -115,15 +149,42 @@ func (r *Report) Add(model string, c Counter, n int) {
 	}
 }
 
-// Fail records a failed entry and counts it as failed for its model.
+// Fail records a reason an entry failed. The first reason of an entry
+// lists it and counts it as failed for its model; a later one (the same
+// model and source id, or destination id when there is no source id) is
+// added to its More, unless the entry already has that operation and
+// message.
 func (r *Report) Fail(f Failure) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.model(f.Model).Failed++
 	if f.Path == nil {
 		f.Path = []any{}
 	}
-	r.failures = append(r.failures, f)
+	k := keyOf(f)
+	i, ok := r.failed[k]
+	if !ok {
+		r.model(f.Model).Failed++
+		f.More = slices.Clone(f.More)
+		r.failed[k] = len(r.failures)
+		r.failures = append(r.failures, f)
+		return
+	}
+	have := &r.failures[i]
+	if have.DestID == "" {
+		have.DestID = f.DestID
+	}
+	for _, x := range f.Reasons() {
+		if x.Path == nil {
+			x.Path = []any{}
+		}
+		dup := x.Op == have.Op && x.Message == have.Message
+		for _, y := range have.More {
+			dup = dup || x.Op == y.Op && x.Message == y.Message
+		}
+		if !dup {
+			have.More = append(have.More, x)
+		}
+	}
 }
 
 // Models returns a copy of the per-model counts in the order models were
@@ -138,21 +199,18 @@ func (r *Report) Models() []ModelReport {
 	return out
 }
 
-// Failures returns a copy of the failures, ordered by model, source id and
-// operation.
+// Failures returns a copy of the failed entries, one each, ordered by
+// model, source id and destination id.
 func (r *Report) Failures() []Failure {
 	r.mu.Lock()
-	out := append([]Failure(nil), r.failures...)
+	out := make([]Failure, len(r.failures))
+	for i, f := range r.failures {
+		f.More = slices.Clone(f.More)
+		out[i] = f
+	}
 	r.mu.Unlock()
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Model != b.Model {
-			return a.Model < b.Model
-		}
-		if a.SourceID != b.SourceID {
-			return a.SourceID < b.SourceID
-		}
-		return a.Op < b.Op
+	slices.SortStableFunc(out, func(a, b Failure) int {
+		return cmp.Or(cmp.Compare(a.Model, b.Model), cmp.Compare(a.SourceID, b.SourceID), cmp.Compare(a.DestID, b.DestID))
 	})
 	return out
 }
@@ -185,8 +243,18 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// WriteTo prints the report as a table followed by the failures.
+// WriteTo prints the report as a table followed by the failed entries,
+// each with every reason it failed.
 func (r *Report) WriteTo(w io.Writer) (int64, error) {
+	return r.WriteSummary(w, 0, "")
+}
+
+// WriteSummary prints the report as WriteTo does, but at most maxLines
+// lines of failures (0 or less: no limit; an entry's reasons are not
+// split, and the first entry is always printed). The failed entries left
+// out are counted on one more line, "... and N more failed entries",
+// followed by more (say, where the whole list is).
+func (r *Report) WriteSummary(w io.Writer, maxLines int, more string) (int64, error) {
 	cw := &countingWriter{w: w}
 	tw := tabwriter.NewWriter(cw, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "model\tread\tcreated\tupdated\tunchanged\tdeleted\tpublished\tfailed\t")
@@ -198,12 +266,24 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	failures := r.Failures()
 	if len(failures) > 0 {
 		fmt.Fprintf(cw, "\n%d failed:\n", len(failures))
-		for _, f := range failures {
-			dest := ""
-			if f.DestID != "" {
-				dest = " -> " + f.DestID
+		lines := 0
+		for i, f := range failures {
+			if maxLines > 0 && i > 0 && lines+1+len(f.More) > maxLines {
+				fmt.Fprintf(cw, "  ... and %d more failed entries%s\n", len(failures)-i, more)
+				break
 			}
-			fmt.Fprintf(cw, "  %s %s%s: %s: %s\n", f.Model, f.SourceID, dest, f.Op, f.Message)
+			lines += 1 + len(f.More)
+			name := f.Model
+			if f.SourceID != "" {
+				name += " " + f.SourceID
+			}
+			if f.DestID != "" {
+				name += " -> " + f.DestID
+			}
+			fmt.Fprintf(cw, "  %s: %s: %s\n", name, f.Op, f.Message)
+			for _, x := range f.More {
+				fmt.Fprintf(cw, "      and %s: %s\n", x.Op, x.Message)
+			}
 		}
 	}
 	if !r.Started.IsZero() && !r.Finished.IsZero() {

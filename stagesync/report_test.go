@@ -58,3 +58,50 @@ func TestReport(t *testing.T) {
 		}
 	}
 }
+
+func TestReportFailureOncePerEntry(t *testing.T) {
+	r := NewReport()
+	r.Add("Book", CountRead, 2)
+	r.Fail(Failure{Model: "Book", SourceID: "b1", Op: "relation", Message: "Book.author: Author a1 has no entry in the destination"})
+	r.Fail(Failure{Model: "Book", SourceID: "b1", DestID: "d1", Op: "update", Message: "boom", Path: []any{"updateBook"}})
+	r.Fail(Failure{Model: "Book", SourceID: "b1", Op: "relation", Message: "Book.author: Author a1 has no entry in the destination"})
+	r.Fail(Failure{Model: "Book", SourceID: "b2", Op: "publish", Message: "no"})
+	r.Fail(Failure{Model: "Book", DestID: "o1", Op: "delete", Message: "gone"})
+	r.Fail(Failure{Model: "Book", DestID: "o1", Op: "delete", Message: "still gone"})
+	if m := r.Models()[0]; m.Failed != 3 || m.Read != 2 {
+		t.Errorf("counts %+v, want 3 failed entries", m)
+	}
+	want := []Failure{
+		{Model: "Book", DestID: "o1", Op: "delete", Message: "gone", Path: []any{}, More: []Reason{{Op: "delete", Message: "still gone", Path: []any{}}}},
+		{Model: "Book", SourceID: "b1", DestID: "d1", Op: "relation", Message: "Book.author: Author a1 has no entry in the destination", Path: []any{},
+			More: []Reason{{Op: "update", Message: "boom", Path: []any{"updateBook"}}}},
+		{Model: "Book", SourceID: "b2", Op: "publish", Message: "no", Path: []any{}},
+	}
+	if diff := cmp.Diff(want, r.Failures()); diff != "" {
+		t.Errorf("failures (-want +got):\n%s", diff)
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"more":[{"op":"update","message":"boom","path":["updateBook"]}]`) {
+		t.Errorf("JSON lacks the second reason: %s", b)
+	}
+	var sb strings.Builder
+	if _, err := r.WriteTo(&sb); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"3 failed:", "Book b1 -> d1: relation: Book.author", "and update: boom"} {
+		if !strings.Contains(sb.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, sb.String())
+		}
+	}
+	sb.Reset()
+	if _, err := r.WriteSummary(&sb, 4, " in the report"); err != nil {
+		t.Fatal(err)
+	}
+	if s := sb.String(); !strings.Contains(s, "Book b1 -> d1") || strings.Contains(s, "Book b2") ||
+		!strings.Contains(s, "... and 1 more failed entries in the report") {
+		t.Errorf("summary of 4 lines:\n%s", s)
+	}
+}

@@ -156,7 +156,10 @@ type SyncConfig struct {
 // changed per entry). An entry that fails is reported and never stops the
 // others; the error is for what stops the run: a refused pre-flight
 // (*PreflightError), a failed read, a state that cannot be saved, or ctx
-// ending. A dry run plans without writing.
+// ending. A failure every entry would share stops the run with a
+// *SystemicError: see there. When ctx ends, the writes it cancels are not
+// reported as failed and the state keeps what was written, so that the
+// same sync resumes. A dry run plans without writing.
 func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
 	limit := cfg.PlanLimit
 	switch {
@@ -173,15 +176,14 @@ func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
 	}
 	e := &engine{cfg: cfg, report: report, plan: plan}
 	defer e.close()
-	if err := e.prepare(ctx); err != nil {
-		return report, plan, err
+	parent := ctx
+	ctx, cancel := e.ctl.start(ctx)
+	defer cancel(nil)
+	err := e.prepare(ctx)
+	if err == nil {
+		err = e.run(ctx)
 	}
-	if err := e.run(ctx); err != nil {
-		// What the run learned (the ids of the creates answered) is kept
-		// for the next run, whatever stopped this one.
-		if serr := e.save(); serr != nil {
-			err = errors.Join(err, serr)
-		}
+	if err = e.stopped(parent, err); err != nil {
 		return report, plan, err
 	}
 	e.emit(Event{Phase: PhaseDone})
@@ -203,6 +205,7 @@ type engine struct {
 	state          *State
 	writer         graphql.Client
 	pageSize, conc int
+	ctl            control // stops the run from within; serializes events
 
 	dest    map[string]*destIndex // per model, read in the background
 	outside *outside              // looks up targets in models left out of the sync
@@ -272,8 +275,12 @@ type work struct {
 	failed               bool
 }
 
+// emit hands ev to the progress sink, one event at a time: events come
+// from the goroutines of the writes, the publisher and the read-ahead.
 func (e *engine) emit(ev Event) {
 	if e.cfg.Progress != nil {
+		e.ctl.emitMu.Lock()
+		defer e.ctl.emitMu.Unlock()
 		e.cfg.Progress(ev)
 	}
 }
@@ -283,11 +290,18 @@ func (e *engine) emit(ev Event) {
 func (e *engine) prepare(ctx context.Context) error {
 	e.emit(Event{Phase: PhasePreflight})
 	var err error
-	if e.src, _, err = stageSchema(ctx, e.cfg.Source, e.cfg.SourceSchema); err != nil {
+	var srcAST *ast.Schema
+	if e.src, srcAST, err = stageSchema(ctx, e.cfg.Source, e.cfg.SourceSchema); err != nil {
 		return err
 	}
 	if e.dst, e.dstAST, err = stageSchema(ctx, e.cfg.Dest, e.cfg.DestSchema); err != nil {
 		return err
+	}
+	if e.dstAST.Mutation == nil {
+		return &SystemicError{Stage: e.cfg.Dest.Name(), Op: "write", Err: errNoMutation}
+	}
+	if srcAST.Mutation == nil {
+		return &SystemicError{Stage: e.cfg.Source.Name(), Op: "discover", Err: errNoModels}
 	}
 	if err := checkConfig(&e.cfg, e.src, e.dst); err != nil {
 		return err
@@ -425,6 +439,7 @@ func (e *engine) run(ctx context.Context) error {
 	}
 	// A model's high-water mark moves only when every entry of it synced:
 	// a failed entry is read again by the next delta sync.
+	e.flushFailures()
 	if !e.cfg.DryRun {
 		failed := map[string]bool{}
 		for _, f := range e.report.Failures() {
@@ -897,7 +912,7 @@ func (e *engine) transform(ctx context.Context, model string, entry map[string]a
 func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub map[string]any, shape entryShape, cur *destEntry,
 	di *destIndex, match func(string, map[string]any) (*destEntry, error)) func(context.Context) {
 	fail := func(op, destID string, err error) {
-		e.report.Fail(Failure{Model: model, SourceID: srcID, DestID: destID, Op: op, Message: err.Error(), Path: errorPath(err)})
+		e.failWrite(Failure{Model: model, SourceID: srcID, DestID: destID, Op: op}, err)
 	}
 	destID := ""
 	if cur != nil {
@@ -1108,8 +1123,10 @@ func (e *engine) write(ctx context.Context, idempotent bool, query string, vars 
 	var raw json.RawMessage
 	err := e.writer.MakeRequest(ctx, &graphql.Request{Query: query, Variables: vars, OpName: opName(query)}, &graphql.Response{Data: &raw})
 	if err != nil {
+		e.writeFailed(query, err)
 		return err
 	}
+	e.flushFailures() // the stage takes writes
 	if out == nil || len(raw) == 0 {
 		return nil
 	}
@@ -1384,7 +1401,7 @@ func (e *engine) writeDraft(ctx context.Context, w *work) {
 	data := b.build(d, keys, false, b.currentLists(p))
 	if err := e.updateInParts(ctx, w.model, w.destID, data); err != nil {
 		w.failed = true
-		e.report.Fail(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "update", Message: err.Error(), Path: errorPath(err)})
+		e.failWrite(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "update"}, err)
 	}
 }
 
@@ -1479,7 +1496,7 @@ func (e *engine) publishIDs(ctx context.Context, model, query, op string, items 
 				switch {
 				case err != nil:
 					failed[start+i] = true
-					e.report.Fail(Failure{Model: model, SourceID: it.srcID, DestID: it.destID, Op: op, Message: err.Error(), Path: errorPath(err)})
+					e.failWrite(Failure{Model: model, SourceID: it.srcID, DestID: it.destID, Op: op}, err)
 				case op == "publish":
 					e.report.Add(model, CountPublished, 1)
 				}
@@ -1502,7 +1519,7 @@ func (e *engine) deleteIDs(ctx context.Context, model, query string, items []idI
 		g.Go(func() error {
 			if err := e.write(gctx, true, query, map[string]any{"id": it.destID}, nil); err != nil {
 				failed[i] = true
-				e.report.Fail(Failure{Model: model, SourceID: it.srcID, DestID: it.destID, Op: "delete", Message: err.Error(), Path: errorPath(err)})
+				e.failWrite(Failure{Model: model, SourceID: it.srcID, DestID: it.destID, Op: "delete"}, err)
 				return nil
 			}
 			e.report.Add(model, CountDeleted, 1)

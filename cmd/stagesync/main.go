@@ -2,7 +2,10 @@
 // Hygraph schemas: pull, inspect, diff, scaffold and synthesize them.
 //
 // Exit codes: 0 success, 1 the job ran but some entries failed, 2 usage or
-// configuration error, 3 a schema pre-flight or diff found blocking changes.
+// configuration error, 3 a schema pre-flight or diff found blocking changes,
+// or a sync stopped for a failure every entry would share (a token that
+// may not write, a stage that cannot be written), 130 interrupted (Ctrl-C
+// or SIGTERM; running the same command again resumes).
 package main
 
 import (
@@ -20,6 +23,10 @@ const (
 	exitFailures = 1
 	exitUsage    = 2
 	exitBlocked  = 3
+	// exitInterrupted is the shell's code for a command ended by SIGINT
+	// (128+2), also used for SIGTERM: the run stopped cleanly and the
+	// same command resumes it.
+	exitInterrupted = 130
 )
 
 // exitError carries an exit code out of a command's RunE.

@@ -204,23 +204,28 @@ func tokenFromEnv(name, flag string) (string, error) {
 }
 
 // progressPrinter prints one line per phase and model, and the counts as they
-// grow, without flooding: a line every 10% or at the end of a phase.
+// grow, without flooding: a line every 10% or at the end of a phase. The
+// engine hands it one event at a time, but the phases of different models
+// interleave (the next model's destination is read while one is written,
+// published entries are published while their model is written): it keeps
+// what it printed per phase and model.
 func progressPrinter(w io.Writer) func(stagesync.Event) {
-	var last stagesync.Event
+	last := map[string]stagesync.Event{} // per phase and model
 	return func(e stagesync.Event) {
 		key := string(e.Phase) + "/" + e.Model
-		if key != string(last.Phase)+"/"+last.Model {
+		prev, seen := last[key]
+		if !seen {
 			if e.Model != "" {
 				fmt.Fprintf(w, "%-9s %s\n", e.Phase, e.Model)
 			} else if e.Phase != stagesync.PhaseDone {
 				fmt.Fprintf(w, "%s\n", e.Phase)
 			}
-			last = e
 		}
-		if e.Total > 0 && (e.Done == e.Total || e.Done*10/e.Total > last.Done*10/max(last.Total, 1)) {
+		if e.Total > 0 && (e.Done == e.Total && (prev.Done != e.Done || prev.Total != e.Total) ||
+			e.Done*10/e.Total > prev.Done*10/max(prev.Total, 1)) {
 			fmt.Fprintf(w, "%-9s %s %d/%d\n", e.Phase, e.Model, e.Done, e.Total)
 		}
-		last = e
+		last[key] = e
 	}
 }
 
@@ -244,8 +249,16 @@ copied (--assets) when a synced model references Asset and the destination is on
 new asset system; on the legacy one --assets needs --assets-key-env; --skip-assets
 links only the assets already in the destination.
 
+At most 20 lines of failed entries are printed; the report file (--report FILE, or
+` + "`" + `<state>.report.json` + "`" + ` when there are more and no --report) lists them all.
+A failure every entry would share stops the run with one message: the destination
+refuses the token (401, 402, 403: a read-only token), a stage's schema has no
+Mutation type, or 10 writes in a row fail the same way.
+
 Exit codes: 0 every entry synced; 1 some entries failed (see the report);
-2 usage or configuration error; 3 the schema pre-flight refused to start.`,
+2 usage or configuration error; 3 the schema pre-flight refused to start, or the
+run stopped for a failure every entry shares; 130 interrupted (Ctrl-C): run
+the same command again to resume.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSync(cmd, &f, false)
@@ -304,9 +317,20 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 		}
 	}
 	report, plan, err := stagesync.Sync(ctx, cfg)
+	interrupted := ctx.Err() != nil
+	stop() // a second Ctrl-C ends the process at once
 	out := cmd.OutOrStdout()
+	reportPath := f.report
 	if report != nil && !dryRun {
-		if _, werr := report.WriteTo(out); werr != nil {
+		// The terminal shows the first failures; the report file has them all.
+		more := " (see --report FILE)"
+		if reportPath == "" && len(report.Failures()) > maxFailureLines {
+			reportPath = strings.TrimSuffix(cfg.StatePath, filepath.Ext(cfg.StatePath)) + ".report.json"
+		}
+		if reportPath != "" {
+			more = " in the report (" + reportPath + ")"
+		}
+		if _, werr := report.WriteSummary(out, maxFailureLines, more); werr != nil {
 			return withCode(exitFailures, werr)
 		}
 	}
@@ -316,7 +340,7 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 			printPlanFailures(out, report)
 		}
 	}
-	if werr := writeJSONFile(f.report, report); werr != nil {
+	if werr := writeJSONFile(reportPath, report); werr != nil {
 		return withCode(exitFailures, werr)
 	}
 	if werr := writeJSONFile(f.planOut, plan); werr != nil {
@@ -324,10 +348,22 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	}
 	var pre *stagesync.PreflightError
 	var conf *stagesync.ConfigError
+	var sys *stagesync.SystemicError
 	switch {
+	case interrupted && err != nil:
+		written := 0
+		if report != nil {
+			for _, m := range report.Models() {
+				written += m.Created + m.Updated + m.Deleted
+			}
+		}
+		if dryRun {
+			return withCode(exitInterrupted, errors.New("interrupted; nothing was written"))
+		}
+		return withCode(exitInterrupted, fmt.Errorf("interrupted: %d written; resume with the same command", written))
 	case errors.As(err, &conf):
 		return withCode(exitUsage, &flagsError{conf})
-	case errors.As(err, &pre):
+	case errors.As(err, &pre), errors.As(err, &sys):
 		return withCode(exitBlocked, err)
 	case isDeleteGuard(err):
 		return withCode(exitBlocked, err)
@@ -340,6 +376,10 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	}
 	return nil
 }
+
+// maxFailureLines is the number of lines of failed entries a sync prints;
+// the report file lists them all.
+const maxFailureLines = 20
 
 // flagsError is a *stagesync.ConfigError told in the terms of the flags:
 // one problem a line.

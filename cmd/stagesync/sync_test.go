@@ -22,7 +22,7 @@ var libraryYAML, _ = filepath.Abs("../../stagesync/testdata/sync/library.yaml")
 
 // libraryStage starts an emulated stage serving the engine's test project
 // (stagesync/testdata/sync/library.yaml), edited by edit when not nil.
-func libraryStage(t *testing.T, edit func(string) string) *stagetest.Server {
+func libraryStage(t *testing.T, edit func(string) string, opts ...stagetest.Option) *stagetest.Server {
 	t.Helper()
 	b, err := os.ReadFile(libraryYAML)
 	if err != nil {
@@ -40,7 +40,7 @@ func libraryStage(t *testing.T, edit func(string) string) *stagetest.Server {
 	if s, err = schema.LoadString("library.graphql", sdl); err != nil {
 		t.Fatal(err)
 	}
-	return stagetest.NewServer(t, s)
+	return stagetest.NewServer(t, s, opts...)
 }
 
 // seedLibrary writes a few authors, tags and books into the stage.
