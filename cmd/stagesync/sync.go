@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -48,6 +49,8 @@ type syncFlags struct {
 	assets, skipAssets bool
 	assetsKeyEnv       string
 	files              *filestack.Client // of --assets-key-env
+	out                string            // plan -o: the plan file to write
+	planDB             *sql.DB           // apply: the plan file to apply
 }
 
 func (f *syncFlags) register(cmd *cobra.Command) {
@@ -62,7 +65,7 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.planOut, "plan", "", "write the plan (changeset) as JSON to this file")
 	fl.BoolVar(&f.mirror, "mirror", false, "delete destination entries whose source entry is gone (last, and only when nothing failed; asks first)")
 	fl.IntVar(&f.maxDelete, "max-delete", 0, "most entries --mirror may delete (default: 10% of the destination, and none of a model the source has no entries of; -1: no limit)")
-	fl.BoolVarP(&f.yes, "yes", "y", false, "delete without asking (for scripts); without it --mirror asks on a terminal and deletes nothing otherwise")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "write and delete without asking (for scripts); without it sync asks on a terminal before writing, and --mirror deletes nothing unless it can ask")
 	fl.BoolVar(&f.delta, "delta", false, "read only source entries updated since the last sync recorded in the state")
 	fl.StringArrayVar(&f.match, "match", nil, "Model=field: match entries of Model by the unique field (repeatable)")
 	fl.StringArrayVar(&f.defaults, "default", nil, "Model.field=value: fill a field the source has no value for (repeatable)")
@@ -275,7 +278,8 @@ func newPlanCmd() *cobra.Command {
 		Short: "Show what a sync would change, without writing (a dry run)",
 		Long: `Plan a sync without writing: per model the entries that would be created,
 updated, left unchanged or deleted, and per entry the changed fields.
---plan FILE writes the changeset as JSON. It reads the same state as sync (by default
+--plan FILE writes the changeset as JSON; -o FILE writes the plan for
+` + "`" + `stagesync apply FILE` + "`" + `, which applies exactly it or refuses when a stage changed since. It reads the same state as sync (by default
 ` + "`" + `.stagesync/state-<hash of --from and --to>.db` + "`" + `, not created by a plan) and locks it while
 it runs.
 
@@ -287,11 +291,14 @@ configuration error; 3 the schema pre-flight would refuse the sync.`,
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().StringVarP(&f.out, "out", "o", "", "write the plan to this file (SQLite), for stagesync apply FILE")
 	return cmd
 }
 
 func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
-	f.modelsSet = cmd.Flags().Changed("models")
+	if fl := cmd.Flags().Lookup("models"); fl != nil {
+		f.modelsSet = fl.Changed
+	}
 	cfg, err := f.config(dryRun, cmd.ErrOrStderr())
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -314,6 +321,11 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 			if !f.quiet {
 				fmt.Fprintf(cmd.ErrOrStderr(), "assets: %s reference Asset: copying assets (--skip-assets leaves them out)\n", strings.Join(needs.Fields, ", "))
 			}
+		}
+	}
+	if !dryRun {
+		if err := checkBeforeWriting(ctx, cmd, f, cfg); err != nil {
+			return err
 		}
 	}
 	report, plan, err := stagesync.Sync(ctx, cfg)
@@ -345,6 +357,14 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	}
 	if werr := writeJSONFile(f.planOut, plan); werr != nil {
 		return withCode(exitFailures, werr)
+	}
+	if f.out != "" && plan != nil && (err == nil || isDeleteGuard(err)) {
+		if werr := writePlanFile(f.out, planArgs(cmd), plan); werr != nil {
+			return withCode(exitFailures, werr)
+		}
+		if !f.quiet {
+			fmt.Fprintf(cmd.ErrOrStderr(), "plan written to %s; apply it with: stagesync apply %s\n", f.out, f.out)
+		}
 	}
 	var pre *stagesync.PreflightError
 	var conf *stagesync.ConfigError
@@ -444,7 +464,13 @@ func printPlanFailures(w io.Writer, r *stagesync.Report) {
 		if f.DestID != "" {
 			dest = " -> " + f.DestID
 		}
-		fmt.Fprintf(w, "  %s %s%s: %s: %s\n", f.Model, f.SourceID, dest, f.Op, f.Message)
+		for i, r := range f.Reasons() {
+			if i == 0 {
+				fmt.Fprintf(w, "  %s %s%s: %s: %s\n", f.Model, f.SourceID, dest, r.Op, r.Message)
+			} else {
+				fmt.Fprintf(w, "    and %s: %s\n", r.Op, r.Message)
+			}
+		}
 	}
 }
 
@@ -485,10 +511,15 @@ func confirmDeletes(in io.Reader, out io.Writer, dest string) func([]stagesync.D
 			}
 		}
 		fmt.Fprintf(out, "Delete these %d entries? [y/N] ", n)
-		line, _ := bufio.NewReader(in).ReadString('\n')
-		answer := strings.ToLower(strings.TrimSpace(line))
-		return answer == "y" || answer == "yes"
+		return readYes(in)
 	}
+}
+
+// readYes reads one line and reports whether it says yes.
+func readYes(in io.Reader) bool {
+	line, _ := bufio.NewReader(in).ReadString('\n')
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "y" || answer == "yes"
 }
 
 // isTerminal reports whether r is a terminal.

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stagesync/stagesync/stagesync"
+)
+
+func init() {
+	rootSubcommands = append(rootSubcommands, newApplyCmd)
+}
+
+func newApplyCmd() *cobra.Command {
+	var yes, quiet bool
+	var report string
+	cmd := &cobra.Command{
+		Use:   "apply PLAN_FILE",
+		Short: "Apply a plan made with stagesync plan -o, exactly as planned",
+		Long: `Apply runs the sync a plan file describes (made by ` + "`" + `stagesync plan ... -o FILE` + "`" + `),
+with the same flags. It first plans again: when any entry's plan differs from
+the file's (the source or the destination changed since), it writes nothing,
+names the entries and exits 3; make a new plan then. Deletes (--mirror) are
+still confirmed on a terminal unless --yes.
+
+Exit codes as for sync; 3 also when the plan is stale.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := openPlanFile(args[0], false)
+			if err != nil {
+				return withCode(exitUsage, fmt.Errorf("plan file: %w", err))
+			}
+			defer db.Close()
+			pargs, err := readPlanArgs(db, args[0])
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			var f syncFlags
+			planned := &cobra.Command{Use: "plan"}
+			f.register(planned)
+			if err := planned.Flags().Parse(pargs); err != nil {
+				return withCode(exitUsage, fmt.Errorf("plan file %s: its flags: %w", args[0], err))
+			}
+			f.modelsSet = planned.Flags().Changed("models")
+			f.yes = f.yes || yes
+			f.quiet, f.report, f.planDB = quiet, report, db
+			return runSync(cmd, &f, false)
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking (for scripts)")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	cmd.Flags().StringVar(&report, "report", "", "write the report as JSON to this file")
+	return cmd
+}
+
+// checkBeforeWriting runs before a sync writes. Applying a plan file, it
+// plans again and refuses when the plan changed; on a terminal without
+// --yes, it shows the plan and asks.
+func checkBeforeWriting(ctx context.Context, cmd *cobra.Command, f *syncFlags, cfg stagesync.SyncConfig) error {
+	ask := f.planDB == nil && !f.yes && isTerminal(cmd.InOrStdin())
+	if f.planDB == nil && !ask {
+		return nil
+	}
+	dry := cfg
+	dry.DryRun, dry.PlanLimit, dry.Progress, dry.ConfirmDelete = true, -1, nil, nil
+	_, now, err := stagesync.Sync(ctx, dry)
+	if err != nil && !isDeleteGuard(err) {
+		return withCode(exitFailures, fmt.Errorf("planning before writing: %w", err))
+	}
+	if f.planDB != nil {
+		stale, serr := staleEntries(f.planDB, now, maxFailureLines)
+		if serr != nil {
+			return withCode(exitFailures, serr)
+		}
+		if len(stale) > 0 {
+			return withCode(exitBlocked, fmt.Errorf("the plan is stale: the source or the destination changed since it was made, so nothing was written; make a new plan (stagesync plan ... -o FILE). What changed:\n  %s",
+				strings.Join(stale, "\n  ")))
+		}
+		return nil
+	}
+	out := cmd.ErrOrStderr()
+	fmt.Fprintf(out, "plan for %s:\n", f.to)
+	printPlan(out, now)
+	fmt.Fprint(out, "Write these changes? [y/N] ")
+	if !readYes(cmd.InOrStdin()) {
+		return withCode(exitFailures, fmt.Errorf("not confirmed; nothing was written (--yes writes without asking)"))
+	}
+	return nil
+}

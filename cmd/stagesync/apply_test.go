@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPlanApply: plan -o then apply writes what sync would (the
+// destination ends equal, a second apply of a fresh plan writes nothing),
+// and apply of a plan made before the source changed refuses, naming the
+// entry, and writes nothing.
+func TestPlanApply(t *testing.T) {
+	src, dst := libraryStage(t, nil), libraryStage(t, nil)
+	seedLibrary(t, src)
+	t.Setenv("SRC_TOKEN", src.Token)
+	t.Setenv("DST_TOKEN", dst.Token)
+	dir := t.TempDir()
+	args := func(cmd string, extra ...string) []string {
+		return append([]string{cmd, "--from", src.URL, "--from-token-env", "SRC_TOKEN",
+			"--to", dst.URL, "--to-token-env", "DST_TOKEN", "--rate", "1000", "-q",
+			"--state", filepath.Join(dir, "state.db")}, extra...)
+	}
+	planPath := filepath.Join(dir, "plan.db")
+	if code, stdout, stderr := runCLI(t, args("plan", "-o", planPath)...); code != exitOK {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := dst.Stage.Counters().Mutations; n != 0 {
+		t.Fatalf("plan ran %d mutations", n)
+	}
+	code, stdout, stderr := runCLI(t, "apply", "-q", planPath)
+	if code != exitOK {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, m := range []string{"Tag", "Author", "Book"} {
+		if s, d := len(src.Stage.All(m, "DRAFT")), len(dst.Stage.All(m, "DRAFT")); s != d {
+			t.Errorf("%s: %d in the source, %d in the destination after apply", m, s, d)
+		}
+	}
+	// A plan made now plans nothing, and applying it writes nothing.
+	if code, stdout, stderr := runCLI(t, args("plan", "-o", planPath)...); code != exitOK {
+		t.Fatalf("second plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	before := dst.Stage.Counters().Mutations
+	if code, stdout, stderr := runCLI(t, "apply", "-q", planPath); code != exitOK {
+		t.Fatalf("second apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := dst.Stage.Counters().Mutations - before; n != 0 {
+		t.Errorf("applying an empty plan ran %d mutations", n)
+	}
+
+	// The source changes after the plan: apply refuses.
+	if _, err := src.Stage.Seed("Tag", "DRAFT", map[string]any{"name": "new"}); err != nil {
+		t.Fatal(err)
+	}
+	book := src.Stage.All("Book", "DRAFT")[0]["id"].(string)
+	if err := src.Stage.Update(context.Background(), "Book", book, map[string]any{"pages": 999}); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runCLI(t, args("plan", "-o", planPath)...); code != exitOK {
+		t.Fatalf("third plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if err := src.Stage.Update(context.Background(), "Book", book, map[string]any{"pages": 1000, "title": "Changed"}); err != nil {
+		t.Fatal(err)
+	}
+	before = dst.Stage.Counters().Mutations
+	code, stdout, stderr = runCLI(t, "apply", "-q", planPath)
+	if code != exitBlocked || !strings.Contains(stderr, "stale") || !strings.Contains(stderr, book) {
+		t.Errorf("stale apply: exit %d, want %d naming book %s\n%s\n%s", code, exitBlocked, book, stdout, stderr)
+	}
+	if n := dst.Stage.Counters().Mutations - before; n != 0 {
+		t.Errorf("stale apply ran %d mutations", n)
+	}
+	// Not a plan file.
+	if code, _, _ := runCLI(t, "apply", filepath.Join(dir, "state.db")); code != exitUsage {
+		t.Errorf("apply of a state file: exit %d, want %d", code, exitUsage)
+	}
+}
