@@ -229,6 +229,7 @@ func modelConfig(p *pair, path string, src, dst *stagesync.Stage) stagesync.Sync
 	cfg := p.fileConfig(path, src, dst)
 	cfg.Mirror = true
 	cfg.MaxDelete = -1 // the random operations delete any share of a model
+	cfg.SkipAssets = true // the operations make no assets
 	return cfg
 }
 
