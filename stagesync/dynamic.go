@@ -34,17 +34,33 @@ type modelOps struct {
 	// publish and unpublish act on a batch of entries by id. Variables:
 	// $ids: [ID!]!, $first: Int!.
 	publish, unpublish string
+	// nested is the most entries of a to-many relation that read, readSince
+	// and more ask for at a time (see nestedPage).
+	nested int
 }
 
-// buildOps builds the operations of model m of project p. Models without
-// a list query or create mutation cannot be synced.
-func buildOps(p *schema.Project, m *schema.Model) (*modelOps, error) {
+// nestedPage is the number of entries of a to-many relation read at a
+// time in runs that read pages of pageSize entries: no more than a page,
+// since a stage's largest page bounds nested lists too (pageSize is at
+// most the largest page the stage serves), and at most maxNestedList.
+func nestedPage(pageSize int) int {
+	if pageSize <= 0 || pageSize > maxNestedList {
+		return maxNestedList
+	}
+	return pageSize
+}
+
+// buildOps builds the operations of model m of project p, reading to-many
+// relations nested entries at a time (see nestedPage). Models without a
+// list query or create mutation cannot be synced.
+func buildOps(p *schema.Project, m *schema.Model, nested int) (*modelOps, error) {
 	api := m.API
 	if api == nil || api.List == "" || api.Create == "" || api.Update == "" || api.CreateInput == "" || api.UpdateInput == "" {
 		return nil, fmt.Errorf("model %s: the schema has no list query or create/update mutations for it", m.Name)
 	}
-	fields := selection(p, m, false)
-	locs := localizationSelection(p, m)
+	nested = nestedPage(nested)
+	fields := selection(p, m, false, nested)
+	locs := localizationSelection(p, m, nested)
 	ids := func(name, vars, where string) string {
 		return fmt.Sprintf("query StagesyncIDs%s%s($first: Int!, $after: String%s) { items: %s(stage: DRAFT, orderBy: id_ASC, first: $first, after: $after%s) { id } }",
 			m.Name, name, vars, api.List, where)
@@ -58,7 +74,7 @@ func buildOps(p *schema.Project, m *schema.Model) (*modelOps, error) {
 		b.WriteString("  }\n}")
 		return b.String()
 	}
-	ops := &modelOps{model: m, read: read("", "", ""), ids: ids("", "", "")}
+	ops := &modelOps{model: m, read: read("", "", ""), ids: ids("", "", ""), nested: nested}
 	ops.idsOf = map[string]string{ops.read: ops.ids}
 	if api.WhereInput != "" {
 		since, where := ", $since: DateTime!", ", where: {updatedAt_gt: $since}"
@@ -71,8 +87,8 @@ func buildOps(p *schema.Project, m *schema.Model) (*modelOps, error) {
 			if !f.List || !isRelation(f.Kind) {
 				continue
 			}
-			first := fmt.Sprintf("(first: %d)", maxNestedList)
-			sel := strings.Replace(fieldSelection(p, f), first, fmt.Sprintf("(first: %d, skip: $skip)", maxNestedList), 1)
+			first := fmt.Sprintf("(first: %d)", nested)
+			sel := strings.Replace(fieldSelection(p, f, nested), first, fmt.Sprintf("(first: %d, skip: $skip)", nested), 1)
 			ops.more[f.Name] = fmt.Sprintf("query StagesyncMore%s_%s($id: ID!, $skip: Int!, $stage: Stage!) { item: %s(where: {id: $id}, stage: $stage) { %s } }",
 				m.Name, f.Name, api.Single, sel)
 		}
@@ -111,7 +127,7 @@ func localizedFields(m *schema.Model) []*schema.Field {
 
 // localizationSelection selects the non-default localizations of m's
 // localized fields, or "" when m has none or the project one locale.
-func localizationSelection(p *schema.Project, m *schema.Model) string {
+func localizationSelection(p *schema.Project, m *schema.Model, nested int) string {
 	lf := localizedFields(m)
 	if len(lf) == 0 || len(p.Locales) < 2 {
 		return ""
@@ -120,7 +136,7 @@ func localizationSelection(p *schema.Project, m *schema.Model) string {
 	fmt.Fprintf(&b, " localizations(locales: [%s], includeCurrent: false) { locale", strings.Join(p.Locales[1:], ", "))
 	for _, f := range lf {
 		b.WriteString(" ")
-		b.WriteString(fieldSelection(p, f))
+		b.WriteString(fieldSelection(p, f, nested))
 	}
 	b.WriteString(" }")
 	return b.String()
@@ -128,34 +144,37 @@ func localizationSelection(p *schema.Project, m *schema.Model) string {
 
 // selection returns the selection of m's content fields, each preceded by
 // a space. Components select their id too (inComponent) so that the
-// entries of a component list can be replaced.
-func selection(p *schema.Project, m *schema.Model, inComponent bool) string {
+// entries of a component list can be replaced. To-many relations are
+// read nested entries at a time.
+func selection(p *schema.Project, m *schema.Model, inComponent bool, nested int) string {
 	var b strings.Builder
 	if inComponent {
 		b.WriteString(" __typename id")
 	}
 	for _, f := range writableFields(m) {
 		b.WriteString(" ")
-		b.WriteString(fieldSelection(p, f))
+		b.WriteString(fieldSelection(p, f, nested))
 	}
 	return b.String()
 }
 
 // maxNestedList is the most entries a to-many relation is read with; like
 // a page, Hygraph returns few of them (10) unless asked for more, and at
-// most 100. Longer lists are read on with modelOps.more.
+// most the project's largest page (100, or less). Longer lists are read on
+// with modelOps.more.
 const maxNestedList = 100
 
 // completeLists reads the rest of every to-many relation of an entry (of
-// the given stage) that a nested read cut at maxNestedList.
+// the given stage) that a nested read cut at ops.nested entries.
 func completeLists(ctx context.Context, s *Stage, ops *modelOps, entry map[string]any, stage string) error {
 	id, _ := entry["id"].(string)
 	if id == "" {
 		return nil
 	}
+	nested := nestedPage(ops.nested)
 	for _, name := range slices.Sorted(maps.Keys(ops.more)) {
 		list, ok := entry[name].([]any)
-		if !ok || len(list) < maxNestedList {
+		if !ok || len(list) < nested {
 			continue
 		}
 		for {
@@ -166,7 +185,7 @@ func completeLists(ctx context.Context, s *Stage, ops *modelOps, entry map[strin
 			}
 			more, _ := out.Item[name].([]any)
 			list = append(list, more...)
-			if len(more) < maxNestedList {
+			if len(more) < nested {
 				break
 			}
 		}
@@ -175,11 +194,12 @@ func completeLists(ctx context.Context, s *Stage, ops *modelOps, entry map[strin
 	return nil
 }
 
-// fieldSelection selects one field in the shape the engine reads.
-func fieldSelection(p *schema.Project, f *schema.Field) string {
+// fieldSelection selects one field in the shape the engine reads, a
+// to-many relation nested entries at a time.
+func fieldSelection(p *schema.Project, f *schema.Field, nested int) string {
 	name := f.Name
 	if f.List && isRelation(f.Kind) {
-		name = fmt.Sprintf("%s(first: %d)", f.Name, maxNestedList)
+		name = fmt.Sprintf("%s(first: %d)", f.Name, nestedPage(nested))
 	}
 	switch f.Kind {
 	case schema.KindRelation, schema.KindAsset:
@@ -197,13 +217,13 @@ func fieldSelection(p *schema.Project, f *schema.Field) string {
 		if c == nil {
 			return f.Name + " { __typename id }"
 		}
-		return f.Name + " {" + selection(p, c, true) + " }"
+		return f.Name + " {" + selection(p, c, true, nested) + " }"
 	case schema.KindUnionComponent:
 		var b strings.Builder
 		b.WriteString(f.Name + " { __typename")
 		for _, t := range f.Targets {
 			if c := p.Model(t); c != nil {
-				fmt.Fprintf(&b, " ... on %s {%s }", t, selection(p, c, true))
+				fmt.Fprintf(&b, " ... on %s {%s }", t, selection(p, c, true, nested))
 			}
 		}
 		b.WriteString(" }")

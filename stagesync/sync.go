@@ -296,10 +296,10 @@ func (e *engine) prepare(ctx context.Context) error {
 	e.ord = planOrder(e.dst, models)
 	e.srcOps, e.dstOps = map[string]*modelOps{}, map[string]*modelOps{}
 	for _, m := range models {
-		if e.srcOps[m], err = buildOps(e.src, e.src.Model(m)); err != nil {
+		if e.srcOps[m], err = buildOps(e.src, e.src.Model(m), e.cfg.PageSize); err != nil {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
 		}
-		if e.dstOps[m], err = buildOps(e.dst, e.dst.Model(m)); err != nil {
+		if e.dstOps[m], err = buildOps(e.dst, e.dst.Model(m), e.cfg.PageSize); err != nil {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 		}
 	}
@@ -1245,6 +1245,13 @@ func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
 // publishBatch is the largest number of ids in one publish mutation.
 const publishBatch = 100
 
+// publishBatch is the number of ids in one publish mutation of this run:
+// no more than a page, since the stage's largest page bounds the `first`
+// of a publishMany mutation too.
+func (e *engine) publishBatch() int {
+	return min(publishBatch, max(e.pageSize, 1))
+}
+
 // publish publishes (and unpublishes) the entries of the models within
 // relation cycles, after the relation pass; the other models' entries are
 // published as they are written (see publisher).
@@ -1357,7 +1364,7 @@ func (p *publisher) add(w *work) {
 	}
 	*q = append(*q, w)
 	var batch []*work
-	if len(*q) >= publishBatch {
+	if len(*q) >= p.e.publishBatch() {
 		batch, *q = *q, nil
 	}
 	p.mu.Unlock()
@@ -1401,8 +1408,9 @@ func (e *engine) publishIDs(ctx context.Context, model, query, op string, items 
 	failed := make([]bool, len(items))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
-	for start := 0; start < len(items); start += publishBatch {
-		chunk := items[start:min(start+publishBatch, len(items))]
+	batch := e.publishBatch()
+	for start := 0; start < len(items); start += batch {
+		chunk := items[start:min(start+batch, len(items))]
 		g.Go(func() error {
 			ids := make([]string, len(chunk))
 			for i, it := range chunk {
