@@ -110,6 +110,9 @@ func Compare(ctx context.Context, cfg CompareConfig) ([]Difference, error) {
 				if rerr, ok := entry[readErrorKey].(error); ok {
 					return nil, fmt.Errorf("stagesync: compare: %s: %s %s: %w", s, dm.Name, id, rerr)
 				}
+				if rerr, ok := entry[pubReadErrorKey].(error); ok {
+					return nil, fmt.Errorf("stagesync: compare: %s: %s %s: published version: %w", s, dm.Name, id, rerr)
+				}
 				var v version
 				if pub := published(entry); pub != nil {
 					v.pub, _ = canonEntry(dst, dm, pub, nil, r)

@@ -1,7 +1,10 @@
 package stagesync
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -31,6 +34,11 @@ type modelOps struct {
 	// only, with the same variables: a page that cannot be read whole is
 	// read in parts by them (see queryFetcher).
 	idsOf map[string]string
+	// draft reads the DRAFT versions of entries by id, as read does but
+	// without their PUBLISHED versions, for an entry whose published
+	// version cannot be read (see queryFetcher). Variables: $ids: [ID!]!,
+	// $first: Int!.
+	draft string
 	// publish and unpublish act on a batch of entries by id. Variables:
 	// $ids: [ID!]!, $first: Int!.
 	publish, unpublish string
@@ -80,6 +88,9 @@ func buildOps(p *schema.Project, m *schema.Model, nested int) (*modelOps, error)
 		since, where := ", $since: DateTime!", ", where: {updatedAt_gt: $since}"
 		ops.readSince = read("Since", since, where)
 		ops.idsOf[ops.readSince] = ids("Since", since, where)
+		ops.draft = fmt.Sprintf("query StagesyncReadDraft%s($ids: [ID!]!, $first: Int!) {\n"+
+			"  items: %s(stage: DRAFT, where: {id_in: $ids}, orderBy: id_ASC, first: $first) {\n"+
+			"    id createdAt updatedAt%s%s\n  }\n}", m.Name, api.List, fields, locs)
 	}
 	if api.Single != "" {
 		ops.more = map[string]string{}
@@ -237,4 +248,75 @@ func fieldSelection(p *schema.Project, f *schema.Field, nested int) string {
 	default:
 		return f.Name
 	}
+}
+
+// pubReadErrorKey marks an entry whose PUBLISHED version could not be
+// read: the entry holds its DRAFT version, read on its own, and under this
+// key the error of the read with the published version.
+const pubReadErrorKey = "\x00pubReadError"
+
+// readDraft reads the DRAFT version of entry id on its own, after reading
+// it with its PUBLISHED version failed with err (GraphQL errors: say, a
+// required relation of the published version points at an unpublished
+// entry, which Hygraph cannot return). It returns the draft marked with
+// pubReadErrorKey, or {"id": id, readErrorKey: err} when the draft cannot
+// be read either (or ops has no query for it). Errors other than GraphQL
+// errors are returned.
+func readDraft(ctx context.Context, s *Stage, ops *modelOps, id string, err error) (map[string]any, error) {
+	failed := map[string]any{"id": id, readErrorKey: err}
+	if ops.draft == "" {
+		return failed, nil
+	}
+	var ge *GraphQLError
+	var raw json.RawMessage
+	if derr := s.Do(ctx, ops.draft, map[string]any{"ids": []string{id}, "first": 1}, &raw); derr != nil {
+		if errors.As(derr, &ge) && !errors.Is(derr, ErrMaybeApplied) {
+			return failed, nil
+		}
+		return nil, fmt.Errorf("read %s: %w", ops.model.Name, derr)
+	}
+	var out struct{ Items []map[string]any }
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if derr := dec.Decode(&out); derr != nil {
+		return nil, fmt.Errorf("read %s: %w", ops.model.Name, derr)
+	}
+	if len(out.Items) != 1 {
+		return failed, nil
+	}
+	entry := out.Items[0]
+	if got, _ := entry["id"].(string); got != id {
+		return failed, nil
+	}
+	if derr := completeLists(ctx, s, ops, entry, "DRAFT"); derr != nil {
+		if errors.As(derr, &ge) {
+			return failed, nil
+		}
+		return nil, derr
+	}
+	entry[pubReadErrorKey] = err
+	return entry, nil
+}
+
+// pubUnread reports, for a source entry whose published version could not
+// be read (see readDraft), a "read" failure of its published version, and
+// returns the entry without the mark. Its draft, read on its own, is
+// synced; without a published version read, the entry's destination
+// published version is neither published over nor unpublished.
+func (e *engine) pubUnread(model, srcID string, entry map[string]any, cur *destEntry) map[string]any {
+	err, ok := entry[pubReadErrorKey].(error)
+	if !ok {
+		return entry
+	}
+	delete(entry, pubReadErrorKey)
+	msg := "published version: %v; the draft was synced on its own, the published version was left as it is in the destination"
+	if e.cfg.DryRun {
+		msg = "published version: %v; the draft would be synced on its own, the published version left as it is in the destination"
+	}
+	f := Failure{Model: model, SourceID: srcID, Op: "read", Path: errorPath(err), Message: fmt.Sprintf(msg, err)}
+	if cur != nil {
+		f.DestID = cur.id
+	}
+	e.report.Fail(f)
+	return entry
 }

@@ -436,8 +436,10 @@ const readErrorKey = "\x00readError"
 // version whose required relation points at an unpublished entry, which
 // Hygraph cannot return) and ops.idsOf has the query, the page's ids are
 // read and the page is read again in halves, down to the entries that
-// fail: each is returned as {"id": id, readErrorKey: error}, so that one
-// entry never stops the read of the others.
+// fail, so that one entry never stops the read of the others. Each of
+// them is read again without its published version (see readDraft): it
+// is returned as its draft marked with pubReadErrorKey, or, when its draft
+// cannot be read either, as {"id": id, readErrorKey: error}.
 func queryFetcher(s *Stage, ops *modelOps, query string, extra map[string]any) FetchFunc[map[string]any] {
 	read := pageReader(s, ops, query, extra)
 	idQuery := ops.idsOf[query]
@@ -481,7 +483,11 @@ func queryFetcher(s *Stage, ops *modelOps, query string, extra map[string]any) F
 				return err
 			}
 			if hi-lo == 1 {
-				out = append(out, map[string]any{"id": ids[lo], readErrorKey: err})
+				entry, err := readDraft(ctx, s, ops, ids[lo], err)
+				if err != nil {
+					return err
+				}
+				out = append(out, entry)
 				return nil
 			}
 			mid := (lo + hi) / 2
@@ -569,6 +575,10 @@ func (e *engine) readDest(ctx context.Context, x *destIndex) error {
 		if pub := published(entry); pub != nil {
 			v, _ := canonEntry(e.dst, dm, pub, e.ord.reverse[model], sameID)
 			d.pub = hashVersion(v)
+		} else if _, ok := entry[pubReadErrorKey]; ok {
+			// A published version that cannot be read differs from
+			// any the source has: it is published over or unpublished.
+			d.pub = fieldHashes{}
 		}
 		v, _ := canonEntry(e.dst, dm, entry, e.ord.reverse[model], sameID)
 		d.draft = hashVersion(v)
@@ -709,7 +719,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 				f.DestID = cur.id
 			}
 			e.report.Fail(f)
-		} else if w := e.planEntry(ctx, model, srcID, entry, pub, shape, cur, di, match); w != nil {
+		} else if w := e.planEntry(ctx, model, srcID, e.pubUnread(model, srcID, entry, cur), pub, shape, cur, di, match); w != nil {
 			page = append(page, w)
 		}
 		done++
