@@ -45,6 +45,9 @@ type modelOps struct {
 	// nested is the most entries of a to-many relation that read, readSince
 	// and more ask for at a time (see nestedPage).
 	nested int
+	// project is the project of model, for the components of its entries
+	// (see cutList).
+	project *schema.Project
 }
 
 // nestedPage is the number of entries of a to-many relation read at a
@@ -82,7 +85,7 @@ func buildOps(p *schema.Project, m *schema.Model, nested int) (*modelOps, error)
 		b.WriteString("  }\n}")
 		return b.String()
 	}
-	ops := &modelOps{model: m, read: read("", "", ""), ids: ids("", "", ""), nested: nested}
+	ops := &modelOps{model: m, read: read("", "", ""), ids: ids("", "", ""), nested: nested, project: p}
 	ops.idsOf = map[string]string{ops.read: ops.ids}
 	if api.WhereInput != "" {
 		since, where := ", $since: DateTime!", ", where: {updatedAt_gt: $since}"
@@ -296,6 +299,69 @@ func readDraft(ctx context.Context, s *Stage, ops *modelOps, id string, err erro
 	}
 	entry[pubReadErrorKey] = err
 	return entry, nil
+}
+
+// readError returns why a source entry as read (its draft entry and its
+// published version pub) cannot be synced: the error queryFetcher marked
+// it with, or a to-many relation inside a component that holds as many
+// entries as a nested read returns (ops.nested). Such a list may have been
+// cut and, unlike the model's own lists (see completeLists), it cannot be
+// read on, so the entry cannot be synced without losing relations.
+func readError(ops *modelOps, entry, pub map[string]any) error {
+	if err, ok := entry[readErrorKey].(error); ok {
+		return err
+	}
+	if ops == nil || ops.project == nil {
+		return nil
+	}
+	nested := nestedPage(ops.nested)
+	if err := cutComponentList(ops.project, ops.model, entry, nested, ops.model.Name); err != nil {
+		return err
+	}
+	if pub != nil {
+		if err := cutComponentList(ops.project, ops.model, pub, nested, ops.model.Name); err != nil {
+			return fmt.Errorf("published version: %w", err)
+		}
+	}
+	return nil
+}
+
+// cutComponentList is cutList for the components of a value of model m
+// (an entry, or a component), named path.
+func cutComponentList(p *schema.Project, m *schema.Model, value map[string]any, nested int, path string) error {
+	for _, f := range writableFields(m) {
+		if f.Kind != schema.KindComponent && f.Kind != schema.KindUnionComponent {
+			continue
+		}
+		comps, ok := value[f.Name].([]any)
+		if !ok {
+			comps = []any{value[f.Name]}
+		}
+		for _, c := range comps {
+			cv, _ := c.(map[string]any)
+			if cv == nil {
+				continue
+			}
+			t, _ := cv["__typename"].(string)
+			if t == "" && len(f.Targets) > 0 {
+				t = f.Targets[0]
+			}
+			cm := p.Model(t)
+			if cm == nil {
+				continue
+			}
+			for _, cf := range writableFields(cm) {
+				if list, ok := cv[cf.Name].([]any); ok && cf.List && isRelation(cf.Kind) && len(list) >= nested {
+					return fmt.Errorf("%s.%s.%s has %d entries, as many as a nested read returns: relation lists inside components cannot be read on, so it may be cut; sync with a larger page size (PageSize, at most the stage's largest page)",
+						path, f.Name, cf.Name, len(list))
+				}
+			}
+			if err := cutComponentList(p, cm, cv, nested, path+"."+f.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // pubUnread reports, for a source entry whose published version could not

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stagesync/stagesync/stagesync"
@@ -155,4 +156,76 @@ func toAny(ids []string) []any {
 		out[i] = id
 	}
 	return out
+}
+
+// TestSyncComponentListCut: a to-many relation inside a component cannot
+// be read on like a model's own lists. One that holds as many entries as
+// a nested read returns (the page size) may have been cut: its entry fails
+// with op "read", naming the list and the page size, instead of being
+// synced without some of its relations. Shorter lists sync; with a larger
+// page size the long one syncs too.
+func TestSyncComponentListCut(t *testing.T) {
+	const maxPage = 5
+	s := describedSchema(t, "shelves.graphql", `
+components:
+  Box:
+    label: String
+    tags: "[Tag]"
+models:
+  Tag:
+    name: String! unique
+  Shelf:
+    name: String! unique
+    box: Box
+`)
+	tagDocs := make([]map[string]any, 7)
+	for i := range tagDocs {
+		tagDocs[i] = map[string]any{"name": fmt.Sprintf("tag %d", i)}
+	}
+	box := func(tags []string) map[string]any {
+		var connect []any
+		for _, id := range tags {
+			connect = append(connect, map[string]any{"id": id})
+		}
+		return map[string]any{"create": map[string]any{"label": "box", "tags": map[string]any{"connect": connect}}}
+	}
+	for _, pageSize := range []int{maxPage, 100} {
+		t.Run(fmt.Sprintf("PageSize=%d", pageSize), func(t *testing.T) {
+			opts := []stagetest.Option{}
+			if pageSize == maxPage {
+				opts = append(opts, stagetest.WithMaxPage(maxPage))
+			}
+			p := newPair(t, s, s, opts...)
+			tags := p.seed(t, "Tag", "PUBLISHED", tagDocs...)
+			short := p.seed(t, "Shelf", "PUBLISHED", map[string]any{"name": "short", "box": box(tags[:3])})[0]
+			long := p.seed(t, "Shelf", "PUBLISHED", map[string]any{"name": "long", "box": box(tags)})[0]
+			cfg := p.config()
+			cfg.PageSize = pageSize
+			// The tags first: the engine does not order models by the
+			// relations inside their components.
+			cfg.Models = []string{"Tag"}
+			mustSync(t, cfg)
+			cfg.Models = nil
+			report, _, err := stagesync.Sync(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := p.state.DestID("Shelf", short); !ok {
+				t.Errorf("the shelf with a short list was not synced")
+			}
+			fs := report.Failures()
+			if pageSize == maxPage {
+				if len(fs) != 1 || fs[0].SourceID != long || fs[0].Op != "read" || !strings.Contains(fs[0].Message, "Shelf.box.tags has 5 entries") ||
+					!strings.Contains(fs[0].Message, "larger page size") {
+					t.Fatalf("failures %+v, want one read failure of shelf %s naming Shelf.box.tags", fs, long)
+				}
+				if _, ok := p.state.DestID("Shelf", long); ok {
+					t.Errorf("the shelf with a cut list was synced")
+				}
+				return
+			}
+			failOnFailures(t, "sync", report)
+			p.compare(t)
+		})
+	}
 }

@@ -713,7 +713,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		}
 		if aerr != nil {
 			e.report.Fail(Failure{Model: model, SourceID: srcID, Op: "adopt", Message: aerr.Error()})
-		} else if rerr, ok := entry[readErrorKey].(error); ok {
+		} else if rerr := readError(e.srcOps[model], entry, pub); rerr != nil {
 			f := Failure{Model: model, SourceID: srcID, Op: "read", Message: rerr.Error(), Path: errorPath(rerr)}
 			if cur != nil {
 				f.DestID = cur.id
