@@ -1255,10 +1255,10 @@ func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
 // publishBatch is the largest number of ids in one publish mutation.
 const publishBatch = 100
 
-// publishBatch is the number of ids in one publish mutation of this run:
+// publishSize is the number of ids in one publish mutation of this run:
 // no more than a page, since the stage's largest page bounds the `first`
 // of a publishMany mutation too.
-func (e *engine) publishBatch() int {
+func (e *engine) publishSize() int {
 	return min(publishBatch, max(e.pageSize, 1))
 }
 
@@ -1287,7 +1287,7 @@ func (e *engine) publish(ctx context.Context) error {
 }
 
 // publishWorks publishes (or unpublishes) works of model in batches of
-// publishBatch ids, then writes the drafts of the published works whose
+// publishSize ids, then writes the drafts of the published works whose
 // draft differs from their published version.
 func (e *engine) publishWorks(ctx context.Context, model string, works []*work, unpublish bool) error {
 	query, op := e.dstOps[model].publish, "publish"
@@ -1341,7 +1341,7 @@ func (e *engine) writeDraft(ctx context.Context, w *work) {
 
 // publisher publishes (and unpublishes) the entries of a model outside
 // any relation cycle as soon as their writes are done, in batches of
-// publishBatch ids, and then writes the drafts of those whose draft
+// publishSize ids, and then writes the drafts of those whose draft
 // differs from their published version: such a model's works are done
 // and freed while the model is written, instead of being kept to the end
 // of the run.
@@ -1374,7 +1374,7 @@ func (p *publisher) add(w *work) {
 	}
 	*q = append(*q, w)
 	var batch []*work
-	if len(*q) >= p.e.publishBatch() {
+	if len(*q) >= p.e.publishSize() {
 		batch, *q = *q, nil
 	}
 	p.mu.Unlock()
@@ -1411,14 +1411,14 @@ func (p *publisher) finish() error {
 type idItem struct{ srcID, destID string }
 
 // publishIDs runs a publish or unpublish query (variables $ids, $first; op
-// is "publish" or "unpublish") on items in batches of publishBatch ids, at
+// is "publish" or "unpublish") on items in batches of publishSize ids, at
 // most conc at a time. It reports each entry's failure and counts the
 // published ones, and returns which items failed; the error is ctx's.
 func (e *engine) publishIDs(ctx context.Context, model, query, op string, items []idItem, conc int) ([]bool, error) {
 	failed := make([]bool, len(items))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
-	batch := e.publishBatch()
+	batch := e.publishSize()
 	for start := 0; start < len(items); start += batch {
 		chunk := items[start:min(start+batch, len(items))]
 		g.Go(func() error {
