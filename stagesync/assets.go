@@ -253,7 +253,7 @@ func (e *engine) assets(ctx context.Context) error {
 	case r.opts.Retries < 0:
 		r.opts.Retries = 0
 	}
-	if r.ops, err = buildOps(e.dst, r.dst); err != nil {
+	if r.ops, err = buildOps(e.dst, r.dst, e.pageSize); err != nil {
 		return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 	}
 	r.skip = map[string]bool{}
@@ -372,7 +372,7 @@ func (r *assetRun) run(ctx context.Context) error {
 // assetQuery returns the read query of the Asset model m of project p: in
 // DRAFT, ordered by id, with its file and custom fields, the non-default
 // localizations and the PUBLISHED version.
-func assetQuery(p *schema.Project, m *schema.Model) string {
+func assetQuery(p *schema.Project, m *schema.Model, nested int) string {
 	var b strings.Builder
 	seen := map[string]bool{}
 	for _, name := range append(slices.Clone(assetFileFields), "url") {
@@ -386,7 +386,7 @@ func assetQuery(p *schema.Project, m *schema.Model) string {
 	}
 	for _, f := range writableFields(m) {
 		if !isRelation(f.Kind) && !seen[f.Name] {
-			b.WriteString(" " + fieldSelection(p, f))
+			b.WriteString(" " + fieldSelection(p, f, nested))
 		}
 	}
 	fields := b.String()
@@ -401,7 +401,7 @@ func assetQuery(p *schema.Project, m *schema.Model) string {
 		var lb strings.Builder
 		fmt.Fprintf(&lb, " localizations(locales: [%s], includeCurrent: false) { locale", strings.Join(p.Locales[1:], ", "))
 		for _, f := range lf {
-			lb.WriteString(" " + fieldSelection(p, f))
+			lb.WriteString(" " + fieldSelection(p, f, nested))
 		}
 		if h := m.Field("handle"); h != nil && h.Localized && m.Field("url") != nil {
 			lb.WriteString(" url")
@@ -420,7 +420,7 @@ func assetQuery(p *schema.Project, m *schema.Model) string {
 func (r *assetRun) readDest(ctx context.Context) (map[string]*dstAsset, error) {
 	e := r.e
 	out := map[string]*dstAsset{}
-	fetch := queryFetcher(e.cfg.Dest, &modelOps{model: r.dst}, assetQuery(e.dst, r.dst), nil)
+	fetch := queryFetcher(e.cfg.Dest, &modelOps{model: r.dst}, assetQuery(e.dst, r.dst, e.pageSize), nil)
 	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
 		if err != nil {
 			return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
@@ -453,7 +453,7 @@ func (r *assetRun) readDest(ctx context.Context) (map[string]*dstAsset, error) {
 func (r *assetRun) readSource(ctx context.Context) ([]*srcAsset, error) {
 	e := r.e
 	var out []*srcAsset
-	fetch := queryFetcher(e.cfg.Source, &modelOps{model: r.src}, assetQuery(e.src, r.src), nil)
+	fetch := queryFetcher(e.cfg.Source, &modelOps{model: r.src}, assetQuery(e.src, r.src, e.pageSize), nil)
 	fetch, stop := readAhead(ctx, fetch, e.pageSize)
 	defer stop()
 	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {

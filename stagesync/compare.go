@@ -40,6 +40,10 @@ type CompareConfig struct {
 	// State maps source ids to destination ids; an entry it does not know
 	// is looked up by its own id.
 	State *State
+	// PageSize is the read page size (default DefaultPageSize), and the
+	// most entries of a to-many relation read at a time: at most the
+	// largest page the stages serve.
+	PageSize int
 }
 
 // Compare checks that the destination holds what the source holds: every
@@ -76,6 +80,10 @@ func Compare(ctx context.Context, cfg CompareConfig) ([]Difference, error) {
 		}
 		return id, true
 	}
+	pageSize := cfg.PageSize
+	if pageSize <= 0 {
+		pageSize = DefaultPageSize
+	}
 	var out []Difference
 	for _, model := range models {
 		dm := dst.Model(model)
@@ -83,24 +91,27 @@ func Compare(ctx context.Context, cfg CompareConfig) ([]Difference, error) {
 			out = append(out, Difference{Model: model, Want: "model", Got: "no model"})
 			continue
 		}
-		sops, err := buildOps(src, src.Model(model))
+		sops, err := buildOps(src, src.Model(model), cfg.PageSize)
 		if err != nil {
 			return nil, err
 		}
-		dops, err := buildOps(dst, dm)
+		dops, err := buildOps(dst, dm, cfg.PageSize)
 		if err != nil {
 			return nil, err
 		}
 		type version struct{ draft, pub map[string]any }
 		read := func(s *Stage, ops *modelOps, r resolver) (map[string]version, error) {
 			all := map[string]version{}
-			for entry, err := range Paginate(ctx, fetcher(s, ops)) {
+			for entry, err := range Paginate(ctx, fetcher(s, ops), WithPageSize(pageSize)) {
 				if err != nil {
 					return nil, fmt.Errorf("stagesync: compare: %s: %w", s, err)
 				}
 				id, _ := entry["id"].(string)
 				if rerr, ok := entry[readErrorKey].(error); ok {
 					return nil, fmt.Errorf("stagesync: compare: %s: %s %s: %w", s, dm.Name, id, rerr)
+				}
+				if rerr, ok := entry[pubReadErrorKey].(error); ok {
+					return nil, fmt.Errorf("stagesync: compare: %s: %s %s: published version: %w", s, dm.Name, id, rerr)
 				}
 				var v version
 				if pub := published(entry); pub != nil {

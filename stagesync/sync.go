@@ -347,10 +347,10 @@ func (e *engine) prepare(ctx context.Context) error {
 	e.ord = planOrder(e.dst, models)
 	e.srcOps, e.dstOps = map[string]*modelOps{}, map[string]*modelOps{}
 	for _, m := range models {
-		if e.srcOps[m], err = buildOps(e.src, e.src.Model(m)); err != nil {
+		if e.srcOps[m], err = buildOps(e.src, e.src.Model(m), e.cfg.PageSize); err != nil {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
 		}
-		if e.dstOps[m], err = buildOps(e.dst, e.dst.Model(m)); err != nil {
+		if e.dstOps[m], err = buildOps(e.dst, e.dst.Model(m), e.cfg.PageSize); err != nil {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 		}
 	}
@@ -494,8 +494,10 @@ const readErrorKey = "\x00readError"
 // version whose required relation points at an unpublished entry, which
 // Hygraph cannot return) and ops.idsOf has the query, the page's ids are
 // read and the page is read again in halves, down to the entries that
-// fail: each is returned as {"id": id, readErrorKey: error}, so that one
-// entry never stops the read of the others.
+// fail, so that one entry never stops the read of the others. Each of
+// them is read again without its published version (see readDraft): it
+// is returned as its draft marked with pubReadErrorKey, or, when its draft
+// cannot be read either, as {"id": id, readErrorKey: error}.
 func queryFetcher(s *Stage, ops *modelOps, query string, extra map[string]any) FetchFunc[map[string]any] {
 	read := pageReader(s, ops, query, extra)
 	idQuery := ops.idsOf[query]
@@ -539,7 +541,11 @@ func queryFetcher(s *Stage, ops *modelOps, query string, extra map[string]any) F
 				return err
 			}
 			if hi-lo == 1 {
-				out = append(out, map[string]any{"id": ids[lo], readErrorKey: err})
+				entry, err := readDraft(ctx, s, ops, ids[lo], err)
+				if err != nil {
+					return err
+				}
+				out = append(out, entry)
 				return nil
 			}
 			mid := (lo + hi) / 2
@@ -627,6 +633,10 @@ func (e *engine) readDest(ctx context.Context, x *destIndex) error {
 		if pub := published(entry); pub != nil {
 			v, _ := canonEntry(e.dst, dm, pub, e.ord.reverse[model], sameID)
 			d.pub = hashVersion(v)
+		} else if _, ok := entry[pubReadErrorKey]; ok {
+			// A published version that cannot be read differs from
+			// any the source has: it is published over or unpublished.
+			d.pub = fieldHashes{}
 		}
 		v, _ := canonEntry(e.dst, dm, entry, e.ord.reverse[model], sameID)
 		d.draft = hashVersion(v)
@@ -761,13 +771,13 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		}
 		if aerr != nil {
 			e.report.Fail(Failure{Model: model, SourceID: srcID, Op: "adopt", Message: aerr.Error()})
-		} else if rerr, ok := entry[readErrorKey].(error); ok {
+		} else if rerr := readError(e.srcOps[model], entry, pub); rerr != nil {
 			f := Failure{Model: model, SourceID: srcID, Op: "read", Message: rerr.Error(), Path: errorPath(rerr)}
 			if cur != nil {
 				f.DestID = cur.id
 			}
 			e.report.Fail(f)
-		} else if w := e.planEntry(ctx, model, srcID, entry, pub, shape, cur, di, match); w != nil {
+		} else if w := e.planEntry(ctx, model, srcID, e.pubUnread(model, srcID, entry, cur), pub, shape, cur, di, match); w != nil {
 			page = append(page, w)
 		}
 		done++
@@ -1322,6 +1332,13 @@ func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
 // publishBatch is the largest number of ids in one publish mutation.
 const publishBatch = 100
 
+// publishSize is the number of ids in one publish mutation of this run:
+// no more than a page, since the stage's largest page bounds the `first`
+// of a publishMany mutation too.
+func (e *engine) publishSize() int {
+	return min(publishBatch, max(e.pageSize, 1))
+}
+
 // publish publishes (and unpublishes) the entries of the models within
 // relation cycles, after the relation pass; the other models' entries are
 // published as they are written (see publisher).
@@ -1347,7 +1364,7 @@ func (e *engine) publish(ctx context.Context) error {
 }
 
 // publishWorks publishes (or unpublishes) works of model in batches of
-// publishBatch ids, then writes the drafts of the published works whose
+// publishSize ids, then writes the drafts of the published works whose
 // draft differs from their published version.
 func (e *engine) publishWorks(ctx context.Context, model string, works []*work, unpublish bool) error {
 	query, op := e.dstOps[model].publish, "publish"
@@ -1407,7 +1424,7 @@ func (e *engine) writeDraft(ctx context.Context, w *work) {
 
 // publisher publishes (and unpublishes) the entries of a model outside
 // any relation cycle as soon as their writes are done, in batches of
-// publishBatch ids, and then writes the drafts of those whose draft
+// publishSize ids, and then writes the drafts of those whose draft
 // differs from their published version: such a model's works are done
 // and freed while the model is written, instead of being kept to the end
 // of the run.
@@ -1440,7 +1457,7 @@ func (p *publisher) add(w *work) {
 	}
 	*q = append(*q, w)
 	var batch []*work
-	if len(*q) >= publishBatch {
+	if len(*q) >= p.e.publishSize() {
 		batch, *q = *q, nil
 	}
 	p.mu.Unlock()
@@ -1477,15 +1494,16 @@ func (p *publisher) finish() error {
 type idItem struct{ srcID, destID string }
 
 // publishIDs runs a publish or unpublish query (variables $ids, $first; op
-// is "publish" or "unpublish") on items in batches of publishBatch ids, at
+// is "publish" or "unpublish") on items in batches of publishSize ids, at
 // most conc at a time. It reports each entry's failure and counts the
 // published ones, and returns which items failed; the error is ctx's.
 func (e *engine) publishIDs(ctx context.Context, model, query, op string, items []idItem, conc int) ([]bool, error) {
 	failed := make([]bool, len(items))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
-	for start := 0; start < len(items); start += publishBatch {
-		chunk := items[start:min(start+publishBatch, len(items))]
+	batch := e.publishSize()
+	for start := 0; start < len(items); start += batch {
+		chunk := items[start:min(start+batch, len(items))]
 		g.Go(func() error {
 			ids := make([]string, len(chunk))
 			for i, it := range chunk {
