@@ -1154,7 +1154,7 @@ func (r *assetRun) publishAll(ctx context.Context) error {
 		for i, it := range batch.list {
 			items[i] = idItem{srcID: it.srcID, destID: it.destID}
 		}
-		if _, err := r.e.publishIDs(ctx, assetModel, batch.query, batch.op, items, r.opts.Concurrency); err != nil {
+		if _, err := r.e.publishIDs(ctx, assetModel, batch.query, batch.op, items, r.opts.Concurrency, nil); err != nil {
 			return err
 		}
 	}
