@@ -8,9 +8,11 @@ package stagesync_test
 // so each test here runs against both.
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
+	"github.com/stagesync/stagesync/stagesync"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
@@ -114,6 +116,69 @@ func TestModelLocales(t *testing.T) {
 					opLocalize: 4, opUnlocalize: 4, opUnpublishLocale: 3,
 				}
 				w.runRandom(run)
+			}
+		})
+	}
+}
+
+// TestSyncAssetLocaleDeleted: a published asset's German localization is
+// deleted in the source, and the asset unpublished and published again:
+// the destination's published asset has no German either.
+func TestSyncAssetLocaleDeleted(t *testing.T) {
+	ctx := context.Background()
+	for _, sem := range publishSemantics {
+		t.Run(sem.name, func(t *testing.T) {
+			p := newGalleryPair(t, galleryOptions{dst: sem.opts})
+			p.seedAssets(t, gallerySeed{n: 1, lo: 1 << 10, hi: 2 << 10})
+			a := p.assets[0]
+			if a.altDE == "" || !a.published {
+				t.Fatalf("asset 0 should be published with a German alt: %+v", a)
+			}
+			sync := func(what string) {
+				t.Helper()
+				report, _, err := stagesync.Sync(ctx, p.config())
+				if err != nil {
+					t.Fatal(err)
+				}
+				failOnFailures(t, what, report)
+			}
+			sync("sync 1")
+			destID, ok := p.state.DestID("Asset", a.id)
+			if !ok {
+				t.Fatal("the asset has no destination id")
+			}
+			publishedDE := func() []any {
+				t.Helper()
+				var res struct {
+					Asset *struct {
+						Localizations []any `json:"localizations"`
+					} `json:"asset"`
+				}
+				if err := p.dest.Do(ctx, `query($id: ID!) { asset(where: {id: $id}, stage: PUBLISHED) { localizations(locales: [de]) { locale alt } } }`,
+					map[string]any{"id": destID}, &res); err != nil {
+					t.Fatal(err)
+				}
+				if res.Asset == nil {
+					t.Fatal("the destination's asset is not published")
+				}
+				return res.Asset.Localizations
+			}
+			if len(publishedDE()) != 1 {
+				t.Fatalf("sync 1: the published German alt was not copied: %v", publishedDE())
+			}
+			src := stagesync.NewStage("source-control", p.src.URL, p.src.Token)
+			for _, q := range []string{
+				`mutation($id: ID!) { updateAsset(where: {id: $id}, data: {localizations: {delete: [de]}}) { id } }`,
+				`mutation($id: ID!) { unpublishAsset(where: {id: $id}) { id } }`,
+				`mutation($id: ID!) { publishAsset(where: {id: $id}) { id } }`,
+			} {
+				if err := src.Do(ctx, q, map[string]any{"id": a.id}, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sync("sync 2")
+			if l := publishedDE(); len(l) != 0 {
+				t.Errorf("sync 2: the destination's published asset keeps the German alt the source's lacks: %v", l)
 			}
 		})
 	}
