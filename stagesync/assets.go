@@ -696,6 +696,10 @@ type decision struct {
 	upload    bool     // the new asset system fetches the file again
 	publish   bool
 	unpublish bool
+	// dropLocales are the locales the destination's published asset has
+	// and the source's draft lacks, unpublished after the publish (see
+	// work.dropLocales): an asset is published as its draft.
+	dropLocales []string
 }
 
 // decide compares the canonical version v of a source asset with its
@@ -722,6 +726,9 @@ func (r *assetRun) decide(a *srcAsset, v map[string]any, upload bool) decision {
 	switch {
 	case a.published:
 		d.publish = d.op != OpUnchanged || a.cur.pub == nil || len(changedKeys(h, a.cur.pub)) > 0
+		if d.publish && a.cur != nil && a.cur.pub != nil {
+			d.dropLocales = staleLocales(h, a.cur.pub)
+		}
 	case a.cur != nil && a.cur.pub != nil:
 		d.unpublish = true
 	}
@@ -900,7 +907,7 @@ func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
 	r.add(a, destID, d)
 	if d.publish || d.unpublish {
 		r.mu.Lock()
-		r.publish = append(r.publish, publishItem{srcID: a.id, destID: destID, unpublish: d.unpublish})
+		r.publish = append(r.publish, publishItem{srcID: a.id, destID: destID, unpublish: d.unpublish, dropLocales: d.dropLocales})
 		r.mu.Unlock()
 	}
 }
@@ -1128,6 +1135,7 @@ func (r *assetRun) store(ctx context.Context, f srcFile, sum string) (string, in
 type publishItem struct {
 	srcID, destID string
 	unpublish     bool
+	dropLocales   []string // unpublished after the publish
 }
 
 // publishAll publishes and unpublishes the destination assets whose
@@ -1154,7 +1162,43 @@ func (r *assetRun) publishAll(ctx context.Context) error {
 		for i, it := range batch.list {
 			items[i] = idItem{srcID: it.srcID, destID: it.destID}
 		}
-		if _, err := r.e.publishIDs(ctx, assetModel, batch.query, batch.op, items, r.opts.Concurrency); err != nil {
+		failed, err := r.e.publishIDs(ctx, assetModel, batch.query, batch.op, items, r.opts.Concurrency, nil)
+		if err != nil {
+			return err
+		}
+		if batch.op == "publish" {
+			if err := r.unpublishLocales(ctx, batch.list, failed); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// unpublishLocales unpublishes the dropLocales of the published assets
+// (list, but those that failed), grouped by locales.
+func (r *assetRun) unpublishLocales(ctx context.Context, list []publishItem, failed []bool) error {
+	if r.ops.unpublishLocales == "" {
+		return nil
+	}
+	groups := map[string][]publishItem{}
+	for i, it := range list {
+		if !failed[i] && len(it.dropLocales) > 0 {
+			k := strings.Join(it.dropLocales, ",")
+			groups[k] = append(groups[k], it)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(groups)) {
+		its := groups[k]
+		items := make([]idItem, len(its))
+		for i, it := range its {
+			items[i] = idItem{srcID: it.srcID, destID: it.destID}
+		}
+		locales := make([]any, len(its[0].dropLocales))
+		for i, l := range its[0].dropLocales {
+			locales[i] = l
+		}
+		if _, err := r.e.publishIDs(ctx, assetModel, r.ops.unpublishLocales, "unpublish", items, r.opts.Concurrency, map[string]any{"locales": locales}); err != nil {
 			return err
 		}
 	}

@@ -48,6 +48,11 @@ type modelOps struct {
 	// project is the project of model, for the components of its entries
 	// (see cutList).
 	project *schema.Project
+	// unpublishLocales unpublishes localizations only (not the base
+	// document nor the default locale) of a batch of entries from
+	// PUBLISHED: variables $ids, $first and $locales: [Locale!]!. Empty
+	// when m has no localized field or the project one locale.
+	unpublishLocales string
 }
 
 // nestedPage is the number of entries of a to-many relation read at a
@@ -124,6 +129,10 @@ func buildOps(p *schema.Project, m *schema.Model, nested int) (*modelOps, error)
 	if api.UnpublishMany != "" {
 		ops.unpublish = fmt.Sprintf("mutation StagesyncUnpublish%s($ids: [ID!]!, $first: Int!) { %s(where: {id_in: $ids}, first: $first, from: [PUBLISHED]) { edges { node { id } } } }",
 			m.Name, api.UnpublishMany)
+		if len(localizedFields(m)) > 0 && len(p.Locales) > 1 {
+			ops.unpublishLocales = fmt.Sprintf("mutation StagesyncUnpublishLocales%s($ids: [ID!]!, $first: Int!, $locales: [Locale!]!) { %s(where: {id_in: $ids}, first: $first, from: [PUBLISHED], locales: $locales, unpublishBase: false) { edges { node { id } } } }",
+				m.Name, api.UnpublishMany)
+		}
 	}
 	return ops, nil
 }

@@ -272,7 +272,12 @@ type work struct {
 	deferred             bool // relations within a cycle to write
 	publish, unpublish   bool
 	twoStep              bool // write the draft on top of the published version
-	failed               bool
+	// dropLocales are the locales the destination's published version
+	// has and the source's lacks: after the publish they are unpublished
+	// (the locales only), since a publish may keep localizations
+	// published before that the draft no longer has.
+	dropLocales []string
+	failed      bool
 }
 
 // emit hands ev to the progress sink, one event at a time: events come
@@ -1004,6 +1009,9 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	w.publish = pubV != nil && (cur == nil || cur.pub == nil || len(changedKeys(hPub, cur.pub)) > 0)
 	w.unpublish = shape.publish && pubV == nil && cur != nil && cur.pub != nil
 	w.twoStep = w.publish && len(changedKeys(hDraft, hPub)) > 0
+	if w.publish && shape.locales && cur != nil && cur.pub != nil {
+		w.dropLocales = staleLocales(hPub, cur.pub)
+	}
 	content, hContent := draft, hDraft
 	if w.twoStep {
 		content, hContent = pubV, hPub
@@ -1384,11 +1392,14 @@ func (e *engine) publishWorks(ctx context.Context, model string, works []*work, 
 	for i, w := range works {
 		items[i] = idItem{srcID: w.srcID, destID: w.destID}
 	}
-	failed, err := e.publishIDs(ctx, model, query, op, items, e.conc)
+	failed, err := e.publishIDs(ctx, model, query, op, items, e.conc, nil)
 	for i, w := range works {
 		w.failed = w.failed || failed[i]
 	}
 	if err != nil || unpublish {
+		return err
+	}
+	if err := e.unpublishLocales(ctx, model, works); err != nil {
 		return err
 	}
 	works = slices.DeleteFunc(slices.Clone(works), func(w *work) bool { return w.failed || !w.twoStep })
@@ -1399,6 +1410,45 @@ func (e *engine) publishWorks(ctx context.Context, model string, works []*work, 
 		return err
 	}
 	e.emit(Event{Phase: PhaseDraft, Model: model, Done: len(works), Total: len(works)})
+	return nil
+}
+
+// unpublishLocales unpublishes, from PUBLISHED, the localizations of the
+// published works that the source's published version lacks (dropLocales),
+// in batches of the works with the same locales. Publishing names every
+// locale, but whether Hygraph then drops a published localization the
+// draft no longer has is not documented; unpublishing it by name holds
+// either way (and is a no-op where the publish dropped it).
+func (e *engine) unpublishLocales(ctx context.Context, model string, works []*work) error {
+	query := e.dstOps[model].unpublishLocales
+	if query == "" {
+		return nil
+	}
+	groups := map[string][]*work{}
+	for _, w := range works {
+		if !w.failed && len(w.dropLocales) > 0 {
+			k := strings.Join(w.dropLocales, ",")
+			groups[k] = append(groups[k], w)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(groups)) {
+		ws := groups[k]
+		items := make([]idItem, len(ws))
+		for i, w := range ws {
+			items[i] = idItem{srcID: w.srcID, destID: w.destID}
+		}
+		locales := make([]any, len(ws[0].dropLocales))
+		for i, l := range ws[0].dropLocales {
+			locales[i] = l
+		}
+		failed, err := e.publishIDs(ctx, model, query, "unpublish", items, e.conc, map[string]any{"locales": locales})
+		for i, w := range ws {
+			w.failed = w.failed || failed[i]
+		}
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -1497,7 +1547,8 @@ type idItem struct{ srcID, destID string }
 // is "publish" or "unpublish") on items in batches of publishSize ids, at
 // most conc at a time. It reports each entry's failure and counts the
 // published ones, and returns which items failed; the error is ctx's.
-func (e *engine) publishIDs(ctx context.Context, model, query, op string, items []idItem, conc int) ([]bool, error) {
+// vars are more variables of query, the same for every batch.
+func (e *engine) publishIDs(ctx context.Context, model, query, op string, items []idItem, conc int, vars map[string]any) ([]bool, error) {
 	failed := make([]bool, len(items))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
@@ -1509,7 +1560,9 @@ func (e *engine) publishIDs(ctx context.Context, model, query, op string, items 
 			for i, it := range chunk {
 				ids[i] = it.destID
 			}
-			err := e.write(gctx, true, query, map[string]any{"ids": ids, "first": len(ids)}, nil)
+			v := map[string]any{"ids": ids, "first": len(ids)}
+			maps.Copy(v, vars)
+			err := e.write(gctx, true, query, v, nil)
 			for i, it := range chunk {
 				switch {
 				case err != nil:
