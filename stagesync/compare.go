@@ -87,6 +87,9 @@ type comparer struct {
 	src, dst *schema.Project
 	models   []string
 	state    *State
+	// failed, when set, says a source entry failed in the sync being
+	// verified: an entry relating to it is marked (entryResult.refsFailed).
+	failed func(model, id string) bool
 }
 
 func newComparer(ctx context.Context, cfg CompareConfig) (*comparer, error) {
@@ -144,6 +147,8 @@ type entryResult struct {
 	fields           []string
 	// dropped: the transform left the source entry out.
 	dropped bool
+	// refsFailed: the source entry relates to an entry that failed.
+	refsFailed bool
 }
 
 // transformed runs the comparer's transform on one source version and
@@ -157,16 +162,24 @@ func (c *comparer) transformed(ctx context.Context, model string, v map[string]a
 
 // sourceVersions reads a source entry's canonical draft and published
 // versions, transformed; draft is nil when the transform left it out.
-func (c *comparer) sourceVersions(ctx context.Context, dm *schema.Model, entry map[string]any) (draft, pub map[string]any) {
+// refsFailed says they relate to an entry that failed (see failed).
+func (c *comparer) sourceVersions(ctx context.Context, dm *schema.Model, entry map[string]any) (draft, pub map[string]any, refsFailed bool) {
+	resolve := c.resolve
+	if c.failed != nil {
+		resolve = func(model, id string) (string, bool) {
+			refsFailed = refsFailed || c.failed(model, id)
+			return c.resolve(model, id)
+		}
+	}
 	p := published(entry)
 	if c.transformed(ctx, dm.Name, entry) {
-		return nil, nil
+		return nil, nil, false
 	}
 	if p != nil && !c.transformed(ctx, dm.Name, p) {
-		pub, _ = canonEntry(c.dst, dm, p, nil, c.resolve)
+		pub, _ = canonEntry(c.dst, dm, p, nil, resolve)
 	}
-	draft, _ = canonEntry(c.dst, dm, entry, nil, c.resolve)
-	return draft, pub
+	draft, _ = canonEntry(c.dst, dm, entry, nil, resolve)
+	return draft, pub, refsFailed
 }
 
 // compareModel compares one model and returns its differences, at most
@@ -203,15 +216,19 @@ func (c *comparer) compareModel(ctx context.Context, model string, limit int, ta
 	idx := newDestIndex(model, "")
 	defer idx.close()
 	dropped := map[string]bool{}
+	refsFailed := map[string]bool{} // source ids relating to a failed entry
 	for entry, err := range Paginate(ctx, fetcher(c.cfg.Source, sops)) {
 		if err := readErr(c.cfg.Source, entry, err); err != nil {
 			return nil, 0, err
 		}
 		sid, _ := entry["id"].(string)
-		draft, pub := c.sourceVersions(ctx, dm, entry)
+		draft, pub, refs := c.sourceVersions(ctx, dm, entry)
 		if draft == nil {
 			dropped[sid] = true
 			continue
+		}
+		if refs {
+			refsFailed[sid] = true
 		}
 		d := &destEntry{model: model, id: sid, draft: hashVersion(draft)}
 		if pub != nil {
@@ -286,14 +303,14 @@ func (c *comparer) compareModel(ctx context.Context, model string, limit int, ta
 			}
 		}
 		if tally != nil {
-			tally(entryResult{sourceID: sid, destID: did, src: se, dst: de, fields: fields})
+			tally(entryResult{sourceID: sid, destID: did, src: se, dst: de, fields: fields, refsFailed: refsFailed[sid]})
 		}
 	}
 	for _, sid := range idx.unmatchedAll() {
 		did, _ := c.resolve(model, sid)
 		add(Difference{Model: model, SourceID: sid, DestID: did, Want: "entry", Got: "missing"}, false)
 		if tally != nil {
-			tally(entryResult{sourceID: sid, destID: did, src: idx.get(sid), fields: []string{""}})
+			tally(entryResult{sourceID: sid, destID: did, src: idx.get(sid), fields: []string{""}, refsFailed: refsFailed[sid]})
 		}
 	}
 	if idx.dbErr != nil {
@@ -309,7 +326,7 @@ func (c *comparer) compareModel(ctx context.Context, model string, limit int, ta
 			if len(want[sid]) == 0 {
 				continue
 			}
-			draft, pub := c.sourceVersions(ctx, dm, entry)
+			draft, pub, _ := c.sourceVersions(ctx, dm, entry)
 			for _, i := range want[sid] {
 				if k, ok := strings.CutPrefix(out[i].Field, "published:"); ok {
 					out[i].Want = jsonString(pub[k])

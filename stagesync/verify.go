@@ -130,6 +130,10 @@ func (c *comparer) verify(ctx context.Context, cfg VerifyConfig) (*VerifyResult,
 			failed["d:"+f.Model+"\x00"+f.DestID] = reason
 		}
 	}
+	c.failed = func(model, id string) bool {
+		_, ok := failed["s:"+model+"\x00"+id]
+		return ok
+	}
 	def := ""
 	if len(c.dst.Locales) > 0 {
 		def = c.dst.Locales[0]
@@ -194,6 +198,9 @@ func (c *comparer) verify(ctx context.Context, cfg VerifyConfig) (*VerifyResult,
 			}
 			if reason == "" && er.destID != "" {
 				reason = failed["d:"+model+"\x00"+er.destID]
+			}
+			if reason == "" && er.refsFailed {
+				reason = "relates to an entry that failed in the run"
 			}
 			if reason == "" && er.src == nil {
 				switch {

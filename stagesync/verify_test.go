@@ -165,3 +165,47 @@ func TestVerifyTampered(t *testing.T) {
 		t.Errorf("with the failures: %+v", res)
 	}
 }
+
+// TestSyncVerifyExpected: a sync whose Transform changes every title and
+// fails one book verifies the destination against the transformed source:
+// only the failed book (and the entries whose relations to it failed)
+// differ, as expected, and Sync returns no error.
+func TestSyncVerifyExpected(t *testing.T) {
+	p := newPair(t, librarySchema(t, nil), librarySchema(t, nil))
+	p.seedLibrary(t, 12)
+	bad := p.seeded["Book"][3]
+	cfg := p.config()
+	cfg.Verify = true
+	cfg.Transform = func(_ context.Context, model string, e map[string]any) error {
+		if model != "Book" {
+			return nil
+		}
+		if e["id"] == bad {
+			return errors.New("no")
+		}
+		e["title"] = strings.ToUpper(e["title"].(string))
+		return nil
+	}
+	report, _, err := stagesync.Sync(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.OK() {
+		t.Fatal("no entry failed")
+	}
+	v := report.Verify()
+	if v == nil || !v.OK() || v.Expected == 0 {
+		t.Fatalf("verify: %+v", v)
+	}
+	found := false
+	for _, d := range v.Diffs {
+		if d.Expected == "" {
+			t.Errorf("unexpected: %s", d)
+		}
+		found = found || d.SourceID == bad && d.Field == "" && d.Got == "missing"
+		t.Logf("%s (%s)", d, d.Expected)
+	}
+	if !found {
+		t.Errorf("the failed book %s is not listed missing", bad)
+	}
+}
