@@ -90,6 +90,12 @@ type comparer struct {
 	// failed, when set, says a source entry failed in the sync being
 	// verified: an entry relating to it is marked (entryResult.refsFailed).
 	failed func(model, id string) bool
+	// srcResolve, when set, maps the source's relation targets instead of
+	// resolve, and fixSource changes a source version once canonical: a
+	// sync's verify resolves as the sync did and drops the asset targets
+	// SkipAssets left out.
+	srcResolve resolver
+	fixSource  func(m *schema.Model, v map[string]any)
 }
 
 func newComparer(ctx context.Context, cfg CompareConfig) (*comparer, error) {
@@ -164,11 +170,15 @@ func (c *comparer) transformed(ctx context.Context, model string, v map[string]a
 // versions, transformed; draft is nil when the transform left it out.
 // refsFailed says they relate to an entry that failed (see failed).
 func (c *comparer) sourceVersions(ctx context.Context, dm *schema.Model, entry map[string]any) (draft, pub map[string]any, refsFailed bool) {
-	resolve := c.resolve
+	base := c.srcResolve
+	if base == nil {
+		base = c.resolve
+	}
+	resolve := base
 	if c.failed != nil {
 		resolve = func(model, id string) (string, bool) {
 			refsFailed = refsFailed || c.failed(model, id)
-			return c.resolve(model, id)
+			return base(model, id)
 		}
 	}
 	p := published(entry)
@@ -179,6 +189,12 @@ func (c *comparer) sourceVersions(ctx context.Context, dm *schema.Model, entry m
 		pub, _ = canonEntry(c.dst, dm, p, nil, resolve)
 	}
 	draft, _ = canonEntry(c.dst, dm, entry, nil, resolve)
+	if c.fixSource != nil {
+		c.fixSource(dm, draft)
+		if pub != nil {
+			c.fixSource(dm, pub)
+		}
+	}
 	return draft, pub, refsFailed
 }
 

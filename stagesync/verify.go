@@ -380,7 +380,16 @@ func (e *engine) verify(ctx context.Context, guard bool) error {
 	}
 	e.emit(Event{Phase: PhaseVerify})
 	c := &comparer{src: e.src, dst: e.dst, models: e.ord.models, state: e.state,
-		cfg: CompareConfig{Source: e.cfg.Source, Dest: e.cfg.Dest, State: e.state, Transform: e.transform}}
+		cfg: CompareConfig{Source: e.cfg.Source, Dest: e.cfg.Dest, State: e.state, Transform: e.transform},
+		fixSource: e.dropSkipped}
+	// Targets resolve as in the sync: an entry of a synced model the state
+	// does not know is looked up by its own id, as Compare does.
+	c.srcResolve = func(model, id string) (string, bool) {
+		if d, ok := e.resolve(model, id); ok || !e.synced[model] {
+			return d, ok
+		}
+		return c.resolve(model, id)
+	}
 	res, err := c.verify(ctx, VerifyConfig{Failed: e.report.Failures(), Orphans: !e.cfg.Mirror || guard, Progress: e.emit})
 	if res != nil {
 		e.report.setVerify(res)

@@ -209,3 +209,40 @@ func TestSyncVerifyExpected(t *testing.T) {
 		t.Errorf("the failed book %s is not listed missing", bad)
 	}
 }
+
+// TestSyncVerifySkipAssets: the asset targets a sync with SkipAssets leaves
+// out (the destination lacks them) are left out of the verify's source
+// too: the run verifies equal.
+func TestSyncVerifySkipAssets(t *testing.T) {
+	tr := newTravel(t)
+	src, dst := tr.p.src.Stage, tr.p.dst.Stage
+	for _, m := range []string{"Destination", "Review"} { // a clone without the assets
+		for _, e := range src.All(m, "PUBLISHED") {
+			doc := map[string]any{"id": e["id"]}
+			switch m {
+			case "Destination":
+				doc["name"] = e["name"]
+			case "Review":
+				doc["title"] = e["title"]
+			}
+			if _, err := dst.Seed(m, "PUBLISHED", doc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cfg := tr.config()
+	cfg.Verify = true
+	report, _, err := stagesync.Sync(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.OK() {
+		t.Fatalf("failures: %+v", report.Failures())
+	}
+	if h := tr.destHotel(t, "Ritz"); len(refIDs(h["photos"])) != 0 {
+		t.Fatalf("Ritz has photos %v in the destination", h["photos"])
+	}
+	if v := report.Verify(); v == nil || !v.OK() || len(v.Diffs) != 0 {
+		t.Errorf("verify: %+v", v)
+	}
+}
