@@ -380,7 +380,7 @@ func (e *engine) verify(ctx context.Context, guard bool) error {
 	}
 	e.emit(Event{Phase: PhaseVerify})
 	c := &comparer{src: e.src, dst: e.dst, models: e.ord.models, state: e.state,
-		cfg: CompareConfig{Source: e.cfg.Source, Dest: e.cfg.Dest, State: e.state, Transform: e.transform},
+		cfg:       CompareConfig{Source: e.cfg.Source, Dest: e.cfg.Dest, State: e.state, Transform: e.transform},
 		fixSource: e.dropSkipped}
 	// Targets resolve as in the sync: an entry of a synced model the state
 	// does not know is looked up by its own id, as Compare does.
