@@ -140,7 +140,8 @@ type SyncConfig struct {
 	// Verify, after a real run that no systemic failure stopped, reads
 	// both stages again and compares them (see Verify); the result is in
 	// the report, and Sync returns a *VerifyError when an entry differs
-	// that did not fail in the run.
+	// that did not fail in the run. The Transform runs again on every
+	// source version the verify reads.
 	Verify bool
 	// SkipAssets accepts leaving assets out: with Assets nil, entries are
 	// written linking only the assets already in the destination (mapped
