@@ -246,3 +246,55 @@ func TestSyncVerifySkipAssets(t *testing.T) {
 		t.Errorf("verify: %+v", v)
 	}
 }
+
+// TestSyncVerifyOrphans: a destination entry the source lacks is an
+// expected difference of a sync without Mirror (kept as an orphan), and
+// gone after a mirror sync, which verifies equal.
+func TestSyncVerifyOrphans(t *testing.T) {
+	ctx := context.Background()
+	p := newPair(t, librarySchema(t, nil), librarySchema(t, nil))
+	p.seedLibrary(t, 6)
+	if _, _, err := stagesync.Sync(ctx, p.config()); err != nil {
+		t.Fatal(err)
+	}
+	extra, err := p.dst.Stage.Create(ctx, "Tag", map[string]any{"name": "extra"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := p.config()
+	cfg.Verify = true
+	report, _, err := stagesync.Sync(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := report.Verify()
+	if v == nil || !v.OK() || v.Expected != 1 || len(v.Diffs) != 1 || v.Diffs[0].DestID != extra || !strings.Contains(v.Diffs[0].Expected, "orphan") {
+		t.Fatalf("verify without mirror: %+v", v)
+	}
+	for _, r := range v.Rows {
+		if r.Model == "Tag" && r.Stage == stagesync.StageDraft && (r.Dest != r.Source+1 || r.Expected != 1 || r.Differ != 0) {
+			t.Errorf("row %+v", r)
+		}
+	}
+	// A mirror sync whose deletes are not confirmed keeps the orphan:
+	// expected, the error is the delete guard's only.
+	cfg.Mirror, cfg.MaxDelete = true, -1
+	cfg.ConfirmDelete = func([]stagesync.Deletion) bool { return false }
+	report, _, err = stagesync.Sync(ctx, cfg)
+	var ge *stagesync.DeleteGuardError
+	var ve *stagesync.VerifyError
+	if !errors.As(err, &ge) || errors.As(err, &ve) {
+		t.Fatalf("unconfirmed mirror sync: %v", err)
+	}
+	if v := report.Verify(); v == nil || !v.OK() || v.Expected != 1 {
+		t.Fatalf("verify of the unconfirmed mirror sync: %+v", v)
+	}
+	cfg.ConfirmDelete = nil
+	report, _, err = stagesync.Sync(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := report.Verify(); v == nil || !v.OK() || v.Expected != 0 || len(v.Diffs) != 0 {
+		t.Fatalf("verify after the mirror sync: %+v", v)
+	}
+}
