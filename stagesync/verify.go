@@ -308,9 +308,16 @@ func fieldStage(field, def string) (stage, locale string) {
 }
 
 // WriteTo prints the result: a table of the models' locales and stages
-// (those with entries on either side), then the differences listed, the
-// expected ones marked.
+// (those with entries on either side), then the differences listed,
+// unexpected ones first, the expected ones marked.
 func (r *VerifyResult) WriteTo(w io.Writer) (int64, error) {
+	return r.WriteSummary(w, 0, "")
+}
+
+// WriteSummary prints the result as WriteTo does, but at most maxLines
+// differences (0 or less: all listed); the others are counted on one more
+// line, followed by more (say, where the whole list is).
+func (r *VerifyResult) WriteSummary(w io.Writer, maxLines int, more string) (int64, error) {
 	cw := &countingWriter{w: w}
 	tw := tabwriter.NewWriter(cw, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "verify\tlocale\tstage\tsource\tdest\tdiffer\texpected\t")
@@ -337,6 +344,11 @@ func (r *VerifyResult) WriteTo(w io.Writer) (int64, error) {
 	slices.SortStableFunc(diffs, func(a, b VerifyDiff) int {
 		return cmp.Compare(b2i(a.Expected != ""), b2i(b.Expected != "")) // unexpected first
 	})
+	left := r.More
+	if maxLines > 0 && len(diffs) > maxLines {
+		left += len(diffs) - maxLines
+		diffs = diffs[:maxLines]
+	}
 	for _, d := range diffs {
 		field := d.Field
 		if field == "" {
@@ -348,8 +360,8 @@ func (r *VerifyResult) WriteTo(w io.Writer) (int64, error) {
 		}
 		fmt.Fprintln(cw)
 	}
-	if r.More > 0 {
-		fmt.Fprintf(cw, "  ... and %d more differences\n", r.More)
+	if left > 0 {
+		fmt.Fprintf(cw, "  ... and %d more differences%s\n", left, more)
 	}
 	return cw.n, cw.err
 }

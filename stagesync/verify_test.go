@@ -142,6 +142,14 @@ func TestVerifyTampered(t *testing.T) {
 		if res.Unexpected != 2 || res.Expected != 0 || res.More != 0 {
 			t.Errorf("spill %v: %d unexpected, %d expected, %d more; want 2, 0, 0", spill, res.Unexpected, res.Expected, res.More)
 		}
+		var b strings.Builder
+		if _, err := res.WriteSummary(&b, 3, " (see the report)"); err != nil {
+			t.Fatal(err)
+		}
+		if out := b.String(); !strings.Contains(out, "verify: 2 entries differ unexpectedly") || !strings.Contains(out, `summary@de: want "Zusammenfassung 4", got "Manipuliert"`) ||
+			!strings.Contains(out, "... and 1 more differences (see the report)") {
+			t.Errorf("spill %v: summary:\n%s", spill, out)
+		}
 		for _, r := range res.Rows {
 			wantDiffer := 0
 			switch r.Model + "/" + r.Locale + "/" + r.Stage {

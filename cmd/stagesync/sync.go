@@ -348,7 +348,8 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	if report != nil && !dryRun {
 		// The terminal shows the first failures; the report file has them all.
 		more := " (see --report FILE)"
-		if reportPath == "" && len(report.Failures()) > maxFailureLines {
+		v := report.Verify()
+		if reportPath == "" && (len(report.Failures()) > maxFailureLines || v != nil && len(v.Diffs)+v.More > maxFailureLines) {
 			reportPath = strings.TrimSuffix(cfg.StatePath, filepath.Ext(cfg.StatePath)) + ".report.json"
 		}
 		if reportPath != "" {
@@ -357,9 +358,9 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 		if _, werr := report.WriteSummary(out, maxFailureLines, more); werr != nil {
 			return withCode(exitFailures, werr)
 		}
-		if v := report.Verify(); v != nil {
+		if v != nil {
 			fmt.Fprintln(out)
-			if _, werr := v.WriteTo(out); werr != nil {
+			if _, werr := v.WriteSummary(out, maxFailureLines, more); werr != nil {
 				return withCode(exitFailures, werr)
 			}
 		}
