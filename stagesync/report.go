@@ -20,6 +20,7 @@ type Report struct {
 	order    []string
 	failures []Failure
 	failed   map[failureKey]int // index in failures
+	verify   *VerifyResult
 	// Started and Finished bound the run.
 	Started, Finished time.Time
 }
@@ -222,10 +223,25 @@ func (r *Report) OK() bool {
 	return len(r.failures) == 0
 }
 
+// Verify returns what the verify step found (SyncConfig.Verify), or nil
+// when it did not run.
+func (r *Report) Verify() *VerifyResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.verify
+}
+
+func (r *Report) setVerify(v *VerifyResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.verify = v
+}
+
 // reportJSON is the report file's shape.
 type reportJSON struct {
 	Models   []ModelReport `json:"models"`
 	Failures []Failure     `json:"failures"`
+	Verify   *VerifyResult `json:"verify,omitempty"`
 	Started  *time.Time    `json:"started,omitempty"`
 	Finished *time.Time    `json:"finished,omitempty"`
 }
@@ -233,7 +249,7 @@ type reportJSON struct {
 // MarshalJSON writes {"models":[...],"failures":[...]} with started and
 // finished times when known.
 func (r *Report) MarshalJSON() ([]byte, error) {
-	j := reportJSON{Models: r.Models(), Failures: r.Failures()}
+	j := reportJSON{Models: r.Models(), Failures: r.Failures(), Verify: r.Verify()}
 	if !r.Started.IsZero() {
 		j.Started = &r.Started
 	}

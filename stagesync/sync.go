@@ -137,6 +137,12 @@ type SyncConfig struct {
 	// a destination asset with the same id, and when a synced model
 	// references Asset, Sync refuses to start unless SkipAssets is set.
 	Assets *AssetOptions
+	// Verify, after a real run that no systemic failure stopped, reads
+	// both stages again and compares them (see Verify); the result is in
+	// the report, and Sync returns a *VerifyError when an entry differs
+	// that did not fail in the run. The Transform runs again on every
+	// source version the verify reads.
+	Verify bool
 	// SkipAssets accepts leaving assets out: with Assets nil, entries are
 	// written linking only the assets already in the destination (mapped
 	// by the state or with the same id); other asset targets are left out
@@ -183,7 +189,11 @@ func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
 	if err == nil {
 		err = e.run(ctx)
 	}
-	if err = e.stopped(parent, err); err != nil {
+	err = e.stopped(parent, err)
+	if guard := isDeleteGuard(err); err == nil || guard {
+		err = joinVerify(err, e.verify(ctx, guard))
+	}
+	if err != nil {
 		return report, plan, err
 	}
 	e.emit(Event{Phase: PhaseDone})

@@ -47,6 +47,7 @@ type syncFlags struct {
 	pageSize           int
 	quiet              bool
 	assets, skipAssets bool
+	verify             bool // sync and apply only
 	assetsKeyEnv       string
 	files              *filestack.Client // of --assets-key-env
 	out                string            // plan -o: the plan file to write
@@ -149,6 +150,7 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	cfg.MaxDelete = f.maxDelete
 	cfg.Delta = f.delta
 	cfg.DryRun = dryRun
+	cfg.Verify = f.verify && !dryRun
 	cfg.Handled = f.handled
 	cfg.PageSize = f.pageSize
 	if len(f.match) > 0 {
@@ -258,7 +260,13 @@ A failure every entry would share stops the run with one message: the destinatio
 refuses the token (401, 402, 403: a read-only token), a stage's schema has no
 Mutation type, or 10 writes in a row fail the same way.
 
-Exit codes: 0 every entry synced; 1 some entries failed (see the report);
+--verify reads both stages again after writing and compares them per model, locale
+and stage: entry counts, content hashes and relation order. Entries that failed in
+the run (and orphans kept without --mirror) are expected to differ; another
+difference is a verify failure (exit 1). The report file has the whole result.
+
+Exit codes: 0 every entry synced; 1 some entries failed (see the report), or
+--verify found a difference;
 2 usage or configuration error; 3 the schema pre-flight refused to start, or the
 run stopped for a failure every entry shares; 130 interrupted (Ctrl-C): run
 the same command again to resume.`,
@@ -268,8 +276,12 @@ the same command again to resume.`,
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().BoolVar(&f.verify, "verify", false, verifyUsage)
 	return cmd
 }
+
+// verifyUsage is the help of --verify.
+const verifyUsage = "after writing, read both stages again and compare them per model, locale and stage (counts, content hashes, relation order); exit 1 when an entry that did not fail differs"
 
 func newPlanCmd() *cobra.Command {
 	var f syncFlags
@@ -336,7 +348,8 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	if report != nil && !dryRun {
 		// The terminal shows the first failures; the report file has them all.
 		more := " (see --report FILE)"
-		if reportPath == "" && len(report.Failures()) > maxFailureLines {
+		v := report.Verify()
+		if reportPath == "" && (len(report.Failures()) > maxFailureLines || v != nil && len(v.Diffs)+v.More > maxFailureLines) {
 			reportPath = strings.TrimSuffix(cfg.StatePath, filepath.Ext(cfg.StatePath)) + ".report.json"
 		}
 		if reportPath != "" {
@@ -344,6 +357,12 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 		}
 		if _, werr := report.WriteSummary(out, maxFailureLines, more); werr != nil {
 			return withCode(exitFailures, werr)
+		}
+		if v != nil {
+			fmt.Fprintln(out)
+			if _, werr := v.WriteSummary(out, maxFailureLines, more); werr != nil {
+				return withCode(exitFailures, werr)
+			}
 		}
 	}
 	if plan != nil && dryRun {
