@@ -233,7 +233,7 @@ func (w *modelWorld) logf(format string, args ...any) {
 func modelConfig(p *pair, path string, src, dst *stagesync.Stage) stagesync.SyncConfig {
 	cfg := p.fileConfig(path, src, dst)
 	cfg.Mirror = true
-	cfg.MaxDelete = -1 // the random operations delete any share of a model
+	cfg.MaxDelete = -1    // the random operations delete any share of a model
 	cfg.SkipAssets = true // the operations make no assets
 	return cfg
 }
