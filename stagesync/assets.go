@@ -270,7 +270,7 @@ func (e *engine) assets(ctx context.Context) error {
 		r.locFiles = true
 	}
 	r.poll = fmt.Sprintf("query StagesyncPollAsset($id: ID!) { item: %s(where: {id: $id}, stage: DRAFT) { id handle upload { status error { code message } } } }", r.dst.API.Single)
-	e.report.Touch(assetModel)
+	e.report.touch(assetModel)
 	e.emit(Event{Phase: PhaseAssets, Model: assetModel})
 	return r.run(ctx)
 }
@@ -328,7 +328,7 @@ func (r *assetRun) run(ctx context.Context) error {
 		}
 	}
 	r.total = len(srcs)
-	e.report.Add(assetModel, CountRead, len(srcs))
+	e.report.add(assetModel, countRead, len(srcs))
 	e.emit(Event{Phase: PhaseAssets, Model: assetModel, Total: r.total, TotalBytes: r.totalBytes})
 
 	if e.cfg.DryRun {
@@ -881,7 +881,7 @@ func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
 			return
 		}
 		destID = id
-		r.e.report.Add(assetModel, CountCreated, 1)
+		r.e.report.add(assetModel, countCreated, 1)
 	case d.op == OpUpdate:
 		data := b.build(v, d.changed, false, nil)
 		if upload {
@@ -897,9 +897,9 @@ func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
 				return
 			}
 		}
-		r.e.report.Add(assetModel, CountUpdated, 1)
+		r.e.report.add(assetModel, countUpdated, 1)
 	default:
-		r.e.report.Add(assetModel, CountUnchanged, 1)
+		r.e.report.add(assetModel, countUnchanged, 1)
 	}
 	if upload {
 		copied += a.files[""].size

@@ -392,6 +392,6 @@ func (e *engine) pubUnread(model, srcID string, entry map[string]any, cur *destE
 	if cur != nil {
 		f.DestID = cur.id
 	}
-	e.report.Fail(f)
+	e.report.fail(f)
 	return entry
 }

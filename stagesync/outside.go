@@ -427,7 +427,7 @@ func (e *engine) predictMissing(model, srcID, destID string, op Op, missing []mi
 	}
 	p.mu.Unlock()
 	for _, m := range gone {
-		e.report.Fail(Failure{Model: model, SourceID: srcID, DestID: destID, Op: "relation", Path: []any{},
+		e.report.fail(Failure{Model: model, SourceID: srcID, DestID: destID, Op: "relation", Path: []any{},
 			Message: fmt.Sprintf("%s.%s: %s %s has no entry in the destination", model, m.Field, m.Model, m.ID)})
 	}
 }

@@ -85,23 +85,23 @@ func keyOf(f Failure) failureKey {
 	return failureKey{model: f.Model, destID: f.DestID}
 }
 
-// Counter names a ModelReport count, for Report.Add.
-type Counter int
+// counter names a ModelReport count, for Report.add.
+type counter int
 
 // The counters of a ModelReport.
 const (
-	CountRead Counter = iota
-	CountCreated
-	CountUpdated
-	CountUnchanged
-	CountDeleted
-	CountPublished
-	CountFailed
-	CountOrphaned
+	countRead counter = iota
+	countCreated
+	countUpdated
+	countUnchanged
+	countDeleted
+	countPublished
+	countFailed
+	countOrphaned
 )
 
-// NewReport returns an empty report.
-func NewReport() *Report {
+// newReport returns an empty report.
+func newReport() *Report {
 	return &Report{models: map[string]*ModelReport{}, failed: map[failureKey]int{}}
 }
 
@@ -116,46 +116,46 @@ func (r *Report) model(name string) *ModelReport {
 	return m
 }
 
-// Touch makes model appear in the report even if nothing is counted for it.
-func (r *Report) Touch(model string) {
+// touch makes model appear in the report even if nothing is counted for it.
+func (r *Report) touch(model string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.model(model)
 }
 
-// Add adds n to one counter of model.
-func (r *Report) Add(model string, c Counter, n int) {
+// add adds n to one counter of model.
+func (r *Report) add(model string, c counter, n int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m := r.model(model)
 	switch c {
-	case CountRead:
+	case countRead:
 		m.Read += n
-	case CountCreated:
+	case countCreated:
 		m.Created += n
-	case CountUpdated:
+	case countUpdated:
 		m.Updated += n
-	case CountUnchanged:
+	case countUnchanged:
 		m.Unchanged += n
-	case CountDeleted:
+	case countDeleted:
 		m.Deleted += n
-	case CountPublished:
+	case countPublished:
 		m.Published += n
-	case CountFailed:
+	case countFailed:
 		m.Failed += n
-	case CountOrphaned:
+	case countOrphaned:
 		m.Orphaned += n
 	default:
 		panic(fmt.Sprintf("stagesync: unknown counter %d", c))
 	}
 }
 
-// Fail records a reason an entry failed. The first reason of an entry
+// fail records a reason an entry failed. The first reason of an entry
 // lists it and counts it as failed for its model; a later one (the same
 // model and source id, or destination id when there is no source id) is
 // added to its More, unless the entry already has that operation and
 // message.
-func (r *Report) Fail(f Failure) {
+func (r *Report) fail(f Failure) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if f.Path == nil {

@@ -172,7 +172,7 @@ func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
 	case limit == 0:
 		limit = DefaultPlanLimit
 	}
-	report, plan := NewReport(), newPlan(limit)
+	report, plan := newReport(), newPlan(limit)
 	report.Started = time.Now()
 	defer func() { report.Finished = time.Now() }()
 	if cfg.Source == nil || cfg.Dest == nil {
@@ -417,7 +417,7 @@ func (e *engine) run(ctx context.Context) error {
 	readIndex(0)
 	for i, m := range e.ord.models {
 		readIndex(i + 1)
-		e.report.Touch(m)
+		e.report.touch(m)
 		if err := e.syncModel(ctx, m); err != nil {
 			return err
 		}
@@ -541,7 +541,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
 		}
 		srcID, _ := entry["id"].(string)
-		e.report.Add(model, CountRead, 1)
+		e.report.add(model, countRead, 1)
 		var shape entryShape
 		_, shape.publish = entry["documentInStages"]
 		_, shape.locales = entry["localizations"]
@@ -557,13 +557,13 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 			di.match(cur)
 		}
 		if aerr != nil {
-			e.report.Fail(Failure{Model: model, SourceID: srcID, Op: "adopt", Message: aerr.Error()})
+			e.report.fail(Failure{Model: model, SourceID: srcID, Op: "adopt", Message: aerr.Error()})
 		} else if rerr := readError(e.srcOps[model], entry, pub); rerr != nil {
 			f := Failure{Model: model, SourceID: srcID, Op: "read", Message: rerr.Error(), Path: errorPath(rerr)}
 			if cur != nil {
 				f.DestID = cur.id
 			}
-			e.report.Fail(f)
+			e.report.fail(f)
 		} else if w := e.planEntry(ctx, model, srcID, e.pubUnread(model, srcID, entry, cur), pub, shape, cur, di, match); w != nil {
 			page = append(page, w)
 		}
@@ -788,7 +788,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	later := w.deferred || w.publish || w.unpublish || w.twoStep
 	if ep.Op == OpUnchanged && !later {
-		e.report.Add(model, CountUnchanged, 1)
+		e.report.add(model, countUnchanged, 1)
 		return nil
 	}
 	for _, m := range missing {
@@ -824,7 +824,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 			w.destID = out.Item.ID
 			e.state.SetDestID(model, srcID, w.destID)
 			e.state.clearPending(model, srcID)
-			e.report.Add(model, CountCreated, 1)
+			e.report.add(model, countCreated, 1)
 		case len(first) > 0:
 			data := b.build(content, first, false, cur.comps)
 			if err := e.write(ctx, true, ops.update, map[string]any{"id": cur.id, "data": data}, nil); err != nil {
@@ -832,11 +832,11 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 				fail("update", cur.id, err)
 				return
 			}
-			e.report.Add(model, CountUpdated, 1)
+			e.report.add(model, countUpdated, 1)
 		case ep.Op == OpUpdate:
-			e.report.Add(model, CountUpdated, 1)
+			e.report.add(model, countUpdated, 1)
 		default:
-			e.report.Add(model, CountUnchanged, 1)
+			e.report.add(model, countUnchanged, 1)
 		}
 		if later {
 			e.later(w)
@@ -991,7 +991,7 @@ func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
 				_, s, _ = strings.Cut(s, ":")
 			}
 			if strings.HasPrefix(s, placeholder) {
-				e.report.Fail(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "relation",
+				e.report.fail(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "relation",
 					Message: fmt.Sprintf("%s.%s: %s has no entry in the destination", w.model, k, strings.TrimPrefix(s, placeholder))})
 			}
 		}
@@ -1230,7 +1230,7 @@ func (e *engine) publishIDs(ctx context.Context, model, query, op string, items 
 					failed[start+i] = true
 					e.failWrite(Failure{Model: model, SourceID: it.srcID, DestID: it.destID, Op: op}, err)
 				case op == "publish":
-					e.report.Add(model, CountPublished, 1)
+					e.report.add(model, countPublished, 1)
 				}
 			}
 			return nil
@@ -1254,7 +1254,7 @@ func (e *engine) deleteIDs(ctx context.Context, model, query string, items []idI
 				e.failWrite(Failure{Model: model, SourceID: it.srcID, DestID: it.destID, Op: "delete"}, err)
 				return nil
 			}
-			e.report.Add(model, CountDeleted, 1)
+			e.report.add(model, countDeleted, 1)
 			return nil
 		})
 	}
@@ -1294,7 +1294,7 @@ func (e *engine) deletions(ctx context.Context) error {
 		if !e.cfg.Mirror || delQuery(model) == "" {
 			for _, d := range orphans {
 				e.plan.add(model, EntryPlan{SourceID: srcOf(model, d.id), DestID: d.id, Op: OpOrphan})
-				e.report.Add(model, CountOrphaned, 1)
+				e.report.add(model, countOrphaned, 1)
 			}
 			continue
 		}
@@ -1319,7 +1319,7 @@ func (e *engine) deletions(ctx context.Context) error {
 		for _, id := range del.DestIDs {
 			e.plan.add(del.Model, EntryPlan{SourceID: srcOf(del.Model, id), DestID: id, Op: op})
 			if guard != nil {
-				e.report.Add(del.Model, CountOrphaned, 1)
+				e.report.add(del.Model, countOrphaned, 1)
 			}
 		}
 	}
