@@ -548,7 +548,7 @@ func (r *assetRun) match(a *srcAsset, dest map[string]*dstAsset, byCreated map[s
 		if d := dest[id]; d != nil {
 			return d, nil
 		}
-		st.ForgetID(assetModel, a.id) // the destination asset is gone
+		st.forgetID(assetModel, a.id) // the destination asset is gone
 	}
 	if d := dest[a.id]; d != nil && !d.matched {
 		return d, nil
@@ -946,7 +946,7 @@ func (r *assetRun) create(ctx context.Context, a *srcAsset, data map[string]any)
 			return "", err
 		}
 	}
-	e.state.SetDestID(assetModel, a.id, out.Item.ID)
+	e.state.setDestID(assetModel, a.id, out.Item.ID)
 	e.state.clearPending(assetModel, a.id)
 	return out.Item.ID, nil
 }
@@ -963,7 +963,7 @@ func (r *assetRun) await(ctx context.Context, a *srcAsset, id string) error {
 		}
 		if failure == "" {
 			if src.handle != "" && handle != "" {
-				r.e.state.SetDestID(assetFilesKey, src.handle, handle)
+				r.e.state.setDestID(assetFilesKey, src.handle, handle)
 			}
 			return nil
 		}
@@ -1059,7 +1059,7 @@ func (r *assetRun) file(ctx context.Context, f srcFile, cur string) (string, int
 		}
 		if sum != "" && cur != "" {
 			if md, err := r.opts.Files.Metadata(ctx, cur); err == nil && md.SHA256 == sum {
-				st.SetDestID(assetFilesKey, "sha256:"+sum, cur)
+				st.setDestID(assetFilesKey, "sha256:"+sum, cur)
 				return cur, nil
 			}
 		}
@@ -1080,7 +1080,7 @@ func (r *assetRun) file(ctx context.Context, f srcFile, cur string) (string, int
 			return "", err
 		}
 		if f.handle != "" {
-			st.SetDestID(assetFilesKey, f.handle, h)
+			st.setDestID(assetFilesKey, f.handle, h)
 		}
 		return h, nil
 	})
@@ -1126,7 +1126,7 @@ func (r *assetRun) store(ctx context.Context, f srcFile, sum string) (string, in
 			_ = files.Delete(ctx, stored.Handle)
 			return "", stored.Size, fmt.Errorf("the copy's SHA-256 %s differs from the source's %s", md.SHA256, sum)
 		}
-		r.e.state.SetDestID(assetFilesKey, "sha256:"+sum, stored.Handle)
+		r.e.state.setDestID(assetFilesKey, "sha256:"+sum, stored.Handle)
 	}
 	return stored.Handle, stored.Size, nil
 }

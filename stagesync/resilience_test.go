@@ -230,7 +230,9 @@ func (p *pair) loadState(t *testing.T, path, source, dest string) {
 	p.state = stagesync.NewState(source, dest)
 	for _, m := range st.Models() {
 		for s, d := range st.IDs(m) {
-			p.state.SetDestID(m, s, d)
+			if err := p.state.Adopt(m, s, d); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }

@@ -444,7 +444,7 @@ func (e *engine) run(ctx context.Context) error {
 		}
 		for m, t := range e.marks {
 			if !failed[m] && !t.IsZero() {
-				e.state.SetHighWater(m, t)
+				e.state.setHighWater(m, t)
 			}
 		}
 	}
@@ -481,7 +481,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 			if de := di.get(d); de != nil {
 				return de, nil
 			}
-			e.state.ForgetID(model, srcID) // the destination entry is gone
+			e.state.forgetID(model, srcID) // the destination entry is gone
 		}
 		if de := di.get(srcID); de != nil {
 			return de, nil
@@ -677,7 +677,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	if cur != nil {
 		if d, ok := e.state.DestID(model, srcID); !ok || d != cur.id {
-			e.state.SetDestID(model, srcID, cur.id)
+			e.state.setDestID(model, srcID, cur.id)
 		}
 		e.state.clearPending(model, srcID)
 	}
@@ -822,7 +822,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 				return
 			}
 			w.destID = out.Item.ID
-			e.state.SetDestID(model, srcID, w.destID)
+			e.state.setDestID(model, srcID, w.destID)
 			e.state.clearPending(model, srcID)
 			e.report.add(model, countCreated, 1)
 		case len(first) > 0:
@@ -1337,7 +1337,7 @@ func (e *engine) deletions(ctx context.Context) error {
 		failed, err := e.deleteIDs(ctx, del.Model, delQuery(del.Model), items, e.conc)
 		for i, it := range items {
 			if !failed[i] && it.srcID != "" {
-				e.state.ForgetID(del.Model, it.srcID)
+				e.state.forgetID(del.Model, it.srcID)
 			}
 		}
 		if err != nil {
