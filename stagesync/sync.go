@@ -791,6 +791,13 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 		e.report.add(model, countUnchanged, 1)
 		return nil
 	}
+	// The check: an entry whose required relation has no target in the
+	// destination cannot be valid; it is reported and not sent (a batch
+	// must never carry a write the stage has to refuse).
+	if msg := requiredMissing(dm, content, missing, deferred); msg != "" {
+		fail("relation", destID, fmt.Errorf("%s.%s", model, msg))
+		return nil
+	}
 	for _, m := range missing {
 		if !deferred[m.Field] {
 			fail("relation", destID, fmt.Errorf("%s.%s: %s %s has no entry in the destination", model, m.Field, m.Model, m.ID))
