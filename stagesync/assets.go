@@ -26,17 +26,17 @@ const PhaseAssets Phase = "assets"
 
 // Defaults of AssetOptions.
 const (
-	// DefaultAssetConcurrency is the number of assets copied at once.
-	DefaultAssetConcurrency = 4
-	// DefaultAssetPollInterval is how often an upload on the new asset
+	// defaultAssetConcurrency is the number of assets copied at once.
+	defaultAssetConcurrency = 4
+	// defaultAssetPollInterval is how often an upload on the new asset
 	// system is polled.
-	DefaultAssetPollInterval = time.Second
-	// DefaultAssetUploadTimeout bounds how long one upload on the new
+	defaultAssetPollInterval = time.Second
+	// defaultAssetUploadTimeout bounds how long one upload on the new
 	// asset system may stay pending.
-	DefaultAssetUploadTimeout = 10 * time.Minute
-	// DefaultAssetRetries is how many times a failed upload on the new
+	defaultAssetUploadTimeout = 10 * time.Minute
+	// defaultAssetRetries is how many times a failed upload on the new
 	// asset system is tried again.
-	DefaultAssetRetries = 2
+	defaultAssetRetries = 2
 )
 
 // AssetOptions turns the asset phase of Sync on (see SyncConfig.Assets) and
@@ -89,19 +89,19 @@ type AssetOptions struct {
 	// downloads.
 	SourceFiles *filestack.Client
 	// Concurrency is the number of assets copied at once (default
-	// DefaultAssetConcurrency), apart from the stages' own request limits.
+	// 4), apart from the stages' own request limits.
 	Concurrency int
 	// Strict makes Sync fail with an *AssetError, before any entry is
 	// written, when an asset could not be copied.
 	Strict bool
 	// PollInterval is how often an upload on the new asset system is
-	// polled (default DefaultAssetPollInterval).
+	// polled (default 1s).
 	PollInterval time.Duration
 	// UploadTimeout bounds how long one upload on the new asset system
-	// may stay pending (default DefaultAssetUploadTimeout).
+	// may stay pending (default 10 minutes).
 	UploadTimeout time.Duration
 	// Retries is how many times a failed upload on the new asset system is
-	// tried again (default DefaultAssetRetries; negative for none).
+	// tried again (default 2; negative for none).
 	Retries int
 }
 
@@ -239,17 +239,17 @@ func (e *engine) assets(ctx context.Context) error {
 		return fmt.Errorf("stagesync: %s is on the legacy asset system: AssetOptions.Files must be the Filestack client of its asset bucket", e.cfg.Dest)
 	}
 	if r.opts.Concurrency <= 0 {
-		r.opts.Concurrency = DefaultAssetConcurrency
+		r.opts.Concurrency = defaultAssetConcurrency
 	}
 	if r.opts.PollInterval <= 0 {
-		r.opts.PollInterval = DefaultAssetPollInterval
+		r.opts.PollInterval = defaultAssetPollInterval
 	}
 	if r.opts.UploadTimeout <= 0 {
-		r.opts.UploadTimeout = DefaultAssetUploadTimeout
+		r.opts.UploadTimeout = defaultAssetUploadTimeout
 	}
 	switch {
 	case r.opts.Retries == 0:
-		r.opts.Retries = DefaultAssetRetries
+		r.opts.Retries = defaultAssetRetries
 	case r.opts.Retries < 0:
 		r.opts.Retries = 0
 	}

@@ -21,17 +21,17 @@ import (
 
 // Defaults of a Batcher; see the options that change them.
 const (
-	// DefaultMaxBytes is the request body budget of a batch of mutations;
+	// defaultMaxBytes is the request body budget of a batch of mutations;
 	// it fits Hygraph's smallest mutation cap (30 KB).
-	DefaultMaxBytes = 30_000
-	// DefaultMaxQueryBytes is the request body budget of a batch of
+	defaultMaxBytes = 30_000
+	// defaultMaxQueryBytes is the request body budget of a batch of
 	// queries; it fits Hygraph's smallest query cap (10 KB).
-	DefaultMaxQueryBytes = 10_000
-	// DefaultMaxOps is the most operations merged into one request.
-	DefaultMaxOps = 50
-	// DefaultMaxInFlight bounds the batches in flight when the next client
+	defaultMaxQueryBytes = 10_000
+	// defaultMaxOps is the most operations merged into one request.
+	defaultMaxOps = 50
+	// defaultMaxInFlight bounds the batches in flight when the next client
 	// is not a Stage's (a Stage's own concurrency bound applies otherwise).
-	DefaultMaxInFlight = 4
+	defaultMaxInFlight = 4
 )
 
 // minBytes is the floor of the adaptive byte budget.
@@ -96,8 +96,8 @@ type batchConfig struct {
 }
 
 // WithMaxBytes sets the request body budget of a merged request, for
-// mutations and queries alike (defaults: DefaultMaxBytes for mutations,
-// DefaultMaxQueryBytes for queries).
+// mutations and queries alike (defaults: 30,000 bytes for mutations,
+// 10,000 for queries).
 func WithMaxBytes(n int) BatchOption {
 	return func(c *batchConfig) {
 		if n > 0 {
@@ -130,10 +130,10 @@ func WithMaxInFlight(n int) BatchOption {
 // Stage.Client().
 func NewBatcher(next graphql.Client, opts ...BatchOption) *Batcher {
 	cfg := batchConfig{
-		maxBytes:      DefaultMaxBytes,
-		maxQueryBytes: DefaultMaxQueryBytes,
-		maxOps:        DefaultMaxOps,
-		maxInFlight:   DefaultMaxInFlight,
+		maxBytes:      defaultMaxBytes,
+		maxQueryBytes: defaultMaxQueryBytes,
+		maxOps:        defaultMaxOps,
+		maxInFlight:   defaultMaxInFlight,
 	}
 	for _, o := range opts {
 		o(&cfg)

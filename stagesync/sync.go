@@ -42,14 +42,14 @@ var ErrDrop = errors.New("stagesync: drop entry")
 
 // Default values of SyncConfig.
 const (
-	// DefaultWriteConcurrency is the number of entry writes in flight: a
+	// defaultWriteConcurrency is the number of entry writes in flight: a
 	// page of the largest size, so that the Batcher can fill its batches
 	// up to their byte budget (at 30 KB, about 45 entries of a few
 	// fields) rather than to the number of writes waiting.
-	DefaultWriteConcurrency = 100
-	// DefaultPlanLimit is the number of entries per model the plan of a
+	defaultWriteConcurrency = 100
+	// defaultPlanLimit is the number of entries per model the plan of a
 	// real (not dry) run lists.
-	DefaultPlanLimit = 1000
+	defaultPlanLimit = 1000
 )
 
 // SyncConfig says what Sync copies and how.
@@ -117,13 +117,13 @@ type SyncConfig struct {
 	// PageSize is the read page size (default DefaultPageSize).
 	PageSize int
 	// Concurrency bounds the entry writes in flight (default
-	// DefaultWriteConcurrency); the destination's Batcher merges them.
+	// 100); the destination's Batcher merges them.
 	Concurrency int
 	// Batch configures the Batcher that carries the writes.
 	Batch []BatchOption
 	// PlanLimit bounds the entries per model the returned plan lists; its
 	// counts are always complete. 0 lists every entry of a dry run and the
-	// first DefaultPlanLimit of a real run, so that the memory of a large
+	// first 1,000 of a real run, so that the memory of a large
 	// sync does not grow with its plan; a negative limit lists all.
 	PlanLimit int
 	// Progress, when set, receives progress events.
@@ -170,7 +170,7 @@ func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
 	case limit == 0 && cfg.DryRun:
 		limit = -1
 	case limit == 0:
-		limit = DefaultPlanLimit
+		limit = defaultPlanLimit
 	}
 	report, plan := newReport(), newPlan(limit)
 	report.Started = time.Now()
@@ -384,7 +384,7 @@ func (e *engine) prepare(ctx context.Context) error {
 	}
 	e.conc = e.cfg.Concurrency
 	if e.conc <= 0 {
-		e.conc = DefaultWriteConcurrency
+		e.conc = defaultWriteConcurrency
 	}
 	e.writer = NewBatcher(e.cfg.Dest.Client(), e.cfg.Batch...)
 	return nil

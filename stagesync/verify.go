@@ -11,9 +11,9 @@ import (
 	"text/tabwriter"
 )
 
-// DefaultVerifyDiffs is the number of differences a verify lists when
+// defaultVerifyDiffs is the number of differences a verify lists when
 // VerifyConfig.MaxDiffs is 0; all are counted.
-const DefaultVerifyDiffs = 100
+const defaultVerifyDiffs = 100
 
 // The stages a verify compares.
 const (
@@ -31,7 +31,7 @@ type VerifyConfig struct {
 	// without Mirror, or whose deletes the delete guard held back, leaves
 	// them in place).
 	Orphans bool
-	// MaxDiffs bounds the differences listed (0: DefaultVerifyDiffs;
+	// MaxDiffs bounds the differences listed (0: 100;
 	// negative: all); every difference is counted.
 	MaxDiffs int
 	// Progress, when set, receives a PhaseVerify event per model.
@@ -118,7 +118,7 @@ func Verify(ctx context.Context, cfg VerifyConfig) (*VerifyResult, error) {
 func (c *comparer) verify(ctx context.Context, cfg VerifyConfig) (*VerifyResult, error) {
 	limit := cfg.MaxDiffs
 	if limit == 0 {
-		limit = DefaultVerifyDiffs
+		limit = defaultVerifyDiffs
 	}
 	failed := map[string]string{} // "s:"+model+id or "d:"+model+id → reason
 	for _, f := range cfg.Failed {
