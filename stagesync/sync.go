@@ -778,6 +778,19 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	case w.unpublish:
 		ep.Publish = "unpublish"
 	}
+	// The check: an entry whose required relation has no target in the
+	// destination (nor, in a dry run, one this run would create) cannot
+	// be valid; it is planned as failing, reported and never sent (a
+	// batch must never carry a write the stage has to refuse).
+	gone := missing
+	if e.cfg.DryRun {
+		gone = e.plannedGone(missing, deferred)
+	}
+	if msg := requiredMissing(dm, content, gone, deferred); msg != "" {
+		e.plan.add(model, EntryPlan{SourceID: srcID, DestID: destID, Op: OpFail, Reason: model + "." + msg})
+		fail("relation", destID, fmt.Errorf("%s.%s", model, msg))
+		return nil
+	}
 	e.plan.add(model, ep)
 	if e.cfg.DryRun {
 		e.predictMissing(model, srcID, destID, ep.Op, missing, deferred)
@@ -789,13 +802,6 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	later := w.deferred || w.publish || w.unpublish || w.twoStep
 	if ep.Op == OpUnchanged && !later {
 		e.report.add(model, countUnchanged, 1)
-		return nil
-	}
-	// The check: an entry whose required relation has no target in the
-	// destination cannot be valid; it is reported and not sent (a batch
-	// must never carry a write the stage has to refuse).
-	if msg := requiredMissing(dm, content, missing, deferred); msg != "" {
-		fail("relation", destID, fmt.Errorf("%s.%s", model, msg))
 		return nil
 	}
 	for _, m := range missing {
