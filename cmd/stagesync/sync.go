@@ -52,6 +52,12 @@ type syncFlags struct {
 	files              *filestack.Client // of --assets-key-env
 	out                string            // plan -o: the plan file to write
 	planDB             *sql.DB           // apply: the plan file to apply
+
+	// The config file (config.go): --config and --pair, the tokens and key
+	// written into the file, and its .env (nil without a file).
+	configPath, pair              string
+	fromToken, toToken, assetsKey string
+	dotenv                        map[string]string
 }
 
 func (f *syncFlags) register(cmd *cobra.Command) {
@@ -77,6 +83,7 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.assets, "assets", false, "copy the source's assets (files and entries) before the entries that reference them (default: on when a synced model references Asset and the destination is on the new asset system)")
 	fl.BoolVar(&f.skipAssets, "skip-assets", false, "do not copy assets: link only the assets already in the destination (mapped by the state or with the same id)")
 	fl.StringVar(&f.assetsKeyEnv, "assets-key-env", "", "environment variable holding the destination's Filestack API key (assets on the legacy asset system)")
+	f.registerConfigFlags(fl)
 }
 
 // defaultStateDir is the directory, in the working directory, of the
@@ -114,11 +121,11 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 			return cfg, fmt.Errorf("--models %q: an empty model name", strings.Join(f.models, ","))
 		}
 	}
-	fromToken, err := tokenFromEnv(f.fromTokenEnv, "--from-token-env")
+	fromToken, err := f.token(f.fromToken, f.fromTokenEnv, "--from-token-env")
 	if err != nil {
 		return cfg, err
 	}
-	toToken, err := tokenFromEnv(f.toTokenEnv, "--to-token-env")
+	toToken, err := f.token(f.toToken, f.toTokenEnv, "--to-token-env")
 	if err != nil {
 		return cfg, err
 	}
@@ -127,8 +134,8 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	cfg.Dest = stagesync.NewStage("destination", f.to, toToken, rate)
 	cfg.Models = f.models
 	cfg.SkipAssets = f.skipAssets
-	if f.assetsKeyEnv != "" {
-		key, err := tokenFromEnv(f.assetsKeyEnv, "--assets-key-env")
+	if f.assetsKeyEnv != "" || f.assetsKey != "" {
+		key, err := f.token(f.assetsKey, f.assetsKeyEnv, "--assets-key-env")
 		if err != nil {
 			return cfg, err
 		}
@@ -310,6 +317,11 @@ configuration error; 3 the schema pre-flight would refuse the sync.`,
 func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	if fl := cmd.Flags().Lookup("models"); fl != nil {
 		f.modelsSet = fl.Changed
+	}
+	if f.planDB == nil { // apply: the plan file has the flags
+		if err := f.applyConfigFile(cmd, cmd.ErrOrStderr()); err != nil {
+			return withCode(exitUsage, err)
+		}
 	}
 	cfg, err := f.config(dryRun, cmd.ErrOrStderr())
 	if err != nil {
