@@ -1,11 +1,16 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
+	"github.com/stagesync/stagesync/stagesync"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
@@ -235,4 +240,190 @@ func TestConfigFileTokens(t *testing.T) {
 			t.Errorf("warnings %q", w)
 		}
 	})
+}
+
+// planConfigOf runs the plan command's flag parsing and config file on
+// args in the working directory and returns the resulting flags and
+// SyncConfig.
+func planConfigOf(t *testing.T, args ...string) (*syncFlags, stagesync.SyncConfig, string, error) {
+	t.Helper()
+	var f syncFlags
+	cmd := &cobra.Command{Use: "plan"}
+	f.register(cmd)
+	cmd.Flags().StringVarP(&f.out, "out", "o", "", "")
+	if err := cmd.Flags().Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	f.modelsSet = cmd.Flags().Changed("models")
+	var warnings strings.Builder
+	if err := f.applyConfigFile(cmd, &warnings); err != nil {
+		return &f, stagesync.SyncConfig{}, warnings.String(), err
+	}
+	cfg, err := f.config(true, nil)
+	return &f, cfg, warnings.String(), err
+}
+
+const precedenceConfig = `stages:
+  src: {endpoint: "http://src.invalid/api", token_env: SRC_TOKEN}
+  dst: {endpoint: "http://dst.invalid/api", token_env: DST_TOKEN}
+  other: {endpoint: "http://other.invalid/api"}
+sync:
+  - from: src
+    to: dst
+    models: [Hotel, Review]
+    match: {Hotel: slug}
+    defaults: {Hotel.twitterHandle: "@unknown", Hotel.stars: 3}
+    handled: [Hotel.legacyField]
+    page_size: 50
+    rate: 7
+    state: s.db
+    plan: {out: plan.db}
+  - name: to-other
+    from: src
+    to: other
+`
+
+// TestConfigFilePrecedence: a flag wins over the file, the file over the
+// flag's default.
+func TestConfigFilePrecedence(t *testing.T) {
+	t.Setenv("SRC_TOKEN", "src-token")
+	t.Setenv("DST_TOKEN", "dst-token")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFile(t, dir, configFileName, precedenceConfig)
+
+	f, cfg, _, err := planConfigOf(t, "--pair", "src-dst", "--rate", "9", "--match", "Review=title", "--to", "http://elsewhere.invalid/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.rate != 9 {
+		t.Errorf("rate %v, want 9 (the flag)", f.rate)
+	}
+	if cfg.PageSize != 50 {
+		t.Errorf("page size %d, want 50 (the file)", cfg.PageSize)
+	}
+	if cfg.MaxDelete != 0 || cfg.Mirror || cfg.Delta {
+		t.Errorf("max delete %d, mirror %v, delta %v: want the defaults", cfg.MaxDelete, cfg.Mirror, cfg.Delta)
+	}
+	if !slices.Equal(cfg.Models, []string{"Hotel", "Review"}) {
+		t.Errorf("models %v, want the file's", cfg.Models)
+	}
+	if !maps.Equal(cfg.Match, map[string]string{"Review": "title"}) {
+		t.Errorf("match %v, want the flag's alone", cfg.Match)
+	}
+	if cfg.Defaults["Hotel.twitterHandle"] != "@unknown" || cfg.Defaults["Hotel.stars"] != float64(3) {
+		t.Errorf("defaults %v", cfg.Defaults)
+	}
+	if !slices.Equal(cfg.Handled, []string{"Hotel.legacyField"}) {
+		t.Errorf("handled %v", cfg.Handled)
+	}
+	if cfg.StatePath != "s.db" || f.out != "plan.db" {
+		t.Errorf("state %q, plan out %q: want the file's", cfg.StatePath, f.out)
+	}
+	if got := cfg.Source.Endpoint(); got != "http://src.invalid/api" {
+		t.Errorf("source %s, want the file's", got)
+	}
+	if got := cfg.Dest.Endpoint(); got != "http://elsewhere.invalid/api" {
+		t.Errorf("destination %s, want the flag's", got)
+	}
+	if f.toTokenEnv != "DST_TOKEN" {
+		t.Errorf("destination token from %q, want the file stage's DST_TOKEN", f.toTokenEnv)
+	}
+
+	// Stages named by --from and --to pick their pair.
+	if _, cfg, _, err := planConfigOf(t, "--from", "src", "--to", "other"); err != nil {
+		t.Fatal(err)
+	} else if cfg.Dest.Endpoint() != "http://other.invalid/api" || cfg.Models != nil || cfg.PageSize != 0 {
+		t.Errorf("--from src --to other: destination %s, models %v, page size %d", cfg.Dest.Endpoint(), cfg.Models, cfg.PageSize)
+	}
+	if _, cfg, _, err := planConfigOf(t, "--pair", "to-other"); err != nil {
+		t.Fatal(err)
+	} else if cfg.Dest.Endpoint() != "http://other.invalid/api" {
+		t.Errorf("--pair to-other: destination %s", cfg.Dest.Endpoint())
+	}
+	// A flag token variable wins over the file's.
+	t.Setenv("MY_TOKEN", "mine")
+	if f, _, _, err := planConfigOf(t, "--pair", "src-dst", "--to-token-env", "MY_TOKEN"); err != nil {
+		t.Fatal(err)
+	} else if f.toTokenEnv != "MY_TOKEN" {
+		t.Errorf("destination token from %q, want MY_TOKEN", f.toTokenEnv)
+	}
+	// Endpoints on both flags: the file's pairs stay out, as without a file.
+	if _, cfg, _, err := planConfigOf(t, "--from", "http://a.invalid", "--to", "http://b.invalid"); err != nil {
+		t.Fatal(err)
+	} else if cfg.Models != nil || cfg.StatePath != defaultStatePath("http://a.invalid", "http://b.invalid") {
+		t.Errorf("endpoints on the command line: models %v, state %s", cfg.Models, cfg.StatePath)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "stagesync.yaml: 2 pairs could run (src-dst, to-other): pick one with --pair NAME"},
+		{[]string{"--pair", "nope"}, "stagesync.yaml: --pair nope: no such pair (pairs: src-dst, to-other)"},
+	} {
+		if _, _, _, err := planConfigOf(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestConfigFileFlag: --config names a file elsewhere; its relative paths
+// and its .env are beside it. Without a file, nothing changes.
+func TestConfigFileFlag(t *testing.T) {
+	t.Setenv("SRC_TOKEN", "src-token")
+	os.Unsetenv("DST_TOKEN")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	sub := filepath.Join(dir, "conf")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := writeFile(t, sub, "stages.yml", precedenceConfig)
+	writeFile(t, sub, ".env", "DST_TOKEN=from-dotenv\n")
+
+	f, cfg, _, err := planConfigOf(t, "--config", path, "--pair", "src-dst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.StatePath != filepath.Join(sub, "s.db") || f.out != filepath.Join(sub, "plan.db") {
+		t.Errorf("state %s, plan %s: want them beside the file", cfg.StatePath, f.out)
+	}
+	if tok, err := f.token(f.toToken, f.toTokenEnv, "--to-token-env"); err != nil || tok != "from-dotenv" {
+		t.Errorf("destination token %q, %v: want the .env's", tok, err)
+	}
+
+	// No file in the working directory: as before the config file.
+	if _, _, _, err := planConfigOf(t, "--pair", "src-dst"); err == nil || err.Error() != "--from and --to are required" {
+		t.Errorf("without a file: %v", err)
+	}
+	code, _, stderr := runCLI(t, "plan", "--from", "http://a.invalid")
+	if code != exitUsage || !strings.Contains(stderr, "--from and --to are required") {
+		t.Errorf("without a file: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "plan", "--config", filepath.Join(dir, "missing.yaml"))
+	if code != exitUsage || !strings.Contains(stderr, "--config: open "+filepath.Join(dir, "missing.yaml")) {
+		t.Errorf("--config of a missing file: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestConfigFilePlanApply: a plan file made from the config file is
+// applied with the tokens of its .env.
+func TestConfigFilePlanApply(t *testing.T) {
+	src, dst := libraryStage(t, nil), libraryStage(t, nil)
+	seedLibrary(t, src)
+	t.Setenv("SRC_TOKEN", src.Token)
+	os.Unsetenv("DST_TOKEN")
+	dir := libraryFile(t, src, dst, "rate: 1000", "rate: 1000\n    plan: {out: plan.db}")
+	writeFile(t, dir, ".env", "DST_TOKEN="+dst.Token+"\n")
+	if code, stdout, stderr := runCLI(t, "plan", "-q"); code != exitOK {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	t.Chdir(t.TempDir()) // apply finds the .env by the plan's --config
+	code, stdout, stderr := runCLI(t, "apply", "-q", filepath.Join(dir, "plan.db"))
+	if code != exitOK {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if got := len(dst.Stage.All("Book", "DRAFT")); got != 3 {
+		t.Errorf("destination has %d books after apply, want 3", got)
+	}
 }
