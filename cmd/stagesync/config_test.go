@@ -427,3 +427,38 @@ func TestConfigFilePlanApply(t *testing.T) {
 		t.Errorf("destination has %d books after apply, want 3", got)
 	}
 }
+
+// readmePath is the README, found before a test changes the working
+// directory.
+var readmePath, _ = filepath.Abs("../../README.md")
+
+// TestConfigFileReadme: the README's example is a valid config file.
+func TestConfigFileReadme(t *testing.T) {
+	b, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "## Config file\n")
+	_, example, ok2 := strings.Cut(section, "```yaml\n")
+	example, _, ok3 := strings.Cut(example, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README.md has no yaml block under ## Config file")
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFile(t, dir, configFileName, example)
+	t.Setenv("DELTA_TOKEN", "d")
+	t.Setenv("MASTER_TOKEN", "m")
+	f, cfg, warnings, err := planConfigOf(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if warnings != "" {
+		t.Errorf("warnings: %s", warnings)
+	}
+	if cfg.StatePath != ".stagesync/delta-master.db" || cfg.Match["Hotel"] != "slug" || cfg.Defaults["Hotel.twitterHandle"] != "@unknown" ||
+		len(cfg.Models) != 3 || f.out != "delta-master.plan" || f.planOut != "delta-master.plan.json" {
+		t.Errorf("the example gives state %s, match %v, defaults %v, models %v, plan %s and %s",
+			cfg.StatePath, cfg.Match, cfg.Defaults, cfg.Models, f.out, f.planOut)
+	}
+}
