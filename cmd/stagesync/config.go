@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -214,8 +215,8 @@ func (c *fileConfig) errorAt(key, format string, args ...any) *configError {
 	return &configError{file: c.path, line: c.lines[key], key: key, msg: fmt.Sprintf(format, args...)}
 }
 
-// warnings says what in the file works but should not be there: tokens
-// and keys written into it.
+// warnings says what in the stages works but should not be there: tokens
+// and keys written into the file.
 func (c *fileConfig) warnings(stages ...string) []string {
 	var w []string
 	for _, name := range stages {
@@ -333,12 +334,12 @@ func (c *fileConfig) check(errs *configErrors) {
 				add(fmt.Sprintf("%s.models[%d]", key, j), "%q is not a model name", m)
 			}
 		}
-		for _, m := range slices.Sorted(mapKeys(p.Match)) {
+		for _, m := range slices.Sorted(maps.Keys(p.Match)) {
 			if m == "" || p.Match[m] == "" || strings.Contains(m, "=") {
 				add(key+".match."+m, "want Model: field")
 			}
 		}
-		for _, d := range slices.Sorted(mapKeys(p.Defaults)) {
+		for _, d := range slices.Sorted(maps.Keys(p.Defaults)) {
 			if !strings.Contains(d, ".") || strings.Contains(d, "=") {
 				add(key+".defaults."+d, "want Model.field: value")
 			}
@@ -353,16 +354,6 @@ func (c *fileConfig) check(errs *configErrors) {
 		case "", "auto", "copy", "skip":
 		default:
 			add(key+".assets", "%q: want copy, skip or auto", p.Assets)
-		}
-	}
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
 		}
 	}
 }
@@ -481,7 +472,7 @@ func (f *syncFlags) applyConfigFile(cmd *cobra.Command, w io.Writer) error {
 	if fromName == "" && toName == "" {
 		return nil
 	}
-	for _, msg := range c.warnings(fromName, toName) {
+	for _, msg := range c.warnings(c.names...) {
 		fmt.Fprintln(w, "warning:", msg)
 	}
 	set := func(name, value string) {
@@ -499,10 +490,9 @@ func (f *syncFlags) applyConfigFile(cmd *cobra.Command, w io.Writer) error {
 			return
 		}
 		key := "stages." + name
-		if !c.isStageName(fl.Lookup(flag).Value.String()) && changed[flag] {
-			// An endpoint on the command line: the stage's token still
-			// goes with it unless a token flag is given too.
-		} else {
+		// An endpoint on the command line stays; the stage's token still
+		// goes with it unless a token flag is given too.
+		if !changed[flag] || c.isStageName(fl.Lookup(flag).Value.String()) {
 			set(flag, s.Endpoint)
 		}
 		if changed[flag+"-token-env"] {
@@ -546,12 +536,12 @@ func (f *syncFlags) applyConfigFile(cmd *cobra.Command, w io.Writer) error {
 		f.modelsSet = true
 	}
 	if unset("match") {
-		for _, m := range slices.Sorted(mapKeys(p.Match)) {
+		for _, m := range slices.Sorted(maps.Keys(p.Match)) {
 			set("match", m+"="+p.Match[m])
 		}
 	}
 	if unset("default") {
-		for _, d := range slices.Sorted(mapKeys(p.Defaults)) {
+		for _, d := range slices.Sorted(maps.Keys(p.Defaults)) {
 			v, jerr := json.Marshal(p.Defaults[d])
 			if jerr != nil {
 				return c.errorAt(p.key+".defaults."+d, "%v", jerr)
@@ -735,7 +725,7 @@ func (d *decoder) decode(n *yaml.Node, key string, v reflect.Value) {
 		}
 		if v.Kind() == reflect.String && n.Tag != "!!str" && n.Style == 0 {
 			// 5 or true where text is wanted: say so rather than guess.
-			d.fail(n, key, "want text, got %s (quote it if it is meant as text)", n.Tag[2:])
+			d.fail(n, key, "want text, got %s (quote it if it is meant as text)", strings.TrimPrefix(n.Tag, "!!"))
 			return
 		}
 		if err := n.Decode(v.Addr().Interface()); err != nil {
