@@ -117,11 +117,15 @@ func (e *configError) Error() string {
 type configErrors []*configError
 
 func (es configErrors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = e.Error()
+	if len(es) == 1 {
+		return es[0].Error()
 	}
-	return strings.Join(lines, "\n")
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d problems in %s, nothing was read or written:", len(es), es[0].file)
+	for _, e := range es {
+		b.WriteString("\n  " + e.Error())
+	}
+	return b.String()
 }
 
 // registerConfigFlags adds the flags that pick the config file and its pair.
