@@ -254,6 +254,11 @@ running the same sync again updates entries instead of creating them twice. With
 --state it is ` + "`" + `.stagesync/state-<hash of --from and --to>.db` + "`" + ` in the working directory.
 A state is locked while a sync or plan uses it: a second run on it stops at once.
 
+A config file (stagesync.yaml in the working directory, or --config FILE) names
+stages and the pairs to sync between them: without --from and --to the command runs
+its pair (--pair NAME when it has several), and --from/--to may name its stages. A
+flag given on the command line wins over the file. See the README's "Config file".
+
 Relations to models left out of --models resolve through the identity map or to a
 destination entry with the same id (environments cloned from each other share ids);
 an entry whose target resolves neither way fails and is not written. Assets are
@@ -300,7 +305,7 @@ updated, left unchanged or deleted, and per entry the changed fields.
 --plan FILE writes the changeset as JSON; -o FILE writes the plan for
 ` + "`" + `stagesync apply FILE` + "`" + `, which applies exactly it or refuses when a stage changed since. It reads the same state as sync (by default
 ` + "`" + `.stagesync/state-<hash of --from and --to>.db` + "`" + `, not created by a plan) and locks it while
-it runs.
+it runs. A config file (stagesync.yaml or --config FILE) is read as for sync.
 
 Exit codes: 0 planned; 1 some entries would fail (listed); 2 usage or
 configuration error; 3 the schema pre-flight would refuse the sync.`,
