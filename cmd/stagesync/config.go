@@ -516,7 +516,9 @@ func (f *syncFlags) applyConfigFile(cmd *cobra.Command, w io.Writer) error {
 	}
 	stage(fromName, "from", &f.fromToken)
 	stage(toName, "to", &f.toToken)
-	if s := c.Stages[toName]; s != nil && s.Assets != nil && !changed["assets-key-env"] {
+	// The destination's asset key, unless assets are skipped.
+	skip := f.skipAssets || p != nil && p.Assets == "skip" && !changed["assets"]
+	if s := c.Stages[toName]; s != nil && s.Assets != nil && !changed["assets-key-env"] && !skip {
 		switch a, key := s.Assets, "stages."+toName+".assets.key_env"; {
 		case a.Key != "":
 			f.assetsKey = a.Key

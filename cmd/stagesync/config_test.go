@@ -462,3 +462,34 @@ func TestConfigFileReadme(t *testing.T) {
 			cfg.StatePath, cfg.Match, cfg.Defaults, cfg.Models, f.out, f.planOut)
 	}
 }
+
+// TestConfigFileAssetKey: the destination's legacy asset key is read only
+// when assets may be copied.
+func TestConfigFileAssetKey(t *testing.T) {
+	os.Unsetenv("NOPE_TOKEN")
+	t.Setenv("KEY", "filestack-key")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFile(t, dir, configFileName, `stages:
+  src: {endpoint: "http://src.invalid"}
+  dst:
+    endpoint: "http://dst.invalid"
+    assets: {system: legacy, key_env: NOPE_TOKEN}
+  keyed: {endpoint: "http://keyed.invalid", assets: {system: legacy, key_env: KEY}}
+sync:
+  - {from: src, to: dst, assets: skip}
+  - {from: src, to: keyed}
+`)
+	if f, cfg, _, err := planConfigOf(t, "--pair", "src-dst"); err != nil {
+		t.Errorf("assets skipped: %v", err)
+	} else if f.assetsKeyEnv != "" || !cfg.SkipAssets {
+		t.Errorf("assets skipped: key from %q, skip %v", f.assetsKeyEnv, cfg.SkipAssets)
+	}
+	want := "stagesync.yaml:5: stages.dst.assets.key_env: environment variable NOPE_TOKEN is empty or unset"
+	if _, _, _, err := planConfigOf(t, "--pair", "src-dst", "--assets"); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("--assets: %v, want %q", err, want)
+	}
+	if f, _, _, err := planConfigOf(t, "--pair", "src-keyed"); err != nil || f.files == nil || f.assetsKeyEnv != "KEY" {
+		t.Errorf("legacy destination with its key: %v, key from %q", err, f.assetsKeyEnv)
+	}
+}
