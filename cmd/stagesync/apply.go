@@ -45,6 +45,9 @@ Exit codes as for sync; 3 also when the plan is stale.`,
 				return withCode(exitUsage, fmt.Errorf("plan file %s: its flags: %w", args[0], err))
 			}
 			f.modelsSet = planned.Flags().Changed("models")
+			if err := f.configForApply(); err != nil {
+				return withCode(exitUsage, fmt.Errorf("plan file %s: %w", args[0], err))
+			}
 			f.yes = f.yes || yes
 			f.quiet, f.report, f.planDB, f.verify = quiet, report, db, verify
 			return runSync(cmd, &f, false)

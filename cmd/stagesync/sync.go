@@ -52,6 +52,12 @@ type syncFlags struct {
 	files              *filestack.Client // of --assets-key-env
 	out                string            // plan -o: the plan file to write
 	planDB             *sql.DB           // apply: the plan file to apply
+
+	// The config file (config.go): --config and --pair, the tokens and key
+	// written into the file, and its .env (nil without a file).
+	configPath, pair              string
+	fromToken, toToken, assetsKey string
+	dotenv                        map[string]string
 }
 
 func (f *syncFlags) register(cmd *cobra.Command) {
@@ -77,6 +83,7 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.assets, "assets", false, "copy the source's assets (files and entries) before the entries that reference them (default: on when a synced model references Asset and the destination is on the new asset system)")
 	fl.BoolVar(&f.skipAssets, "skip-assets", false, "do not copy assets: link only the assets already in the destination (mapped by the state or with the same id)")
 	fl.StringVar(&f.assetsKeyEnv, "assets-key-env", "", "environment variable holding the destination's Filestack API key (assets on the legacy asset system)")
+	f.registerConfigFlags(fl)
 }
 
 // defaultStateDir is the directory, in the working directory, of the
@@ -114,11 +121,11 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 			return cfg, fmt.Errorf("--models %q: an empty model name", strings.Join(f.models, ","))
 		}
 	}
-	fromToken, err := tokenFromEnv(f.fromTokenEnv, "--from-token-env")
+	fromToken, err := f.token(f.fromToken, f.fromTokenEnv, "--from-token-env")
 	if err != nil {
 		return cfg, err
 	}
-	toToken, err := tokenFromEnv(f.toTokenEnv, "--to-token-env")
+	toToken, err := f.token(f.toToken, f.toTokenEnv, "--to-token-env")
 	if err != nil {
 		return cfg, err
 	}
@@ -127,8 +134,8 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	cfg.Dest = stagesync.NewStage("destination", f.to, toToken, rate)
 	cfg.Models = f.models
 	cfg.SkipAssets = f.skipAssets
-	if f.assetsKeyEnv != "" {
-		key, err := tokenFromEnv(f.assetsKeyEnv, "--assets-key-env")
+	if f.assetsKeyEnv != "" || f.assetsKey != "" {
+		key, err := f.token(f.assetsKey, f.assetsKeyEnv, "--assets-key-env")
 		if err != nil {
 			return cfg, err
 		}
@@ -247,6 +254,11 @@ running the same sync again updates entries instead of creating them twice. With
 --state it is ` + "`" + `.stagesync/state-<hash of --from and --to>.db` + "`" + ` in the working directory.
 A state is locked while a sync or plan uses it: a second run on it stops at once.
 
+A config file (stagesync.yaml in the working directory, or --config FILE) names
+stages and the pairs to sync between them: without --from and --to the command runs
+its pair (--pair NAME when it has several), and --from/--to may name its stages. A
+flag given on the command line wins over the file. See the README's "Config file".
+
 Relations to models left out of --models resolve through the identity map or to a
 destination entry with the same id (environments cloned from each other share ids);
 an entry whose target resolves neither way fails and is not written. Assets are
@@ -293,7 +305,7 @@ updated, left unchanged or deleted, and per entry the changed fields.
 --plan FILE writes the changeset as JSON; -o FILE writes the plan for
 ` + "`" + `stagesync apply FILE` + "`" + `, which applies exactly it or refuses when a stage changed since. It reads the same state as sync (by default
 ` + "`" + `.stagesync/state-<hash of --from and --to>.db` + "`" + `, not created by a plan) and locks it while
-it runs.
+it runs. A config file (stagesync.yaml or --config FILE) is read as for sync.
 
 Exit codes: 0 planned; 1 some entries would fail (listed); 2 usage or
 configuration error; 3 the schema pre-flight would refuse the sync.`,
@@ -310,6 +322,11 @@ configuration error; 3 the schema pre-flight would refuse the sync.`,
 func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	if fl := cmd.Flags().Lookup("models"); fl != nil {
 		f.modelsSet = fl.Changed
+	}
+	if f.planDB == nil { // apply: the plan file has the flags
+		if err := f.applyConfigFile(cmd, cmd.ErrOrStderr()); err != nil {
+			return withCode(exitUsage, err)
+		}
 	}
 	cfg, err := f.config(dryRun, cmd.ErrOrStderr())
 	if err != nil {
