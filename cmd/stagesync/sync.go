@@ -180,7 +180,7 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	}
 	if !f.quiet && progress != nil {
 		fmt.Fprintf(progress, "state: %s\n", cfg.StatePath)
-		cfg.Progress = progressPrinter(progress)
+		cfg.Progress = progressPrinter(progress, dryRun)
 	}
 	return cfg, nil
 }
@@ -206,32 +206,6 @@ func tokenFromEnv(name, flag string) (string, error) {
 		return "", fmt.Errorf("%s: environment variable %s is empty or unset", flag, name)
 	}
 	return v, nil
-}
-
-// progressPrinter prints one line per phase and model, and the counts as they
-// grow, without flooding: a line every 10% or at the end of a phase. The
-// engine hands it one event at a time, but the phases of different models
-// interleave (the next model's destination is read while one is written,
-// published entries are published while their model is written): it keeps
-// what it printed per phase and model.
-func progressPrinter(w io.Writer) func(stagesync.Event) {
-	last := map[string]stagesync.Event{} // per phase and model
-	return func(e stagesync.Event) {
-		key := string(e.Phase) + "/" + e.Model
-		prev, seen := last[key]
-		if !seen {
-			if e.Model != "" {
-				fmt.Fprintf(w, "%-9s %s\n", e.Phase, e.Model)
-			} else if e.Phase != stagesync.PhaseDone {
-				fmt.Fprintf(w, "%s\n", e.Phase)
-			}
-		}
-		if e.Total > 0 && (e.Done == e.Total && (prev.Done != e.Done || prev.Total != e.Total) ||
-			e.Done*10/e.Total > prev.Done*10/max(prev.Total, 1)) {
-			fmt.Fprintf(w, "%-9s %s %d/%d\n", e.Phase, e.Model, e.Done, e.Total)
-		}
-		last[key] = e
-	}
 }
 
 func newSyncCmd() *cobra.Command {
@@ -315,8 +289,17 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	stopProgress := func(bool) {}
+	if cfg.Progress != nil && progressBars(cmd.ErrOrStderr()) {
+		cfg.Progress, stopProgress = newBarProgress(cmd.ErrOrStderr(), dryRun)
+	}
+	defer stopProgress(false)
 	if f.mirror && !f.yes {
-		cfg.ConfirmDelete = confirmDeletes(cmd.InOrStdin(), cmd.ErrOrStderr(), f.to)
+		confirm := confirmDeletes(cmd.InOrStdin(), cmd.ErrOrStderr(), f.to)
+		cfg.ConfirmDelete = func(dels []stagesync.Deletion) bool {
+			stopProgress(true) // the question goes below the bars
+			return confirm(dels)
+		}
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -342,6 +325,8 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	}
 	report, plan, err := stagesync.Sync(ctx, cfg)
 	interrupted := ctx.Err() != nil
+	// The bars end before the summary.
+	stopProgress(err == nil || isDeleteGuard(err))
 	stop() // a second Ctrl-C ends the process at once
 	out := cmd.OutOrStdout()
 	reportPath := f.report

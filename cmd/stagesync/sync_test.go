@@ -114,6 +114,10 @@ func TestSyncCommand(t *testing.T) {
 	if !strings.Contains(stdout, "Book: create 3") {
 		t.Errorf("plan output lacks the Book creates:\n%s", stdout)
 	}
+	// A plan's progress reads as planning: nothing is written.
+	if !strings.Contains(stderr, "read/plan Book") || strings.Contains(stderr, "write") {
+		t.Errorf("plan progress:\n%s", stderr)
+	}
 	if n := dst.Stage.Counters().Mutations; n != 0 {
 		t.Errorf("plan ran %d mutations", n)
 	}
