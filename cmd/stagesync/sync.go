@@ -20,6 +20,7 @@ import (
 
 	"github.com/stagesync/stagesync/filestack"
 	"github.com/stagesync/stagesync/internal/atomicfile"
+	"github.com/stagesync/stagesync/internal/texttable"
 	"github.com/stagesync/stagesync/stagesync"
 )
 
@@ -447,16 +448,14 @@ func (e *flagsError) Error() string {
 	return b.String()
 }
 
-// printPlan prints the per-model counts of a plan.
+// printPlan prints the per-model counts of a plan, as a table like the
+// report's.
 func printPlan(w io.Writer, p *stagesync.Plan) {
+	t := texttable.New("model", "create", "update", "unchanged", "delete", "orphaned", "publish", "unpublish", "skipped", "failed")
 	for _, m := range p.Models() {
-		fail := ""
-		if m.Failed > 0 {
-			fail = fmt.Sprintf(", fail %d", m.Failed)
-		}
-		fmt.Fprintf(w, "%s: create %d, update %d, unchanged %d, delete %d, orphaned %d, publish %d%s\n",
-			m.Name, m.Create, m.Update, m.Unchanged, m.Delete, m.Orphaned, m.Publish, fail)
+		t.Row(m.Name, m.Create, m.Update, m.Unchanged, m.Delete, m.Orphaned, m.Publish, m.Unpublish, m.Skipped, m.Failed)
 	}
+	t.WriteTo(w)
 }
 
 // printPlanFailures prints the entries a planned sync would fail.
