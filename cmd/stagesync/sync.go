@@ -47,6 +47,7 @@ type syncFlags struct {
 	rate               float64
 	pageSize           int
 	quiet              bool
+	json               bool // the plan or the report as JSON on stdout
 	assets, skipAssets bool
 	verify             bool // sync and apply only
 	assetsKeyEnv       string
@@ -75,6 +76,7 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.Float64Var(&f.rate, "rate", 5, "requests per second per stage to start from (adapts down on 429)")
 	fl.IntVar(&f.pageSize, "page-size", 0, "entries per read page (default: 100)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+	fl.BoolVar(&f.json, "json", false, "print the plan (plan: as --plan writes it) or the report (sync: as --report writes it) as JSON on standard output, and nothing else there; progress and messages stay on standard error")
 	fl.BoolVar(&f.assets, "assets", false, "copy the source's assets (files and entries) before the entries that reference them (default: on when a synced model references Asset and the destination is on the new asset system)")
 	fl.BoolVar(&f.skipAssets, "skip-assets", false, "do not copy assets: link only the assets already in the destination (mapped by the state or with the same id)")
 	fl.StringVar(&f.assetsKeyEnv, "assets-key-env", "", "environment variable holding the destination's Filestack API key (assets on the legacy asset system)")
@@ -302,6 +304,9 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 			return confirm(dels)
 		}
 	}
+	if f.json && dryRun {
+		cfg.PlanLimit = -1 // the JSON lists every entry, as the plan file does
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if cfg.Assets == nil && !cfg.SkipAssets {
@@ -331,7 +336,22 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	stop() // a second Ctrl-C ends the process at once
 	out := cmd.OutOrStdout()
 	reportPath := f.report
-	if report != nil && !dryRun {
+	if f.json {
+		// Standard output has the JSON alone: the report of a sync,
+		// the plan of a dry run (its failing entries are in it, op
+		// "fail").
+		var v any
+		if dryRun && plan != nil {
+			v = plan
+		} else if !dryRun && report != nil {
+			v = report
+		}
+		if v != nil {
+			if werr := writeJSON(out, v); werr != nil {
+				return withCode(exitFailures, werr)
+			}
+		}
+	} else if report != nil && !dryRun {
 		// The terminal shows the first failures; the report file has them all.
 		more := " (see --report FILE)"
 		v := report.Verify()
@@ -351,7 +371,7 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 			}
 		}
 	}
-	if plan != nil && dryRun {
+	if plan != nil && dryRun && !f.json {
 		printPlan(out, plan)
 		if report != nil && !report.OK() {
 			printPlanFailures(out, report)
