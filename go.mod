@@ -6,6 +6,7 @@ tool github.com/Khan/genqlient
 
 require (
 	github.com/Khan/genqlient v0.8.1
+	github.com/creack/pty v1.1.24
 	github.com/google/go-cmp v0.7.0
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/spf13/cobra v1.10.2

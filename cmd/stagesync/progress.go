@@ -293,7 +293,7 @@ func (r *barRow) status(now time.Time) string {
 		end = r.end
 	}
 	elapsed := end.Sub(r.start)
-	if elapsed >= 500*time.Millisecond && r.done > 0 {
+	if elapsed >= 200*time.Millisecond && r.done > 0 { // a rate over less is noise
 		fmt.Fprintf(&s, " %.1f/s", float64(r.done)/elapsed.Seconds())
 		if r.bytes > 0 {
 			fmt.Fprintf(&s, " % .1f/s", decor.SizeB1024(int64(float64(r.bytes)/elapsed.Seconds())))
