@@ -188,7 +188,11 @@ func (e *engine) readDest(ctx context.Context, x *destIndex) error {
 			e.emit(Event{Phase: PhaseRead, Model: model, Done: n})
 		}
 	}
-	return x.flush()
+	if err := x.flush(); err != nil {
+		return err
+	}
+	e.emit(Event{Phase: PhaseRead, Model: model, Done: n, Total: n})
+	return nil
 }
 
 // timeKey normalizes a DateTime for comparison: milliseconds since the

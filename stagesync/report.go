@@ -7,8 +7,9 @@ import (
 	"io"
 	"slices"
 	"sync"
-	"text/tabwriter"
 	"time"
+
+	"github.com/stagesync/stagesync/internal/texttable"
 )
 
 // Report is the outcome of a sync: counts per model and one Failure per entry
@@ -272,13 +273,11 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 // followed by more (say, where the whole list is).
 func (r *Report) WriteSummary(w io.Writer, maxLines int, more string) (int64, error) {
 	cw := &countingWriter{w: w}
-	tw := tabwriter.NewWriter(cw, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\tread\tcreated\tupdated\tunchanged\tdeleted\tpublished\tfailed\t")
+	t := texttable.New("model", "read", "created", "updated", "unchanged", "deleted", "published", "failed")
 	for _, m := range r.Models() {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n",
-			m.Name, m.Read, m.Created, m.Updated, m.Unchanged, m.Deleted, m.Published, m.Failed)
+		t.Row(m.Name, m.Read, m.Created, m.Updated, m.Unchanged, m.Deleted, m.Published, m.Failed)
 	}
-	tw.Flush()
+	t.WriteTo(cw)
 	failures := r.Failures()
 	if len(failures) > 0 {
 		fmt.Fprintf(cw, "\n%d failed:\n", len(failures))

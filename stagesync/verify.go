@@ -8,7 +8,8 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/stagesync/stagesync/internal/texttable"
 )
 
 // defaultVerifyDiffs is the number of differences a verify lists when
@@ -319,15 +320,14 @@ func (r *VerifyResult) WriteTo(w io.Writer) (int64, error) {
 // line, followed by more (say, where the whole list is).
 func (r *VerifyResult) WriteSummary(w io.Writer, maxLines int, more string) (int64, error) {
 	cw := &countingWriter{w: w}
-	tw := tabwriter.NewWriter(cw, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "verify\tlocale\tstage\tsource\tdest\tdiffer\texpected\t")
+	t := texttable.New("verify", "locale", "stage", "source", "dest", "differ", "expected")
 	for _, row := range r.Rows {
 		if row.Source == 0 && row.Dest == 0 && row.Differ == 0 && row.Expected == 0 {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t\n", row.Model, row.Locale, row.Stage, row.Source, row.Dest, row.Differ, row.Expected)
+		t.Row(row.Model, row.Locale, row.Stage, row.Source, row.Dest, row.Differ, row.Expected)
 	}
-	tw.Flush()
+	t.WriteTo(cw)
 	switch {
 	case r.Unexpected == 0 && r.Expected == 0:
 		fmt.Fprintln(cw, "verify: the destination holds what the source holds")

@@ -20,6 +20,7 @@ import (
 
 	"github.com/stagesync/stagesync/filestack"
 	"github.com/stagesync/stagesync/internal/atomicfile"
+	"github.com/stagesync/stagesync/internal/texttable"
 	"github.com/stagesync/stagesync/stagesync"
 )
 
@@ -46,6 +47,7 @@ type syncFlags struct {
 	rate               float64
 	pageSize           int
 	quiet              bool
+	json               bool // the plan or the report as JSON on stdout
 	assets, skipAssets bool
 	verify             bool // sync and apply only
 	assetsKeyEnv       string
@@ -80,6 +82,7 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.Float64Var(&f.rate, "rate", 5, "requests per second per stage to start from (adapts down on 429)")
 	fl.IntVar(&f.pageSize, "page-size", 0, "entries per read page (default: 100)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+	fl.BoolVar(&f.json, "json", false, "print the plan (plan: as --plan writes it) or the report (sync: as --report writes it) as JSON on standard output, and nothing else there; progress and messages stay on standard error")
 	fl.BoolVar(&f.assets, "assets", false, "copy the source's assets (files and entries) before the entries that reference them (default: on when a synced model references Asset and the destination is on the new asset system)")
 	fl.BoolVar(&f.skipAssets, "skip-assets", false, "do not copy assets: link only the assets already in the destination (mapped by the state or with the same id)")
 	fl.StringVar(&f.assetsKeyEnv, "assets-key-env", "", "environment variable holding the destination's Filestack API key (assets on the legacy asset system)")
@@ -187,7 +190,7 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	}
 	if !f.quiet && progress != nil {
 		fmt.Fprintf(progress, "state: %s\n", cfg.StatePath)
-		cfg.Progress = progressPrinter(progress)
+		cfg.Progress = progressPrinter(progress, dryRun)
 	}
 	return cfg, nil
 }
@@ -213,32 +216,6 @@ func tokenFromEnv(name, flag string) (string, error) {
 		return "", fmt.Errorf("%s: environment variable %s is empty or unset", flag, name)
 	}
 	return v, nil
-}
-
-// progressPrinter prints one line per phase and model, and the counts as they
-// grow, without flooding: a line every 10% or at the end of a phase. The
-// engine hands it one event at a time, but the phases of different models
-// interleave (the next model's destination is read while one is written,
-// published entries are published while their model is written): it keeps
-// what it printed per phase and model.
-func progressPrinter(w io.Writer) func(stagesync.Event) {
-	last := map[string]stagesync.Event{} // per phase and model
-	return func(e stagesync.Event) {
-		key := string(e.Phase) + "/" + e.Model
-		prev, seen := last[key]
-		if !seen {
-			if e.Model != "" {
-				fmt.Fprintf(w, "%-9s %s\n", e.Phase, e.Model)
-			} else if e.Phase != stagesync.PhaseDone {
-				fmt.Fprintf(w, "%s\n", e.Phase)
-			}
-		}
-		if e.Total > 0 && (e.Done == e.Total && (prev.Done != e.Done || prev.Total != e.Total) ||
-			e.Done*10/e.Total > prev.Done*10/max(prev.Total, 1)) {
-			fmt.Fprintf(w, "%-9s %s %d/%d\n", e.Phase, e.Model, e.Done, e.Total)
-		}
-		last[key] = e
-	}
 }
 
 func newSyncCmd() *cobra.Command {
@@ -332,8 +309,20 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	stopProgress := func(bool) {}
+	if cfg.Progress != nil && progressBars(cmd.ErrOrStderr()) {
+		cfg.Progress, stopProgress = newBarProgress(cmd.ErrOrStderr(), dryRun)
+	}
+	defer stopProgress(false)
 	if f.mirror && !f.yes {
-		cfg.ConfirmDelete = confirmDeletes(cmd.InOrStdin(), cmd.ErrOrStderr(), f.to)
+		confirm := confirmDeletes(cmd.InOrStdin(), cmd.ErrOrStderr(), f.to)
+		cfg.ConfirmDelete = func(dels []stagesync.Deletion) bool {
+			stopProgress(true) // the question goes below the bars
+			return confirm(dels)
+		}
+	}
+	if f.json && dryRun {
+		cfg.PlanLimit = -1 // the JSON lists every entry, as the plan file does
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -359,10 +348,27 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	}
 	report, plan, err := stagesync.Sync(ctx, cfg)
 	interrupted := ctx.Err() != nil
+	// The bars end before the summary.
+	stopProgress(err == nil || isDeleteGuard(err))
 	stop() // a second Ctrl-C ends the process at once
 	out := cmd.OutOrStdout()
 	reportPath := f.report
-	if report != nil && !dryRun {
+	if f.json {
+		// Standard output has the JSON alone: the report of a sync,
+		// the plan of a dry run (its failing entries are in it, op
+		// "fail").
+		var v any
+		if dryRun && plan != nil {
+			v = plan
+		} else if !dryRun && report != nil {
+			v = report
+		}
+		if v != nil {
+			if werr := writeJSON(out, v); werr != nil {
+				return withCode(exitFailures, werr)
+			}
+		}
+	} else if report != nil && !dryRun {
 		// The terminal shows the first failures; the report file has them all.
 		more := " (see --report FILE)"
 		v := report.Verify()
@@ -382,7 +388,7 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 			}
 		}
 	}
-	if plan != nil && dryRun {
+	if plan != nil && dryRun && !f.json {
 		printPlan(out, plan)
 		if report != nil && !report.OK() {
 			printPlanFailures(out, report)
@@ -479,16 +485,14 @@ func (e *flagsError) Error() string {
 	return b.String()
 }
 
-// printPlan prints the per-model counts of a plan.
+// printPlan prints the per-model counts of a plan, as a table like the
+// report's.
 func printPlan(w io.Writer, p *stagesync.Plan) {
+	t := texttable.New("model", "create", "update", "unchanged", "delete", "orphaned", "publish", "unpublish", "skipped", "failed")
 	for _, m := range p.Models() {
-		fail := ""
-		if m.Failed > 0 {
-			fail = fmt.Sprintf(", fail %d", m.Failed)
-		}
-		fmt.Fprintf(w, "%s: create %d, update %d, unchanged %d, delete %d, orphaned %d, publish %d%s\n",
-			m.Name, m.Create, m.Update, m.Unchanged, m.Delete, m.Orphaned, m.Publish, fail)
+		t.Row(m.Name, m.Create, m.Update, m.Unchanged, m.Delete, m.Orphaned, m.Publish, m.Unpublish, m.Skipped, m.Failed)
 	}
+	t.WriteTo(w)
 }
 
 // printPlanFailures prints the entries a planned sync would fail.
