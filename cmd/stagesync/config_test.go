@@ -204,7 +204,7 @@ func TestConfigFileTokens(t *testing.T) {
 		dir := libraryFile(t, src, dst)
 		writeFile(t, dir, ".env", "DST_TOKEN="+dst.Token+"\n")
 		code, stdout, stderr := runCLI(t, "plan")
-		if code != exitOK || !strings.Contains(stdout, "Book: create 3") {
+		if code != exitOK || !strings.HasPrefix(tableRow(stdout, "Book"), "Book 3 ") {
 			t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
 		}
 	})
@@ -219,7 +219,7 @@ func TestConfigFileTokens(t *testing.T) {
 	t.Run("token in the file", func(t *testing.T) {
 		libraryFile(t, src, dst, "token_env: DST_TOKEN", "token: "+dst.Token)
 		code, stdout, stderr := runCLI(t, "plan", "-q")
-		if code != exitOK || !strings.Contains(stdout, "Book: create 3") {
+		if code != exitOK || !strings.HasPrefix(tableRow(stdout, "Book"), "Book 3 ") {
 			t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
 		}
 		want := "warning: stagesync.yaml:8: stages.dst.token: a token written into the file"
