@@ -44,6 +44,9 @@ func (e *engine) relationsOf(ctx context.Context, model string, relink bool) err
 		if w.cur != nil {
 			cur = w.cur.comps
 		}
+		if !w.publish {
+			v = e.withoutHeld(model, v)
+		}
 		data := b.build(v, keys, false, cur)
 		if len(data) == 0 {
 			return // in order already

@@ -223,6 +223,7 @@ type engine struct {
 	// assetDelete is the destination's delete mutation for assets, when
 	// the asset phase ran.
 	assetDelete string
+	holds       holds // entries held back from the draft lists of their reverse sides (see heldEntry)
 }
 
 // destRef is a destination entry of a model.
@@ -272,6 +273,7 @@ type work struct {
 	deferred             bool // relations within a cycle to write
 	publish, unpublish   bool
 	twoStep              bool // write the draft on top of the published version
+	held                 bool // see held
 	failed               bool
 }
 
@@ -431,6 +433,9 @@ func (e *engine) run(ctx context.Context) error {
 		return err
 	}
 	if err := e.publish(ctx); err != nil {
+		return err
+	}
+	if err := e.restoreHeld(ctx); err != nil {
 		return err
 	}
 	guard := e.deletions(ctx)
@@ -1056,6 +1061,8 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	if len(deferred) > 0 || w.twoStep {
 		w.draft, w.pub = entry, pub // canonized again once every target exists
 	}
+	e.holdEntry(w, entry, pub)
+	e.noteRestores(model, srcID, entry)
 	later := w.deferred || w.publish || w.unpublish || w.twoStep
 	if ep.Op == OpUnchanged && !later {
 		e.report.Add(model, CountUnchanged, 1)
@@ -1074,6 +1081,9 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 		e.state.setPending(model, srcID, pendingCreate{created: createdAt, sent: e.createDigest(model, hContent)})
 	}
 	return func(ctx context.Context) {
+		if !w.publish {
+			content = e.withoutHeld(model, content)
+		}
 		switch {
 		case cur == nil:
 			data := b.build(content, first, true, nil)
@@ -1231,7 +1241,7 @@ func errorPath(err error) []any {
 func (e *engine) later(w *work) {
 	e.mu.Lock()
 	q := e.queue
-	if q == nil || q.model != w.model {
+	if q == nil || q.model != w.model || w.held {
 		q = nil
 		e.trim(w)
 		e.works = append(e.works, w)
@@ -1367,6 +1377,11 @@ func (e *engine) publishWorks(ctx context.Context, model string, works []*work, 
 	for i, w := range works {
 		items[i] = idItem{srcID: w.srcID, destID: w.destID}
 	}
+	if !unpublish {
+		if err := e.prePublish(ctx, model, works); err != nil {
+			return err
+		}
+	}
 	failed, err := e.publishIDs(ctx, model, query, op, items, e.conc)
 	for i, w := range works {
 		w.failed = w.failed || failed[i]
@@ -1398,7 +1413,7 @@ func (e *engine) writeDraft(ctx context.Context, w *work) {
 	// destination's component ids are not known here. Positioned
 	// relations hold what the published version holds.
 	b := e.builder(w.model)
-	data := b.build(d, keys, false, b.currentLists(p))
+	data := b.build(e.withoutHeld(w.model, d), keys, false, b.currentLists(p))
 	if err := e.updateInParts(ctx, w.model, w.destID, data); err != nil {
 		w.failed = true
 		e.failWrite(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "update"}, err)
