@@ -12,41 +12,59 @@ import (
 
 // Publishing an entry publishes its relation values as its draft holds
 // them, the sides of two-way relations the engine does not write (the
-// to-one reverse sides, see order) included. An entry published in this
-// run whose published version's to-one reverse side differs from its
-// draft's (a person that joined another team in its draft only, through
-// either side) is "held": the lists of the relation's written side leave
-// it out of their draft contents (so that no draft write drags it to its
-// draft target before it is published, whatever order the writes arrive
-// in); just before it is published, its reverse side is written from its
-// own side to its published value; and once everything is published, it
-// is put back into its draft target's list at its place there (a
-// positioned connect on the written side, which moves it on this side
-// only and sets its reverse side), or its reverse side is disconnected.
-// Its entry is published at the end of the run, after every written side
-// is.
+// to-one reverse sides, see order) included; and a connect on the written
+// (to-many) side of such a relation takes the target away from the list
+// that held it. So an entry whose to-one reverse side must not follow
+// the draft lists while the run writes them is "held":
+//   - an entry published in this run whose published version's reverse
+//     side differs from its draft's (a person that joined another team in
+//     its draft only, through either side);
+//   - an entry that the published version of a list written to the draft
+//     before it is published (see work.twoStep) holds, and that list's
+//     draft does not (that write would take it from its draft list).
+//
+// The written lists of such relations are written in the relation pass
+// (see planOrder), once every entry is planned, and their draft contents
+// leave the held entries out, so that no draft write moves them whatever
+// order the writes arrive in. Just before a held entry of the first kind
+// is published (at the end of the run), its reverse side is written from
+// its own side to its published value. Once everything is published,
+// each held entry is put back at its place in its draft list (a
+// positioned connect on the written side, which sets its reverse side
+// too), or its reverse side is written from its own side.
 
 // heldTarget is a relation target by source id ("" for none).
 type heldTarget struct{ model, id string }
 
-// heldEntry is an entry held back from the draft lists of its reverse sides.
+// heldEntry is an entry held back from the draft lists of its reverse
+// sides; pub and draft are set for an entry published in this run.
 type heldEntry struct {
 	model, srcID string
 	pub, draft   map[string]heldTarget // reverse field -> target
+	listed       bool                  // held for a published list written first
 }
 
-// heldRestore puts a held entry back into a written list at its place.
-type heldRestore struct {
-	model, srcID, field string     // the written side
-	target              heldTarget // the held entry
-	after               string     // source id of its predecessor in the list; "" at the start
+// listPlace is where an entry stands in a written list's draft.
+type listPlace struct {
+	model, srcID, field string // the written side
+	index               int
+	after               string // source id of its predecessor in the list; "" at the start
+}
+
+// placeKey names the place of an entry in the lists of a written field.
+type placeKey struct {
+	target       heldTarget
+	model, field string // the written side
 }
 
 // holds is what the engine keeps of the held entries of a run.
 type holds struct {
-	mu       sync.Mutex
-	byModel  map[string]map[string]*heldEntry // model -> source id -> held
-	restores []heldRestore
+	mu      sync.Mutex
+	byModel map[string]map[string]*heldEntry // model -> source id -> held
+	places  map[placeKey]listPlace
+	// published are the source entries with a published version, of the
+	// models a to-one reverse side points at.
+	published map[heldTarget]bool
 }
 
 // reverseOwner returns, for each written to-many field of model whose
@@ -110,42 +128,102 @@ func (e *engine) holdEntry(w *work, entry, pub map[string]any) {
 		return
 	}
 	w.held = true
+	e.hold(h)
+}
+
+// hold records h (merged into a record of the same entry).
+func (e *engine) hold(h *heldEntry) {
 	e.holds.mu.Lock()
 	defer e.holds.mu.Unlock()
 	if e.holds.byModel == nil {
 		e.holds.byModel = map[string]map[string]*heldEntry{}
 	}
-	if e.holds.byModel[w.model] == nil {
-		e.holds.byModel[w.model] = map[string]*heldEntry{}
+	if e.holds.byModel[h.model] == nil {
+		e.holds.byModel[h.model] = map[string]*heldEntry{}
 	}
-	e.holds.byModel[w.model][w.srcID] = h
+	old := e.holds.byModel[h.model][h.srcID]
+	switch {
+	case old == nil:
+		e.holds.byModel[h.model][h.srcID] = h
+	case h.pub == nil:
+		old.listed = true
+	default:
+		h.listed = old.listed
+		e.holds.byModel[h.model][h.srcID] = h
+	}
 }
 
-// noteRestores records, for the written lists of a source entry's draft
-// whose other side is to-one, where the held entries among their targets
-// go back once published.
-func (e *engine) noteRestores(model, srcID string, entry map[string]any) {
-	owners := e.reverseOwner(model)
-	if len(owners) == 0 {
+// notePublished records that a source entry of model is published, when
+// a to-one reverse side points at model.
+func (e *engine) notePublished(model, srcID string) {
+	if len(e.reverseOwner(model)) == 0 {
 		return
 	}
 	e.holds.mu.Lock()
 	defer e.holds.mu.Unlock()
+	if e.holds.published == nil {
+		e.holds.published = map[heldTarget]bool{}
+	}
+	e.holds.published[heldTarget{model, srcID}] = true
+}
+
+// settleHolds, once every entry is planned, sets the published value of
+// the reverse fields of held published entries whose published value
+// reads as none while their draft's target is not published in the
+// source to that target: the published version may well hold it (a
+// relation to an entry that is not published does not show in
+// PUBLISHED, and the source's published version was published from a
+// draft that held it, most likely).
+func (e *engine) settleHolds() {
+	e.holds.mu.Lock()
+	defer e.holds.mu.Unlock()
+	for _, hs := range e.holds.byModel {
+		for _, h := range hs {
+			if h.pub == nil {
+				continue
+			}
+			for g, p := range h.pub {
+				if d := h.draft[g]; p.id == "" && d.id != "" && !e.holds.published[d] {
+					h.pub[g] = d
+				}
+			}
+		}
+	}
+}
+
+// notePlaces records where each target of the written lists of a source
+// entry (whose other side is to-one) stands in its draft, and, when the
+// entry's published version is written to the draft first (twoStep), holds
+// the targets its published lists have and its draft lists do not.
+func (e *engine) notePlaces(w *work, model, srcID string, entry, pub map[string]any) {
+	owners := e.reverseOwner(model)
+	if len(owners) == 0 {
+		return
+	}
 	for _, f := range slices.Sorted(maps.Keys(owners)) {
 		t := owners[f]
-		hs := e.holds.byModel[t]
-		if len(hs) == 0 {
+		list, _ := entry[f].([]any)
+		in := map[string]bool{}
+		e.holds.mu.Lock()
+		if e.holds.places == nil {
+			e.holds.places = map[placeKey]listPlace{}
+		}
+		prev := ""
+		for i, x := range list {
+			id := refOf(x)
+			in[id] = true
+			e.holds.places[placeKey{heldTarget{t, id}, model, f}] = listPlace{model: model, srcID: srcID, field: f, index: i, after: prev}
+			prev = id
+		}
+		e.holds.mu.Unlock()
+		if w == nil || !w.twoStep || pub == nil {
 			continue
 		}
-		list, _ := entry[f].([]any)
-		prev := ""
-		for _, x := range list {
-			id := refOf(x)
-			if h := hs[id]; h != nil {
-				e.holds.restores = append(e.holds.restores, heldRestore{model: model, srcID: srcID, field: f,
-					target: heldTarget{t, id}, after: prev})
+		plist, _ := pub[f].([]any)
+		for _, x := range plist {
+			if id := refOf(x); id != "" && !in[id] {
+				e.hold(&heldEntry{model: t, srcID: id, listed: true})
 			}
-			prev = id
 		}
 	}
 }
@@ -232,7 +310,7 @@ func (e *engine) prePublish(ctx context.Context, model string, works []*work) er
 	}
 	return e.each(ctx, hw, func(ctx context.Context, w *work) {
 		h := e.heldOf(w)
-		if h == nil {
+		if h == nil || len(h.pub) == 0 {
 			return
 		}
 		data, ok := e.reverseInput(h.pub)
@@ -248,11 +326,12 @@ func (e *engine) prePublish(ctx context.Context, model string, works []*work) er
 
 // restoreHeld puts the held entries back into the draft lists they belong
 // to, after every publish: a positioned connect per entry on the written
-// side, in list order per list; the held entries that no list takes back
-// have their reverse sides written from their own side.
+// side, in list order per list; the reverse sides of held entries that no
+// list takes back are written from their own side (of entries published
+// in this run: the others left their lists' drafts with the write that
+// held them).
 func (e *engine) restoreHeld(ctx context.Context) error {
 	e.holds.mu.Lock()
-	restores := e.holds.restores
 	var all []*heldEntry
 	for _, m := range slices.Sorted(maps.Keys(e.holds.byModel)) {
 		hs := e.holds.byModel[m]
@@ -260,22 +339,15 @@ func (e *engine) restoreHeld(ctx context.Context) error {
 			all = append(all, hs[id])
 		}
 	}
+	places := e.holds.places
 	e.holds.mu.Unlock()
 	if len(all) == 0 {
 		return nil
 	}
-	// Per written list, its restores in order.
+	pairs := relationPairs(e.dst)
 	type listKey struct{ model, srcID, field string }
 	var keys []listKey
 	byList := map[listKey][]heldRestore{}
-	for _, r := range restores {
-		k := listKey{r.model, r.srcID, r.field}
-		if byList[k] == nil {
-			keys = append(keys, k)
-		}
-		byList[k] = append(byList[k], r)
-	}
-	// The reverse fields of each held entry that no list takes back.
 	type side struct {
 		h      *heldEntry
 		fields map[string]heldTarget
@@ -283,12 +355,26 @@ func (e *engine) restoreHeld(ctx context.Context) error {
 	var sides []side
 	for _, h := range all {
 		rest := map[string]heldTarget{}
-		for g, t := range h.draft {
-			covered := t.id != "" && slices.ContainsFunc(restores, func(r heldRestore) bool {
-				return r.target == (heldTarget{h.model, h.srcID}) && r.model == t.model && r.srcID == t.id
-			})
-			if !covered {
-				rest[g] = t
+		m := e.dst.Model(h.model)
+		for g := range e.ord.reverse[h.model] {
+			f := m.Field(g)
+			if f == nil || f.Kind != schema.KindRelation || f.List {
+				continue
+			}
+			om, of, _ := strings.Cut(pairs[h.model+"."+g], ".")
+			if p, ok := places[placeKey{heldTarget{h.model, h.srcID}, om, of}]; ok {
+				k := listKey{p.model, p.srcID, p.field}
+				if byList[k] == nil {
+					keys = append(keys, k)
+				}
+				byList[k] = append(byList[k], heldRestore{place: p, target: heldTarget{h.model, h.srcID}})
+				continue
+			}
+			if h.pub != nil {
+				rest[g] = heldTarget{f.Targets[0], ""}
+				if t, ok := h.draft[g]; ok {
+					rest[g] = t
+				}
 			}
 		}
 		if len(rest) > 0 {
@@ -305,8 +391,10 @@ func (e *engine) restoreHeld(ctx context.Context) error {
 		})
 	}
 	for _, k := range keys {
+		list := byList[k]
+		slices.SortFunc(list, func(a, b heldRestore) int { return a.place.index - b.place.index })
 		run(func() {
-			for _, r := range byList[k] {
+			for _, r := range list {
 				if ctx.Err() != nil {
 					return
 				}
@@ -321,10 +409,17 @@ func (e *engine) restoreHeld(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// heldRestore puts a held entry back at its place in a written list.
+type heldRestore struct {
+	place  listPlace
+	target heldTarget
+}
+
 // restoreInList connects a held entry to a written list after its
 // predecessor there.
 func (e *engine) restoreInList(ctx context.Context, r heldRestore) {
-	owner, ok := e.state.DestID(r.model, r.srcID)
+	p := r.place
+	owner, ok := e.state.DestID(p.model, p.srcID)
 	if !ok {
 		return
 	}
@@ -333,14 +428,14 @@ func (e *engine) restoreInList(ctx context.Context, r heldRestore) {
 		return
 	}
 	in := map[string]any{"where": map[string]any{"id": target}}
-	if r.after == "" {
+	if p.after == "" {
 		in["position"] = map[string]any{"start": true}
-	} else if p, ok := e.resolve(r.target.model, r.after); ok {
-		in["position"] = map[string]any{"after": p}
+	} else if a, ok := e.resolve(r.target.model, p.after); ok {
+		in["position"] = map[string]any{"after": a}
 	}
-	data := map[string]any{r.field: map[string]any{"connect": []any{in}}}
-	if err := e.write(ctx, true, e.dstOps[r.model].update, map[string]any{"id": owner, "data": data}, nil); err != nil {
-		e.failWrite(Failure{Model: r.model, SourceID: r.srcID, DestID: owner, Op: "relation"}, err)
+	data := map[string]any{p.field: map[string]any{"connect": []any{in}}}
+	if err := e.write(ctx, true, e.dstOps[p.model].update, map[string]any{"id": owner, "data": data}, nil); err != nil {
+		e.failWrite(Failure{Model: p.model, SourceID: p.srcID, DestID: owner, Op: "relation"}, err)
 	}
 }
 

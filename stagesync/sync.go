@@ -1054,22 +1054,34 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 		ep.Publish = "unpublish"
 	}
 	e.plan.add(model, ep)
+	// The fields deferred only to be written late report their missing
+	// targets now (see order.late).
+	early := deferred
+	if late := e.ord.late[model]; len(late) > 0 {
+		early = maps.Clone(deferred)
+		for f := range late {
+			delete(early, f)
+		}
+	}
 	if e.cfg.DryRun {
-		e.predictMissing(model, srcID, destID, ep.Op, missing, deferred)
+		e.predictMissing(model, srcID, destID, ep.Op, missing, early)
 		return nil
 	}
 	if len(deferred) > 0 || w.twoStep {
 		w.draft, w.pub = entry, pub // canonized again once every target exists
 	}
 	e.holdEntry(w, entry, pub)
-	e.noteRestores(model, srcID, entry)
+	e.notePlaces(w, model, srcID, entry, pub)
+	if pub != nil {
+		e.notePublished(model, srcID)
+	}
 	later := w.deferred || w.publish || w.unpublish || w.twoStep
 	if ep.Op == OpUnchanged && !later {
 		e.report.Add(model, CountUnchanged, 1)
 		return nil
 	}
 	for _, m := range missing {
-		if !deferred[m.Field] {
+		if !early[m.Field] {
 			fail("relation", destID, fmt.Errorf("%s.%s: %s %s has no entry in the destination", model, m.Field, m.Model, m.ID))
 		}
 	}
@@ -1291,6 +1303,7 @@ func (e *engine) canon(w *work, pub bool) map[string]any {
 // the order of the other sides of written to-many relations: after every
 // connect, which appends to the other side.
 func (e *engine) relations(ctx context.Context) error {
+	e.settleHolds()
 	for _, relink := range []bool{false, true} {
 		for _, model := range e.ord.models {
 			if err := e.relationsOf(ctx, model, relink); err != nil {
@@ -1309,7 +1322,7 @@ func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
 	m := e.dst.Model(w.model)
 	for _, k := range keys {
 		f := m.Field(k)
-		if f == nil || !isRelation(f.Kind) || e.ord.relink[w.model][k] || e.skippedAssets(f) {
+		if f == nil || !isRelation(f.Kind) || e.ord.relink[w.model][k] || e.ord.late[w.model][k] || e.skippedAssets(f) {
 			continue
 		}
 		refs, ok := v[k].([]any)
