@@ -65,7 +65,15 @@ type holds struct {
 	// published are the source entries with a published version, of the
 	// models a to-one reverse side points at.
 	published map[heldTarget]bool
+	// pairs are the held pairs of to-many two-way relations: per list of
+	// the written side, the entries it leaves out of its draft (see
+	// holdPairs); pairPlaces where they go back.
+	pairs      map[pairOwner][]heldTarget
+	pairPlaces []heldRestore
 }
+
+// pairOwner is a list of the written side of a to-many two-way relation.
+type pairOwner struct{ model, srcID, field string }
 
 // reverseOwner returns, for each written to-many field of model whose
 // other side is a to-one reverse side (order.reverse), the model of that
@@ -228,27 +236,45 @@ func (e *engine) notePlaces(w *work, model, srcID string, entry, pub map[string]
 	}
 }
 
-// withoutHeld returns v (a canonical draft of model) with the held
-// entries left out of its written lists whose other side is to-one.
-func (e *engine) withoutHeld(model string, v map[string]any) map[string]any {
+// withoutHeld returns v (a canonical draft of model's entry srcID) with
+// the held entries left out of its written lists whose other side is
+// to-one, and the held pairs left out of those whose other side is
+// to-many (see holdPairs).
+func (e *engine) withoutHeld(model, srcID string, v map[string]any) map[string]any {
 	owners := e.reverseOwner(model)
-	if len(owners) == 0 {
+	if len(owners) == 0 && len(e.ord.paired[model]) == 0 {
 		return v
 	}
 	e.holds.mu.Lock()
 	defer e.holds.mu.Unlock()
 	var out map[string]any
-	for f, t := range owners {
-		hs := e.holds.byModel[t]
+	fields := map[string]bool{}
+	for f := range owners {
+		fields[f] = true
+	}
+	for f := range e.ord.paired[model] {
+		fields[f] = true
+	}
+	for f := range fields {
 		list, ok := v[f].([]any)
-		if len(hs) == 0 || !ok {
+		if !ok {
 			continue
 		}
 		drop := map[string]bool{}
-		for id := range hs {
-			if d, ok := e.state.DestID(t, id); ok {
+		if t, ok := owners[f]; ok {
+			for id := range e.holds.byModel[t] {
+				if d, ok := e.state.DestID(t, id); ok {
+					drop[d] = true
+				}
+			}
+		}
+		for _, t := range e.holds.pairs[pairOwner{model, srcID, f}] {
+			if d, ok := e.state.DestID(t.model, t.id); ok {
 				drop[d] = true
 			}
+		}
+		if len(drop) == 0 {
+			continue
 		}
 		kept := slices.DeleteFunc(slices.Clone(list), func(x any) bool { s, _ := x.(string); return drop[s] })
 		if len(kept) == len(list) {
@@ -434,6 +460,7 @@ func (e *engine) restoreInList(ctx context.Context, r heldRestore) {
 		in["position"] = map[string]any{"after": a}
 	}
 	data := map[string]any{p.field: map[string]any{"connect": []any{in}}}
+	e.touch(p.model, data)
 	if err := e.write(ctx, true, e.dstOps[p.model].update, map[string]any{"id": owner, "data": data}, nil); err != nil {
 		e.failWrite(Failure{Model: p.model, SourceID: p.srcID, DestID: owner, Op: "relation"}, err)
 	}
@@ -453,4 +480,116 @@ func (e *engine) restoreFromSide(ctx context.Context, h *heldEntry, fields map[s
 	if err := e.write(ctx, true, e.dstOps[h.model].update, map[string]any{"id": dest, "data": data}, nil); err != nil {
 		e.failWrite(Failure{Model: h.model, SourceID: h.srcID, DestID: dest, Op: "relation"}, err)
 	}
+}
+
+// holdPairs holds, of a published entry whose draft is written on top of
+// its published version (w.twoStep), the targets of its to-many reverse
+// sides (order.relink) that its draft has and its published version does
+// not: the lists of the written side leave it out of their drafts until
+// it is published (so that it is published without them), then put it
+// back at its place (see restorePairs).
+func (e *engine) holdPairs(w *work, entry, pub map[string]any) {
+	if !w.twoStep || !w.publish || pub == nil || len(e.ord.relink[w.model]) == 0 {
+		return
+	}
+	m := e.dst.Model(w.model)
+	pairs := relationPairs(e.dst)
+	for g := range e.ord.relink[w.model] {
+		f := m.Field(g)
+		if f == nil || f.Kind != schema.KindRelation || len(f.Targets) != 1 {
+			continue
+		}
+		om, of, ok := strings.Cut(pairs[w.model+"."+g], ".")
+		if !ok {
+			continue
+		}
+		in := map[string]bool{}
+		plist, _ := pub[g].([]any)
+		for _, x := range plist {
+			in[refOf(x)] = true
+		}
+		dlist, _ := entry[g].([]any)
+		e.holds.mu.Lock()
+		for _, x := range dlist {
+			id := refOf(x)
+			if id == "" || in[id] {
+				continue
+			}
+			if e.holds.pairs == nil {
+				e.holds.pairs = map[pairOwner][]heldTarget{}
+			}
+			k := pairOwner{om, id, of}
+			e.holds.pairs[k] = append(e.holds.pairs[k], heldTarget{w.model, w.srcID})
+		}
+		e.holds.mu.Unlock()
+	}
+}
+
+// notePairPlaces records where the held pairs of a source entry's written
+// lists (whose other side is to-many) stand in its draft.
+func (e *engine) notePairPlaces(model, srcID string, entry map[string]any) {
+	if len(e.ord.paired[model]) == 0 {
+		return
+	}
+	e.holds.mu.Lock()
+	defer e.holds.mu.Unlock()
+	for _, f := range slices.Sorted(maps.Keys(e.ord.paired[model])) {
+		held := e.holds.pairs[pairOwner{model, srcID, f}]
+		if len(held) == 0 {
+			continue
+		}
+		list, _ := entry[f].([]any)
+		prev := ""
+		for i, x := range list {
+			id := refOf(x)
+			for _, t := range held {
+				if t.id == id {
+					e.holds.pairPlaces = append(e.holds.pairPlaces, heldRestore{
+						place:  listPlace{model: model, srcID: srcID, field: f, index: i, after: prev},
+						target: t,
+					})
+				}
+			}
+			prev = id
+		}
+	}
+}
+
+// restorePairs puts the held pairs back at their places in the drafts of
+// the written lists, in list order per list.
+func (e *engine) restorePairs(ctx context.Context) error {
+	e.holds.mu.Lock()
+	places := slices.Clone(e.holds.pairPlaces)
+	e.holds.mu.Unlock()
+	if len(places) == 0 {
+		return nil
+	}
+	type listKey struct{ model, srcID, field string }
+	byList := map[listKey][]heldRestore{}
+	var keys []listKey
+	for _, r := range places {
+		k := listKey{r.place.model, r.place.srcID, r.place.field}
+		if byList[k] == nil {
+			keys = append(keys, k)
+		}
+		byList[k] = append(byList[k], r)
+	}
+	sem := make(chan struct{}, max(1, e.conc))
+	var wg sync.WaitGroup
+	for _, k := range keys {
+		list := byList[k]
+		slices.SortFunc(list, func(a, b heldRestore) int { return a.place.index - b.place.index })
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for _, r := range list {
+				if ctx.Err() != nil {
+					return
+				}
+				e.restoreInList(ctx, r)
+			}
+		})
+	}
+	wg.Wait()
+	return ctx.Err()
 }

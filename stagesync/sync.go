@@ -223,7 +223,9 @@ type engine struct {
 	// assetDelete is the destination's delete mutation for assets, when
 	// the asset phase ran.
 	assetDelete string
-	holds       holds // entries held back from the draft lists of their reverse sides (see heldEntry)
+	touchMu     sync.Mutex
+	touched     map[string]bool // see touch
+	holds       holds           // entries held back from the draft lists of their reverse sides (see heldEntry)
 }
 
 // destRef is a destination entry of a model.
@@ -1072,6 +1074,8 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	e.holdEntry(w, entry, pub)
 	e.notePlaces(w, model, srcID, entry, pub)
+	e.holdPairs(w, entry, pub)
+	e.notePairPlaces(model, srcID, entry)
 	if pub != nil {
 		e.notePublished(model, srcID)
 	}
@@ -1087,21 +1091,24 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	b := e.builder(model)
 	ops := e.dstOps[model]
+	if !w.publish {
+		// The held entries stay out of the draft lists (see heldEntry).
+		content = e.withoutHeld(model, srcID, content)
+		hContent = hashVersion(content)
+	}
 	if cur == nil {
 		// Recorded before the create is sent: should its answer be lost,
 		// the next run finds the entry by what was sent.
 		e.state.setPending(model, srcID, pendingCreate{created: createdAt, sent: e.createDigest(model, hContent)})
 	}
 	return func(ctx context.Context) {
-		if !w.publish {
-			content = e.withoutHeld(model, content)
-		}
 		switch {
 		case cur == nil:
 			data := b.build(content, first, true, nil)
 			if createdAt != "" {
 				data["createdAt"] = createdAt
 			}
+			e.touch(model, data)
 			var out struct {
 				Item struct{ ID string } `json:"item"`
 			}
@@ -1119,6 +1126,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 			e.report.Add(model, CountCreated, 1)
 		case len(first) > 0:
 			data := b.build(content, first, false, cur.comps)
+			e.touch(model, data)
 			if err := e.write(ctx, true, ops.update, map[string]any{"id": cur.id, "data": data}, nil); err != nil {
 				w.failed = true
 				fail("update", cur.id, err)
@@ -1346,9 +1354,14 @@ func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
 const publishBatch = 100
 
 // publish publishes (and unpublishes) the entries of the models within
-// relation cycles, after the relation pass; the other models' entries are
-// published as they are written (see publisher).
+// relation cycles, after the relation pass (the other models' entries are
+// published as they are written, see publisher); then writes the drafts
+// of those whose draft differs from their published version, and then the
+// draft order of the reverse sides (see relinkDrafts): every publish
+// comes before any draft written on top, which may move the entries of
+// the other sides of its relations.
 func (e *engine) publish(ctx context.Context) error {
+	var drafts [][]*work
 	for _, model := range e.ord.models {
 		for _, unpublish := range []bool{false, true} {
 			works := e.worksOf(model, func(w *work) bool {
@@ -1360,19 +1373,36 @@ func (e *engine) publish(ctx context.Context) error {
 			if len(works) == 0 {
 				continue
 			}
-			if err := e.publishWorks(ctx, model, works, unpublish); err != nil {
+			if err := e.publishOnly(ctx, model, works, unpublish); err != nil {
 				return err
 			}
 			e.emit(Event{Phase: PhasePublish, Model: model, Done: len(works), Total: len(works)})
+			if !unpublish {
+				drafts = append(drafts, works)
+			}
 		}
 	}
-	return nil
+	for _, works := range drafts {
+		if err := e.draftsOf(ctx, works); err != nil {
+			return err
+		}
+	}
+	return e.relinkDrafts(ctx)
 }
 
 // publishWorks publishes (or unpublishes) works of model in batches of
 // publishBatch ids, then writes the drafts of the published works whose
 // draft differs from their published version.
 func (e *engine) publishWorks(ctx context.Context, model string, works []*work, unpublish bool) error {
+	if err := e.publishOnly(ctx, model, works, unpublish); err != nil || unpublish {
+		return err
+	}
+	return e.draftsOf(ctx, works)
+}
+
+// publishOnly publishes (or unpublishes) works of model in batches of
+// publishBatch ids.
+func (e *engine) publishOnly(ctx context.Context, model string, works []*work, unpublish bool) error {
 	query, op := e.dstOps[model].publish, "publish"
 	if unpublish {
 		query, op = e.dstOps[model].unpublish, "unpublish"
@@ -1399,9 +1429,12 @@ func (e *engine) publishWorks(ctx context.Context, model string, works []*work, 
 	for i, w := range works {
 		w.failed = w.failed || failed[i]
 	}
-	if err != nil || unpublish {
-		return err
-	}
+	return err
+}
+
+// draftsOf writes the drafts of the published works (of one model) whose
+// draft differs from their published version.
+func (e *engine) draftsOf(ctx context.Context, works []*work) error {
 	works = slices.DeleteFunc(slices.Clone(works), func(w *work) bool { return w.failed || !w.twoStep })
 	if len(works) == 0 {
 		return nil
@@ -1409,7 +1442,7 @@ func (e *engine) publishWorks(ctx context.Context, model string, works []*work, 
 	if err := e.each(ctx, works, e.writeDraft); err != nil {
 		return err
 	}
-	e.emit(Event{Phase: PhaseDraft, Model: model, Done: len(works), Total: len(works)})
+	e.emit(Event{Phase: PhaseDraft, Model: works[0].model, Done: len(works), Total: len(works)})
 	return nil
 }
 
@@ -1417,7 +1450,9 @@ func (e *engine) publishWorks(ctx context.Context, model string, works []*work, 
 // version.
 func (e *engine) writeDraft(ctx context.Context, w *work) {
 	d, p := e.canon(w, false), e.canon(w, true)
-	keys := changedKeys(hashVersion(d), hashVersion(p))
+	// The order of reverse sides is written after every draft (see
+	// relinkDrafts).
+	keys := slices.DeleteFunc(changedKeys(hashVersion(d), hashVersion(p)), func(k string) bool { return e.ord.relink[w.model][k] })
 	if len(keys) == 0 {
 		return
 	}
@@ -1426,7 +1461,7 @@ func (e *engine) writeDraft(ctx context.Context, w *work) {
 	// destination's component ids are not known here. Positioned
 	// relations hold what the published version holds.
 	b := e.builder(w.model)
-	data := b.build(e.withoutHeld(w.model, d), keys, false, b.currentLists(p))
+	data := b.build(e.withoutHeld(w.model, w.srcID, d), keys, false, b.currentLists(p))
 	if err := e.updateInParts(ctx, w.model, w.destID, data); err != nil {
 		w.failed = true
 		e.failWrite(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "update"}, err)
