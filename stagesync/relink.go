@@ -27,6 +27,7 @@ func (e *engine) relationsOf(ctx context.Context, model string, relink bool) err
 		touched = e.takeTouched()
 	}
 	works := e.worksOf(model, func(w *work) bool { return w.deferred || touched[w.destID] })
+	works = append(works, e.touchedWorks(model, touched)...)
 	if len(works) == 0 {
 		return nil
 	}
@@ -141,6 +142,7 @@ func (e *engine) relinkDrafts(ctx context.Context) error {
 		}
 		touched := e.takeTouched()
 		works := e.worksOf(model, func(w *work) bool { return (w.twoStep && w.publish) || touched[w.destID] })
+		works = append(works, e.touchedWorks(model, touched)...)
 		if len(works) == 0 {
 			continue
 		}
@@ -256,6 +258,62 @@ func connectID(c any) []string {
 	var out []string
 	for _, x := range m {
 		out = append(out, connectID(x)...)
+	}
+	return out
+}
+
+// relinkSnap is what the engine keeps of a source entry, of a model with
+// reverse sides (order.relink), that has no work: its reverse sides'
+// draft values, should a connect on a written side touch it.
+type relinkSnap struct {
+	srcID string
+	draft map[string]any
+}
+
+// snapRelink keeps the reverse sides of a source entry (its draft as
+// read) that matched destination entry destID.
+func (e *engine) snapRelink(model, srcID, destID string, entry map[string]any) {
+	if len(e.ord.relink[model]) == 0 || destID == "" {
+		return
+	}
+	keep := map[string]any{"id": srcID}
+	for f := range e.ord.relink[model] {
+		if x, ok := entry[f]; ok {
+			keep[f] = x
+		}
+	}
+	e.touchMu.Lock()
+	defer e.touchMu.Unlock()
+	if e.snaps == nil {
+		e.snaps = map[string]map[string]relinkSnap{}
+	}
+	if e.snaps[model] == nil {
+		e.snaps[model] = map[string]relinkSnap{}
+	}
+	e.snaps[model][destID] = relinkSnap{srcID: srcID, draft: keep}
+}
+
+// touchedWorks returns works for the touched entries of model that have
+// none (entries unchanged in the source), from their snapshots.
+func (e *engine) touchedWorks(model string, touched map[string]bool) []*work {
+	if len(touched) == 0 {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, w := range e.works {
+		if w.model == model {
+			have[w.destID] = true
+		}
+	}
+	e.touchMu.Lock()
+	defer e.touchMu.Unlock()
+	var out []*work
+	for _, id := range slices.Sorted(maps.Keys(touched)) {
+		sn, ok := e.snaps[model][id]
+		if !ok || have[id] {
+			continue
+		}
+		out = append(out, &work{model: model, srcID: sn.srcID, destID: id, draft: sn.draft})
 	}
 	return out
 }

@@ -225,7 +225,8 @@ type engine struct {
 	assetDelete string
 	touchMu     sync.Mutex
 	touched     map[string]bool // see touch
-	holds       holds           // entries held back from the draft lists of their reverse sides (see heldEntry)
+	snaps       map[string]map[string]relinkSnap
+	holds       holds // entries held back from the draft lists of their reverse sides (see heldEntry)
 }
 
 // destRef is a destination entry of a model.
@@ -1073,6 +1074,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 		w.draft, w.pub = entry, pub // canonized again once every target exists
 	}
 	e.holdEntry(w, entry, pub)
+	e.snapRelink(model, srcID, destID, entry)
 	e.notePlaces(w, model, srcID, entry, pub)
 	e.holdPairs(w, entry, pub)
 	e.notePairPlaces(model, srcID, entry)
