@@ -22,12 +22,18 @@ func (e *engine) relationsOf(ctx context.Context, model string, relink bool) err
 	if !some {
 		return nil
 	}
+	// The orders of reverse sides are written here for the entries
+	// published in this run only, before they are published; the others
+	// once every draft is (see relinkDrafts), when their targets are all
+	// there: a positioned connect of a target that is not there connects
+	// it.
+	keep := func(w *work) bool { return w.deferred }
 	var touched map[string]bool
 	if relink {
-		touched = e.takeTouched()
+		touched = e.peekTouched()
+		keep = func(w *work) bool { return w.publish && (w.deferred || touched[w.destID]) }
 	}
-	works := e.worksOf(model, func(w *work) bool { return w.deferred || touched[w.destID] })
-	works = append(works, e.touchedWorks(model, touched)...)
+	works := e.worksOf(model, keep)
 	if len(works) == 0 {
 		return nil
 	}
@@ -141,7 +147,9 @@ func (e *engine) relinkDrafts(ctx context.Context) error {
 			continue
 		}
 		touched := e.takeTouched()
-		works := e.worksOf(model, func(w *work) bool { return (w.twoStep && w.publish) || touched[w.destID] })
+		works := e.worksOf(model, func(w *work) bool {
+			return (w.twoStep && w.publish) || touched[w.destID] || (w.deferred && !w.publish)
+		})
 		works = append(works, e.touchedWorks(model, touched)...)
 		if len(works) == 0 {
 			continue
@@ -316,6 +324,13 @@ func (e *engine) touchedWorks(model string, touched map[string]bool) []*work {
 		out = append(out, &work{model: model, srcID: sn.srcID, destID: id, draft: sn.draft})
 	}
 	return out
+}
+
+// peekTouched returns a copy of the touched targets so far.
+func (e *engine) peekTouched() map[string]bool {
+	e.touchMu.Lock()
+	defer e.touchMu.Unlock()
+	return maps.Clone(e.touched)
 }
 
 // takeTouched returns the touched targets so far and forgets them.
