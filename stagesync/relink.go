@@ -54,7 +54,10 @@ func (e *engine) relationsOf(ctx context.Context, model string, relink bool) err
 		if w.cur != nil {
 			cur = w.cur.comps
 		}
-		if touched[w.destID] {
+		// A published entry's order is written whole before it is
+		// published: the drafts of its targets' lists, written in this
+		// run, may have disconnected targets its published version holds.
+		if touched[w.destID] || (relink && w.twoStep && w.publish) {
 			keys, cur = e.wholeRelink(model, keys, cur)
 		}
 		e.reportMissing(w, v, keys)
