@@ -45,6 +45,11 @@ type order struct {
 	// missing one is reported when the entry is planned, as for fields
 	// that are not deferred.
 	late map[string]map[string]bool
+	// pairs are the project's two-way relation pairs (relationPairs);
+	// owners, per model, its written to-many fields whose other side is a
+	// to-one reverse side, with that side's model (see heldEntry).
+	pairs  map[string]string
+	owners map[string]map[string]string
 }
 
 // mark sets m[model][field].
@@ -186,6 +191,29 @@ func planOrder(p *schema.Project, models []string) order {
 			if o.reverse[target][field] && !o.deferred[name][f.Name] {
 				mark(o.deferred, name, f.Name)
 				mark(o.late, name, f.Name)
+			}
+		}
+	}
+	o.pairs, o.owners = pairs, map[string]map[string]string{}
+	for _, name := range sorted {
+		m := p.Model(name)
+		if m == nil {
+			continue
+		}
+		for _, f := range writableFields(m) {
+			if f.Kind != schema.KindRelation || !f.List || o.relink[name][f.Name] {
+				continue
+			}
+			other, ok := pairs[name+"."+f.Name]
+			if !ok {
+				continue
+			}
+			t, g, _ := strings.Cut(other, ".")
+			if o.reverse[t][g] {
+				if o.owners[name] == nil {
+					o.owners[name] = map[string]string{}
+				}
+				o.owners[name][f.Name] = t
 			}
 		}
 	}

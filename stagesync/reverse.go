@@ -79,26 +79,7 @@ type pairOwner struct{ model, srcID, field string }
 // other side is a to-one reverse side (order.reverse), the model of that
 // side.
 func (e *engine) reverseOwner(model string) map[string]string {
-	out := map[string]string{}
-	m := e.dst.Model(model)
-	if m == nil {
-		return out
-	}
-	pairs := relationPairs(e.dst)
-	for _, f := range writableFields(m) {
-		if f.Kind != schema.KindRelation || !f.List || e.ord.relink[model][f.Name] {
-			continue
-		}
-		other, ok := pairs[model+"."+f.Name]
-		if !ok {
-			continue
-		}
-		t, g, _ := strings.Cut(other, ".")
-		if e.ord.reverse[t][g] {
-			out[f.Name] = t
-		}
-	}
-	return out
+	return e.ord.owners[model]
 }
 
 // refOf returns the source id of a to-one relation value as read.
@@ -370,7 +351,7 @@ func (e *engine) restoreHeld(ctx context.Context) error {
 	if len(all) == 0 {
 		return nil
 	}
-	pairs := relationPairs(e.dst)
+	pairs := e.ord.pairs
 	type listKey struct{ model, srcID, field string }
 	var keys []listKey
 	byList := map[listKey][]heldRestore{}
@@ -493,7 +474,7 @@ func (e *engine) holdPairs(w *work, entry, pub map[string]any) {
 		return
 	}
 	m := e.dst.Model(w.model)
-	pairs := relationPairs(e.dst)
+	pairs := e.ord.pairs
 	for g := range e.ord.relink[w.model] {
 		f := m.Field(g)
 		if f == nil || f.Kind != schema.KindRelation || len(f.Targets) != 1 {
