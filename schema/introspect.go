@@ -224,12 +224,42 @@ func IntrospectSDL(ctx context.Context, endpoint string, opts IntrospectOptions)
 	if result.Data.Schema == nil {
 		return "", fail(res.StatusCode, "response has no data.__schema: "+snippet(data), nil)
 	}
-	sdl, err := result.Data.Schema.sdl()
+	sdl, err := result.Data.Schema.checkedSDL()
 	if err != nil {
-		return "", fail(res.StatusCode, "building SDL: "+err.Error(), nil)
+		return "", fail(res.StatusCode, err.Error(), nil)
+	}
+	return sdl, nil
+}
+
+// IntrospectionSDL returns the SDL (see IntrospectSDL) of an answer to
+// IntrospectionQuery that was sent some other way: data is the "data"
+// member of the response, {"__schema": {...}}. The SDL is checked by
+// loading it before it is returned.
+func IntrospectionSDL(data []byte) (string, error) {
+	var d struct {
+		Schema *introspectionSchema `json:"__schema"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		return "", fmt.Errorf("schema: introspection result is not JSON: %w", err)
+	}
+	if d.Schema == nil {
+		return "", fmt.Errorf("schema: introspection result has no __schema: %s", snippet(data))
+	}
+	sdl, err := d.Schema.checkedSDL()
+	if err != nil {
+		return "", fmt.Errorf("schema: %w", err)
+	}
+	return sdl, nil
+}
+
+// checkedSDL returns the SDL of s, checked by loading it.
+func (s *introspectionSchema) checkedSDL() (string, error) {
+	sdl, err := s.sdl()
+	if err != nil {
+		return "", fmt.Errorf("building SDL: %w", err)
 	}
 	if _, err := LoadString("introspection", sdl); err != nil {
-		return "", fail(res.StatusCode, "introspected schema does not load: "+err.Error(), nil)
+		return "", fmt.Errorf("introspected schema does not load: %w", err)
 	}
 	return sdl, nil
 }

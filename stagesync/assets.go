@@ -26,17 +26,17 @@ const PhaseAssets Phase = "assets"
 
 // Defaults of AssetOptions.
 const (
-	// DefaultAssetConcurrency is the number of assets copied at once.
-	DefaultAssetConcurrency = 4
-	// DefaultAssetPollInterval is how often an upload on the new asset
+	// defaultAssetConcurrency is the number of assets copied at once.
+	defaultAssetConcurrency = 4
+	// defaultAssetPollInterval is how often an upload on the new asset
 	// system is polled.
-	DefaultAssetPollInterval = time.Second
-	// DefaultAssetUploadTimeout bounds how long one upload on the new
+	defaultAssetPollInterval = time.Second
+	// defaultAssetUploadTimeout bounds how long one upload on the new
 	// asset system may stay pending.
-	DefaultAssetUploadTimeout = 10 * time.Minute
-	// DefaultAssetRetries is how many times a failed upload on the new
+	defaultAssetUploadTimeout = 10 * time.Minute
+	// defaultAssetRetries is how many times a failed upload on the new
 	// asset system is tried again.
-	DefaultAssetRetries = 2
+	defaultAssetRetries = 2
 )
 
 // AssetOptions turns the asset phase of Sync on (see SyncConfig.Assets) and
@@ -89,19 +89,19 @@ type AssetOptions struct {
 	// downloads.
 	SourceFiles *filestack.Client
 	// Concurrency is the number of assets copied at once (default
-	// DefaultAssetConcurrency), apart from the stages' own request limits.
+	// 4), apart from the stages' own request limits.
 	Concurrency int
 	// Strict makes Sync fail with an *AssetError, before any entry is
 	// written, when an asset could not be copied.
 	Strict bool
 	// PollInterval is how often an upload on the new asset system is
-	// polled (default DefaultAssetPollInterval).
+	// polled (default 1s).
 	PollInterval time.Duration
 	// UploadTimeout bounds how long one upload on the new asset system
-	// may stay pending (default DefaultAssetUploadTimeout).
+	// may stay pending (default 10 minutes).
 	UploadTimeout time.Duration
 	// Retries is how many times a failed upload on the new asset system is
-	// tried again (default DefaultAssetRetries; negative for none).
+	// tried again (default 2; negative for none).
 	Retries int
 }
 
@@ -239,21 +239,21 @@ func (e *engine) assets(ctx context.Context) error {
 		return fmt.Errorf("stagesync: %s is on the legacy asset system: AssetOptions.Files must be the Filestack client of its asset bucket", e.cfg.Dest)
 	}
 	if r.opts.Concurrency <= 0 {
-		r.opts.Concurrency = DefaultAssetConcurrency
+		r.opts.Concurrency = defaultAssetConcurrency
 	}
 	if r.opts.PollInterval <= 0 {
-		r.opts.PollInterval = DefaultAssetPollInterval
+		r.opts.PollInterval = defaultAssetPollInterval
 	}
 	if r.opts.UploadTimeout <= 0 {
-		r.opts.UploadTimeout = DefaultAssetUploadTimeout
+		r.opts.UploadTimeout = defaultAssetUploadTimeout
 	}
 	switch {
 	case r.opts.Retries == 0:
-		r.opts.Retries = DefaultAssetRetries
+		r.opts.Retries = defaultAssetRetries
 	case r.opts.Retries < 0:
 		r.opts.Retries = 0
 	}
-	if r.ops, err = buildOps(e.dst, r.dst); err != nil {
+	if r.ops, err = buildOps(e.dst, r.dst, e.pageSize); err != nil {
 		return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 	}
 	r.skip = map[string]bool{}
@@ -270,7 +270,7 @@ func (e *engine) assets(ctx context.Context) error {
 		r.locFiles = true
 	}
 	r.poll = fmt.Sprintf("query StagesyncPollAsset($id: ID!) { item: %s(where: {id: $id}, stage: DRAFT) { id handle upload { status error { code message } } } }", r.dst.API.Single)
-	e.report.Touch(assetModel)
+	e.report.touch(assetModel)
 	e.emit(Event{Phase: PhaseAssets, Model: assetModel})
 	return r.run(ctx)
 }
@@ -328,7 +328,7 @@ func (r *assetRun) run(ctx context.Context) error {
 		}
 	}
 	r.total = len(srcs)
-	e.report.Add(assetModel, CountRead, len(srcs))
+	e.report.add(assetModel, countRead, len(srcs))
 	e.emit(Event{Phase: PhaseAssets, Model: assetModel, Total: r.total, TotalBytes: r.totalBytes})
 
 	if e.cfg.DryRun {
@@ -372,7 +372,7 @@ func (r *assetRun) run(ctx context.Context) error {
 // assetQuery returns the read query of the Asset model m of project p: in
 // DRAFT, ordered by id, with its file and custom fields, the non-default
 // localizations and the PUBLISHED version.
-func assetQuery(p *schema.Project, m *schema.Model) string {
+func assetQuery(p *schema.Project, m *schema.Model, nested int) string {
 	var b strings.Builder
 	seen := map[string]bool{}
 	for _, name := range append(slices.Clone(assetFileFields), "url") {
@@ -386,7 +386,7 @@ func assetQuery(p *schema.Project, m *schema.Model) string {
 	}
 	for _, f := range writableFields(m) {
 		if !isRelation(f.Kind) && !seen[f.Name] {
-			b.WriteString(" " + fieldSelection(p, f))
+			b.WriteString(" " + fieldSelection(p, f, nested))
 		}
 	}
 	fields := b.String()
@@ -401,7 +401,7 @@ func assetQuery(p *schema.Project, m *schema.Model) string {
 		var lb strings.Builder
 		fmt.Fprintf(&lb, " localizations(locales: [%s], includeCurrent: false) { locale", strings.Join(p.Locales[1:], ", "))
 		for _, f := range lf {
-			lb.WriteString(" " + fieldSelection(p, f))
+			lb.WriteString(" " + fieldSelection(p, f, nested))
 		}
 		if h := m.Field("handle"); h != nil && h.Localized && m.Field("url") != nil {
 			lb.WriteString(" url")
@@ -420,7 +420,7 @@ func assetQuery(p *schema.Project, m *schema.Model) string {
 func (r *assetRun) readDest(ctx context.Context) (map[string]*dstAsset, error) {
 	e := r.e
 	out := map[string]*dstAsset{}
-	fetch := queryFetcher(e.cfg.Dest, &modelOps{model: r.dst}, assetQuery(e.dst, r.dst), nil)
+	fetch := queryFetcher(e.cfg.Dest, &modelOps{model: r.dst}, assetQuery(e.dst, r.dst, e.pageSize), nil)
 	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
 		if err != nil {
 			return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
@@ -453,7 +453,7 @@ func (r *assetRun) readDest(ctx context.Context) (map[string]*dstAsset, error) {
 func (r *assetRun) readSource(ctx context.Context) ([]*srcAsset, error) {
 	e := r.e
 	var out []*srcAsset
-	fetch := queryFetcher(e.cfg.Source, &modelOps{model: r.src}, assetQuery(e.src, r.src), nil)
+	fetch := queryFetcher(e.cfg.Source, &modelOps{model: r.src}, assetQuery(e.src, r.src, e.pageSize), nil)
 	fetch, stop := readAhead(ctx, fetch, e.pageSize)
 	defer stop()
 	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
@@ -548,7 +548,7 @@ func (r *assetRun) match(a *srcAsset, dest map[string]*dstAsset, byCreated map[s
 		if d := dest[id]; d != nil {
 			return d, nil
 		}
-		st.ForgetID(assetModel, a.id) // the destination asset is gone
+		st.forgetID(assetModel, a.id) // the destination asset is gone
 	}
 	if d := dest[a.id]; d != nil && !d.matched {
 		return d, nil
@@ -696,6 +696,10 @@ type decision struct {
 	upload    bool     // the new asset system fetches the file again
 	publish   bool
 	unpublish bool
+	// dropLocales are the locales the destination's published asset has
+	// and the source's draft lacks, unpublished after the publish (see
+	// work.dropLocales): an asset is published as its draft.
+	dropLocales []string
 }
 
 // decide compares the canonical version v of a source asset with its
@@ -722,6 +726,9 @@ func (r *assetRun) decide(a *srcAsset, v map[string]any, upload bool) decision {
 	switch {
 	case a.published:
 		d.publish = d.op != OpUnchanged || a.cur.pub == nil || len(changedKeys(h, a.cur.pub)) > 0
+		if d.publish && a.cur != nil && a.cur.pub != nil {
+			d.dropLocales = staleLocales(h, a.cur.pub)
+		}
 	case a.cur != nil && a.cur.pub != nil:
 		d.unpublish = true
 	}
@@ -874,7 +881,7 @@ func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
 			return
 		}
 		destID = id
-		r.e.report.Add(assetModel, CountCreated, 1)
+		r.e.report.add(assetModel, countCreated, 1)
 	case d.op == OpUpdate:
 		data := b.build(v, d.changed, false, nil)
 		if upload {
@@ -890,9 +897,9 @@ func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
 				return
 			}
 		}
-		r.e.report.Add(assetModel, CountUpdated, 1)
+		r.e.report.add(assetModel, countUpdated, 1)
 	default:
-		r.e.report.Add(assetModel, CountUnchanged, 1)
+		r.e.report.add(assetModel, countUnchanged, 1)
 	}
 	if upload {
 		copied += a.files[""].size
@@ -900,7 +907,7 @@ func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
 	r.add(a, destID, d)
 	if d.publish || d.unpublish {
 		r.mu.Lock()
-		r.publish = append(r.publish, publishItem{srcID: a.id, destID: destID, unpublish: d.unpublish})
+		r.publish = append(r.publish, publishItem{srcID: a.id, destID: destID, unpublish: d.unpublish, dropLocales: d.dropLocales})
 		r.mu.Unlock()
 	}
 }
@@ -939,7 +946,7 @@ func (r *assetRun) create(ctx context.Context, a *srcAsset, data map[string]any)
 			return "", err
 		}
 	}
-	e.state.SetDestID(assetModel, a.id, out.Item.ID)
+	e.state.setDestID(assetModel, a.id, out.Item.ID)
 	e.state.clearPending(assetModel, a.id)
 	return out.Item.ID, nil
 }
@@ -956,7 +963,7 @@ func (r *assetRun) await(ctx context.Context, a *srcAsset, id string) error {
 		}
 		if failure == "" {
 			if src.handle != "" && handle != "" {
-				r.e.state.SetDestID(assetFilesKey, src.handle, handle)
+				r.e.state.setDestID(assetFilesKey, src.handle, handle)
 			}
 			return nil
 		}
@@ -1052,7 +1059,7 @@ func (r *assetRun) file(ctx context.Context, f srcFile, cur string) (string, int
 		}
 		if sum != "" && cur != "" {
 			if md, err := r.opts.Files.Metadata(ctx, cur); err == nil && md.SHA256 == sum {
-				st.SetDestID(assetFilesKey, "sha256:"+sum, cur)
+				st.setDestID(assetFilesKey, "sha256:"+sum, cur)
 				return cur, nil
 			}
 		}
@@ -1073,7 +1080,7 @@ func (r *assetRun) file(ctx context.Context, f srcFile, cur string) (string, int
 			return "", err
 		}
 		if f.handle != "" {
-			st.SetDestID(assetFilesKey, f.handle, h)
+			st.setDestID(assetFilesKey, f.handle, h)
 		}
 		return h, nil
 	})
@@ -1119,7 +1126,7 @@ func (r *assetRun) store(ctx context.Context, f srcFile, sum string) (string, in
 			_ = files.Delete(ctx, stored.Handle)
 			return "", stored.Size, fmt.Errorf("the copy's SHA-256 %s differs from the source's %s", md.SHA256, sum)
 		}
-		r.e.state.SetDestID(assetFilesKey, "sha256:"+sum, stored.Handle)
+		r.e.state.setDestID(assetFilesKey, "sha256:"+sum, stored.Handle)
 	}
 	return stored.Handle, stored.Size, nil
 }
@@ -1128,6 +1135,7 @@ func (r *assetRun) store(ctx context.Context, f srcFile, sum string) (string, in
 type publishItem struct {
 	srcID, destID string
 	unpublish     bool
+	dropLocales   []string // unpublished after the publish
 }
 
 // publishAll publishes and unpublishes the destination assets whose
@@ -1154,7 +1162,43 @@ func (r *assetRun) publishAll(ctx context.Context) error {
 		for i, it := range batch.list {
 			items[i] = idItem{srcID: it.srcID, destID: it.destID}
 		}
-		if _, err := r.e.publishIDs(ctx, assetModel, batch.query, batch.op, items, r.opts.Concurrency); err != nil {
+		failed, err := r.e.publishIDs(ctx, assetModel, batch.query, batch.op, items, r.opts.Concurrency, nil)
+		if err != nil {
+			return err
+		}
+		if batch.op == "publish" {
+			if err := r.unpublishLocales(ctx, batch.list, failed); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// unpublishLocales unpublishes the dropLocales of the published assets
+// (list, but those that failed), grouped by locales.
+func (r *assetRun) unpublishLocales(ctx context.Context, list []publishItem, failed []bool) error {
+	if r.ops.unpublishLocales == "" {
+		return nil
+	}
+	groups := map[string][]publishItem{}
+	for i, it := range list {
+		if !failed[i] && len(it.dropLocales) > 0 {
+			k := strings.Join(it.dropLocales, ",")
+			groups[k] = append(groups[k], it)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(groups)) {
+		its := groups[k]
+		items := make([]idItem, len(its))
+		for i, it := range its {
+			items[i] = idItem{srcID: it.srcID, destID: it.destID}
+		}
+		locales := make([]any, len(its[0].dropLocales))
+		for i, l := range its[0].dropLocales {
+			locales[i] = l
+		}
+		if _, err := r.e.publishIDs(ctx, assetModel, r.ops.unpublishLocales, "unpublish", items, r.opts.Concurrency, map[string]any{"locales": locales}); err != nil {
 			return err
 		}
 	}

@@ -1019,3 +1019,52 @@ func TestBatchRequeuedCreatesGetTheirOwnIDs(t *testing.T) {
 		t.Errorf("server saw %d requests, stats %+v; want 5 requests, none isolated", f.requests.Load(), st)
 	}
 }
+
+// TestBatchRequestErrorHalves: one invalid request among 32 merged ones
+// fails the whole document; the batch is re-sent in halves, and the
+// failing half in halves again, so the invalid one is found in a few
+// requests instead of one request per caller, and every valid one runs
+// once.
+func TestBatchRequestErrorHalves(t *testing.T) {
+	f := newFakeStage(t)
+	f.intercept = func(w http.ResponseWriter, r *http.Request, _ int64) bool {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if !bytes.Contains(body, []byte("nope")) {
+			return false
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"errors":[{"message":"Cannot query field \"nope\" on type \"Item\"."}],"data":null}`)
+		return true
+	}
+	s := f.stage(WithMaxConcurrency(1))
+	b := NewBatcher(s.Client())
+	first := upsertCall("first", "first")
+	var rest []*call
+	for i := range 32 {
+		c := upsertCall(fmt.Sprint("g", i), "good")
+		if i == 21 {
+			c.req.Query = `mutation Upsert($id: ID!, $name: String!) { upsertItem(id: $id, name: $name) { id nope } }`
+		}
+		rest = append(rest, c)
+	}
+	runHeldInOrder(t, f, b, first, rest)
+	for i, c := range rest {
+		if i == 21 {
+			if !strings.Contains(fmt.Sprint(c.err), `"nope"`) {
+				t.Errorf("invalid caller err = %v", c.err)
+			}
+			continue
+		}
+		if c.err != nil || c.data.UpsertItem == nil {
+			t.Errorf("caller %d: %v", i, c.err)
+		}
+	}
+	// first; 32; 16+16; 8+8; 4+4; then the failing 4 alone: 1+1+2+2+2+4.
+	if got := f.requests.Load(); got != 12 {
+		t.Errorf("server saw %d requests, want 12 (one per caller would be %d)", got, 2+32)
+	}
+	if calls := f.snapshotCalls(); len(calls) != 32 {
+		t.Errorf("%d upserts ran, want the 31 valid ones and first once each", len(calls))
+	}
+}

@@ -493,3 +493,32 @@ func valueFix(dst *schema.Project, f *schema.Field) string {
 	}
 	return "give " + want + "."
 }
+
+// requiredMissing says why an entry cannot be written when a required
+// relation field of m (written now, not in the relation pass) has no
+// target in the destination: a to-one whose target is missing, or a
+// to-many all of whose targets are. "" when it can be written.
+func requiredMissing(m *schema.Model, content map[string]any, missing []missingRef, deferred map[string]bool) string {
+	byField := map[string][]missingRef{}
+	for _, r := range missing {
+		byField[r.Field] = append(byField[r.Field], r)
+	}
+	for _, name := range slices.Sorted(maps.Keys(byField)) {
+		f := m.Field(name)
+		if f == nil || !f.Required || deferred[name] {
+			continue
+		}
+		refs := byField[name]
+		if f.List {
+			if list, _ := content[name].([]any); len(list) > len(refs) {
+				continue // some targets exist
+			}
+		}
+		var ids []string
+		for _, r := range refs {
+			ids = append(ids, r.Model+" "+r.ID)
+		}
+		return fmt.Sprintf("%s is required, and its target %s has no entry in the destination (its own sync failed or it is not in the source); the entry is not written", name, strings.Join(ids, ", "))
+	}
+	return ""
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"slices"
+	"strings"
 )
 
 // fieldHashes are the content hashes of one version of an entry in its
@@ -58,6 +59,29 @@ func changedKeys(want, have fieldHashes) []string {
 			continue
 		}
 		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// staleLocales returns, sorted, the non-default locales in which have
+// holds a value (not null) and want has no key at all: localizations the
+// actual version has and the desired one lacks. (A locale of want whose
+// values are all null exists; its values are changes, not a deletion.)
+func staleLocales(want, have fieldHashes) []string {
+	in := map[string]bool{}
+	for k := range want {
+		if _, l, ok := strings.Cut(k, "@"); ok {
+			in[l] = true
+		}
+	}
+	var out []string
+	for k, h := range have {
+		_, l, ok := strings.Cut(k, "@")
+		if !ok || h == hashNil || in[l] || slices.Contains(out, l) {
+			continue
+		}
+		out = append(out, l)
 	}
 	slices.Sort(out)
 	return out

@@ -65,6 +65,7 @@ const (
 	opSyncCancel                      // a sync cancelled at a random mutation request, then resumed
 	opSyncCancelEdit                  // as opSyncCancel, with source operations before the resume
 	opSyncKill                        // a sync in a child process killed at a random mutation request, then resumed
+	opUnpublishLocale                 // unpublish one localization other than the default locale (not in opWeights: TestModelLocales)
 	numOpKinds
 )
 
@@ -75,6 +76,7 @@ var opNames = [...]string{
 	opPublish: "publish", opUnpublish: "unpublish", opEditAfterPublish: "edit-after-publish",
 	opLocalize: "localize", opUnlocalize: "unlocalize",
 	opSyncCancel: "sync-cancel", opSyncCancelEdit: "sync-cancel-edit", opSyncKill: "sync-kill",
+	opUnpublishLocale: "unpublish-locale",
 }
 
 func (k opKind) String() string {
@@ -114,6 +116,7 @@ type modelWorld struct {
 	n       int      // counter for generated values
 	log     []string // the steps so far
 	enabled map[opKind]bool
+	weights map[opKind]int // of randomBatch; nil: opWeights
 }
 
 // switchHandler serves with the handler it holds, so that a kill gate can
@@ -142,22 +145,24 @@ func fakeClock() func() time.Time {
 
 // newModelWorld starts two stages of sdl (named name) with seeded ids and
 // fake clocks.
-func newModelWorld(t *testing.T, name, sdl string, seed uint64) *modelWorld {
+func newModelWorld(t *testing.T, name, sdl string, seed uint64, opts ...stagetest.Option) *modelWorld {
 	t.Helper()
 	s, err := schema.LoadString(name, sdl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newModelWorldOf(t, name, sdl, s, seed)
+	return newModelWorldOf(t, name, sdl, s, seed, opts...)
 }
 
-func newModelWorldOf(t *testing.T, name, sdl string, s *ast.Schema, seed uint64) *modelWorld {
+// newModelWorldOf is newModelWorld of a parsed schema; opts are more
+// options of both emulated stages.
+func newModelWorldOf(t *testing.T, name, sdl string, s *ast.Schema, seed uint64, opts ...stagetest.Option) *modelWorld {
 	t.Helper()
 	w := &modelWorld{t: t, name: name, sdl: sdl, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x5eed)),
 		byName: map[string]*schema.Model{}, enabled: map[opKind]bool{}}
 	w.p = newPairOf(t, s, s,
-		[]stagetest.Option{stagetest.WithSeed(int64(seed)), stagetest.WithClock(fakeClock())},
-		[]stagetest.Option{stagetest.WithSeed(int64(seed) + 1), stagetest.WithClock(fakeClock())})
+		append([]stagetest.Option{stagetest.WithSeed(int64(seed)), stagetest.WithClock(fakeClock())}, opts...),
+		append([]stagetest.Option{stagetest.WithSeed(int64(seed) + 1), stagetest.WithClock(fakeClock())}, opts...))
 	w.proj = w.p.src.Stage.Project()
 	if w.proj == nil {
 		t.Fatalf("%s: the emulator found no Hygraph project in the schema", name)
@@ -228,7 +233,8 @@ func (w *modelWorld) logf(format string, args ...any) {
 func modelConfig(p *pair, path string, src, dst *stagesync.Stage) stagesync.SyncConfig {
 	cfg := p.fileConfig(path, src, dst)
 	cfg.Mirror = true
-	cfg.MaxDelete = -1 // the random operations delete any share of a model
+	cfg.MaxDelete = -1    // the random operations delete any share of a model
+	cfg.SkipAssets = true // the operations make no assets
 	return cfg
 }
 
@@ -676,6 +682,28 @@ func (w *modelWorld) applyOp(k opKind) bool {
 		w.must(st.Update(ctx, m.Name, id, map[string]any{"localizations": in}), k.String())
 		w.logf("%s %s %s @%s", k, m.Name, id, l)
 		return true
+	case opUnpublishLocale:
+		if w.localized(m) == nil {
+			return false
+		}
+		type cand struct{ id, locale string }
+		var cs []cand
+		for _, e := range st.All(m.Name, "PUBLISHED") {
+			lm, _ := e["localizations"].(map[string]any)
+			for _, l := range w.otherLocales() {
+				if _, ok := lm[l]; ok {
+					cs = append(cs, cand{e["id"].(string), l})
+				}
+			}
+		}
+		if len(cs) == 0 {
+			return false
+		}
+		c := cs[w.rng.IntN(len(cs))]
+		q := fmt.Sprintf(`mutation($id: ID!, $l: Locale!) { %s(where: {id: $id}, locales: [$l], unpublishBase: false) { id } }`, m.API.Unpublish)
+		w.must(w.ctl.Do(ctx, q, map[string]any{"id": c.id, "l": c.locale}, nil), k.String())
+		w.logf("%s %s %s @%s", k, m.Name, c.id, c.locale)
+		return true
 	case opRelinkOne, opRelinkTwoWay:
 		type cand struct {
 			m *schema.Model
@@ -792,10 +820,14 @@ func (w *modelWorld) must(err error, what string) {
 
 // randomBatch applies n random source operations of the enabled kinds.
 func (w *modelWorld) randomBatch(n int) {
+	weights := opWeights
+	if w.weights != nil {
+		weights = w.weights
+	}
 	var kinds []opKind
 	total := 0
-	for k, wt := range opWeights {
-		if w.enabled[k] {
+	for k, wt := range weights {
+		if w.enabled[k] && wt > 0 {
 			kinds = append(kinds, k)
 			total += wt
 		}
@@ -804,7 +836,7 @@ func (w *modelWorld) randomBatch(n int) {
 	for done, tries := 0, 0; done < n && tries < 20*n; tries++ {
 		r := w.rng.IntN(total)
 		for _, k := range kinds {
-			if r -= opWeights[k]; r < 0 {
+			if r -= weights[k]; r < 0 {
 				if w.applyOp(k) {
 					done++
 				}

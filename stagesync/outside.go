@@ -410,15 +410,6 @@ type plannedCreates struct {
 func (e *engine) predictMissing(model, srcID, destID string, op Op, missing []missingRef, deferred map[string]bool) {
 	p := &e.planned
 	p.mu.Lock()
-	if op == OpCreate {
-		if p.ids == nil {
-			p.ids = map[string]map[string]bool{}
-		}
-		if p.ids[model] == nil {
-			p.ids[model] = map[string]bool{}
-		}
-		p.ids[model][srcID] = true
-	}
 	var gone []missingRef
 	for _, m := range missing {
 		if !deferred[m.Field] && !p.ids[m.Model][m.ID] {
@@ -427,9 +418,41 @@ func (e *engine) predictMissing(model, srcID, destID string, op Op, missing []mi
 	}
 	p.mu.Unlock()
 	for _, m := range gone {
-		e.report.Fail(Failure{Model: model, SourceID: srcID, DestID: destID, Op: "relation", Path: []any{},
+		e.report.fail(Failure{Model: model, SourceID: srcID, DestID: destID, Op: "relation", Path: []any{},
 			Message: fmt.Sprintf("%s.%s: %s %s has no entry in the destination", model, m.Field, m.Model, m.ID)})
 	}
+	if op == OpCreate {
+		e.notePlanned(model, srcID)
+	}
+}
+
+// plannedGone returns, in a dry run, the targets among missing (written
+// now, not in the relation pass) that this run would not create either.
+func (e *engine) plannedGone(missing []missingRef, deferred map[string]bool) []missingRef {
+	p := &e.planned
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var gone []missingRef
+	for _, m := range missing {
+		if !deferred[m.Field] && !p.ids[m.Model][m.ID] {
+			gone = append(gone, m)
+		}
+	}
+	return gone
+}
+
+// notePlanned records, in a dry run, an entry the run would create.
+func (e *engine) notePlanned(model, srcID string) {
+	p := &e.planned
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ids == nil {
+		p.ids = map[string]map[string]bool{}
+	}
+	if p.ids[model] == nil {
+		p.ids[model] = map[string]bool{}
+	}
+	p.ids[model][srcID] = true
 }
 
 // dropSkipped removes from a canonical version of an entry of m the asset

@@ -322,7 +322,9 @@ func TestSyncSubsetIdentityMap(t *testing.T) {
 				t.Fatal(err)
 			}
 			destOf[r] = ids[0]
-			tr.p.state.SetDestID("Review", r, ids[0])
+			if err := tr.p.state.Adopt("Review", r, ids[0]); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	report, _, err := stagesync.Sync(context.Background(), tr.config())

@@ -2,10 +2,12 @@ package stagesync
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/Khan/genqlient/graphql"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -42,8 +44,7 @@ func (e *PreflightError) Error() string {
 func stageSchema(ctx context.Context, s *Stage, given *ast.Schema) (*schema.Project, *ast.Schema, error) {
 	if given == nil {
 		var err error
-		given, err = schema.Introspect(ctx, s.endpoint, schema.IntrospectOptions{Token: string(s.token), Header: s.header})
-		if err != nil {
+		if given, err = introspect(ctx, s); err != nil {
 			return nil, nil, fmt.Errorf("stagesync: %s: %w", s, err)
 		}
 	}
@@ -114,4 +115,21 @@ func collectComponents(p *schema.Project, m *schema.Model, into map[string]bool)
 			}
 		}
 	}
+}
+
+// introspect reads the schema of a stage. The introspection query is sent
+// like any other read of the stage: through its HTTP client, rate limit
+// and concurrency bound, and retried after 5xx and 429 answers and dropped
+// connections.
+func introspect(ctx context.Context, s *Stage) (*ast.Schema, error) {
+	var data json.RawMessage
+	req := &graphql.Request{Query: schema.IntrospectionQuery, OpName: "IntrospectionQuery"}
+	if err := s.Client().MakeRequest(ctx, req, &graphql.Response{Data: &data}); err != nil {
+		return nil, fmt.Errorf("introspection: %w", err)
+	}
+	sdl, err := schema.IntrospectionSDL(data)
+	if err != nil {
+		return nil, fmt.Errorf("introspection: %w", err)
+	}
+	return schema.LoadString("introspection of "+s.endpoint, sdl)
 }

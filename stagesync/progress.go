@@ -12,6 +12,7 @@ const (
 	PhasePublish   Phase = "publish"   // publish state
 	PhaseDraft     Phase = "draft"     // drafts written on top of published versions
 	PhaseDelete    Phase = "delete"    // mirror deletions
+	PhaseVerify    Phase = "verify"    // both stages read again and compared (SyncConfig.Verify)
 	PhaseDone      Phase = "done"
 )
 

@@ -7,8 +7,9 @@ import (
 	"io"
 	"slices"
 	"sync"
-	"text/tabwriter"
 	"time"
+
+	"github.com/stagesync/stagesync/internal/texttable"
 )
 
 // Report is the outcome of a sync: counts per model and one Failure per entry
@@ -20,6 +21,7 @@ type Report struct {
 	order    []string
 	failures []Failure
 	failed   map[failureKey]int // index in failures
+	verify   *VerifyResult
 	// Started and Finished bound the run.
 	Started, Finished time.Time
 }
@@ -84,23 +86,23 @@ func keyOf(f Failure) failureKey {
 	return failureKey{model: f.Model, destID: f.DestID}
 }
 
-// Counter names a ModelReport count, for Report.Add.
-type Counter int
+// counter names a ModelReport count, for Report.add.
+type counter int
 
 // The counters of a ModelReport.
 const (
-	CountRead Counter = iota
-	CountCreated
-	CountUpdated
-	CountUnchanged
-	CountDeleted
-	CountPublished
-	CountFailed
-	CountOrphaned
+	countRead counter = iota
+	countCreated
+	countUpdated
+	countUnchanged
+	countDeleted
+	countPublished
+	countFailed
+	countOrphaned
 )
 
-// NewReport returns an empty report.
-func NewReport() *Report {
+// newReport returns an empty report.
+func newReport() *Report {
 	return &Report{models: map[string]*ModelReport{}, failed: map[failureKey]int{}}
 }
 
@@ -115,46 +117,46 @@ func (r *Report) model(name string) *ModelReport {
 	return m
 }
 
-// Touch makes model appear in the report even if nothing is counted for it.
-func (r *Report) Touch(model string) {
+// touch makes model appear in the report even if nothing is counted for it.
+func (r *Report) touch(model string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.model(model)
 }
 
-// Add adds n to one counter of model.
-func (r *Report) Add(model string, c Counter, n int) {
+// add adds n to one counter of model.
+func (r *Report) add(model string, c counter, n int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m := r.model(model)
 	switch c {
-	case CountRead:
+	case countRead:
 		m.Read += n
-	case CountCreated:
+	case countCreated:
 		m.Created += n
-	case CountUpdated:
+	case countUpdated:
 		m.Updated += n
-	case CountUnchanged:
+	case countUnchanged:
 		m.Unchanged += n
-	case CountDeleted:
+	case countDeleted:
 		m.Deleted += n
-	case CountPublished:
+	case countPublished:
 		m.Published += n
-	case CountFailed:
+	case countFailed:
 		m.Failed += n
-	case CountOrphaned:
+	case countOrphaned:
 		m.Orphaned += n
 	default:
 		panic(fmt.Sprintf("stagesync: unknown counter %d", c))
 	}
 }
 
-// Fail records a reason an entry failed. The first reason of an entry
+// fail records a reason an entry failed. The first reason of an entry
 // lists it and counts it as failed for its model; a later one (the same
 // model and source id, or destination id when there is no source id) is
 // added to its More, unless the entry already has that operation and
 // message.
-func (r *Report) Fail(f Failure) {
+func (r *Report) fail(f Failure) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if f.Path == nil {
@@ -222,10 +224,25 @@ func (r *Report) OK() bool {
 	return len(r.failures) == 0
 }
 
+// Verify returns what the verify step found (SyncConfig.Verify), or nil
+// when it did not run.
+func (r *Report) Verify() *VerifyResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.verify
+}
+
+func (r *Report) setVerify(v *VerifyResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.verify = v
+}
+
 // reportJSON is the report file's shape.
 type reportJSON struct {
 	Models   []ModelReport `json:"models"`
 	Failures []Failure     `json:"failures"`
+	Verify   *VerifyResult `json:"verify,omitempty"`
 	Started  *time.Time    `json:"started,omitempty"`
 	Finished *time.Time    `json:"finished,omitempty"`
 }
@@ -233,7 +250,7 @@ type reportJSON struct {
 // MarshalJSON writes {"models":[...],"failures":[...]} with started and
 // finished times when known.
 func (r *Report) MarshalJSON() ([]byte, error) {
-	j := reportJSON{Models: r.Models(), Failures: r.Failures()}
+	j := reportJSON{Models: r.Models(), Failures: r.Failures(), Verify: r.Verify()}
 	if !r.Started.IsZero() {
 		j.Started = &r.Started
 	}
@@ -256,13 +273,11 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 // followed by more (say, where the whole list is).
 func (r *Report) WriteSummary(w io.Writer, maxLines int, more string) (int64, error) {
 	cw := &countingWriter{w: w}
-	tw := tabwriter.NewWriter(cw, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\tread\tcreated\tupdated\tunchanged\tdeleted\tpublished\tfailed\t")
+	t := texttable.New("model", "read", "created", "updated", "unchanged", "deleted", "published", "failed")
 	for _, m := range r.Models() {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n",
-			m.Name, m.Read, m.Created, m.Updated, m.Unchanged, m.Deleted, m.Published, m.Failed)
+		t.Row(m.Name, m.Read, m.Created, m.Updated, m.Unchanged, m.Deleted, m.Published, m.Failed)
 	}
-	tw.Flush()
+	t.WriteTo(cw)
 	failures := r.Failures()
 	if len(failures) > 0 {
 		fmt.Fprintf(cw, "\n%d failed:\n", len(failures))

@@ -10,20 +10,20 @@ import (
 )
 
 func TestReport(t *testing.T) {
-	r := NewReport()
+	r := newReport()
 	var wg sync.WaitGroup
 	for i := 0; i < 10; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.Add("Hotel", CountRead, 1)
-			r.Add("Hotel", CountCreated, 1)
+			r.add("Hotel", countRead, 1)
+			r.add("Hotel", countCreated, 1)
 		}()
 	}
 	wg.Wait()
-	r.Touch("Tag")
-	r.Fail(Failure{Model: "Hotel", SourceID: "h2", Op: "transform", Message: "no name"})
-	r.Fail(Failure{Model: "Hotel", SourceID: "h1", DestID: "d1", Op: "update", Message: "boom", Path: []any{"r0_updateHotel"}})
+	r.touch("Tag")
+	r.fail(Failure{Model: "Hotel", SourceID: "h2", Op: "transform", Message: "no name"})
+	r.fail(Failure{Model: "Hotel", SourceID: "h1", DestID: "d1", Op: "update", Message: "boom", Path: []any{"r0_updateHotel"}})
 	if r.OK() {
 		t.Error("OK with failures")
 	}
@@ -60,14 +60,14 @@ func TestReport(t *testing.T) {
 }
 
 func TestReportFailureOncePerEntry(t *testing.T) {
-	r := NewReport()
-	r.Add("Book", CountRead, 2)
-	r.Fail(Failure{Model: "Book", SourceID: "b1", Op: "relation", Message: "Book.author: Author a1 has no entry in the destination"})
-	r.Fail(Failure{Model: "Book", SourceID: "b1", DestID: "d1", Op: "update", Message: "boom", Path: []any{"updateBook"}})
-	r.Fail(Failure{Model: "Book", SourceID: "b1", Op: "relation", Message: "Book.author: Author a1 has no entry in the destination"})
-	r.Fail(Failure{Model: "Book", SourceID: "b2", Op: "publish", Message: "no"})
-	r.Fail(Failure{Model: "Book", DestID: "o1", Op: "delete", Message: "gone"})
-	r.Fail(Failure{Model: "Book", DestID: "o1", Op: "delete", Message: "still gone"})
+	r := newReport()
+	r.add("Book", countRead, 2)
+	r.fail(Failure{Model: "Book", SourceID: "b1", Op: "relation", Message: "Book.author: Author a1 has no entry in the destination"})
+	r.fail(Failure{Model: "Book", SourceID: "b1", DestID: "d1", Op: "update", Message: "boom", Path: []any{"updateBook"}})
+	r.fail(Failure{Model: "Book", SourceID: "b1", Op: "relation", Message: "Book.author: Author a1 has no entry in the destination"})
+	r.fail(Failure{Model: "Book", SourceID: "b2", Op: "publish", Message: "no"})
+	r.fail(Failure{Model: "Book", DestID: "o1", Op: "delete", Message: "gone"})
+	r.fail(Failure{Model: "Book", DestID: "o1", Op: "delete", Message: "still gone"})
 	if m := r.Models()[0]; m.Failed != 3 || m.Read != 2 {
 		t.Errorf("counts %+v, want 3 failed entries", m)
 	}

@@ -58,26 +58,90 @@ func newTransport(t *testing.T) *http.Transport {
 	return tr
 }
 
+// trackedTransport is an HTTP transport that records every connection it
+// opens, so that a test can close them all once the client that used it
+// is done (see closeAll and quietServer.waitClosed).
+//
+// Closing idle connections is not enough: a connection goes back to the
+// idle pool in the transport's own goroutine, after the response body has
+// been read and closed, so it can become idle after the client returned
+// and after CloseIdleConnections; it would then stay open until the
+// transport's idle timeout (90 s).
+type trackedTransport struct {
+	*http.Transport
+	mu      sync.Mutex
+	closed  bool
+	conns   []net.Conn
+	addrs   []string // local addresses of the connections opened
+	dialing sync.WaitGroup
+}
+
+func newTrackedTransport(t *testing.T) *trackedTransport {
+	tt := &trackedTransport{Transport: newTransport(t)}
+	var d net.Dialer
+	tt.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		tt.mu.Lock()
+		if tt.closed {
+			tt.mu.Unlock()
+			return nil, errors.New("test: transport closed")
+		}
+		tt.dialing.Add(1)
+		tt.mu.Unlock()
+		defer tt.dialing.Done()
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tt.mu.Lock()
+		defer tt.mu.Unlock()
+		tt.addrs = append(tt.addrs, c.LocalAddr().String())
+		if tt.closed {
+			c.Close()
+			return nil, errors.New("test: transport closed")
+		}
+		tt.conns = append(tt.conns, c)
+		return c, nil
+	}
+	return tt
+}
+
+// closeAll closes every connection the transport opened, those being
+// dialed included, and opens no more; it returns their local addresses.
+func (tt *trackedTransport) closeAll() []string {
+	tt.mu.Lock()
+	tt.closed = true
+	tt.mu.Unlock()
+	tt.dialing.Wait() // a dial that ends now closes its connection
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	for _, c := range tt.conns {
+		c.Close()
+	}
+	tt.CloseIdleConnections()
+	return slices.Clone(tt.addrs)
+}
+
 // quietServer serves a handler (an emulated stage, or something in front
-// of one) on a server of the test's own that counts its open connections,
-// so that a test can wait until a client that gave up or died has nothing
-// left at the stage: when the client's connections are all closed, every
-// request it sent has been handled or dropped, and none can arrive later.
-// (A request that a cancelled or killed run had in flight can otherwise be
-// applied after the next run has read the destination, which no engine
-// can see.)
+// of one) on a server of the test's own that follows its connections, so
+// that a test can wait until a client that gave up or died has nothing
+// left at the stage: when the client's connections are all closed at the
+// server, every request it sent has been handled or dropped, and none can
+// arrive later. (A request that a cancelled or killed run had in flight
+// can otherwise be applied after the next run has read the destination,
+// which no engine can see.)
 type quietServer struct {
-	url  string // the content API endpoint
-	mu   sync.Mutex
-	open int
-	idle *sync.Cond
+	url    string // the content API endpoint
+	mu     sync.Mutex
+	open   int
+	closes map[string]int // connections closed, by remote address
+	idle   *sync.Cond
 }
 
 func newQuietServer(t *testing.T, h http.Handler) *quietServer {
-	q := &quietServer{}
+	q := &quietServer{closes: map[string]int{}}
 	q.idle = sync.NewCond(&q.mu)
 	srv := httptest.NewUnstartedServer(h)
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
 		q.mu.Lock()
 		defer q.mu.Unlock()
 		switch s {
@@ -85,9 +149,8 @@ func newQuietServer(t *testing.T, h http.Handler) *quietServer {
 			q.open++
 		case http.StateClosed, http.StateHijacked:
 			q.open--
-			if q.open == 0 {
-				q.idle.Broadcast()
-			}
+			q.closes[c.RemoteAddr().String()]++
+			q.idle.Broadcast()
 		}
 	}
 	srv.Start()
@@ -96,12 +159,44 @@ func newQuietServer(t *testing.T, h http.Handler) *quietServer {
 	return q
 }
 
-// waitIdle waits until no connection to the server is open.
+// waitIdle waits until no connection to the server is open (for a client
+// that died: its connections were closed with it).
 func (q *quietServer) waitIdle() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for q.open > 0 {
 		q.idle.Wait()
+	}
+}
+
+// waitClosed waits until the server has closed a connection from each of
+// the client addresses (see trackedTransport.closeAll): the server closes
+// one when it reads its end, after handling every request it carried,
+// however late it accepted it. No clock decides when: the minute-long
+// limit only turns a hang into a failure.
+func (q *quietServer) waitClosed(t *testing.T, addrs []string) {
+	t.Helper()
+	want := map[string]int{}
+	for _, a := range addrs {
+		want[a]++
+	}
+	expired := false
+	timer := time.AfterFunc(time.Minute, func() {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		expired = true
+		q.idle.Broadcast()
+	})
+	defer timer.Stop()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for a, n := range want {
+		for q.closes[a] < n {
+			if expired {
+				t.Fatalf("the stage never closed the connection from %s (%d of %d closed)", a, q.closes[a], n)
+			}
+			q.idle.Wait()
+		}
 	}
 }
 
@@ -135,7 +230,9 @@ func (p *pair) loadState(t *testing.T, path, source, dest string) {
 	p.state = stagesync.NewState(source, dest)
 	for _, m := range st.Models() {
 		for s, d := range st.IDs(m) {
-			p.state.SetDestID(m, s, d)
+			if err := p.state.Adopt(m, s, d); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }
@@ -452,7 +549,7 @@ func TestSyncResumeAfterCancel(t *testing.T) {
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			tr := newTransport(t)
+			tr := newTrackedTransport(t)
 			ct := &cancelTransport{base: tr, key: pt.key, k: k, lose: pt.lose, cancel: cancel}
 			report, _, err := stagesync.Sync(ctx, p.fileConfig(path, nil, stageVia("dest", q.url, p.dst.Token, ct)))
 			ct.mu.Lock()
@@ -467,8 +564,7 @@ func TestSyncResumeAfterCancel(t *testing.T) {
 			}
 			// The cancelled run is over: its connections close, and the
 			// stage finishes whatever it had received.
-			tr.CloseIdleConnections()
-			q.waitIdle()
+			q.waitClosed(t, tr.closeAll())
 
 			// Resume: the same state file, no cancellation.
 			p.dest = stageVia("dest", q.url, p.dst.Token, newTransport(t))

@@ -27,17 +27,17 @@ import (
 
 // Defaults of a Stage; see the options that change them.
 const (
-	// DefaultMaxConcurrency is the number of requests a Stage has in flight
+	// defaultMaxConcurrency is the number of requests a Stage has in flight
 	// at most.
-	DefaultMaxConcurrency = 4
-	// DefaultRetryMax is the number of retries after a first failed attempt.
-	DefaultRetryMax = 6
-	// DefaultRetryWaitMin is the first backoff between retries.
-	DefaultRetryWaitMin = 500 * time.Millisecond
-	// DefaultRetryWaitMax is the longest backoff between retries.
-	DefaultRetryWaitMax = 30 * time.Second
-	// DefaultRetryAfterCap is the longest wait a Retry-After header imposes.
-	DefaultRetryAfterCap = 30 * time.Second
+	defaultMaxConcurrency = 4
+	// defaultRetryMax is the number of retries after a first failed attempt.
+	defaultRetryMax = 6
+	// defaultRetryWaitMin is the first backoff between retries.
+	defaultRetryWaitMin = 500 * time.Millisecond
+	// defaultRetryWaitMax is the longest backoff between retries.
+	defaultRetryWaitMax = 30 * time.Second
+	// defaultRetryAfterCap is the longest wait a Retry-After header imposes.
+	defaultRetryAfterCap = 30 * time.Second
 	// DefaultTimeout bounds each HTTP attempt of the default HTTP client.
 	DefaultTimeout = 2 * time.Minute
 )
@@ -153,11 +153,11 @@ func WithHeader(key, value string) StageOption {
 // token (empty for public endpoints).
 func NewStage(name, endpoint, token string, opts ...StageOption) *Stage {
 	cfg := stageConfig{
-		retryMax:      DefaultRetryMax,
-		waitMin:       DefaultRetryWaitMin,
-		waitMax:       DefaultRetryWaitMax,
-		retryAfterCap: DefaultRetryAfterCap,
-		maxConc:       DefaultMaxConcurrency,
+		retryMax:      defaultRetryMax,
+		waitMin:       defaultRetryWaitMin,
+		waitMax:       defaultRetryWaitMax,
+		retryAfterCap: defaultRetryAfterCap,
+		maxConc:       defaultMaxConcurrency,
 		header:        http.Header{},
 	}
 	for _, o := range opts {

@@ -382,9 +382,9 @@ func (s *State) SourceID(model, destID string) (string, bool) {
 	return src, true
 }
 
-// SetDestID records that the source entry sourceID of model is destID in the
+// setDestID records that the source entry sourceID of model is destID in the
 // destination.
-func (s *State) SetDestID(model, sourceID, destID string) {
+func (s *State) setDestID(model, sourceID, destID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ids[model] == nil {
@@ -395,8 +395,8 @@ func (s *State) SetDestID(model, sourceID, destID string) {
 	s.dirty = true
 }
 
-// ForgetID removes a mapping, e.g. after the destination entry was deleted.
-func (s *State) ForgetID(model, sourceID string) {
+// forgetID removes a mapping, e.g. after the destination entry was deleted.
+func (s *State) forgetID(model, sourceID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.buffered() {
@@ -468,9 +468,9 @@ func (s *State) HighWater(model string) time.Time {
 	return s.highWater[model]
 }
 
-// SetHighWater records that every source entry of model updated at or before
+// setHighWater records that every source entry of model updated at or before
 // t has been synced. It never moves the mark backwards.
-func (s *State) SetHighWater(model string, t time.Time) {
+func (s *State) setHighWater(model string, t time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t.After(s.highWater[model]) {
@@ -554,7 +554,7 @@ func (s *State) Adopt(model, sourceID, destID string) error {
 	if cur, ok := s.DestID(model, sourceID); ok && cur != destID {
 		return fmt.Errorf("stagesync: source entry %s of %s is already mapped to destination entry %s", sourceID, model, cur)
 	}
-	s.SetDestID(model, sourceID, destID)
+	s.setDestID(model, sourceID, destID)
 	s.clearPending(model, sourceID)
 	return nil
 }

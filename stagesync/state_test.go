@@ -15,13 +15,13 @@ import (
 // fillState makes the same changes to a state in every test of a mode.
 func fillState(t *testing.T, s *State) time.Time {
 	t.Helper()
-	s.SetDestID("Hotel", "h1", "d1")
-	s.SetDestID("Hotel", "h2", "d2")
-	s.SetDestID("Review", "r1", "e1")
-	s.ForgetID("Hotel", "h2")
+	s.setDestID("Hotel", "h1", "d1")
+	s.setDestID("Hotel", "h2", "d2")
+	s.setDestID("Review", "r1", "e1")
+	s.forgetID("Hotel", "h2")
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	s.SetHighWater("Hotel", t0)
-	s.SetHighWater("Hotel", t0.Add(-time.Hour)) // never moves backwards
+	s.setHighWater("Hotel", t0)
+	s.setHighWater("Hotel", t0.Add(-time.Hour)) // never moves backwards
 	s.setPending("Review", "r2", pendingCreate{created: "2026-01-02T03:04:05.000Z", sent: "abc"})
 	s.setPending("Hotel", "h9", pendingCreate{created: "2026-01-02T03:04:06.000Z"})
 	s.clearPending("Hotel", "h9")
@@ -82,7 +82,7 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 	checkState(t, s, t0) // after saving: from the database
 	// Changes after the last Save are lost when the state is closed.
-	s.SetDestID("Tag", "t1", "u1")
+	s.setDestID("Tag", "t1", "u1")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestStateRoundTrip(t *testing.T) {
 	defer got.Close()
 	checkState(t, got, t0)
 	// A remapped source id moves its reverse entry.
-	got.SetDestID("Hotel", "h1", "d9")
+	got.setDestID("Hotel", "h1", "d9")
 	if err := got.Save(); err != nil {
 		t.Fatal(err)
 	}
@@ -118,9 +118,9 @@ func TestStateOverlay(t *testing.T) {
 	}
 	o := base.overlay()
 	checkState(t, o, t0)
-	o.SetDestID("Hotel", "h3", "d3")
-	o.ForgetID("Review", "r1")
-	o.SetHighWater("Hotel", t0.Add(time.Hour))
+	o.setDestID("Hotel", "h3", "d3")
+	o.forgetID("Review", "r1")
+	o.setHighWater("Hotel", t0.Add(time.Hour))
 	if err := o.Save(); err != nil {
 		t.Fatal(err)
 	}
@@ -176,9 +176,9 @@ func TestStateConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range 100 {
 				id := fmt.Sprintf("%c%d", 'a'+w, i%20)
-				s.SetDestID("M", id, id)
+				s.setDestID("M", id, id)
 				if d, ok := s.DestID("M", id); !ok || d != id {
-					t.Errorf("DestID(%s) = %q %v right after SetDestID", id, d, ok)
+					t.Errorf("DestID(%s) = %q %v right after setDestID", id, d, ok)
 				}
 				if i%25 == 0 {
 					if err := s.Save(); err != nil {

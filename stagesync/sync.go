@@ -1,7 +1,6 @@
 package stagesync
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,14 +42,14 @@ var ErrDrop = errors.New("stagesync: drop entry")
 
 // Default values of SyncConfig.
 const (
-	// DefaultWriteConcurrency is the number of entry writes in flight: a
+	// defaultWriteConcurrency is the number of entry writes in flight: a
 	// page of the largest size, so that the Batcher can fill its batches
 	// up to their byte budget (at 30 KB, about 45 entries of a few
 	// fields) rather than to the number of writes waiting.
-	DefaultWriteConcurrency = 100
-	// DefaultPlanLimit is the number of entries per model the plan of a
+	defaultWriteConcurrency = 100
+	// defaultPlanLimit is the number of entries per model the plan of a
 	// real (not dry) run lists.
-	DefaultPlanLimit = 1000
+	defaultPlanLimit = 1000
 )
 
 // SyncConfig says what Sync copies and how.
@@ -119,13 +117,13 @@ type SyncConfig struct {
 	// PageSize is the read page size (default DefaultPageSize).
 	PageSize int
 	// Concurrency bounds the entry writes in flight (default
-	// DefaultWriteConcurrency); the destination's Batcher merges them.
+	// 100); the destination's Batcher merges them.
 	Concurrency int
 	// Batch configures the Batcher that carries the writes.
 	Batch []BatchOption
 	// PlanLimit bounds the entries per model the returned plan lists; its
 	// counts are always complete. 0 lists every entry of a dry run and the
-	// first DefaultPlanLimit of a real run, so that the memory of a large
+	// first 1,000 of a real run, so that the memory of a large
 	// sync does not grow with its plan; a negative limit lists all.
 	PlanLimit int
 	// Progress, when set, receives progress events.
@@ -137,6 +135,12 @@ type SyncConfig struct {
 	// a destination asset with the same id, and when a synced model
 	// references Asset, Sync refuses to start unless SkipAssets is set.
 	Assets *AssetOptions
+	// Verify, after a real run that no systemic failure stopped, reads
+	// both stages again and compares them (see Verify); the result is in
+	// the report, and Sync returns a *VerifyError when an entry differs
+	// that did not fail in the run. The Transform runs again on every
+	// source version the verify reads.
+	Verify bool
 	// SkipAssets accepts leaving assets out: with Assets nil, entries are
 	// written linking only the assets already in the destination (mapped
 	// by the state or with the same id); other asset targets are left out
@@ -166,9 +170,9 @@ func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
 	case limit == 0 && cfg.DryRun:
 		limit = -1
 	case limit == 0:
-		limit = DefaultPlanLimit
+		limit = defaultPlanLimit
 	}
-	report, plan := NewReport(), newPlan(limit)
+	report, plan := newReport(), newPlan(limit)
 	report.Started = time.Now()
 	defer func() { report.Finished = time.Now() }()
 	if cfg.Source == nil || cfg.Dest == nil {
@@ -183,7 +187,11 @@ func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
 	if err == nil {
 		err = e.run(ctx)
 	}
-	if err = e.stopped(parent, err); err != nil {
+	err = e.stopped(parent, err)
+	if guard := isDeleteGuard(err); err == nil || guard {
+		err = joinVerify(err, e.verify(ctx, guard))
+	}
+	if err != nil {
 		return report, plan, err
 	}
 	e.emit(Event{Phase: PhaseDone})
@@ -229,9 +237,6 @@ type engine struct {
 	holds       holds // entries held back from the draft lists of their reverse sides (see heldEntry)
 }
 
-// destRef is a destination entry of a model.
-type destRef struct{ model, id string }
-
 // close frees what the run holds: its state database when it opened one,
 // and its scratch directory.
 func (e *engine) close() {
@@ -244,19 +249,6 @@ func (e *engine) close() {
 	if e.scratch != "" {
 		_ = os.RemoveAll(e.scratch)
 	}
-}
-
-// destEntry is what the engine keeps of a destination entry: hashes, not
-// content, so that memory stays small.
-type destEntry struct {
-	model      string
-	id         string
-	draft, pub fieldHashes // pub is nil when unpublished
-	comps      map[string][]string
-	key        string // value of the match field
-	created    string // createdAt, normalized (see timeKey)
-	content    string // digest of the draft's content (see contentDigest)
-	matched    bool
 }
 
 // entryShape says what a source entry as read carries besides its fields:
@@ -277,7 +269,12 @@ type work struct {
 	publish, unpublish   bool
 	twoStep              bool // write the draft on top of the published version
 	held                 bool // see held
-	failed               bool
+	// dropLocales are the locales the destination's published version
+	// has and the source's lacks: after the publish they are unpublished
+	// (the locales only), since a publish may keep localizations
+	// published before that the draft no longer has.
+	dropLocales []string
+	failed      bool
 }
 
 // emit hands ev to the progress sink, one event at a time: events come
@@ -352,10 +349,10 @@ func (e *engine) prepare(ctx context.Context) error {
 	e.ord = planOrder(e.dst, models)
 	e.srcOps, e.dstOps = map[string]*modelOps{}, map[string]*modelOps{}
 	for _, m := range models {
-		if e.srcOps[m], err = buildOps(e.src, e.src.Model(m)); err != nil {
+		if e.srcOps[m], err = buildOps(e.src, e.src.Model(m), e.cfg.PageSize); err != nil {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
 		}
-		if e.dstOps[m], err = buildOps(e.dst, e.dst.Model(m)); err != nil {
+		if e.dstOps[m], err = buildOps(e.dst, e.dst.Model(m), e.cfg.PageSize); err != nil {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 		}
 	}
@@ -392,7 +389,7 @@ func (e *engine) prepare(ctx context.Context) error {
 	}
 	e.conc = e.cfg.Concurrency
 	if e.conc <= 0 {
-		e.conc = DefaultWriteConcurrency
+		e.conc = defaultWriteConcurrency
 	}
 	e.writer = NewBatcher(e.cfg.Dest.Client(), e.cfg.Batch...)
 	return nil
@@ -425,7 +422,7 @@ func (e *engine) run(ctx context.Context) error {
 	readIndex(0)
 	for i, m := range e.ord.models {
 		readIndex(i + 1)
-		e.report.Touch(m)
+		e.report.touch(m)
 		if err := e.syncModel(ctx, m); err != nil {
 			return err
 		}
@@ -455,7 +452,7 @@ func (e *engine) run(ctx context.Context) error {
 		}
 		for m, t := range e.marks {
 			if !failed[m] && !t.IsZero() {
-				e.state.SetHighWater(m, t)
+				e.state.setHighWater(m, t)
 			}
 		}
 	}
@@ -468,206 +465,6 @@ func (e *engine) run(ctx context.Context) error {
 // save checkpoints the state (a dry run's overlay keeps its changes).
 func (e *engine) save() error {
 	return e.state.Save()
-}
-
-// resolve maps a source id of model to the destination: through the
-// identity map, or, for models left out of the sync, to the destination
-// entry with the same id (stages cloned from each other share ids) when
-// one exists (see outside).
-func (e *engine) resolve(model, id string) (string, bool) {
-	if d, ok := e.state.DestID(model, id); ok {
-		return d, true
-	}
-	if !e.synced[model] && e.outside != nil && e.outside.exists(model, id) {
-		return id, true
-	}
-	return "", false
-}
-
-func sameID(_, id string) (string, bool) { return id, true }
-
-// fetcher reads pages of a model from a stage.
-func fetcher(s *Stage, ops *modelOps) FetchFunc[map[string]any] {
-	return queryFetcher(s, ops, ops.read, nil)
-}
-
-// readErrorKey marks an entry queryFetcher could not read: it holds only
-// "id" and, under this key, the error.
-const readErrorKey = "\x00readError"
-
-// queryFetcher reads pages of a model from a stage with a read query of
-// the shape of modelOps.read and extra variables.
-//
-// When the stage answers a page with GraphQL errors (say, a published
-// version whose required relation points at an unpublished entry, which
-// Hygraph cannot return) and ops.idsOf has the query, the page's ids are
-// read and the page is read again in halves, down to the entries that
-// fail: each is returned as {"id": id, readErrorKey: error}, so that one
-// entry never stops the read of the others.
-func queryFetcher(s *Stage, ops *modelOps, query string, extra map[string]any) FetchFunc[map[string]any] {
-	read := pageReader(s, ops, query, extra)
-	idQuery := ops.idsOf[query]
-	if idQuery == "" {
-		return read
-	}
-	readIDs := pageReader(s, ops, idQuery, extra)
-	return func(ctx context.Context, after string, first int) ([]map[string]any, string, bool, error) {
-		items, next, hasNext, err := read(ctx, after, first)
-		var ge *GraphQLError
-		if err == nil || !errors.As(err, &ge) || errors.Is(err, ErrMaybeApplied) {
-			return items, next, hasNext, err
-		}
-		idItems, next, hasNext, idErr := readIDs(ctx, after, first)
-		if idErr != nil {
-			return nil, "", false, err
-		}
-		ids := make([]string, len(idItems))
-		for i, it := range idItems {
-			ids[i], _ = it["id"].(string)
-		}
-		var out []map[string]any
-		var part func(lo, hi int) error
-		part = func(lo, hi int) error {
-			cursor := after
-			if lo > 0 {
-				cursor = ids[lo-1]
-			}
-			items, _, _, err := read(ctx, cursor, hi-lo)
-			if err == nil {
-				for _, it := range items {
-					// Entries created since the ids were read belong to
-					// the next part.
-					if id, _ := it["id"].(string); id <= ids[hi-1] {
-						out = append(out, it)
-					}
-				}
-				return nil
-			}
-			if !errors.As(err, &ge) {
-				return err
-			}
-			if hi-lo == 1 {
-				out = append(out, map[string]any{"id": ids[lo], readErrorKey: err})
-				return nil
-			}
-			mid := (lo + hi) / 2
-			if err := part(lo, mid); err != nil {
-				return err
-			}
-			return part(mid, hi)
-		}
-		if len(ids) > 0 {
-			if err := part(0, len(ids)); err != nil {
-				return nil, "", false, err
-			}
-		}
-		return out, next, hasNext, nil
-	}
-}
-
-// pageReader reads one page of a model with a read query.
-func pageReader(s *Stage, ops *modelOps, query string, extra map[string]any) FetchFunc[map[string]any] {
-	model := ops.model.Name
-	return func(ctx context.Context, after string, first int) ([]map[string]any, string, bool, error) {
-		vars := map[string]any{"first": first}
-		for k, v := range extra {
-			vars[k] = v
-		}
-		if after != "" {
-			vars["after"] = after
-		}
-		var raw json.RawMessage
-		if err := s.Do(ctx, query, vars, &raw); err != nil {
-			return nil, "", false, fmt.Errorf("read %s: %w", model, err)
-		}
-		var out struct{ Items []map[string]any }
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&out); err != nil {
-			return nil, "", false, fmt.Errorf("read %s: %w", model, err)
-		}
-		if len(out.Items) == 0 {
-			return nil, "", false, nil
-		}
-		for _, it := range out.Items {
-			if err := completeLists(ctx, s, ops, it, "DRAFT"); err != nil {
-				return nil, "", false, err
-			}
-			if dis, _ := it["documentInStages"].([]any); len(dis) > 0 {
-				if pub, ok := dis[0].(map[string]any); ok {
-					if err := completeLists(ctx, s, ops, pub, "PUBLISHED"); err != nil {
-						return nil, "", false, err
-					}
-				}
-			}
-		}
-		last, _ := out.Items[len(out.Items)-1]["id"].(string)
-		return out.Items, last, len(out.Items) == first, nil
-	}
-}
-
-// published splits the PUBLISHED version off an entry as read.
-func published(entry map[string]any) map[string]any {
-	dis, _ := entry["documentInStages"].([]any)
-	delete(entry, "documentInStages")
-	if len(dis) == 0 {
-		return nil
-	}
-	pub, _ := dis[0].(map[string]any)
-	return pub
-}
-
-// readDest reads every destination entry of a model into its index.
-func (e *engine) readDest(ctx context.Context, x *destIndex) error {
-	model := x.model
-	dm := e.dst.Model(model)
-	matchField := e.cfg.Match[model]
-	n := 0
-	for entry, err := range Paginate(ctx, fetcher(e.cfg.Dest, e.dstOps[model]), WithPageSize(e.pageSize)) {
-		if err != nil {
-			return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
-		}
-		id, _ := entry["id"].(string)
-		d := &destEntry{model: model, id: id}
-		if c, ok := entry["createdAt"].(string); ok {
-			d.created = timeKey(c)
-		}
-		if pub := published(entry); pub != nil {
-			v, _ := canonEntry(e.dst, dm, pub, e.ord.reverse[model], sameID)
-			d.pub = hashVersion(v)
-		}
-		v, _ := canonEntry(e.dst, dm, entry, e.ord.reverse[model], sameID)
-		d.draft = hashVersion(v)
-		d.content = e.createDigest(model, d.draft)
-		d.comps = destComponents(dm, entry, e.positionedLists(model))
-		if matchField != "" {
-			d.key = matchKey(entry[matchField])
-		}
-		if err := x.add(d); err != nil {
-			return err
-		}
-		if n++; n%e.pageSize == 0 {
-			e.emit(Event{Phase: PhaseRead, Model: model, Done: n})
-		}
-	}
-	return x.flush()
-}
-
-// timeKey normalizes a DateTime for comparison: milliseconds since the
-// epoch, or the string itself when it does not parse.
-func timeKey(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return s
-	}
-	return strconv.FormatInt(t.UnixMilli(), 10)
-}
-
-func matchKey(x any) string {
-	if x == nil {
-		return ""
-	}
-	return fmt.Sprint(x)
 }
 
 // syncModel plans and writes the entries of one model, page by page.
@@ -692,7 +489,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 			if de := di.get(d); de != nil {
 				return de, nil
 			}
-			e.state.ForgetID(model, srcID) // the destination entry is gone
+			e.state.forgetID(model, srcID) // the destination entry is gone
 		}
 		if de := di.get(srcID); de != nil {
 			return de, nil
@@ -752,7 +549,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
 		}
 		srcID, _ := entry["id"].(string)
-		e.report.Add(model, CountRead, 1)
+		e.report.add(model, countRead, 1)
 		var shape entryShape
 		_, shape.publish = entry["documentInStages"]
 		_, shape.locales = entry["localizations"]
@@ -768,14 +565,14 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 			di.match(cur)
 		}
 		if aerr != nil {
-			e.report.Fail(Failure{Model: model, SourceID: srcID, Op: "adopt", Message: aerr.Error()})
-		} else if rerr, ok := entry[readErrorKey].(error); ok {
+			e.report.fail(Failure{Model: model, SourceID: srcID, Op: "adopt", Message: aerr.Error()})
+		} else if rerr := readError(e.srcOps[model], entry, pub); rerr != nil {
 			f := Failure{Model: model, SourceID: srcID, Op: "read", Message: rerr.Error(), Path: errorPath(rerr)}
 			if cur != nil {
 				f.DestID = cur.id
 			}
-			e.report.Fail(f)
-		} else if w := e.planEntry(ctx, model, srcID, entry, pub, shape, cur, di, match); w != nil {
+			e.report.fail(f)
+		} else if w := e.planEntry(ctx, model, srcID, e.pubUnread(model, srcID, entry, cur), pub, shape, cur, di, match); w != nil {
 			page = append(page, w)
 		}
 		done++
@@ -819,76 +616,6 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		e.srcSize[model] = done
 	}
 	return di.dbErr
-}
-
-// deltaRead reports whether model's source is read as a delta.
-func (e *engine) deltaRead(model string) bool {
-	return e.typed[model] == nil && e.cfg.Delta && e.srcOps[model].readSince != "" && !e.state.HighWater(model).IsZero()
-}
-
-// sourceReader marks the model's high-water mark and starts reading its
-// source's first page in the background.
-func (e *engine) sourceReader(ctx context.Context, model string) (FetchFunc[map[string]any], func(), error) {
-	ops := e.srcOps[model]
-	var fetch FetchFunc[map[string]any]
-	switch {
-	case e.typed[model] != nil:
-		fetch = e.typed[model].fetch(e.cfg.Source.Client())
-	case e.deltaRead(model):
-		since := e.state.HighWater(model).Format(time.RFC3339Nano)
-		fetch = queryFetcher(e.cfg.Source, ops, ops.readSince, map[string]any{"since": since})
-	default:
-		fetch = fetcher(e.cfg.Source, ops)
-	}
-	if err := e.mark(ctx, model); err != nil {
-		return nil, nil, err
-	}
-	fetch, stop := readAhead(ctx, e.prefetching(model, fetch), e.pageSize)
-	return fetch, stop, nil
-}
-
-// mark reads the greatest updatedAt of model's source entries before they
-// are read: every entry updated later is read by the next delta sync.
-func (e *engine) mark(ctx context.Context, model string) error {
-	ops := e.srcOps[model]
-	if ops.latest == "" || e.cfg.DryRun {
-		return nil
-	}
-	var out struct {
-		Items []struct {
-			UpdatedAt string `json:"updatedAt"`
-		}
-	}
-	if err := e.cfg.Source.Do(ctx, ops.latest, nil, &out); err != nil {
-		return fmt.Errorf("stagesync: %s: read %s: %w", e.cfg.Source, model, err)
-	}
-	if len(out.Items) == 0 {
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, out.Items[0].UpdatedAt)
-	if err != nil {
-		return fmt.Errorf("stagesync: %s: %s has updatedAt %q: %w", e.cfg.Source, model, out.Items[0].UpdatedAt, err)
-	}
-	e.marks[model] = t
-	return nil
-}
-
-// markExisting marks the destination entries whose source entry exists,
-// reading only the source's ids.
-func (e *engine) markExisting(ctx context.Context, model string, di *destIndex) error {
-	fetch := queryFetcher(e.cfg.Source, e.srcOps[model], e.srcOps[model].ids, nil)
-	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
-		if err != nil {
-			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
-		}
-		srcID, _ := entry["id"].(string)
-		e.srcSize[model]++
-		if d, ok := e.state.DestID(model, srcID); ok {
-			srcID = d
-		}
-		di.matchID(srcID)
-	}
-	return nil
 }
 
 // transform runs the transform and the defaults on one version.
@@ -958,7 +685,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	if cur != nil {
 		if d, ok := e.state.DestID(model, srcID); !ok || d != cur.id {
-			e.state.SetDestID(model, srcID, cur.id)
+			e.state.setDestID(model, srcID, cur.id)
 		}
 		e.state.clearPending(model, srcID)
 	}
@@ -1002,6 +729,9 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	w.publish = pubV != nil && (cur == nil || cur.pub == nil || len(changedKeys(hPub, cur.pub)) > 0)
 	w.unpublish = shape.publish && pubV == nil && cur != nil && cur.pub != nil
 	w.twoStep = w.publish && len(changedKeys(hDraft, hPub)) > 0
+	if w.publish && shape.locales && cur != nil && cur.pub != nil {
+		w.dropLocales = staleLocales(hPub, cur.pub)
+	}
 	content, hContent := draft, hDraft
 	if w.twoStep {
 		content, hContent = pubV, hPub
@@ -1056,6 +786,19 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	case w.unpublish:
 		ep.Publish = "unpublish"
 	}
+	// The check: an entry whose required relation has no target in the
+	// destination (nor, in a dry run, one this run would create) cannot
+	// be valid; it is planned as failing, reported and never sent (a
+	// batch must never carry a write the stage has to refuse).
+	gone := missing
+	if e.cfg.DryRun {
+		gone = e.plannedGone(missing, deferred)
+	}
+	if msg := requiredMissing(dm, content, gone, deferred); msg != "" {
+		e.plan.add(model, EntryPlan{SourceID: srcID, DestID: destID, Op: OpFail, Reason: model + "." + msg})
+		fail("relation", destID, fmt.Errorf("%s.%s", model, msg))
+		return nil
+	}
 	e.plan.add(model, ep)
 	// The fields deferred only to be written late report their missing
 	// targets now (see order.late).
@@ -1083,7 +826,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	later := w.deferred || w.publish || w.unpublish || w.twoStep
 	if ep.Op == OpUnchanged && !later {
-		e.report.Add(model, CountUnchanged, 1)
+		e.report.add(model, countUnchanged, 1)
 		return nil
 	}
 	for _, m := range missing {
@@ -1123,9 +866,9 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 				return
 			}
 			w.destID = out.Item.ID
-			e.state.SetDestID(model, srcID, w.destID)
+			e.state.setDestID(model, srcID, w.destID)
 			e.state.clearPending(model, srcID)
-			e.report.Add(model, CountCreated, 1)
+			e.report.add(model, countCreated, 1)
 		case len(first) > 0:
 			data := b.build(content, first, false, cur.comps)
 			e.touch(model, data)
@@ -1134,11 +877,11 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 				fail("update", cur.id, err)
 				return
 			}
-			e.report.Add(model, CountUpdated, 1)
+			e.report.add(model, countUpdated, 1)
 		case ep.Op == OpUpdate:
-			e.report.Add(model, CountUpdated, 1)
+			e.report.add(model, countUpdated, 1)
 		default:
-			e.report.Add(model, CountUnchanged, 1)
+			e.report.add(model, countUnchanged, 1)
 		}
 		if later {
 			e.later(w)
@@ -1178,57 +921,6 @@ func (e *engine) write(ctx context.Context, idempotent bool, query string, vars 
 func notApplied(err error) bool {
 	var ge *GraphQLError
 	return errors.As(err, &ge) && !errors.Is(err, ErrMaybeApplied)
-}
-
-// readAhead wraps fetch so that the first page (of size first) is fetched
-// at once and, when a page has been fetched, the next one is fetched in
-// the background while the caller works on it. stop ends a read ahead in
-// flight; call it once the pages are no longer needed.
-func readAhead[T any](ctx context.Context, fetch FetchFunc[T], first int) (_ FetchFunc[T], stop func()) {
-	type page struct {
-		items   []T
-		next    string
-		hasNext bool
-		err     error
-	}
-	var (
-		ahead  chan page
-		after  string // the cursor ahead was fetched after
-		cancel context.CancelFunc
-	)
-	stop = func() {
-		if ahead != nil {
-			cancel()
-			<-ahead
-			ahead = nil
-		}
-	}
-	start := func(ctx context.Context, cursor string, first int) {
-		var actx context.Context
-		actx, cancel = context.WithCancel(ctx)
-		ahead, after = make(chan page, 1), cursor
-		go func(ch chan<- page) {
-			var q page
-			q.items, q.next, q.hasNext, q.err = fetch(actx, cursor, first)
-			ch <- q
-		}(ahead)
-	}
-	start(ctx, "", first)
-	return func(ctx context.Context, cursor string, first int) ([]T, string, bool, error) {
-		var p page
-		if ahead != nil && after == cursor {
-			p = <-ahead
-			cancel()
-			ahead = nil
-		} else {
-			stop()
-			p.items, p.next, p.hasNext, p.err = fetch(ctx, cursor, first)
-		}
-		if p.err == nil && p.hasNext {
-			start(ctx, p.next, first)
-		}
-		return p.items, p.next, p.hasNext, p.err
-	}, stop
 }
 
 // opName returns the name of a "mutation Name(...)" document.
@@ -1345,7 +1037,7 @@ func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
 				_, s, _ = strings.Cut(s, ":")
 			}
 			if strings.HasPrefix(s, placeholder) {
-				e.report.Fail(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "relation",
+				e.report.fail(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "relation",
 					Message: fmt.Sprintf("%s.%s: %s has no entry in the destination", w.model, k, strings.TrimPrefix(s, placeholder))})
 			}
 		}
@@ -1354,6 +1046,13 @@ func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
 
 // publishBatch is the largest number of ids in one publish mutation.
 const publishBatch = 100
+
+// publishSize is the number of ids in one publish mutation of this run:
+// no more than a page, since the stage's largest page bounds the `first`
+// of a publishMany mutation too.
+func (e *engine) publishSize() int {
+	return min(publishBatch, max(e.pageSize, 1))
+}
 
 // publish publishes (and unpublishes) the entries of the models within
 // relation cycles, after the relation pass (the other models' entries are
@@ -1393,7 +1092,7 @@ func (e *engine) publish(ctx context.Context) error {
 }
 
 // publishWorks publishes (or unpublishes) works of model in batches of
-// publishBatch ids, then writes the drafts of the published works whose
+// publishSize ids, then writes the drafts of the published works whose
 // draft differs from their published version.
 func (e *engine) publishWorks(ctx context.Context, model string, works []*work, unpublish bool) error {
 	if err := e.publishOnly(ctx, model, works, unpublish); err != nil || unpublish {
@@ -1427,11 +1126,14 @@ func (e *engine) publishOnly(ctx context.Context, model string, works []*work, u
 			return err
 		}
 	}
-	failed, err := e.publishIDs(ctx, model, query, op, items, e.conc)
+	failed, err := e.publishIDs(ctx, model, query, op, items, e.conc, nil)
 	for i, w := range works {
 		w.failed = w.failed || failed[i]
 	}
-	return err
+	if err != nil || unpublish {
+		return err
+	}
+	return e.unpublishLocales(ctx, model, works)
 }
 
 // draftsOf writes the drafts of the published works (of one model) whose
@@ -1445,6 +1147,45 @@ func (e *engine) draftsOf(ctx context.Context, works []*work) error {
 		return err
 	}
 	e.emit(Event{Phase: PhaseDraft, Model: works[0].model, Done: len(works), Total: len(works)})
+	return nil
+}
+
+// unpublishLocales unpublishes, from PUBLISHED, the localizations of the
+// published works that the source's published version lacks (dropLocales),
+// in batches of the works with the same locales. Publishing names every
+// locale, but whether Hygraph then drops a published localization the
+// draft no longer has is not documented; unpublishing it by name holds
+// either way (and is a no-op where the publish dropped it).
+func (e *engine) unpublishLocales(ctx context.Context, model string, works []*work) error {
+	query := e.dstOps[model].unpublishLocales
+	if query == "" {
+		return nil
+	}
+	groups := map[string][]*work{}
+	for _, w := range works {
+		if !w.failed && len(w.dropLocales) > 0 {
+			k := strings.Join(w.dropLocales, ",")
+			groups[k] = append(groups[k], w)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(groups)) {
+		ws := groups[k]
+		items := make([]idItem, len(ws))
+		for i, w := range ws {
+			items[i] = idItem{srcID: w.srcID, destID: w.destID}
+		}
+		locales := make([]any, len(ws[0].dropLocales))
+		for i, l := range ws[0].dropLocales {
+			locales[i] = l
+		}
+		failed, err := e.publishIDs(ctx, model, query, "unpublish", items, e.conc, map[string]any{"locales": locales})
+		for i, w := range ws {
+			w.failed = w.failed || failed[i]
+		}
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -1472,7 +1213,7 @@ func (e *engine) writeDraft(ctx context.Context, w *work) {
 
 // publisher publishes (and unpublishes) the entries of a model outside
 // any relation cycle as soon as their writes are done, in batches of
-// publishBatch ids, and then writes the drafts of those whose draft
+// publishSize ids, and then writes the drafts of those whose draft
 // differs from their published version: such a model's works are done
 // and freed while the model is written, instead of being kept to the end
 // of the run.
@@ -1505,7 +1246,7 @@ func (p *publisher) add(w *work) {
 	}
 	*q = append(*q, w)
 	var batch []*work
-	if len(*q) >= publishBatch {
+	if len(*q) >= p.e.publishSize() {
 		batch, *q = *q, nil
 	}
 	p.mu.Unlock()
@@ -1542,28 +1283,32 @@ func (p *publisher) finish() error {
 type idItem struct{ srcID, destID string }
 
 // publishIDs runs a publish or unpublish query (variables $ids, $first; op
-// is "publish" or "unpublish") on items in batches of publishBatch ids, at
+// is "publish" or "unpublish") on items in batches of publishSize ids, at
 // most conc at a time. It reports each entry's failure and counts the
 // published ones, and returns which items failed; the error is ctx's.
-func (e *engine) publishIDs(ctx context.Context, model, query, op string, items []idItem, conc int) ([]bool, error) {
+// vars are more variables of query, the same for every batch.
+func (e *engine) publishIDs(ctx context.Context, model, query, op string, items []idItem, conc int, vars map[string]any) ([]bool, error) {
 	failed := make([]bool, len(items))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
-	for start := 0; start < len(items); start += publishBatch {
-		chunk := items[start:min(start+publishBatch, len(items))]
+	batch := e.publishSize()
+	for start := 0; start < len(items); start += batch {
+		chunk := items[start:min(start+batch, len(items))]
 		g.Go(func() error {
 			ids := make([]string, len(chunk))
 			for i, it := range chunk {
 				ids[i] = it.destID
 			}
-			err := e.write(gctx, true, query, map[string]any{"ids": ids, "first": len(ids)}, nil)
+			v := map[string]any{"ids": ids, "first": len(ids)}
+			maps.Copy(v, vars)
+			err := e.write(gctx, true, query, v, nil)
 			for i, it := range chunk {
 				switch {
 				case err != nil:
 					failed[start+i] = true
 					e.failWrite(Failure{Model: model, SourceID: it.srcID, DestID: it.destID, Op: op}, err)
 				case op == "publish":
-					e.report.Add(model, CountPublished, 1)
+					e.report.add(model, countPublished, 1)
 				}
 			}
 			return nil
@@ -1587,7 +1332,7 @@ func (e *engine) deleteIDs(ctx context.Context, model, query string, items []idI
 				e.failWrite(Failure{Model: model, SourceID: it.srcID, DestID: it.destID, Op: "delete"}, err)
 				return nil
 			}
-			e.report.Add(model, CountDeleted, 1)
+			e.report.add(model, countDeleted, 1)
 			return nil
 		})
 	}
@@ -1627,7 +1372,7 @@ func (e *engine) deletions(ctx context.Context) error {
 		if !e.cfg.Mirror || delQuery(model) == "" {
 			for _, d := range orphans {
 				e.plan.add(model, EntryPlan{SourceID: srcOf(model, d.id), DestID: d.id, Op: OpOrphan})
-				e.report.Add(model, CountOrphaned, 1)
+				e.report.add(model, countOrphaned, 1)
 			}
 			continue
 		}
@@ -1652,7 +1397,7 @@ func (e *engine) deletions(ctx context.Context) error {
 		for _, id := range del.DestIDs {
 			e.plan.add(del.Model, EntryPlan{SourceID: srcOf(del.Model, id), DestID: id, Op: op})
 			if guard != nil {
-				e.report.Add(del.Model, CountOrphaned, 1)
+				e.report.add(del.Model, countOrphaned, 1)
 			}
 		}
 	}
@@ -1670,7 +1415,7 @@ func (e *engine) deletions(ctx context.Context) error {
 		failed, err := e.deleteIDs(ctx, del.Model, delQuery(del.Model), items, e.conc)
 		for i, it := range items {
 			if !failed[i] && it.srcID != "" {
-				e.state.ForgetID(del.Model, it.srcID)
+				e.state.forgetID(del.Model, it.srcID)
 			}
 		}
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -717,9 +718,11 @@ func TestSyncPlanLimit(t *testing.T) {
 }
 
 // TestSyncUnreadableEntry: a published version Hygraph cannot return (its
-// required author is not published) fails that one entry with op "read";
-// the other entries of its page sync, and mirror mode keeps its
-// destination entry.
+// required author is not published) fails only that published version,
+// with op "read": the entry's draft is read on its own and synced, its
+// destination published version is left as it is (neither published over
+// nor unpublished), the other entries of its page sync, and mirror mode
+// keeps its destination entry.
 func TestSyncUnreadableEntry(t *testing.T) {
 	s := librarySchema(t, func(d string) string {
 		return strings.Replace(d, "author: Author -> books", "author: Author! -> books", 1)
@@ -734,6 +737,14 @@ func TestSyncUnreadableEntry(t *testing.T) {
 	// A published book moves to an author who is only a draft.
 	books := p.seeded["Book"]
 	bad := books[4] // published (i%3 != 2)
+	destBad, ok := p.state.DestID("Book", bad)
+	if !ok {
+		t.Fatalf("book %s has no destination entry", bad)
+	}
+	pubBefore, ok := p.dst.Stage.Get("Book", destBad, "PUBLISHED")
+	if !ok {
+		t.Fatalf("destination book %s is not published", destBad)
+	}
 	draftAuthor := p.seed(t, "Author", "DRAFT", map[string]any{"name": "Unpublished"})[0]
 	if err := p.src.Stage.Update(ctx, "Book", bad, map[string]any{"author": map[string]any{"connect": map[string]any{"id": draftAuthor}}}); err != nil {
 		t.Fatal(err)
@@ -741,22 +752,33 @@ func TestSyncUnreadableEntry(t *testing.T) {
 	if err := p.src.Stage.Publish("Book", bad); err != nil {
 		t.Fatal(err)
 	}
+	// The draft moves on too.
+	if err := p.src.Stage.Update(ctx, "Book", bad, map[string]any{"title": "Moved to a new author", "pages": 999}); err != nil {
+		t.Fatal(err)
+	}
 	if err := p.src.Stage.Update(ctx, "Book", books[5], map[string]any{"title": "Changed on the same page"}); err != nil {
 		t.Fatal(err)
+	}
+	checkFailure := func(run string, report *stagesync.Report) {
+		t.Helper()
+		failures := report.Failures()
+		if len(failures) != 1 || failures[0].SourceID != bad || failures[0].Op != "read" || failures[0].DestID != destBad ||
+			!strings.Contains(failures[0].Message, "Book.author") ||
+			!strings.Contains(failures[0].Message, "the draft was synced") ||
+			!strings.Contains(failures[0].Message, "published version was left as it is in the destination") {
+			t.Fatalf("%s: failures %+v, want one read failure of book %s's published version naming Book.author", run, failures, bad)
+		}
 	}
 	before := p.dst.Stage.Counters()
 	report, _, err := stagesync.Sync(ctx, cfg)
 	if err != nil {
 		t.Fatalf("sync stopped: %v", err)
 	}
-	failures := report.Failures()
-	if len(failures) != 1 || failures[0].SourceID != bad || failures[0].Op != "read" || failures[0].DestID == "" ||
-		!strings.Contains(failures[0].Message, "Book.author") {
-		t.Fatalf("failures %+v, want one read failure of book %s naming Book.author", failures, bad)
-	}
+	checkFailure("sync", report)
 	got := report.Models()
+	// Updated: books[5], and the draft of the unreadable one.
 	if !hasCount(got, "Book", func(m stagesync.ModelReport) bool {
-		return m.Read == 12 && m.Updated == 1 && m.Deleted == 0 && m.Created == 0 && m.Failed == 1
+		return m.Read == 12 && m.Updated == 2 && m.Deleted == 0 && m.Created == 0 && m.Failed == 1
 	}) {
 		t.Errorf("report %+v", got)
 	}
@@ -766,8 +788,56 @@ func TestSyncUnreadableEntry(t *testing.T) {
 	if n := p.dst.Stage.Counters().Mutations - before.Mutations; n == 0 {
 		t.Error("the sync wrote nothing")
 	}
-	ids := p.state.IDs("Book")
-	if _, ok := ids[bad]; !ok {
-		t.Errorf("the identity map lost book %s", bad)
+	if ids := p.state.IDs("Book"); ids[bad] != destBad {
+		t.Errorf("the identity map maps book %s to %q, want %s", bad, ids[bad], destBad)
 	}
+
+	// The draft is synced: its author is the new author's destination
+	// entry, its fields the source draft's.
+	destAuthor, ok := p.state.DestID("Author", draftAuthor)
+	if !ok {
+		t.Fatalf("author %s was not created in the destination", draftAuthor)
+	}
+	draft, _ := p.dst.Stage.Get("Book", destBad, "DRAFT")
+	if draft["author"] != destAuthor || draft["title"] != "Moved to a new author" || fmt.Sprint(draft["pages"]) != "999" {
+		t.Errorf("destination draft of book %s: author %v, title %v, pages %v; want %s, %q, 999",
+			destBad, draft["author"], draft["title"], draft["pages"], destAuthor, "Moved to a new author")
+	}
+	// The published version is left as it was: not unpublished, not
+	// published over (its fields and publishedAt are the same). Only its
+	// author, the other side of Author.books, follows the old author's
+	// published version, which the source can return and which no longer
+	// lists the book: the destination's old author is published as the
+	// source's is, and one edge cannot both be and not be there.
+	oldAuthor := pubBefore["author"]
+	checkPublished := func(run string) {
+		t.Helper()
+		pub, ok := p.dst.Stage.Get("Book", destBad, "PUBLISHED")
+		if !ok {
+			t.Fatalf("%s: destination book %s was unpublished", run, destBad)
+		}
+		if a := pub["author"]; a != nil && a != oldAuthor {
+			t.Errorf("%s: destination published book %s has author %v, want %v (as it was) or none", run, destBad, a, oldAuthor)
+		}
+		want, got := maps.Clone(pubBefore), maps.Clone(pub)
+		delete(want, "author")
+		delete(got, "author")
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: destination published version of book %s changed (-before +after):\n%s", run, destBad, diff)
+		}
+	}
+	checkPublished("sync")
+
+	// Another run fails the same published version again and writes
+	// nothing.
+	before = p.dst.Stage.Counters()
+	report, _, err = stagesync.Sync(ctx, cfg)
+	if err != nil {
+		t.Fatalf("second sync stopped: %v", err)
+	}
+	checkFailure("second sync", report)
+	if n := p.dst.Stage.Counters().Mutations - before.Mutations; n != 0 {
+		t.Errorf("the second sync ran %d mutations, want 0", n)
+	}
+	checkPublished("second sync")
 }

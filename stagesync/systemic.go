@@ -188,7 +188,7 @@ func (e *engine) failWrite(f Failure, err error) {
 		}
 	}
 	if !ok {
-		e.report.Fail(f)
+		e.report.fail(f)
 		return
 	}
 	e.ctl.mu.Lock()
@@ -210,7 +210,7 @@ func (e *engine) failWrite(f Failure, err error) {
 	}
 	e.ctl.mu.Unlock()
 	for _, f := range flush {
-		e.report.Fail(f)
+		e.report.fail(f)
 	}
 	if stop != nil && e.ctl.systemic() == nil {
 		e.ctl.stop(stop)
@@ -231,7 +231,7 @@ func (e *engine) flushFailures() {
 	e.ctl.streak, e.ctl.writes, e.ctl.last, e.ctl.held = "", 0, nil, nil
 	e.ctl.mu.Unlock()
 	for _, f := range held {
-		e.report.Fail(f)
+		e.report.fail(f)
 	}
 }
 

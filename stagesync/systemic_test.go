@@ -14,7 +14,7 @@ import (
 // them.
 func TestFailWriteStreak(t *testing.T) {
 	newEngine := func() *engine {
-		e := &engine{cfg: SyncConfig{Dest: NewStage("dest", "http://127.0.0.1:1/", "")}, report: NewReport()}
+		e := &engine{cfg: SyncConfig{Dest: NewStage("dest", "http://127.0.0.1:1/", "")}, report: newReport()}
 		e.ctl.start(context.Background())
 		return e
 	}

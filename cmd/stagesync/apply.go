@@ -15,7 +15,7 @@ func init() {
 }
 
 func newApplyCmd() *cobra.Command {
-	var yes, quiet bool
+	var yes, quiet, verify bool
 	var report string
 	cmd := &cobra.Command{
 		Use:   "apply PLAN_FILE",
@@ -45,14 +45,18 @@ Exit codes as for sync; 3 also when the plan is stale.`,
 				return withCode(exitUsage, fmt.Errorf("plan file %s: its flags: %w", args[0], err))
 			}
 			f.modelsSet = planned.Flags().Changed("models")
+			if err := f.configForApply(); err != nil {
+				return withCode(exitUsage, fmt.Errorf("plan file %s: %w", args[0], err))
+			}
 			f.yes = f.yes || yes
-			f.quiet, f.report, f.planDB = quiet, report, db
+			f.quiet, f.report, f.planDB, f.verify = quiet, report, db, verify
 			return runSync(cmd, &f, false)
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking (for scripts)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	cmd.Flags().StringVar(&report, "report", "", "write the report as JSON to this file")
+	cmd.Flags().BoolVar(&verify, "verify", false, verifyUsage)
 	return cmd
 }
 

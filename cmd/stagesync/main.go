@@ -80,6 +80,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	setVersion(root)
 	root.AddCommand(newSchemaCmd())
 	for _, sub := range rootSubcommands {
 		root.AddCommand(sub())

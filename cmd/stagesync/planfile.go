@@ -57,7 +57,7 @@ func planArgs(cmd *cobra.Command) []string {
 	var args []string
 	cmd.Flags().Visit(func(fl *pflag.Flag) {
 		switch fl.Name {
-		case "out", "plan", "report", "json", "quiet":
+		case "out", "plan", "report", "json", "quiet", "pair":
 			return
 		}
 		if sv, ok := fl.Value.(pflag.SliceValue); ok {

@@ -14,7 +14,9 @@ func TestStateAdopt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.SetDestID("Note", "s1", "d1")
+	if err := st.Adopt("Note", "s1", "d1"); err != nil {
+		t.Fatal(err)
+	}
 	if err := st.Save(); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/stagesync/stagesync/filestack"
 	"github.com/stagesync/stagesync/internal/atomicfile"
+	"github.com/stagesync/stagesync/internal/texttable"
 	"github.com/stagesync/stagesync/stagesync"
 )
 
@@ -46,11 +47,19 @@ type syncFlags struct {
 	rate               float64
 	pageSize           int
 	quiet              bool
+	json               bool // the plan or the report as JSON on stdout
 	assets, skipAssets bool
+	verify             bool // sync and apply only
 	assetsKeyEnv       string
 	files              *filestack.Client // of --assets-key-env
 	out                string            // plan -o: the plan file to write
 	planDB             *sql.DB           // apply: the plan file to apply
+
+	// The config file (config.go): --config and --pair, the tokens and key
+	// written into the file, and its .env (nil without a file).
+	configPath, pair              string
+	fromToken, toToken, assetsKey string
+	dotenv                        map[string]string
 }
 
 func (f *syncFlags) register(cmd *cobra.Command) {
@@ -73,9 +82,11 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.Float64Var(&f.rate, "rate", 5, "requests per second per stage to start from (adapts down on 429)")
 	fl.IntVar(&f.pageSize, "page-size", 0, "entries per read page (default: 100)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+	fl.BoolVar(&f.json, "json", false, "print the plan (plan: as --plan writes it) or the report (sync: as --report writes it) as JSON on standard output, and nothing else there; progress and messages stay on standard error")
 	fl.BoolVar(&f.assets, "assets", false, "copy the source's assets (files and entries) before the entries that reference them (default: on when a synced model references Asset and the destination is on the new asset system)")
 	fl.BoolVar(&f.skipAssets, "skip-assets", false, "do not copy assets: link only the assets already in the destination (mapped by the state or with the same id)")
 	fl.StringVar(&f.assetsKeyEnv, "assets-key-env", "", "environment variable holding the destination's Filestack API key (assets on the legacy asset system)")
+	f.registerConfigFlags(fl)
 }
 
 // defaultStateDir is the directory, in the working directory, of the
@@ -113,11 +124,11 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 			return cfg, fmt.Errorf("--models %q: an empty model name", strings.Join(f.models, ","))
 		}
 	}
-	fromToken, err := tokenFromEnv(f.fromTokenEnv, "--from-token-env")
+	fromToken, err := f.token(f.fromToken, f.fromTokenEnv, "--from-token-env")
 	if err != nil {
 		return cfg, err
 	}
-	toToken, err := tokenFromEnv(f.toTokenEnv, "--to-token-env")
+	toToken, err := f.token(f.toToken, f.toTokenEnv, "--to-token-env")
 	if err != nil {
 		return cfg, err
 	}
@@ -126,8 +137,8 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	cfg.Dest = stagesync.NewStage("destination", f.to, toToken, rate)
 	cfg.Models = f.models
 	cfg.SkipAssets = f.skipAssets
-	if f.assetsKeyEnv != "" {
-		key, err := tokenFromEnv(f.assetsKeyEnv, "--assets-key-env")
+	if f.assetsKeyEnv != "" || f.assetsKey != "" {
+		key, err := f.token(f.assetsKey, f.assetsKeyEnv, "--assets-key-env")
 		if err != nil {
 			return cfg, err
 		}
@@ -149,6 +160,7 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	cfg.MaxDelete = f.maxDelete
 	cfg.Delta = f.delta
 	cfg.DryRun = dryRun
+	cfg.Verify = f.verify && !dryRun
 	cfg.Handled = f.handled
 	cfg.PageSize = f.pageSize
 	if len(f.match) > 0 {
@@ -178,7 +190,7 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	}
 	if !f.quiet && progress != nil {
 		fmt.Fprintf(progress, "state: %s\n", cfg.StatePath)
-		cfg.Progress = progressPrinter(progress)
+		cfg.Progress = progressPrinter(progress, dryRun)
 	}
 	return cfg, nil
 }
@@ -206,32 +218,6 @@ func tokenFromEnv(name, flag string) (string, error) {
 	return v, nil
 }
 
-// progressPrinter prints one line per phase and model, and the counts as they
-// grow, without flooding: a line every 10% or at the end of a phase. The
-// engine hands it one event at a time, but the phases of different models
-// interleave (the next model's destination is read while one is written,
-// published entries are published while their model is written): it keeps
-// what it printed per phase and model.
-func progressPrinter(w io.Writer) func(stagesync.Event) {
-	last := map[string]stagesync.Event{} // per phase and model
-	return func(e stagesync.Event) {
-		key := string(e.Phase) + "/" + e.Model
-		prev, seen := last[key]
-		if !seen {
-			if e.Model != "" {
-				fmt.Fprintf(w, "%-9s %s\n", e.Phase, e.Model)
-			} else if e.Phase != stagesync.PhaseDone {
-				fmt.Fprintf(w, "%s\n", e.Phase)
-			}
-		}
-		if e.Total > 0 && (e.Done == e.Total && (prev.Done != e.Done || prev.Total != e.Total) ||
-			e.Done*10/e.Total > prev.Done*10/max(prev.Total, 1)) {
-			fmt.Fprintf(w, "%-9s %s %d/%d\n", e.Phase, e.Model, e.Done, e.Total)
-		}
-		last[key] = e
-	}
-}
-
 func newSyncCmd() *cobra.Command {
 	var f syncFlags
 	cmd := &cobra.Command{
@@ -244,6 +230,11 @@ The identity map (source id → destination id) is kept in the state database, s
 running the same sync again updates entries instead of creating them twice. Without
 --state it is ` + "`" + `.stagesync/state-<hash of --from and --to>.db` + "`" + ` in the working directory.
 A state is locked while a sync or plan uses it: a second run on it stops at once.
+
+A config file (stagesync.yaml in the working directory, or --config FILE) names
+stages and the pairs to sync between them: without --from and --to the command runs
+its pair (--pair NAME when it has several), and --from/--to may name its stages. A
+flag given on the command line wins over the file. See the README's "Config file".
 
 Relations to models left out of --models resolve through the identity map or to a
 destination entry with the same id (environments cloned from each other share ids);
@@ -258,7 +249,13 @@ A failure every entry would share stops the run with one message: the destinatio
 refuses the token (401, 402, 403: a read-only token), a stage's schema has no
 Mutation type, or 10 writes in a row fail the same way.
 
-Exit codes: 0 every entry synced; 1 some entries failed (see the report);
+--verify reads both stages again after writing and compares them per model, locale
+and stage: entry counts, content hashes and relation order. Entries that failed in
+the run (and orphans kept without --mirror) are expected to differ; another
+difference is a verify failure (exit 1). The report file has the whole result.
+
+Exit codes: 0 every entry synced; 1 some entries failed (see the report), or
+--verify found a difference;
 2 usage or configuration error; 3 the schema pre-flight refused to start, or the
 run stopped for a failure every entry shares; 130 interrupted (Ctrl-C): run
 the same command again to resume.`,
@@ -268,8 +265,12 @@ the same command again to resume.`,
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().BoolVar(&f.verify, "verify", false, verifyUsage)
 	return cmd
 }
+
+// verifyUsage is the help of --verify.
+const verifyUsage = "after writing, read both stages again and compare them per model, locale and stage (counts, content hashes, relation order); exit 1 when an entry that did not fail differs"
 
 func newPlanCmd() *cobra.Command {
 	var f syncFlags
@@ -281,7 +282,7 @@ updated, left unchanged or deleted, and per entry the changed fields.
 --plan FILE writes the changeset as JSON; -o FILE writes the plan for
 ` + "`" + `stagesync apply FILE` + "`" + `, which applies exactly it or refuses when a stage changed since. It reads the same state as sync (by default
 ` + "`" + `.stagesync/state-<hash of --from and --to>.db` + "`" + `, not created by a plan) and locks it while
-it runs.
+it runs. A config file (stagesync.yaml or --config FILE) is read as for sync.
 
 Exit codes: 0 planned; 1 some entries would fail (listed); 2 usage or
 configuration error; 3 the schema pre-flight would refuse the sync.`,
@@ -299,12 +300,29 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	if fl := cmd.Flags().Lookup("models"); fl != nil {
 		f.modelsSet = fl.Changed
 	}
+	if f.planDB == nil { // apply: the plan file has the flags
+		if err := f.applyConfigFile(cmd, cmd.ErrOrStderr()); err != nil {
+			return withCode(exitUsage, err)
+		}
+	}
 	cfg, err := f.config(dryRun, cmd.ErrOrStderr())
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	stopProgress := func(bool) {}
+	if cfg.Progress != nil && progressBars(cmd.ErrOrStderr()) {
+		cfg.Progress, stopProgress = newBarProgress(cmd.ErrOrStderr(), dryRun)
+	}
+	defer stopProgress(false)
 	if f.mirror && !f.yes {
-		cfg.ConfirmDelete = confirmDeletes(cmd.InOrStdin(), cmd.ErrOrStderr(), f.to)
+		confirm := confirmDeletes(cmd.InOrStdin(), cmd.ErrOrStderr(), f.to)
+		cfg.ConfirmDelete = func(dels []stagesync.Deletion) bool {
+			stopProgress(true) // the question goes below the bars
+			return confirm(dels)
+		}
+	}
+	if f.json && dryRun {
+		cfg.PlanLimit = -1 // the JSON lists every entry, as the plan file does
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -330,13 +348,31 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 	}
 	report, plan, err := stagesync.Sync(ctx, cfg)
 	interrupted := ctx.Err() != nil
+	// The bars end before the summary.
+	stopProgress(err == nil || isDeleteGuard(err))
 	stop() // a second Ctrl-C ends the process at once
 	out := cmd.OutOrStdout()
 	reportPath := f.report
-	if report != nil && !dryRun {
+	if f.json {
+		// Standard output has the JSON alone: the report of a sync,
+		// the plan of a dry run (its failing entries are in it, op
+		// "fail").
+		var v any
+		if dryRun && plan != nil {
+			v = plan
+		} else if !dryRun && report != nil {
+			v = report
+		}
+		if v != nil {
+			if werr := writeJSON(out, v); werr != nil {
+				return withCode(exitFailures, werr)
+			}
+		}
+	} else if report != nil && !dryRun {
 		// The terminal shows the first failures; the report file has them all.
 		more := " (see --report FILE)"
-		if reportPath == "" && len(report.Failures()) > maxFailureLines {
+		v := report.Verify()
+		if reportPath == "" && (len(report.Failures()) > maxFailureLines || v != nil && len(v.Diffs)+v.More > maxFailureLines) {
 			reportPath = strings.TrimSuffix(cfg.StatePath, filepath.Ext(cfg.StatePath)) + ".report.json"
 		}
 		if reportPath != "" {
@@ -345,8 +381,14 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 		if _, werr := report.WriteSummary(out, maxFailureLines, more); werr != nil {
 			return withCode(exitFailures, werr)
 		}
+		if v != nil {
+			fmt.Fprintln(out)
+			if _, werr := v.WriteSummary(out, maxFailureLines, more); werr != nil {
+				return withCode(exitFailures, werr)
+			}
+		}
 	}
-	if plan != nil && dryRun {
+	if plan != nil && dryRun && !f.json {
 		printPlan(out, plan)
 		if report != nil && !report.OK() {
 			printPlanFailures(out, report)
@@ -443,16 +485,14 @@ func (e *flagsError) Error() string {
 	return b.String()
 }
 
-// printPlan prints the per-model counts of a plan.
+// printPlan prints the per-model counts of a plan, as a table like the
+// report's.
 func printPlan(w io.Writer, p *stagesync.Plan) {
+	t := texttable.New("model", "create", "update", "unchanged", "delete", "orphaned", "publish", "unpublish", "skipped", "failed")
 	for _, m := range p.Models() {
-		fail := ""
-		if m.Failed > 0 {
-			fail = fmt.Sprintf(", fail %d", m.Failed)
-		}
-		fmt.Fprintf(w, "%s: create %d, update %d, unchanged %d, delete %d, orphaned %d, publish %d%s\n",
-			m.Name, m.Create, m.Update, m.Unchanged, m.Delete, m.Orphaned, m.Publish, fail)
+		t.Row(m.Name, m.Create, m.Update, m.Unchanged, m.Delete, m.Orphaned, m.Publish, m.Unpublish, m.Skipped, m.Failed)
 	}
+	t.WriteTo(w)
 }
 
 // printPlanFailures prints the entries a planned sync would fail.

@@ -64,6 +64,17 @@ func seedLibrary(t *testing.T, s *stagetest.Server) {
 	}
 }
 
+// tableRow returns the row of a printed table (plan, report) whose first
+// cell is name, its cells one space apart; "" when there is none.
+func tableRow(out, name string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == name {
+			return strings.Join(f, " ")
+		}
+	}
+	return ""
+}
+
 type reportFile struct {
 	Models []struct {
 		Name                                         string
@@ -111,8 +122,12 @@ func TestSyncCommand(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if !strings.Contains(stdout, "Book: create 3") {
+	if got := tableRow(stdout, "Book"); !strings.HasPrefix(got, "Book 3 ") {
 		t.Errorf("plan output lacks the Book creates:\n%s", stdout)
+	}
+	// A plan's progress reads as planning: nothing is written.
+	if !strings.Contains(stderr, "read/plan Book") || strings.Contains(stderr, "write") {
+		t.Errorf("plan progress:\n%s", stderr)
 	}
 	if n := dst.Stage.Counters().Mutations; n != 0 {
 		t.Errorf("plan ran %d mutations", n)

@@ -34,7 +34,10 @@
 // deprecated BatchPayload forms touch every match.
 //
 // Writes go to DRAFT. Publishing copies the draft version (base fields and
-// the requested locales) to PUBLISHED and sets publishedAt; reading
+// the requested locales) to PUBLISHED and sets publishedAt; localizations
+// published before that the draft no longer has stay published (unless
+// WithPublishDropsLocales: Hygraph does not document which) until
+// unpublished by name (unpublish with locales); reading
 // PUBLISHED after a draft edit shows the published version; an entry read
 // in PUBLISHED shows only related entries that are published too. Two-way
 // relations are kept consistent on both sides in every stage. Each root

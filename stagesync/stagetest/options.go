@@ -73,6 +73,9 @@ type config struct {
 	assetFS     *filestacktest.Server
 	assetKey    string
 	uploadMode  UploadMode
+	// publishDropsLocales: a publish removes from the target stage the
+	// named locales the DRAFT version lacks (WithPublishDropsLocales).
+	publishDropsLocales bool
 }
 
 // Option configures a Stage or Server.
@@ -97,3 +100,12 @@ func WithSeed(seed int64) Option { return func(c *config) { c.seed = seed } }
 // neither `first` nor `last` (default 10, as on Hygraph projects created
 // after mid-2022; older projects use 100).
 func WithDefaultPage(n int) Option { return func(c *config) { c.defaultPage = n } }
+
+// WithPublishDropsLocales makes a publish remove, from the stage published
+// to, the localizations of the locales it names (every locale when it
+// names none) that the DRAFT version no longer has. By default a publish
+// copies the DRAFT localizations of those locales and keeps the other
+// localizations published before, a deleted one included. Which of the
+// two Hygraph does is not documented; a client that unpublishes the
+// locales it wants gone works with both.
+func WithPublishDropsLocales() Option { return func(c *config) { c.publishDropsLocales = true } }

@@ -26,7 +26,9 @@ func (t *tx) stagesArg(v any, def string) ([]int, error) {
 // publish copies d's DRAFT version to the stages in args["to"] (default
 // PUBLISHED): base fields unless publishBase is false, and the locales in
 // args["locales"] (all when absent; plus the default locale unless
-// withDefaultLocale is false). It returns the first stage published to.
+// withDefaultLocale is false); the other localizations published before
+// stay, and so do those of the named locales DRAFT lacks unless the stage
+// has WithPublishDropsLocales. It returns the first stage published to.
 func (t *tx) publish(d *document, args map[string]any) (int, error) {
 	draft := t.s.cat.draft
 	src := d.versions[draft]
@@ -79,6 +81,13 @@ func (t *tx) publish(d *document, args map[string]any) (int, error) {
 					c := ld.clone()
 					c.publishedAt = t.now
 					nv.locs[l] = c
+				}
+			}
+			if t.s.cfg.publishDropsLocales {
+				for l := range nv.locs {
+					if src.locs[l] == nil && (locales == nil || locales[l]) {
+						delete(nv.locs, l)
+					}
 				}
 			}
 			if def := t.s.cat.locales[0]; nv.locs[def] == nil && src.locs[def] != nil {

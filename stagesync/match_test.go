@@ -60,7 +60,7 @@ func TestSyncResumeSharedCreatedAt(t *testing.T) {
 			q := newQuietServer(t, p.dst.Stage)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			tr := newTransport(t)
+			tr := newTrackedTransport(t)
 			lt := &loseTransport{base: tr, from: pt.from, to: pt.from + pt.lost, cancel: cancel}
 			cfg := p.fileConfig(path, nil, stageVia("dest", q.url, p.dst.Token, lt))
 			cfg.Models = []string{pt.model}
@@ -68,8 +68,7 @@ func TestSyncResumeSharedCreatedAt(t *testing.T) {
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("cancelled sync: err = %v, want context.Canceled (the run sent fewer than %d mutation requests)", err, pt.from+pt.lost)
 			}
-			tr.CloseIdleConnections()
-			q.waitIdle()
+			q.waitClosed(t, tr.closeAll())
 			t.Logf("%d answers lost; %d of %d notes and %d hotels arrived", lt.lostCount(),
 				len(p.dst.Stage.All("Note", "DRAFT")), notes, len(p.dst.Stage.All("Hotel", "DRAFT")))
 

@@ -1,3 +1,6 @@
+// The match step of a sync: what a source entry's destination entry is
+// (the identity map, the same id, a unique field, or a create in flight
+// that is identified beyond doubt) and what its relations point at.
 package stagesync
 
 import (
@@ -120,3 +123,35 @@ func (e *engine) ambiguous(model, srcID string, cands []*destEntry, di *destInde
 	}
 	return err
 }
+
+// destRef is a destination entry of a model.
+type destRef struct{ model, id string }
+
+// destEntry is what the engine keeps of a destination entry: hashes, not
+// content, so that memory stays small.
+type destEntry struct {
+	model      string
+	id         string
+	draft, pub fieldHashes // pub is nil when unpublished
+	comps      map[string][]string
+	key        string // value of the match field
+	created    string // createdAt, normalized (see timeKey)
+	content    string // digest of the draft's content (see contentDigest)
+	matched    bool
+}
+
+// resolve maps a source id of model to the destination: through the
+// identity map, or, for models left out of the sync, to the destination
+// entry with the same id (stages cloned from each other share ids) when
+// one exists (see outside).
+func (e *engine) resolve(model, id string) (string, bool) {
+	if d, ok := e.state.DestID(model, id); ok {
+		return d, true
+	}
+	if !e.synced[model] && e.outside != nil && e.outside.exists(model, id) {
+		return id, true
+	}
+	return "", false
+}
+
+func sameID(_, id string) (string, bool) { return id, true }

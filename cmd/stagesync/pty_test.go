@@ -1,0 +1,156 @@
+//go:build linux || darwin
+
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/stagesync/stagesync/stagesync/stagetest"
+)
+
+// buildCLI builds the stagesync binary into a temporary directory (with
+// -race when the test runs with it, so that the build reuses the
+// packages the test binary was built from).
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the CLI with")
+	}
+	bin := filepath.Join(t.TempDir(), "stagesync")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command(goTool, append(args, ".")...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// cliEnv is the environment of the CLI: this one without CI, with the
+// source and destination tokens, and the extra variables.
+func cliEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); k != "CI" && k != "TERM" {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+// runOnPty runs the CLI with its standard error on a pseudo-terminal (of
+// 40 rows and 160 columns) and returns what the terminal got and the
+// standard output (a pipe, not a terminal).
+func runOnPty(t *testing.T, bin string, env []string, args ...string) (term, stdout string) {
+	t.Helper()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 40, Cols: 160}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = &out, tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close() // the child has it
+	read := make(chan []byte)
+	go func() {
+		b, _ := io.ReadAll(ptmx) // EIO once the child closed the terminal
+		read <- b
+	}()
+	werr := cmd.Wait()
+	var b []byte
+	select {
+	case b = <-read:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the terminal stayed open after the CLI ended")
+	}
+	if werr != nil {
+		t.Fatalf("%v: %v\nterminal:\n%s\nstdout:\n%s", args, werr, b, out.String())
+	}
+	return string(b), out.String()
+}
+
+// ansi matches the terminal control sequences mpb writes.
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
+
+// TestProgressTerminal runs the built CLI against two emulated stages:
+// with standard error on a terminal the progress is drawn as bars (the
+// bar, the counts, 100%), with it on a pipe, or with CI set, as plain
+// lines; standard output has the report either way.
+func TestProgressTerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the CLI")
+	}
+	bin := buildCLI(t)
+	src := libraryStage(t, withNotes)
+	seedLibrary(t, src)
+	seedPublished(t, src, "Note", 300)
+	dir := t.TempDir()
+	// Each run copies to a destination of its own.
+	args := func(latency time.Duration, state string, extra ...string) []string {
+		dst := libraryStage(t, withNotes, stagetest.WithLimits(stagetest.Limits{Token: "dest-token", Latency: latency}))
+		return append([]string{"sync", "--from", src.URL, "--from-token-env", "SRC_TOKEN",
+			"--to", dst.URL, "--to-token-env", "DST_TOKEN", "--rate", "100000", "--page-size", "50",
+			"--state", filepath.Join(dir, state)}, extra...)
+	}
+	env := cliEnv("SRC_TOKEN="+src.Token, "DST_TOKEN=dest-token", "TERM=xterm")
+
+	// A terminal: bars. The destination answers slowly enough for the
+	// rate to show.
+	term, stdout := runOnPty(t, bin, env, args(40*time.Millisecond, "tty.db")...)
+	screen := ansi.ReplaceAllString(strings.ReplaceAll(term, "\r", ""), "")
+	for _, want := range []string{"[=====", "] 300/300 100%", "write       Note", "publish     Note", "] 3/3 100%", "relations   Book", "/s in "} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the terminal lacks %q:\n%s", want, term)
+		}
+	}
+	if regexp.MustCompile(`(?m)^write +Note \d+/\d+$`).MatchString(screen) {
+		t.Errorf("plain progress lines on the terminal:\n%s", screen)
+	}
+	if tableRow(stdout, "Note") != "Note 300 300 0 0 0 300 0" || strings.Contains(stdout, "\x1b") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+
+	// A pipe: plain lines, no bars.
+	cmd := exec.Command(bin, args(0, "pipe.db", "--models", "Note")...)
+	cmd.Env = env
+	var errOut, out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("sync on a pipe: %v\n%s", err, errOut.String())
+	}
+	plain := errOut.String()
+	if !strings.Contains(plain, "write     Note\n") || !strings.Contains(plain, "write     Note 300/300\n") ||
+		strings.Contains(plain, "[=") || strings.Contains(plain, "\x1b") {
+		t.Errorf("progress on a pipe:\n%s", plain)
+	}
+
+	// A terminal with CI set: plain lines.
+	term, _ = runOnPty(t, bin, append(env, "CI=true"), args(0, "ci.db", "--models", "Note")...)
+	if !strings.Contains(term, "write     Note 300/300\r\n") || strings.Contains(term, "[=") {
+		t.Errorf("progress on a terminal with CI set:\n%q", term)
+	}
+}
+
+// raceEnabled is set when the tests run with -race.
+var raceEnabled bool
