@@ -82,6 +82,15 @@ func (e *engine) reverseOwner(model string) map[string]string {
 	return e.ord.owners[model]
 }
 
+// listedReverse reports whether g, a to-one reverse side of model
+// (order.reverse), has a written list on its other side (one-to-many):
+// only those are held. The reverse side of a one-to-one relation is
+// written through its to-one written side, which no list write moves.
+func (e *engine) listedReverse(model, g string) bool {
+	om, of, ok := strings.Cut(e.ord.pairs[model+"."+g], ".")
+	return ok && e.ord.owners[om][of] == model
+}
+
 // refOf returns the source id of a to-one relation value as read.
 func refOf(x any) string {
 	m, _ := x.(map[string]any)
@@ -100,7 +109,7 @@ func (e *engine) holdEntry(w *work, entry, pub map[string]any) {
 	var h *heldEntry
 	for g := range e.ord.reverse[w.model] {
 		f := m.Field(g)
-		if f == nil || f.Kind != schema.KindRelation || f.List || len(f.Targets) != 1 {
+		if f == nil || f.Kind != schema.KindRelation || f.List || len(f.Targets) != 1 || !e.listedReverse(w.model, g) {
 			continue
 		}
 		p, d := refOf(pub[g]), refOf(entry[g])
@@ -308,7 +317,7 @@ func (e *engine) reverseInput(targets map[string]heldTarget) (map[string]any, bo
 func (e *engine) prePublish(ctx context.Context, model string, works []*work) error {
 	var hw []*work
 	for _, w := range works {
-		if !w.failed && w.held {
+		if !w.failed && (w.held || len(e.sidesOf(model, w.srcID)) > 0) {
 			hw = append(hw, w)
 		}
 	}
@@ -316,12 +325,27 @@ func (e *engine) prePublish(ctx context.Context, model string, works []*work) er
 		return nil
 	}
 	return e.each(ctx, hw, func(ctx context.Context, w *work) {
-		h := e.heldOf(w)
-		if h == nil || len(h.pub) == 0 {
-			return
+		data := map[string]any{}
+		if h := e.heldOf(w); h != nil && len(h.pub) > 0 {
+			d, ok := e.reverseInput(h.pub)
+			if ok {
+				maps.Copy(data, d)
+			}
 		}
-		data, ok := e.reverseInput(h.pub)
-		if !ok {
+		e.singles.mu.Lock()
+		taken := maps.Clone(e.singles.takenBy[heldTarget{model, w.srcID}])
+		e.singles.mu.Unlock()
+		if len(taken) > 0 {
+			if d, ok := e.reverseInput(taken); ok {
+				maps.Copy(data, d)
+			}
+		}
+		if sides := e.sidesOf(model, w.srcID); len(sides) > 0 {
+			if d, ok := e.sideInput(sides, false); ok {
+				maps.Copy(data, d)
+			}
+		}
+		if len(data) == 0 {
 			return
 		}
 		if err := e.write(ctx, true, e.dstOps[model].update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
@@ -365,7 +389,7 @@ func (e *engine) restoreHeld(ctx context.Context) error {
 		m := e.dst.Model(h.model)
 		for g := range e.ord.reverse[h.model] {
 			f := m.Field(g)
-			if f == nil || f.Kind != schema.KindRelation || f.List {
+			if f == nil || f.Kind != schema.KindRelation || f.List || !e.listedReverse(h.model, g) {
 				continue
 			}
 			om, of, _ := strings.Cut(pairs[h.model+"."+g], ".")
@@ -573,4 +597,244 @@ func (e *engine) restorePairs(ctx context.Context) error {
 	}
 	wg.Wait()
 	return ctx.Err()
+}
+
+// A one-to-one two-way relation is written through one of its to-one
+// sides (the other is a reverse side, order.reverse). Writing the
+// published version of a published entry to its draft first (twoStep)
+// connects, on that side, the published target, which takes it away from
+// the draft of the entry that holds it in the source's draft (its other
+// side has room for one); writing the entry's own draft after does not
+// give it back. So the targets an entry's published version takes that
+// way are noted when it is planned, with the entries that hold them in
+// their drafts, and once everything is written and published those are
+// connected again (see restoreSingles).
+
+// singleKey names a target of a written one-to-one field.
+type singleKey struct {
+	model, field string // the written side
+	target       string // source id of the target
+}
+
+// singles is what the engine keeps of the one-to-one relations a run's
+// two-step writes may take away.
+type singles struct {
+	mu     sync.Mutex
+	owners map[singleKey]string // the source entry whose draft holds the target
+	taken  map[singleKey]bool   // targets a published version written first took
+	sides  map[heldTarget][]singleSide
+	// takenBy are, per entry, the targets its published version takes
+	// (field -> target): written again just before it is published.
+	takenBy map[heldTarget]map[string]heldTarget
+}
+
+// oneToOne returns the written to-one fields of model whose other side is
+// a to-one reverse side, with that side's target model.
+func (e *engine) oneToOne(model string) map[string]string {
+	m := e.dst.Model(model)
+	if m == nil {
+		return nil
+	}
+	var out map[string]string
+	for _, f := range writableFields(m) {
+		if f.Kind != schema.KindRelation || f.List || len(f.Targets) != 1 || e.ord.reverse[model][f.Name] {
+			continue
+		}
+		t, g, ok := strings.Cut(e.ord.pairs[model+"."+f.Name], ".")
+		if !ok || !e.ord.reverse[t][g] {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[f.Name] = t
+	}
+	return out
+}
+
+// noteSingles records, of a source entry (entry its draft, pub its
+// published version), the targets its draft holds through written
+// one-to-one fields, and those its published version holds and its draft
+// does not when the published version is written first (w.twoStep).
+func (e *engine) noteSingles(w *work, model, srcID string, entry, pub map[string]any) {
+	fields := e.oneToOne(model)
+	if len(fields) == 0 {
+		return
+	}
+	e.singles.mu.Lock()
+	defer e.singles.mu.Unlock()
+	for f := range fields {
+		d := refOf(entry[f])
+		if d != "" {
+			if e.singles.owners == nil {
+				e.singles.owners = map[singleKey]string{}
+			}
+			e.singles.owners[singleKey{model, f, d}] = srcID
+		}
+		if w == nil || !w.twoStep || !w.publish || pub == nil {
+			continue
+		}
+		if p := refOf(pub[f]); p != "" && p != d {
+			if e.singles.taken == nil {
+				e.singles.taken = map[singleKey]bool{}
+				e.singles.takenBy = map[heldTarget]map[string]heldTarget{}
+			}
+			e.singles.taken[singleKey{model, f, p}] = true
+			k := heldTarget{model, srcID}
+			if e.singles.takenBy[k] == nil {
+				e.singles.takenBy[k] = map[string]heldTarget{}
+			}
+			e.singles.takenBy[k][f] = heldTarget{fields[f], p}
+			// Published at the end of the run, when no write of another
+			// entry can take the target back before the publish.
+			w.held = true
+		}
+	}
+}
+
+// restoreSingles connects again, on the written side, each target a
+// published version written first took from the draft of the entry that
+// holds it in the source's draft.
+func (e *engine) restoreSingles(ctx context.Context) error {
+	e.singles.mu.Lock()
+	var keys []singleKey
+	owners := map[singleKey]string{}
+	for k := range e.singles.taken {
+		if o, ok := e.singles.owners[k]; ok {
+			keys = append(keys, k)
+			owners[k] = o
+		}
+	}
+	var sides [][]singleSide
+	for _, k := range slices.SortedFunc(maps.Keys(e.singles.sides), func(a, b heldTarget) int {
+		return strings.Compare(a.model+"."+a.id, b.model+"."+b.id)
+	}) {
+		if ss := e.singles.sides[k]; len(ss) > 0 && slices.ContainsFunc(ss, func(s singleSide) bool { return s.pub != s.draft }) {
+			sides = append(sides, ss)
+		}
+	}
+	e.singles.mu.Unlock()
+	for _, ss := range sides {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		dest, ok := e.state.DestID(ss[0].model, ss[0].srcID)
+		if !ok {
+			continue
+		}
+		data, ok := e.sideInput(ss, true)
+		if !ok {
+			continue
+		}
+		if err := e.write(ctx, true, e.dstOps[ss[0].model].update, map[string]any{"id": dest, "data": data}, nil); err != nil {
+			e.failWrite(Failure{Model: ss[0].model, SourceID: ss[0].srcID, DestID: dest, Op: "relation"}, err)
+		}
+	}
+	slices.SortFunc(keys, func(a, b singleKey) int {
+		return strings.Compare(a.model+"."+a.field+"."+a.target, b.model+"."+b.field+"."+b.target)
+	})
+	for _, k := range keys {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		owner, ok := e.state.DestID(k.model, owners[k])
+		if !ok {
+			continue
+		}
+		t := e.oneToOne(k.model)[k.field]
+		target, ok := e.resolve(t, k.target)
+		if !ok {
+			continue
+		}
+		data := map[string]any{k.field: map[string]any{"connect": map[string]any{"id": target}}}
+		if err := e.write(ctx, true, e.dstOps[k.model].update, map[string]any{"id": owner, "data": data}, nil); err != nil {
+			e.failWrite(Failure{Model: k.model, SourceID: owners[k], DestID: owner, Op: "relation"}, err)
+		}
+	}
+	return ctx.Err()
+}
+
+// singleSide is the to-one reverse side of a one-to-one relation of an
+// entry published in this run, by source id: its published and draft
+// targets ("" for none).
+type singleSide struct {
+	model, srcID, field string
+	target              string // the model of the targets
+	pub, draft          string
+}
+
+// reverseOneToOne returns the to-one reverse sides of model whose other
+// side is a written to-one field, with their target model.
+func (e *engine) reverseOneToOne(model string) map[string]string {
+	m := e.dst.Model(model)
+	if m == nil {
+		return nil
+	}
+	var out map[string]string
+	for g := range e.ord.reverse[model] {
+		f := m.Field(g)
+		if f == nil || f.Kind != schema.KindRelation || f.List || len(f.Targets) != 1 {
+			continue
+		}
+		om, of, ok := strings.Cut(e.ord.pairs[model+"."+g], ".")
+		if !ok {
+			continue
+		}
+		if _, ok := e.oneToOne(om)[of]; !ok {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[g] = f.Targets[0]
+	}
+	return out
+}
+
+// noteSingleSides records the one-to-one reverse sides of an entry
+// published in this run: its publish must carry their published values,
+// whatever the drafts of the written side say when it comes (they may be
+// written after it), and its draft gets their draft values back at the
+// end of the run.
+func (e *engine) noteSingleSides(w *work, entry, pub map[string]any) {
+	if !w.publish || pub == nil {
+		return
+	}
+	fields := e.reverseOneToOne(w.model)
+	if len(fields) == 0 {
+		return
+	}
+	e.singles.mu.Lock()
+	defer e.singles.mu.Unlock()
+	if e.singles.sides == nil {
+		e.singles.sides = map[heldTarget][]singleSide{}
+	}
+	k := heldTarget{w.model, w.srcID}
+	e.singles.sides[k] = nil
+	for _, g := range slices.Sorted(maps.Keys(fields)) {
+		e.singles.sides[k] = append(e.singles.sides[k], singleSide{model: w.model, srcID: w.srcID, field: g,
+			target: fields[g], pub: refOf(pub[g]), draft: refOf(entry[g])})
+	}
+}
+
+// sidesOf returns the recorded one-to-one reverse sides of an entry.
+func (e *engine) sidesOf(model, srcID string) []singleSide {
+	e.singles.mu.Lock()
+	defer e.singles.mu.Unlock()
+	return e.singles.sides[heldTarget{model, srcID}]
+}
+
+// sideInput is the update input setting the given sides to their
+// published (or draft) targets; false when a target has no destination
+// entry.
+func (e *engine) sideInput(sides []singleSide, draft bool) (map[string]any, bool) {
+	targets := map[string]heldTarget{}
+	for _, s := range sides {
+		t := s.pub
+		if draft {
+			t = s.draft
+		}
+		targets[s.field] = heldTarget{s.target, t}
+	}
+	return e.reverseInput(targets)
 }

@@ -234,7 +234,8 @@ type engine struct {
 	touchMu     sync.Mutex
 	touched     map[string]bool // see touch
 	snaps       map[string]map[string]relinkSnap
-	holds       holds // entries held back from the draft lists of their reverse sides (see heldEntry)
+	holds       holds   // entries held back from the draft lists of their reverse sides (see heldEntry)
+	singles     singles // one-to-one targets taken by published versions written first (see noteSingles)
 }
 
 // close frees what the run holds: its state database when it opened one,
@@ -436,6 +437,9 @@ func (e *engine) run(ctx context.Context) error {
 		return err
 	}
 	if err := e.restoreHeld(ctx); err != nil {
+		return err
+	}
+	if err := e.restoreSingles(ctx); err != nil {
 		return err
 	}
 	guard := e.deletions(ctx)
@@ -820,6 +824,8 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	e.snapRelink(model, srcID, destID, entry)
 	e.notePlaces(w, model, srcID, entry, pub)
 	e.holdPairs(w, entry, pub)
+	e.noteSingles(w, model, srcID, entry, pub)
+	e.noteSingleSides(w, entry, pub)
 	e.notePairPlaces(model, srcID, entry)
 	if pub != nil {
 		e.notePublished(model, srcID)
