@@ -39,6 +39,17 @@ type order struct {
 	reverse  map[string]map[string]bool // model -> field -> the to-one other side of a written relation
 	relink   map[string]map[string]bool // model -> field -> the to-many other side of a written relation
 	paired   map[string]map[string]bool // model -> field -> a written to-many side whose other side is to-many
+	// late are the deferred fields that are deferred only to be written
+	// once every entry is planned (a written list whose other side is
+	// to-one, see heldEntry): their targets are written before, so a
+	// missing one is reported when the entry is planned, as for fields
+	// that are not deferred.
+	late map[string]map[string]bool
+	// pairs are the project's two-way relation pairs (relationPairs);
+	// owners, per model, its written to-many fields whose other side is a
+	// to-one reverse side, with that side's model (see heldEntry).
+	pairs  map[string]string
+	owners map[string]map[string]string
 }
 
 // mark sets m[model][field].
@@ -76,7 +87,7 @@ func planOrder(p *schema.Project, models []string) order {
 	sorted := slices.Clone(models)
 	slices.Sort(sorted)
 	o := order{deferred: map[string]map[string]bool{}, reverse: map[string]map[string]bool{},
-		relink: map[string]map[string]bool{}, paired: map[string]map[string]bool{}}
+		relink: map[string]map[string]bool{}, paired: map[string]map[string]bool{}, late: map[string]map[string]bool{}}
 	owned := map[string][]*schema.Field{} // model → relation fields the engine writes
 	edges := map[string][]string{}
 	for _, name := range sorted {
@@ -166,6 +177,43 @@ func planOrder(p *schema.Project, models []string) order {
 					}
 					o.deferred[name][f.Name] = true
 				}
+			}
+		}
+	}
+	// A written list whose other side is to-one is written in the
+	// relation pass, once every entry is planned (see heldEntry).
+	for name, fs := range owned {
+		for _, f := range fs {
+			if f.Kind != schema.KindRelation || !f.List || f.Required {
+				continue
+			}
+			target, field, _ := strings.Cut(pairs[name+"."+f.Name], ".")
+			if o.reverse[target][field] && !o.deferred[name][f.Name] {
+				mark(o.deferred, name, f.Name)
+				mark(o.late, name, f.Name)
+			}
+		}
+	}
+	o.pairs, o.owners = pairs, map[string]map[string]string{}
+	for _, name := range sorted {
+		m := p.Model(name)
+		if m == nil {
+			continue
+		}
+		for _, f := range writableFields(m) {
+			if f.Kind != schema.KindRelation || !f.List || o.relink[name][f.Name] {
+				continue
+			}
+			other, ok := pairs[name+"."+f.Name]
+			if !ok {
+				continue
+			}
+			t, g, _ := strings.Cut(other, ".")
+			if o.reverse[t][g] {
+				if o.owners[name] == nil {
+					o.owners[name] = map[string]string{}
+				}
+				o.owners[name][f.Name] = t
 			}
 		}
 	}

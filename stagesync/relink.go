@@ -5,11 +5,14 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/stagesync/stagesync/schema"
 )
 
 // relationsOf writes the deferred relation fields of model's entries that
 // differ from the destination: the order-only ones (order.relink) or the
-// others.
+// others. The order of a reverse side that a connect on its written side
+// may have changed in this run (see touch) is written whole.
 func (e *engine) relationsOf(ctx context.Context, model string, relink bool) error {
 	deferred := e.ord.deferred[model]
 	some := false
@@ -19,7 +22,18 @@ func (e *engine) relationsOf(ctx context.Context, model string, relink bool) err
 	if !some {
 		return nil
 	}
-	works := e.worksOf(model, func(w *work) bool { return w.deferred })
+	// The orders of reverse sides are written here for the entries
+	// published in this run only, before they are published; the others
+	// once every draft is (see relinkDrafts), when their targets are all
+	// there: a positioned connect of a target that is not there connects
+	// it.
+	keep := func(w *work) bool { return w.deferred }
+	var touched map[string]bool
+	if relink {
+		touched = e.peekTouched()
+		keep = func(w *work) bool { return w.publish && (w.deferred || touched[w.destID]) }
+	}
+	works := e.worksOf(model, keep)
 	if len(works) == 0 {
 		return nil
 	}
@@ -36,15 +50,27 @@ func (e *engine) relationsOf(ctx context.Context, model string, relink bool) err
 				keys = append(keys, k)
 			}
 		}
-		e.reportMissing(w, v, keys)
-		if len(keys) == 0 {
-			return
-		}
 		var cur map[string][]string
 		if w.cur != nil {
 			cur = w.cur.comps
 		}
+		// A published entry's order is written whole before it is
+		// published: the drafts of its targets' lists, written in this
+		// run, may have disconnected targets its published version holds.
+		if touched[w.destID] || (relink && w.twoStep && w.publish) {
+			keys, cur = e.wholeRelink(model, keys, cur)
+		}
+		e.reportMissing(w, v, keys)
+		if len(keys) == 0 {
+			return
+		}
+		if !w.publish {
+			v = e.withoutHeld(model, w.srcID, v)
+		}
 		data := b.build(v, keys, false, cur)
+		if relink && w.twoStep && w.publish {
+			e.dropDraftOnly(w, v, keys, data)
+		}
 		if len(data) == 0 {
 			return // in order already
 		}
@@ -58,6 +84,265 @@ func (e *engine) relationsOf(ctx context.Context, model string, relink bool) err
 	}
 	e.emit(Event{Phase: PhaseRelations, Model: model, Done: len(works), Total: len(works)})
 	return nil
+}
+
+// dropDraftOnly adds to the input data of a published entry's reverse
+// sides (keys, written in its published order v before it is published)
+// disconnects of the targets its draft has and its published version
+// does not: the lists of those targets leave it out of their drafts until
+// it is published (see holdPairs), but the destination may hold them from
+// before.
+func (e *engine) dropDraftOnly(w *work, v map[string]any, keys []string, data map[string]any) {
+	d := e.canon(w, false)
+	for _, k := range keys {
+		f := e.dst.Model(w.model).Field(k)
+		if f == nil || f.Kind != schema.KindRelation {
+			continue
+		}
+		pl, _ := v[k].([]any)
+		dl, _ := d[k].([]any)
+		want := canonRefs(pl)
+		var dis []any
+		for _, c := range canonRefs(dl) {
+			if !slices.Contains(want, c) {
+				dis = append(dis, map[string]any{"id": c})
+			}
+		}
+		if len(dis) == 0 {
+			continue
+		}
+		in, _ := data[k].(map[string]any)
+		if in == nil {
+			in = map[string]any{}
+		}
+		in["disconnect"] = dis
+		data[k] = in
+	}
+}
+
+// wholeRelink adds every reverse-side field of model to keys and leaves
+// their current targets out of cur, so that they are positioned whole.
+func (e *engine) wholeRelink(model string, keys []string, cur map[string][]string) ([]string, map[string][]string) {
+	out := make(map[string][]string, len(cur))
+	for k, x := range cur {
+		if !e.ord.relink[model][k] {
+			out[k] = x
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(e.ord.relink[model])) {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys, out
+}
+
+// relinkDrafts writes, once the published works' drafts are written on
+// top of their published versions, the draft order of the reverse sides:
+// of the entries whose published order the relation pass wrote, and of
+// those a connect on the written side may have changed since.
+func (e *engine) relinkDrafts(ctx context.Context) error {
+	if err := e.restorePairs(ctx); err != nil {
+		return err
+	}
+	for _, model := range e.ord.models {
+		if len(e.ord.relink[model]) == 0 {
+			continue
+		}
+		touched := e.takeTouched()
+		works := e.worksOf(model, func(w *work) bool {
+			return (w.twoStep && w.publish) || touched[w.destID] || (w.deferred && !w.publish)
+		})
+		works = append(works, e.touchedWorks(model, touched)...)
+		if len(works) == 0 {
+			continue
+		}
+		b := e.builder(model)
+		err := e.each(ctx, works, func(ctx context.Context, w *work) {
+			d := e.canon(w, false)
+			var have fieldHashes
+			var cur, held map[string][]string
+			switch {
+			case w.twoStep && w.publish:
+				p := e.canon(w, true)
+				have, cur = hashVersion(p), b.currentLists(p)
+				held = cur
+			case w.cur != nil:
+				have, cur = w.cur.draft, w.cur.comps
+			default:
+				have = fieldHashes{}
+			}
+			var keys []string
+			for _, k := range changedKeys(hashVersion(d), have) {
+				if e.ord.relink[model][k] {
+					keys = append(keys, k)
+				}
+			}
+			if touched[w.destID] {
+				keys, cur = e.wholeRelink(model, keys, cur)
+			}
+			if len(keys) == 0 {
+				return
+			}
+			data := b.build(d, keys, false, cur)
+			// The targets the published order held and the draft does
+			// not were connected from this side for the publish: they
+			// are disconnected again (which leaves the order of the
+			// other side alone).
+			for _, k := range keys {
+				f := e.dst.Model(model).Field(k)
+				list, _ := d[k].([]any)
+				want := canonRefs(list)
+				var dis []any
+				for _, c := range held[k] {
+					if slices.Contains(want, c) {
+						continue
+					}
+					if w, ok := whereRef(c, f != nil && f.Kind == schema.KindUnionRelation); ok {
+						dis = append(dis, w)
+					}
+				}
+				if len(dis) == 0 {
+					continue
+				}
+				in, _ := data[k].(map[string]any)
+				if in == nil {
+					in = map[string]any{}
+				}
+				in["disconnect"] = dis
+				data[k] = in
+			}
+			if len(data) == 0 {
+				return
+			}
+			if err := e.updateInParts(ctx, model, w.destID, data); err != nil {
+				w.failed = true
+				e.failWrite(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "relation"}, err)
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// touch records the targets that a write of model's entry (its input
+// data) connects through a written to-many side whose other side is
+// to-many (order.paired): connecting a new target puts the entry at the
+// end of the target's side, whose order is then written whole.
+func (e *engine) touch(model string, data map[string]any) {
+	var ids []string
+	for f := range e.ord.paired[model] {
+		in, ok := data[f].(map[string]any)
+		if !ok {
+			continue
+		}
+		conn, _ := in["connect"].([]any)
+		for _, c := range conn {
+			ids = append(ids, connectID(c)...)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	e.touchMu.Lock()
+	defer e.touchMu.Unlock()
+	if e.touched == nil {
+		e.touched = map[string]bool{}
+	}
+	for _, id := range ids {
+		e.touched[id] = true
+	}
+}
+
+// connectID returns the target id of a connect input ({id}, {where:
+// {id}, position}, or either wrapped in a union member type).
+func connectID(c any) []string {
+	m, _ := c.(map[string]any)
+	if id, ok := m["id"].(string); ok {
+		return []string{id}
+	}
+	if w, ok := m["where"]; ok {
+		return connectID(w)
+	}
+	var out []string
+	for _, x := range m {
+		out = append(out, connectID(x)...)
+	}
+	return out
+}
+
+// relinkSnap is what the engine keeps of a source entry, of a model with
+// reverse sides (order.relink), that has no work: its reverse sides'
+// draft values, should a connect on a written side touch it.
+type relinkSnap struct {
+	srcID string
+	draft map[string]any
+}
+
+// snapRelink keeps the reverse sides of a source entry (its draft as
+// read) that matched destination entry destID.
+func (e *engine) snapRelink(model, srcID, destID string, entry map[string]any) {
+	if len(e.ord.relink[model]) == 0 || destID == "" {
+		return
+	}
+	keep := map[string]any{"id": srcID}
+	for f := range e.ord.relink[model] {
+		if x, ok := entry[f]; ok {
+			keep[f] = x
+		}
+	}
+	e.touchMu.Lock()
+	defer e.touchMu.Unlock()
+	if e.snaps == nil {
+		e.snaps = map[string]map[string]relinkSnap{}
+	}
+	if e.snaps[model] == nil {
+		e.snaps[model] = map[string]relinkSnap{}
+	}
+	e.snaps[model][destID] = relinkSnap{srcID: srcID, draft: keep}
+}
+
+// touchedWorks returns works for the touched entries of model that have
+// none (entries unchanged in the source), from their snapshots.
+func (e *engine) touchedWorks(model string, touched map[string]bool) []*work {
+	if len(touched) == 0 {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, w := range e.works {
+		if w.model == model {
+			have[w.destID] = true
+		}
+	}
+	e.touchMu.Lock()
+	defer e.touchMu.Unlock()
+	var out []*work
+	for _, id := range slices.Sorted(maps.Keys(touched)) {
+		sn, ok := e.snaps[model][id]
+		if !ok || have[id] {
+			continue
+		}
+		out = append(out, &work{model: model, srcID: sn.srcID, destID: id, draft: sn.draft})
+	}
+	return out
+}
+
+// peekTouched returns a copy of the touched targets so far.
+func (e *engine) peekTouched() map[string]bool {
+	e.touchMu.Lock()
+	defer e.touchMu.Unlock()
+	return maps.Clone(e.touched)
+}
+
+// takeTouched returns the touched targets so far and forgets them.
+func (e *engine) takeTouched() map[string]bool {
+	e.touchMu.Lock()
+	defer e.touchMu.Unlock()
+	t := e.touched
+	e.touched = nil
+	return t
 }
 
 // builder returns the input builder of a destination model, which knows
@@ -246,6 +531,7 @@ func (e *engine) updateInParts(ctx context.Context, model, id string, data map[s
 		}
 	}
 	for _, d := range parts {
+		e.touch(model, d)
 		if err := e.write(ctx, true, e.dstOps[model].update, map[string]any{"id": id, "data": d}, nil); err != nil {
 			return err
 		}

@@ -231,6 +231,11 @@ type engine struct {
 	// assetDelete is the destination's delete mutation for assets, when
 	// the asset phase ran.
 	assetDelete string
+	touchMu     sync.Mutex
+	touched     map[string]bool // see touch
+	snaps       map[string]map[string]relinkSnap
+	holds       holds   // entries held back from the draft lists of their reverse sides (see heldEntry)
+	singles     singles // one-to-one targets taken by published versions written first (see noteSingles)
 }
 
 // close frees what the run holds: its state database when it opened one,
@@ -264,6 +269,7 @@ type work struct {
 	deferred             bool // relations within a cycle to write
 	publish, unpublish   bool
 	twoStep              bool // write the draft on top of the published version
+	held                 bool // see held
 	// dropLocales are the locales the destination's published version
 	// has and the source's lacks: after the publish they are unpublished
 	// (the locales only), since a publish may keep localizations
@@ -428,6 +434,12 @@ func (e *engine) run(ctx context.Context) error {
 		return err
 	}
 	if err := e.publish(ctx); err != nil {
+		return err
+	}
+	if err := e.restoreHeld(ctx); err != nil {
+		return err
+	}
+	if err := e.restoreSingles(ctx); err != nil {
 		return err
 	}
 	guard := e.deletions(ctx)
@@ -792,12 +804,31 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 		return nil
 	}
 	e.plan.add(model, ep)
+	// The fields deferred only to be written late report their missing
+	// targets now (see order.late).
+	early := deferred
+	if late := e.ord.late[model]; len(late) > 0 {
+		early = maps.Clone(deferred)
+		for f := range late {
+			delete(early, f)
+		}
+	}
 	if e.cfg.DryRun {
-		e.predictMissing(model, srcID, destID, ep.Op, missing, deferred)
+		e.predictMissing(model, srcID, destID, ep.Op, missing, early)
 		return nil
 	}
 	if len(deferred) > 0 || w.twoStep {
 		w.draft, w.pub = entry, pub // canonized again once every target exists
+	}
+	e.holdEntry(w, entry, pub)
+	e.snapRelink(model, srcID, destID, entry)
+	e.notePlaces(w, model, srcID, entry, pub)
+	e.holdPairs(w, entry, pub)
+	e.noteSingles(w, model, srcID, entry, pub)
+	e.noteSingleSides(w, entry, pub)
+	e.notePairPlaces(model, srcID, entry)
+	if pub != nil {
+		e.notePublished(model, srcID)
 	}
 	later := w.deferred || w.publish || w.unpublish || w.twoStep
 	if ep.Op == OpUnchanged && !later {
@@ -805,12 +836,17 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 		return nil
 	}
 	for _, m := range missing {
-		if !deferred[m.Field] {
+		if !early[m.Field] {
 			fail("relation", destID, fmt.Errorf("%s.%s: %s %s has no entry in the destination", model, m.Field, m.Model, m.ID))
 		}
 	}
 	b := e.builder(model)
 	ops := e.dstOps[model]
+	if !w.publish {
+		// The held entries stay out of the draft lists (see heldEntry).
+		content = e.withoutHeld(model, srcID, content)
+		hContent = hashVersion(content)
+	}
 	if cur == nil {
 		// Recorded before the create is sent: should its answer be lost,
 		// the next run finds the entry by what was sent.
@@ -823,6 +859,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 			if createdAt != "" {
 				data["createdAt"] = createdAt
 			}
+			e.touch(model, data)
 			var out struct {
 				Item struct{ ID string } `json:"item"`
 			}
@@ -840,6 +877,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 			e.report.add(model, countCreated, 1)
 		case len(first) > 0:
 			data := b.build(content, first, false, cur.comps)
+			e.touch(model, data)
 			if err := e.write(ctx, true, ops.update, map[string]any{"id": cur.id, "data": data}, nil); err != nil {
 				w.failed = true
 				fail("update", cur.id, err)
@@ -923,7 +961,7 @@ func errorPath(err error) []any {
 func (e *engine) later(w *work) {
 	e.mu.Lock()
 	q := e.queue
-	if q == nil || q.model != w.model {
+	if q == nil || q.model != w.model || w.held {
 		q = nil
 		e.trim(w)
 		e.works = append(e.works, w)
@@ -973,6 +1011,7 @@ func (e *engine) canon(w *work, pub bool) map[string]any {
 // the order of the other sides of written to-many relations: after every
 // connect, which appends to the other side.
 func (e *engine) relations(ctx context.Context) error {
+	e.settleHolds()
 	for _, relink := range []bool{false, true} {
 		for _, model := range e.ord.models {
 			if err := e.relationsOf(ctx, model, relink); err != nil {
@@ -991,7 +1030,7 @@ func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
 	m := e.dst.Model(w.model)
 	for _, k := range keys {
 		f := m.Field(k)
-		if f == nil || !isRelation(f.Kind) || e.ord.relink[w.model][k] || e.skippedAssets(f) {
+		if f == nil || !isRelation(f.Kind) || e.ord.relink[w.model][k] || e.ord.late[w.model][k] || e.skippedAssets(f) {
 			continue
 		}
 		refs, ok := v[k].([]any)
@@ -1022,9 +1061,14 @@ func (e *engine) publishSize() int {
 }
 
 // publish publishes (and unpublishes) the entries of the models within
-// relation cycles, after the relation pass; the other models' entries are
-// published as they are written (see publisher).
+// relation cycles, after the relation pass (the other models' entries are
+// published as they are written, see publisher); then writes the drafts
+// of those whose draft differs from their published version, and then the
+// draft order of the reverse sides (see relinkDrafts): every publish
+// comes before any draft written on top, which may move the entries of
+// the other sides of its relations.
 func (e *engine) publish(ctx context.Context) error {
+	var drafts [][]*work
 	for _, model := range e.ord.models {
 		for _, unpublish := range []bool{false, true} {
 			works := e.worksOf(model, func(w *work) bool {
@@ -1036,19 +1080,36 @@ func (e *engine) publish(ctx context.Context) error {
 			if len(works) == 0 {
 				continue
 			}
-			if err := e.publishWorks(ctx, model, works, unpublish); err != nil {
+			if err := e.publishOnly(ctx, model, works, unpublish); err != nil {
 				return err
 			}
 			e.emit(Event{Phase: PhasePublish, Model: model, Done: len(works), Total: len(works)})
+			if !unpublish {
+				drafts = append(drafts, works)
+			}
 		}
 	}
-	return nil
+	for _, works := range drafts {
+		if err := e.draftsOf(ctx, works); err != nil {
+			return err
+		}
+	}
+	return e.relinkDrafts(ctx)
 }
 
 // publishWorks publishes (or unpublishes) works of model in batches of
 // publishSize ids, then writes the drafts of the published works whose
 // draft differs from their published version.
 func (e *engine) publishWorks(ctx context.Context, model string, works []*work, unpublish bool) error {
+	if err := e.publishOnly(ctx, model, works, unpublish); err != nil || unpublish {
+		return err
+	}
+	return e.draftsOf(ctx, works)
+}
+
+// publishOnly publishes (or unpublishes) works of model in batches of
+// publishBatch ids.
+func (e *engine) publishOnly(ctx context.Context, model string, works []*work, unpublish bool) error {
 	query, op := e.dstOps[model].publish, "publish"
 	if unpublish {
 		query, op = e.dstOps[model].unpublish, "unpublish"
@@ -1066,6 +1127,11 @@ func (e *engine) publishWorks(ctx context.Context, model string, works []*work, 
 	for i, w := range works {
 		items[i] = idItem{srcID: w.srcID, destID: w.destID}
 	}
+	if !unpublish {
+		if err := e.prePublish(ctx, model, works); err != nil {
+			return err
+		}
+	}
 	failed, err := e.publishIDs(ctx, model, query, op, items, e.conc, nil)
 	for i, w := range works {
 		w.failed = w.failed || failed[i]
@@ -1073,9 +1139,12 @@ func (e *engine) publishWorks(ctx context.Context, model string, works []*work, 
 	if err != nil || unpublish {
 		return err
 	}
-	if err := e.unpublishLocales(ctx, model, works); err != nil {
-		return err
-	}
+	return e.unpublishLocales(ctx, model, works)
+}
+
+// draftsOf writes the drafts of the published works (of one model) whose
+// draft differs from their published version.
+func (e *engine) draftsOf(ctx context.Context, works []*work) error {
 	works = slices.DeleteFunc(slices.Clone(works), func(w *work) bool { return w.failed || !w.twoStep })
 	if len(works) == 0 {
 		return nil
@@ -1083,7 +1152,7 @@ func (e *engine) publishWorks(ctx context.Context, model string, works []*work, 
 	if err := e.each(ctx, works, e.writeDraft); err != nil {
 		return err
 	}
-	e.emit(Event{Phase: PhaseDraft, Model: model, Done: len(works), Total: len(works)})
+	e.emit(Event{Phase: PhaseDraft, Model: works[0].model, Done: len(works), Total: len(works)})
 	return nil
 }
 
@@ -1130,7 +1199,9 @@ func (e *engine) unpublishLocales(ctx context.Context, model string, works []*wo
 // version.
 func (e *engine) writeDraft(ctx context.Context, w *work) {
 	d, p := e.canon(w, false), e.canon(w, true)
-	keys := changedKeys(hashVersion(d), hashVersion(p))
+	// The order of reverse sides is written after every draft (see
+	// relinkDrafts).
+	keys := slices.DeleteFunc(changedKeys(hashVersion(d), hashVersion(p)), func(k string) bool { return e.ord.relink[w.model][k] })
 	if len(keys) == 0 {
 		return
 	}
@@ -1139,7 +1210,7 @@ func (e *engine) writeDraft(ctx context.Context, w *work) {
 	// destination's component ids are not known here. Positioned
 	// relations hold what the published version holds.
 	b := e.builder(w.model)
-	data := b.build(d, keys, false, b.currentLists(p))
+	data := b.build(e.withoutHeld(w.model, w.srcID, d), keys, false, b.currentLists(p))
 	if err := e.updateInParts(ctx, w.model, w.destID, data); err != nil {
 		w.failed = true
 		e.failWrite(Failure{Model: w.model, SourceID: w.srcID, DestID: w.destID, Op: "update"}, err)

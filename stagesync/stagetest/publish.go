@@ -2,6 +2,7 @@ package stagetest
 
 import (
 	"fmt"
+	"slices"
 )
 
 // stagesArg returns the stage indexes named by a [Stage!] argument.
@@ -121,6 +122,25 @@ func (t *tx) syncRelations(d *document, st int, old *version) {
 		}
 		if nv != nil {
 			after = asRefs(nv.vals[f.name])
+		}
+		// Entries of stage st that hold d on the other side while d's
+		// version there does not hold them (they were linked while d was
+		// not in st, or d's old version did not say) lose it too: a
+		// two-way relation is one set of links per stage.
+		before = slices.Clone(before)
+		for tm, g := range f.reverse {
+			md := t.s.st.byModel[tm]
+			if md == nil {
+				continue
+			}
+			for _, bd := range md.sorted {
+				if t.deleted[bd] || hasRef(after, bd.id) || hasRef(before, bd.id) {
+					continue
+				}
+				if vb := bd.versions[st]; vb != nil && hasRef(asRefs(vb.vals[g]), d.id) {
+					before = append(before, ref{typ: tm, id: bd.id})
+				}
+			}
 		}
 		for _, r := range before {
 			if hasRef(after, r.id) {
