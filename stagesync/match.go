@@ -1,6 +1,7 @@
 // The match step of a sync: what a source entry's destination entry is
 // (the identity map, the same id, a unique field, or a create in flight
 // that is identified beyond doubt) and what its relations point at.
+
 package stagesync
 
 import (

@@ -1,8 +1,14 @@
 package stagesync
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -179,4 +185,286 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// entryShape says what a source entry as read carries besides its fields:
+// a typed model's read operation may leave out the published version or
+// the localizations, and then the engine leaves them alone.
+type entryShape struct {
+	publish   bool   // "documentInStages" was read
+	locales   bool   // "localizations" was read
+	createdAt string // the source entry's createdAt, when read
+}
+
+// transform runs the transform and the defaults on one version.
+func (e *engine) transform(ctx context.Context, model string, entry map[string]any) error {
+	if tm := e.typed[model]; tm != nil {
+		if err := tm.transform(ctx, model, entry); err != nil {
+			return err
+		}
+	}
+	if e.cfg.Transform != nil {
+		if err := e.cfg.Transform(ctx, model, entry); err != nil {
+			return err
+		}
+	}
+	for k, v := range e.cfg.Defaults {
+		m, f, ok := strings.Cut(k, ".")
+		if !ok || m != model {
+			continue
+		}
+		if x, ok := entry[f]; !ok || x == nil {
+			entry[f] = v
+		}
+	}
+	return nil
+}
+
+// planEntry transforms and plans one source entry, and returns its first
+// write (nil when there is none).
+func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub map[string]any, shape entryShape, cur *destEntry,
+	di *destIndex, match func(string, map[string]any) (*destEntry, error)) func(context.Context) {
+	fail := func(op, destID string, err error) {
+		e.failWrite(Failure{Model: model, SourceID: srcID, DestID: destID, Op: op}, err)
+	}
+	destID := ""
+	if cur != nil {
+		destID = cur.id
+	}
+	if err := e.transform(ctx, model, entry); err != nil {
+		if errors.Is(err, ErrDrop) {
+			e.plan.add(model, EntryPlan{SourceID: srcID, DestID: destID, Op: OpSkip})
+			return nil
+		}
+		fail("transform", destID, err)
+		return nil
+	}
+	if pub != nil {
+		if err := e.transform(ctx, model, pub); err != nil {
+			if errors.Is(err, ErrDrop) {
+				pub = nil
+			} else {
+				fail("transform", destID, err)
+				return nil
+			}
+		}
+	}
+	if cur == nil {
+		// A transform may have set the match field.
+		var err error
+		if cur, err = match(srcID, entry); err != nil {
+			fail("adopt", "", err)
+			return nil
+		}
+		if cur != nil {
+			di.match(cur)
+			destID = cur.id
+		}
+	}
+	if cur != nil {
+		if d, ok := e.state.DestID(model, srcID); !ok || d != cur.id {
+			e.state.setDestID(model, srcID, cur.id)
+		}
+		e.state.clearPending(model, srcID)
+	}
+
+	dm := e.dst.Model(model)
+	// A create sends the source's creation time: it keeps the timestamp,
+	// and it identifies the entry if the response is lost.
+	createdAt := ""
+	if cur == nil && shape.createdAt != "" && hasInputField(e.dstAST, dm.API.CreateInput, "createdAt") {
+		createdAt = shape.createdAt
+	}
+	deferred := e.ord.deferred[model]
+	e.prefetch(ctx, model, entry, pub) // a transform may have changed targets
+	draft, missing := canonEntry(e.dst, dm, entry, e.ord.reverse[model], e.resolve)
+	var pubV map[string]any
+	if pub != nil {
+		var pm []missingRef
+		pubV, pm = canonEntry(e.dst, dm, pub, e.ord.reverse[model], e.resolve)
+		for _, m := range pm {
+			if !slices.Contains(missing, m) {
+				missing = append(missing, m)
+			}
+		}
+	}
+	// A target in a model left out of the sync that does not resolve
+	// fails the entry, which is not written (nor planned as written).
+	outsideMsg, missing := e.unresolvedOutside(model, missing)
+	if outsideMsg != "" {
+		e.plan.add(model, EntryPlan{SourceID: srcID, DestID: destID, Op: OpFail, Reason: outsideMsg})
+		fail("relation", destID, errors.New(outsideMsg))
+		return nil
+	}
+	e.dropSkipped(dm, draft)
+	e.dropSkipped(dm, pubV)
+	hDraft := hashVersion(draft)
+	var hPub fieldHashes
+	if pubV != nil {
+		hPub = hashVersion(pubV)
+	}
+	w := &work{model: model, srcID: srcID, destID: destID, cur: cur}
+	w.publish = pubV != nil && (cur == nil || cur.pub == nil || len(changedKeys(hPub, cur.pub)) > 0)
+	w.unpublish = shape.publish && pubV == nil && cur != nil && cur.pub != nil
+	w.twoStep = w.publish && len(changedKeys(hDraft, hPub)) > 0
+	if w.publish && shape.locales && cur != nil && cur.pub != nil {
+		w.dropLocales = staleLocales(hPub, cur.pub)
+	}
+	content, hContent := draft, hDraft
+	if w.twoStep {
+		content, hContent = pubV, hPub
+	}
+	var changed []string
+	if cur == nil {
+		for _, k := range slices.Sorted(maps.Keys(content)) {
+			if hContent[k] != hashNil {
+				changed = append(changed, k)
+			}
+		}
+	} else {
+		changed = changedKeys(hContent, cur.draft)
+		if !shape.locales {
+			// Without localizations read, other locales are left alone.
+			changed = slices.DeleteFunc(changed, func(k string) bool {
+				_, ok := hContent[k]
+				return !ok
+			})
+		}
+	}
+	var first []string
+	for _, k := range changed {
+		name, _, _ := strings.Cut(k, "@")
+		if deferred[name] {
+			w.deferred = true
+		} else {
+			first = append(first, k)
+		}
+	}
+
+	ep := EntryPlan{SourceID: srcID, DestID: destID, Changed: changed, PublishedDiffers: w.twoStep}
+	switch {
+	case cur == nil:
+		ep.Op = OpCreate
+	case len(changed) > 0 || w.twoStep:
+		ep.Op = OpUpdate
+	default:
+		ep.Op = OpUnchanged
+	}
+	if w.twoStep {
+		for _, k := range changedKeys(hDraft, hPub) {
+			if !slices.Contains(ep.Changed, k) {
+				ep.Changed = append(ep.Changed, k)
+			}
+		}
+		slices.Sort(ep.Changed)
+	}
+	switch {
+	case w.publish:
+		ep.Publish = "publish"
+	case w.unpublish:
+		ep.Publish = "unpublish"
+	}
+	// The check: an entry whose required relation has no target in the
+	// destination (nor, in a dry run, one this run would create) cannot
+	// be valid; it is planned as failing, reported and never sent (a
+	// batch must never carry a write the stage has to refuse).
+	gone := missing
+	if e.cfg.DryRun {
+		gone = e.plannedGone(missing, deferred)
+	}
+	if msg := requiredMissing(dm, content, gone, deferred); msg != "" {
+		e.plan.add(model, EntryPlan{SourceID: srcID, DestID: destID, Op: OpFail, Reason: model + "." + msg})
+		fail("relation", destID, fmt.Errorf("%s.%s", model, msg))
+		return nil
+	}
+	e.plan.add(model, ep)
+	// The fields deferred only to be written late report their missing
+	// targets now (see order.late).
+	early := deferred
+	if late := e.ord.late[model]; len(late) > 0 {
+		early = maps.Clone(deferred)
+		for f := range late {
+			delete(early, f)
+		}
+	}
+	if e.cfg.DryRun {
+		e.predictMissing(model, srcID, destID, ep.Op, missing, early)
+		return nil
+	}
+	if len(deferred) > 0 || w.twoStep {
+		w.draft, w.pub = entry, pub // canonized again once every target exists
+	}
+	e.holdEntry(w, entry, pub)
+	e.snapRelink(model, srcID, destID, entry)
+	e.notePlaces(w, model, srcID, entry, pub)
+	e.holdPairs(w, entry, pub)
+	e.noteSingles(w, model, srcID, entry, pub)
+	e.noteSingleSides(w, entry, pub)
+	e.notePairPlaces(model, srcID, entry)
+	if pub != nil {
+		e.notePublished(model, srcID)
+	}
+	later := w.deferred || w.publish || w.unpublish || w.twoStep
+	if ep.Op == OpUnchanged && !later {
+		e.report.add(model, countUnchanged, 1)
+		return nil
+	}
+	for _, m := range missing {
+		if !early[m.Field] {
+			fail("relation", destID, fmt.Errorf("%s.%s: %s %s has no entry in the destination", model, m.Field, m.Model, m.ID))
+		}
+	}
+	b := e.builder(model)
+	ops := e.dstOps[model]
+	if !w.publish {
+		// The held entries stay out of the draft lists (see heldEntry).
+		content = e.withoutHeld(model, srcID, content)
+		hContent = hashVersion(content)
+	}
+	if cur == nil {
+		// Recorded before the create is sent: should its answer be lost,
+		// the next run finds the entry by what was sent.
+		e.state.setPending(model, srcID, pendingCreate{created: createdAt, sent: e.createDigest(model, hContent)})
+	}
+	return func(ctx context.Context) {
+		switch {
+		case cur == nil:
+			data := b.build(content, first, true, nil)
+			if createdAt != "" {
+				data["createdAt"] = createdAt
+			}
+			e.touch(model, data)
+			var out struct {
+				Item struct{ ID string } `json:"item"`
+			}
+			if err := e.write(ctx, false, ops.create, map[string]any{"data": data}, &out); err != nil {
+				w.failed = true
+				if notApplied(err) {
+					e.state.clearPending(model, srcID)
+				}
+				fail("create", "", err)
+				return
+			}
+			w.destID = out.Item.ID
+			e.state.setDestID(model, srcID, w.destID)
+			e.state.clearPending(model, srcID)
+			e.report.add(model, countCreated, 1)
+		case len(first) > 0:
+			data := b.build(content, first, false, cur.comps)
+			e.touch(model, data)
+			if err := e.write(ctx, true, ops.update, map[string]any{"id": cur.id, "data": data}, nil); err != nil {
+				w.failed = true
+				fail("update", cur.id, err)
+				return
+			}
+			e.report.add(model, countUpdated, 1)
+		case ep.Op == OpUpdate:
+			e.report.add(model, countUpdated, 1)
+		default:
+			e.report.add(model, countUnchanged, 1)
+		}
+		if later {
+			e.later(w)
+		}
+	}
 }

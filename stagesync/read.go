@@ -2,6 +2,7 @@
 // pages, read ahead; a page the stage refuses is read again in halves down
 // to the entries that fail), the destination's index of a model, and the
 // high-water marks of delta syncs.
+
 package stagesync
 
 import (
