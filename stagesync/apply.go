@@ -287,36 +287,59 @@ func (e *engine) draftsOf(ctx context.Context, works []*work) error {
 // draft no longer has is not documented; unpublishing it by name holds
 // either way (and is a no-op where the publish dropped it).
 func (e *engine) unpublishLocales(ctx context.Context, model string, works []*work) error {
-	query := e.dstOps[model].unpublishLocales
-	if query == "" {
-		return nil
-	}
-	groups := map[string][]*work{}
+	var items []localeItem
+	var of []*work
 	for _, w := range works {
 		if !w.failed && len(w.dropLocales) > 0 {
-			k := strings.Join(w.dropLocales, ",")
-			groups[k] = append(groups[k], w)
+			items = append(items, localeItem{idItem{srcID: w.srcID, destID: w.destID}, w.dropLocales})
+			of = append(of, w)
 		}
+	}
+	failed, err := e.unpublishLocaleItems(ctx, model, e.dstOps[model].unpublishLocales, items, e.conc)
+	for i, w := range of {
+		w.failed = w.failed || failed[i]
+	}
+	return err
+}
+
+// localeItem is a destination entry with the locales to unpublish.
+type localeItem struct {
+	idItem
+	locales []string
+}
+
+// unpublishLocaleItems unpublishes each item's locales from PUBLISHED with
+// query (an unpublishLocales operation), in batches of the items with the
+// same locales, and returns which items failed; the error is ctx's.
+func (e *engine) unpublishLocaleItems(ctx context.Context, model, query string, items []localeItem, conc int) ([]bool, error) {
+	failed := make([]bool, len(items))
+	if query == "" {
+		return failed, nil
+	}
+	groups := map[string][]int{}
+	for i, it := range items {
+		k := strings.Join(it.locales, ",")
+		groups[k] = append(groups[k], i)
 	}
 	for _, k := range slices.Sorted(maps.Keys(groups)) {
-		ws := groups[k]
-		items := make([]idItem, len(ws))
-		for i, w := range ws {
-			items[i] = idItem{srcID: w.srcID, destID: w.destID}
+		idx := groups[k]
+		ids := make([]idItem, len(idx))
+		for j, i := range idx {
+			ids[j] = items[i].idItem
 		}
-		locales := make([]any, len(ws[0].dropLocales))
-		for i, l := range ws[0].dropLocales {
-			locales[i] = l
+		locales := make([]any, len(items[idx[0]].locales))
+		for j, l := range items[idx[0]].locales {
+			locales[j] = l
 		}
-		failed, err := e.publishIDs(ctx, model, query, "unpublish", items, e.conc, map[string]any{"locales": locales})
-		for i, w := range ws {
-			w.failed = w.failed || failed[i]
+		f, err := e.publishIDs(ctx, model, query, "unpublish", ids, conc, map[string]any{"locales": locales})
+		for j, i := range idx {
+			failed[i] = f[j]
 		}
 		if err != nil {
-			return err
+			return failed, err
 		}
 	}
-	return nil
+	return failed, nil
 }
 
 // writeDraft writes the draft of a published entry on top of its published

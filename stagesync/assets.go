@@ -1178,31 +1178,14 @@ func (r *assetRun) publishAll(ctx context.Context) error {
 // unpublishLocales unpublishes the dropLocales of the published assets
 // (list, but those that failed), grouped by locales.
 func (r *assetRun) unpublishLocales(ctx context.Context, list []publishItem, failed []bool) error {
-	if r.ops.unpublishLocales == "" {
-		return nil
-	}
-	groups := map[string][]publishItem{}
+	var items []localeItem
 	for i, it := range list {
 		if !failed[i] && len(it.dropLocales) > 0 {
-			k := strings.Join(it.dropLocales, ",")
-			groups[k] = append(groups[k], it)
+			items = append(items, localeItem{idItem{srcID: it.srcID, destID: it.destID}, it.dropLocales})
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(groups)) {
-		its := groups[k]
-		items := make([]idItem, len(its))
-		for i, it := range its {
-			items[i] = idItem{srcID: it.srcID, destID: it.destID}
-		}
-		locales := make([]any, len(its[0].dropLocales))
-		for i, l := range its[0].dropLocales {
-			locales[i] = l
-		}
-		if _, err := r.e.publishIDs(ctx, assetModel, r.ops.unpublishLocales, "unpublish", items, r.opts.Concurrency, map[string]any{"locales": locales}); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := r.e.unpublishLocaleItems(ctx, assetModel, r.ops.unpublishLocales, items, r.opts.Concurrency)
+	return err
 }
 
 // orphans records the destination assets no source asset matched, which
