@@ -14,14 +14,8 @@ import (
 func TestPlanApply(t *testing.T) {
 	src, dst := libraryStage(t, nil), libraryStage(t, nil)
 	seedLibrary(t, src)
-	t.Setenv("SRC_TOKEN", src.Token)
-	t.Setenv("DST_TOKEN", dst.Token)
 	dir := t.TempDir()
-	args := func(cmd string, extra ...string) []string {
-		return append([]string{cmd, "--from", src.URL, "--from-token-env", "SRC_TOKEN",
-			"--to", dst.URL, "--to-token-env", "DST_TOKEN", "--rate", "1000", "-q",
-			"--state", filepath.Join(dir, "state.db")}, extra...)
-	}
+	args := cliArgs(t, src, dst, dir)
 	planPath := filepath.Join(dir, "plan.db")
 	if code, stdout, stderr := runCLI(t, args("plan", "-o", planPath)...); code != exitOK {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)

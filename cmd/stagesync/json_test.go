@@ -13,11 +13,7 @@ func TestJSONOutput(t *testing.T) {
 	src, dst := libraryStage(t, nil), libraryStage(t, nil)
 	seedLibrary(t, src)
 	dir := t.TempDir()
-	args := func(cmd string, extra ...string) []string {
-		a := syncArgs(t, src, dst, dst.Token, dir, extra...)
-		a[0] = cmd
-		return a
-	}
+	args := cliArgs(t, src, dst, dir)
 
 	code, stdout, stderr := runCLI(t, args("plan", "--json")...)
 	if code != exitOK {

@@ -50,6 +50,16 @@ func syncArgs(t *testing.T, src, dst *stagetest.Server, dstToken, dir string, ex
 		"--state", filepath.Join(dir, "state.db")}, extra...)
 }
 
+// cliArgs returns the arguments of a command (sync, plan, …) from src to
+// dst with syncArgs's flags, the state in dir, and extra.
+func cliArgs(t *testing.T, src, dst *stagetest.Server, dir string) func(cmd string, extra ...string) []string {
+	return func(cmd string, extra ...string) []string {
+		a := syncArgs(t, src, dst, dst.Token, dir, extra...)
+		a[0] = cmd
+		return a
+	}
+}
+
 // TestSyncCommandProgressConcurrent drives the progress output while
 // entries are written, published in batches by the publisher (Note is in
 // no relation cycle), concurrently with the writes and with each other,

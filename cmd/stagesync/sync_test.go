@@ -374,14 +374,8 @@ func TestSyncCommandDefaultState(t *testing.T) {
 func TestSyncCommandMirror(t *testing.T) {
 	src, dst := libraryStage(t, nil), libraryStage(t, nil)
 	seedLibrary(t, src)
-	t.Setenv("SRC_TOKEN", src.Token)
-	t.Setenv("DST_TOKEN", dst.Token)
 	dir := t.TempDir()
-	args := func(cmd string, extra ...string) []string {
-		return append([]string{cmd, "--from", src.URL, "--from-token-env", "SRC_TOKEN",
-			"--to", dst.URL, "--to-token-env", "DST_TOKEN", "--rate", "1000", "-q",
-			"--state", filepath.Join(dir, "state.db")}, extra...)
-	}
+	args := cliArgs(t, src, dst, dir)
 	if code, stdout, stderr := runCLI(t, args("sync")...); code != exitOK {
 		t.Fatalf("sync: exit %d\n%s\n%s", code, stdout, stderr)
 	}
