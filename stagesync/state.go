@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"fmt"
 	"maps"
-	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -12,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // the state database
+	"github.com/stagesync/stagesync/internal/sqlitefile"
 )
 
 // stateVersion is the format version written into state databases.
@@ -87,22 +86,10 @@ func addSentColumn(db *sql.DB) error {
 	return err
 }
 
-// openSQLite opens an SQLite database file with pragmas; a file that is
-// not an SQLite database is an error.
+// openSQLite opens an SQLite database file with pragmas (see
+// sqlitefile.Open).
 func openSQLite(path string, pragmas ...string) (*sql.DB, error) {
-	q := url.Values{}
-	for _, p := range append([]string{"busy_timeout(10000)"}, pragmas...) {
-		q.Add("_pragma", p)
-	}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return sqlitefile.Open(path, pragmas...)
 }
 
 // LoadState opens the state database at path, creating it when it does

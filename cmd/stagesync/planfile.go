@@ -5,15 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	_ "modernc.org/sqlite" // plan files
 
+	"github.com/stagesync/stagesync/internal/sqlitefile"
 	"github.com/stagesync/stagesync/stagesync"
 )
 
@@ -38,17 +37,7 @@ func openPlanFile(path string, create bool) (*sql.DB, error) {
 			return nil, err
 		}
 	}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return sqlitefile.Open(path)
 }
 
 // planArgs returns the flags set on cmd as arguments, without the plan
