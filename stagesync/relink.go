@@ -108,16 +108,22 @@ func (e *engine) dropDraftOnly(w *work, v map[string]any, keys []string, data ma
 				dis = append(dis, map[string]any{"id": c})
 			}
 		}
-		if len(dis) == 0 {
-			continue
-		}
-		in, _ := data[k].(map[string]any)
-		if in == nil {
-			in = map[string]any{}
-		}
-		in["disconnect"] = dis
-		data[k] = in
+		addDisconnect(data, k, dis)
 	}
+}
+
+// addDisconnect adds disconnects (when there are any) to the relation
+// input of field k in the update data.
+func addDisconnect(data map[string]any, k string, dis []any) {
+	if len(dis) == 0 {
+		return
+	}
+	in, _ := data[k].(map[string]any)
+	if in == nil {
+		in = map[string]any{}
+	}
+	in["disconnect"] = dis
+	data[k] = in
 }
 
 // wholeRelink adds every reverse-side field of model to keys and leaves
@@ -202,15 +208,7 @@ func (e *engine) relinkDrafts(ctx context.Context) error {
 						dis = append(dis, w)
 					}
 				}
-				if len(dis) == 0 {
-					continue
-				}
-				in, _ := data[k].(map[string]any)
-				if in == nil {
-					in = map[string]any{}
-				}
-				in["disconnect"] = dis
-				data[k] = in
+				addDisconnect(data, k, dis)
 			}
 			if len(data) == 0 {
 				return
