@@ -24,7 +24,7 @@ import (
 const planFileSchema = `
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE models(name TEXT PRIMARY KEY, pos INTEGER NOT NULL, counts TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE entries(model TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL, body TEXT NOT NULL, seen INTEGER NOT NULL DEFAULT 0,
+CREATE TABLE entries(model TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL, body TEXT NOT NULL,
 	PRIMARY KEY(model, src, dst)) WITHOUT ROWID;
 `
 
@@ -135,12 +135,11 @@ func staleEntries(db *sql.DB, now *stagesync.Plan, limit int) ([]string, error) 
 			out = append(out, s)
 		}
 	}
-	if _, err := db.Exec(`UPDATE entries SET seen = 0`); err != nil {
-		return nil, err
-	}
+	// The entries of the file also planned now; the file is only read.
+	seen := map[[3]string]bool{}
 	for _, m := range now.Models() {
-		var countsJSON string
-		err := db.QueryRow(`SELECT counts FROM models WHERE name = ?`, m.Name).Scan(&countsJSON)
+		var one int
+		err := db.QueryRow(`SELECT 1 FROM models WHERE name = ?`, m.Name).Scan(&one)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			if len(m.Entries) > 0 {
@@ -167,20 +166,21 @@ func staleEntries(db *sql.DB, now *stagesync.Plan, limit int) ([]string, error) 
 			if !sameEntryPlan(was, e) {
 				add(fmt.Sprintf("%s %s: now %s, in the plan %s", m.Name, entryName(e), describe(e), describe(was)))
 			}
-			if _, err := db.Exec(`UPDATE entries SET seen = 1 WHERE model = ? AND src = ? AND dst = ?`, m.Name, e.SourceID, e.DestID); err != nil {
-				return nil, err
-			}
+			seen[[3]string{m.Name, e.SourceID, e.DestID}] = true
 		}
 	}
-	rows, err := db.Query(`SELECT model, body FROM entries WHERE seen = 0 ORDER BY model, src, dst`)
+	rows, err := db.Query(`SELECT model, src, dst, body FROM entries ORDER BY model, src, dst`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var model, body string
-		if err := rows.Scan(&model, &body); err != nil {
+		var model, src, dst, body string
+		if err := rows.Scan(&model, &src, &dst, &body); err != nil {
 			return nil, err
+		}
+		if seen[[3]string{model, src, dst}] {
+			continue
 		}
 		var was stagesync.EntryPlan
 		if err := json.Unmarshal([]byte(body), &was); err != nil {
