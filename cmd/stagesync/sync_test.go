@@ -262,7 +262,6 @@ func TestSyncCommandConfigCheck(t *testing.T) {
 	if code != exitUsage {
 		t.Fatalf("exit %d, want %d\n%s", code, exitUsage, stderr)
 	}
-	t.Log(stderr)
 	for _, want := range []string{
 		"stagesync: 8 problem(s) with the flags, nothing was read or written:\n",
 		"\n  --models \"Nope\": no model \"Nope\" in either",
@@ -369,8 +368,8 @@ func TestSyncCommandDefaultState(t *testing.T) {
 
 // TestSyncCommandMirror: --mirror deletes only when told to: without
 // --yes and no terminal to ask on it deletes nothing (exit 3, saying to
-// pass --yes); past the delete guard it deletes nothing either; with
-// --yes within the guard it deletes.
+// pass --yes); with --yes within the guard it deletes. (The guard's
+// limits are tested in TestSyncMirror* and TestSyncCommandMirrorEmptySource.)
 func TestSyncCommandMirror(t *testing.T) {
 	src, dst := libraryStage(t, nil), libraryStage(t, nil)
 	seedLibrary(t, src)

@@ -55,7 +55,7 @@ func TestDirMissing(t *testing.T) {
 	t.Setenv(RequireEnv, "")
 	r := &recorder{}
 	if got := Dir(r); got != "" || r.skipped == nil || r.failed != nil {
-		t.Errorf("without the folder: Dir = %q, skipped %v, failed %v; want a skip", got, r.skipped, r.failed)
+		t.Fatalf("without the folder: Dir = %q, skipped %v, failed %v; want a skip", got, r.skipped, r.failed)
 	}
 	if r.skipped[0] != missing {
 		t.Errorf("skip message %q", r.skipped)
