@@ -29,10 +29,10 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/stagesync/stagesync/internal/fixturedir"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync"
 )
@@ -143,22 +143,14 @@ func TestModel(t *testing.T) {
 	}
 }
 
-// modelFixtures is the folder of the real Hygraph schemas (beside the
-// repository, in a workplace's shared folder).
-const modelFixtures = "../../shared/fixtures/hygraph"
-
 // TestModelFixtures is the randomized model-based test on the real
 // schemas of the shared fixtures folder.
 func TestModelFixtures(t *testing.T) {
-	dir := modelFixtures
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no fixtures folder %s (it is beside the repository in the shared folder; a fresh clone has none): %v", dir, err)
-	}
 	for _, name := range []string{"blog", "social", "pages-components"} {
 		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(dir, name+".graphql"))
+			b, err := os.ReadFile(fixturedir.Path(t, name+".graphql"))
 			if err != nil {
-				t.Skipf("fixture %s: %v", name, err)
+				t.Fatal(err)
 			}
 			run := modelRunShape()
 			run.rounds = max(4, run.rounds/2)
@@ -481,9 +473,9 @@ func TestModelRegression_PublishedLinkToUnpublished(t *testing.T) {
 // Comment.creator) for a regression test; the test is skipped without
 // the fixtures folder.
 func socialWorld(t *testing.T) *modelWorld {
-	b, err := os.ReadFile(filepath.Join(modelFixtures, "social.graphql"))
+	b, err := os.ReadFile(fixturedir.Path(t, "social.graphql"))
 	if err != nil {
-		t.Skipf("no social fixture (it is beside the repository in the shared folder): %v", err)
+		t.Fatal(err)
 	}
 	return newModelWorld(t, "social", string(b), 1)
 }
