@@ -48,7 +48,7 @@ func (e *engine) deleteGuard(dels []Deletion) *DeleteGuardError {
 	if fs := e.report.Failures(); len(fs) > 0 {
 		return &DeleteGuardError{Count: n, Reason: fmt.Sprintf(
 			"%d entries failed in this run, and a delete must not run before what it depends on succeeded; fix the failures (see the report) and run again",
-			failedEntries(fs))}
+			len(fs))} // Failures lists each entry once
 	}
 	switch max := e.cfg.MaxDelete; {
 	case max < 0:
@@ -83,13 +83,4 @@ func (e *engine) deleteGuard(dels []Deletion) *DeleteGuardError {
 			defaultDeleteShare, total, allowed, n)}
 	}
 	return nil
-}
-
-// failedEntries counts the distinct entries among failures.
-func failedEntries(fs []Failure) int {
-	seen := map[string]bool{}
-	for _, f := range fs {
-		seen[f.Model+"\x00"+f.SourceID+"\x00"+f.DestID] = true
-	}
-	return len(seen)
 }
