@@ -493,21 +493,10 @@ func fileOf(m map[string]any) srcFile {
 	f.url, _ = m["url"].(string)
 	f.fileName, _ = m["fileName"].(string)
 	f.mimeType, _ = m["mimeType"].(string)
-	if n, ok := number(m["size"]); ok {
+	if n, ok := anyNumber(m["size"]); ok {
 		f.size = int64(n)
 	}
 	return f
-}
-
-func number(x any) (float64, bool) {
-	switch v := x.(type) {
-	case interface{ Float64() (float64, error) }:
-		f, err := v.Float64()
-		return f, err == nil
-	case float64:
-		return v, true
-	}
-	return 0, false
 }
 
 func localizationsOf(entry map[string]any) []map[string]any {

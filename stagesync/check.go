@@ -286,7 +286,7 @@ func (c *configCheck) handled(key string) {
 // the value is one the destination's field accepts.
 func (c *configCheck) defaultValue(key string, v any) {
 	model, field, ok := strings.Cut(key, ".")
-	p := ConfigProblem{Option: "Defaults", Model: model, Field: field, Value: showValue(v)}
+	p := ConfigProblem{Option: "Defaults", Model: model, Field: field, Value: jsonString(v)}
 	if !ok || model == "" || field == "" {
 		p.Model, p.Field = "", key
 		p.Message, p.Fix = fmt.Sprintf("%q is not Model.field.", key), `key each default by "Model.field".`
@@ -313,15 +313,6 @@ func (c *configCheck) defaultValue(key string, v any) {
 	c.add(p)
 }
 
-// showValue renders a default value as JSON, for messages.
-func showValue(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
-}
-
 // baseType returns the named type of a printed GraphQL type ("[String!]!" → "String").
 func baseType(t string) string { return strings.Trim(t, "[]!") }
 
@@ -333,7 +324,7 @@ func (c *configCheck) valueProblem(f *schema.Field, v any) string {
 	if f.List {
 		rv := reflect.ValueOf(v)
 		if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-			return fmt.Sprintf("%s is not a list", showValue(v))
+			return fmt.Sprintf("%s is not a list", jsonString(v))
 		}
 		for i := range rv.Len() {
 			x := rv.Index(i).Interface()
@@ -352,7 +343,7 @@ func (c *configCheck) valueProblem(f *schema.Field, v any) string {
 // itemProblem says why v is not a value of f's type (one item of a list
 // field), "" when it is.
 func (c *configCheck) itemProblem(f *schema.Field, v any) string {
-	show := showValue(v)
+	show := jsonString(v)
 	switch f.Kind {
 	case schema.KindJSON:
 		if _, err := json.Marshal(v); err != nil {
@@ -398,7 +389,7 @@ func (c *configCheck) itemProblem(f *schema.Field, v any) string {
 
 // scalarProblem says why v is not a value of the scalar type t, "" when it is.
 func scalarProblem(t string, v any) string {
-	show := showValue(v)
+	show := jsonString(v)
 	s, isString := v.(string)
 	n, isNumber := anyNumber(v)
 	switch t {
@@ -449,7 +440,7 @@ func scalarProblem(t string, v any) string {
 // anyNumber returns v as a float64 when it is a Go or JSON number.
 func anyNumber(v any) (float64, bool) {
 	switch x := v.(type) {
-	case json.Number:
+	case interface{ Float64() (float64, error) }: // json.Number
 		f, err := x.Float64()
 		return f, err == nil
 	case float64, float32, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
