@@ -9,6 +9,8 @@ import (
 	"os"
 	"slices"
 	"sync/atomic"
+
+	"github.com/stagesync/stagesync/internal/sqlitefile"
 )
 
 // destSpillAt is the number of destination entries of a model the engine
@@ -101,7 +103,7 @@ func (x *destIndex) spill() error {
 	f.Close()
 	x.path = f.Name()
 	// The index is scratch: no journal, no syncs.
-	if x.db, err = openSQLite(x.path, "journal_mode(OFF)", "synchronous(OFF)"); err != nil {
+	if x.db, err = sqlitefile.Open(x.path, "journal_mode(OFF)", "synchronous(OFF)"); err != nil {
 		return fmt.Errorf("stagesync: index of %s: %w", x.model, err)
 	}
 	x.db.SetMaxOpenConns(1)

@@ -86,12 +86,6 @@ func addSentColumn(db *sql.DB) error {
 	return err
 }
 
-// openSQLite opens an SQLite database file with pragmas (see
-// sqlitefile.Open).
-func openSQLite(path string, pragmas ...string) (*sql.DB, error) {
-	return sqlitefile.Open(path, pragmas...)
-}
-
 // LoadState opens the state database at path, creating it when it does
 // not exist. A database written for other stages is an error, so a state
 // is never applied to the wrong destination. Close it when done.
@@ -109,7 +103,7 @@ func LoadState(path, source, dest string) (*State, error) {
 			return nil, err
 		}
 	}
-	db, err := openSQLite(path, "journal_mode(WAL)", "synchronous(FULL)")
+	db, err := sqlitefile.Open(path, "journal_mode(WAL)", "synchronous(FULL)")
 	if err != nil {
 		lock.release()
 		if strings.Contains(err.Error(), "not a database") {
