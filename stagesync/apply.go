@@ -6,7 +6,6 @@ package stagesync
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -14,37 +13,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/Khan/genqlient/graphql"
 	"github.com/stagesync/stagesync/schema"
 	"golang.org/x/sync/errgroup"
 )
-
-// write sends one mutation through the batcher. Its root field must be
-// aliased "item" when out is read.
-func (e *engine) write(ctx context.Context, idempotent bool, query string, vars map[string]any, out any) error {
-	if idempotent {
-		ctx = Idempotent(ctx)
-	}
-	var raw json.RawMessage
-	err := e.writer.MakeRequest(ctx, &graphql.Request{Query: query, Variables: vars, OpName: opName(query)}, &graphql.Response{Data: &raw})
-	if err != nil {
-		e.writeFailed(query, err)
-		return err
-	}
-	e.flushFailures() // the stage takes writes
-	if out == nil || len(raw) == 0 {
-		return nil
-	}
-	// The root field is the operation's only one; decode it as "item".
-	var root map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &root); err != nil {
-		return err
-	}
-	for _, v := range root {
-		return json.Unmarshal([]byte(`{"item":`+string(v)+`}`), out)
-	}
-	return nil
-}
 
 // notApplied reports whether a failed write is known not to have been
 // applied: the stage answered it with errors.
@@ -234,12 +205,12 @@ func (e *engine) publishWorks(ctx context.Context, model string, works []*work, 
 // publishOnly publishes (or unpublishes) works of model in batches of
 // publishBatch ids.
 func (e *engine) publishOnly(ctx context.Context, model string, works []*work, unpublish bool) error {
-	query, op := e.dstOps[model].publish, "publish"
+	ops, op := e.dstOps[model], OpPublish
 	if unpublish {
-		query, op = e.dstOps[model].unpublish, "unpublish"
+		op = OpUnpublish
 	}
-	if query == "" {
-		return nil
+	if ops.publish == "" || ops.unpublish == "" {
+		return nil // a model without stages
 	}
 	// The ids of the created entries are saved before anything changes
 	// them further (a publish, a draft on top): a create in flight is
@@ -256,7 +227,7 @@ func (e *engine) publishOnly(ctx context.Context, model string, works []*work, u
 			return err
 		}
 	}
-	failed, err := e.publishIDs(ctx, model, query, op, items, e.conc, nil)
+	failed, err := e.publishIDs(ctx, model, op, items, e.conc, nil)
 	for i, w := range works {
 		w.failed = w.failed || failed[i]
 	}
@@ -295,7 +266,7 @@ func (e *engine) unpublishLocales(ctx context.Context, model string, works []*wo
 			of = append(of, w)
 		}
 	}
-	failed, err := e.unpublishLocaleItems(ctx, model, e.dstOps[model].unpublishLocales, items, e.conc)
+	failed, err := e.unpublishLocaleItems(ctx, model, items, e.conc)
 	for i, w := range of {
 		w.failed = w.failed || failed[i]
 	}
@@ -308,12 +279,12 @@ type localeItem struct {
 	locales []string
 }
 
-// unpublishLocaleItems unpublishes each item's locales from PUBLISHED with
-// query (an unpublishLocales operation), in batches of the items with the
-// same locales, and returns which items failed; the error is ctx's.
-func (e *engine) unpublishLocaleItems(ctx context.Context, model, query string, items []localeItem, conc int) ([]bool, error) {
+// unpublishLocaleItems unpublishes each item's locales from PUBLISHED, in
+// batches of the items with the same locales, and returns which items
+// failed; the error is ctx's.
+func (e *engine) unpublishLocaleItems(ctx context.Context, model string, items []localeItem, conc int) ([]bool, error) {
 	failed := make([]bool, len(items))
-	if query == "" {
+	if e.dstOps[model].unpublishLocales == "" {
 		return failed, nil
 	}
 	groups := map[string][]int{}
@@ -327,11 +298,7 @@ func (e *engine) unpublishLocaleItems(ctx context.Context, model, query string, 
 		for j, i := range idx {
 			ids[j] = items[i].idItem
 		}
-		locales := make([]any, len(items[idx[0]].locales))
-		for j, l := range items[idx[0]].locales {
-			locales[j] = l
-		}
-		f, err := e.publishIDs(ctx, model, query, "unpublish", ids, conc, map[string]any{"locales": locales})
+		f, err := e.publishIDs(ctx, model, OpUnpublish, ids, conc, items[idx[0]].locales)
 		for j, i := range idx {
 			failed[i] = f[j]
 		}
@@ -435,12 +402,12 @@ func (p *publisher) finish() error {
 // report names it by ("" when unknown).
 type idItem struct{ srcID, destID string }
 
-// publishIDs runs a publish or unpublish query (variables $ids, $first; op
-// is "publish" or "unpublish") on items in batches of publishSize ids, at
-// most conc at a time. It reports each entry's failure and counts the
-// published ones, and returns which items failed; the error is ctx's.
-// vars are more variables of query, the same for every batch.
-func (e *engine) publishIDs(ctx context.Context, model, query, op string, items []idItem, conc int, vars map[string]any) ([]bool, error) {
+// publishIDs publishes or unpublishes (op) items in batches of publishSize
+// ids, at most conc at a time; an unpublish with locales takes only those
+// localizations out of PUBLISHED. It reports each entry's failure and
+// counts the published ones, and returns which items failed; the error is
+// ctx's.
+func (e *engine) publishIDs(ctx context.Context, model string, op Op, items []idItem, conc int, locales []string) ([]bool, error) {
 	failed := make([]bool, len(items))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
@@ -452,15 +419,13 @@ func (e *engine) publishIDs(ctx context.Context, model, query, op string, items 
 			for i, it := range chunk {
 				ids[i] = it.destID
 			}
-			v := map[string]any{"ids": ids, "first": len(ids)}
-			maps.Copy(v, vars)
-			err := e.write(gctx, true, query, v, nil)
+			_, err := e.write(gctx, Change{Op: op, Model: model, IDs: ids, Locales: locales})
 			for i, it := range chunk {
 				switch {
 				case err != nil:
 					failed[start+i] = true
-					e.failWrite(Failure{Model: model, SourceID: it.srcID, DestID: it.destID, Op: op}, err)
-				case op == "publish":
+					e.failWrite(Failure{Model: model, SourceID: it.srcID, DestID: it.destID, Op: string(op)}, err)
+				case op == OpPublish:
 					e.report.add(model, countPublished, 1)
 				}
 			}
@@ -471,16 +436,16 @@ func (e *engine) publishIDs(ctx context.Context, model, query, op string, items 
 	return failed, ctx.Err()
 }
 
-// deleteIDs deletes items one by one with a delete query (variable $id),
-// at most conc at a time. It reports each failure and counts the deleted
-// entries, and returns which items failed; the error is ctx's.
-func (e *engine) deleteIDs(ctx context.Context, model, query string, items []idItem, conc int) ([]bool, error) {
+// deleteIDs deletes items one by one, at most conc at a time. It reports
+// each failure and counts the deleted entries, and returns which items
+// failed; the error is ctx's.
+func (e *engine) deleteIDs(ctx context.Context, model string, items []idItem, conc int) ([]bool, error) {
 	failed := make([]bool, len(items))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
 	for i, it := range items {
 		g.Go(func() error {
-			if err := e.write(gctx, true, query, map[string]any{"id": it.destID}, nil); err != nil {
+			if _, err := e.write(gctx, Change{Op: OpDelete, Model: model, ID: it.destID}); err != nil {
 				failed[i] = true
 				e.failWrite(Failure{Model: model, SourceID: it.srcID, DestID: it.destID, Op: "delete"}, err)
 				return nil
@@ -506,11 +471,9 @@ func (e *engine) deletions(ctx context.Context) error {
 	if len(byModel[assetModel]) > 0 {
 		models = append(models, assetModel)
 	}
-	delQuery := func(model string) string {
-		if model == assetModel {
-			return e.assetDelete
-		}
-		return e.dstOps[model].del
+	canDelete := func(model string) bool {
+		ops := e.dstOps[model] // Asset's when the asset phase ran
+		return ops != nil && ops.del != ""
 	}
 	srcOf := func(model, id string) string {
 		s, _ := e.state.SourceID(model, id)
@@ -522,7 +485,7 @@ func (e *engine) deletions(ctx context.Context) error {
 		if len(orphans) == 0 {
 			continue
 		}
-		if !e.cfg.Mirror || delQuery(model) == "" {
+		if !e.cfg.Mirror || !canDelete(model) {
 			for _, d := range orphans {
 				e.plan.add(model, EntryPlan{SourceID: srcOf(model, d.id), DestID: d.id, Op: OpOrphan})
 				e.report.add(model, countOrphaned, 1)
@@ -565,7 +528,7 @@ func (e *engine) deletions(ctx context.Context) error {
 		for i, id := range del.DestIDs {
 			items[i] = idItem{srcID: srcOf(del.Model, id), destID: id}
 		}
-		failed, err := e.deleteIDs(ctx, del.Model, delQuery(del.Model), items, e.conc)
+		failed, err := e.deleteIDs(ctx, del.Model, items, e.conc)
 		for i, it := range items {
 			if !failed[i] && it.srcID != "" {
 				e.state.forgetID(del.Model, it.srcID)

@@ -256,6 +256,8 @@ func (e *engine) assets(ctx context.Context) error {
 	if r.ops, err = buildOps(e.dst, r.dst, e.pageSize); err != nil {
 		return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 	}
+	e.dstOps[assetModel] = r.ops // the writer's, and the mirror deletes'
+
 	r.skip = map[string]bool{}
 	for _, f := range writableFields(r.dst) {
 		if isRelation(f.Kind) {
@@ -876,7 +878,7 @@ func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
 		if upload {
 			data["uploadUrl"] = a.files[""].url
 		}
-		if err := r.e.write(ctx, true, r.ops.update, map[string]any{"id": destID, "data": data}, nil); err != nil {
+		if _, err := r.e.write(ctx, Change{Op: OpUpdate, Model: assetModel, ID: destID, Data: data}); err != nil {
 			r.fail(a, destID, err)
 			return
 		}
@@ -913,31 +915,29 @@ func (r *assetRun) create(ctx context.Context, a *srcAsset, data map[string]any)
 	if pending {
 		data["createdAt"] = a.created
 	}
-	var out struct {
-		Item struct{ ID string } `json:"item"`
-	}
-	if err := e.write(ctx, false, r.ops.create, map[string]any{"data": data}, &out); err != nil {
+	id, err := e.write(ctx, Change{Op: OpCreate, Model: assetModel, Data: data})
+	if err != nil {
 		if pending && notApplied(err) {
 			e.state.clearPending(assetModel, a.id)
 		}
 		return "", err
 	}
 	if r.sys == assetUpload {
-		if err := r.await(ctx, a, out.Item.ID); err != nil {
+		if err := r.await(ctx, a, id); err != nil {
 			// Leave no asset without a file behind: the next run tries
 			// afresh.
 			// (A pending mark finds an asset that could not be deleted.)
-			if derr := e.write(ctx, true, r.ops.del, map[string]any{"id": out.Item.ID}, nil); derr != nil {
-				err = fmt.Errorf("%w (and deleting destination asset %s failed: %v)", err, out.Item.ID, derr)
+			if _, derr := e.write(ctx, Change{Op: OpDelete, Model: assetModel, ID: id}); derr != nil {
+				err = fmt.Errorf("%w (and deleting destination asset %s failed: %v)", err, id, derr)
 			} else {
 				e.state.clearPending(assetModel, a.id)
 			}
 			return "", err
 		}
 	}
-	e.state.setDestID(assetModel, a.id, out.Item.ID)
+	e.state.setDestID(assetModel, a.id, id)
 	e.state.clearPending(assetModel, a.id)
-	return out.Item.ID, nil
+	return id, nil
 }
 
 // await polls an upload on the new asset system until it is complete,
@@ -962,7 +962,7 @@ func (r *assetRun) await(ctx context.Context, a *srcAsset, id string) error {
 			}
 			return fmt.Errorf("upload failed: %s", failure)
 		}
-		if err := r.e.write(ctx, true, r.ops.update, map[string]any{"id": id, "data": map[string]any{"uploadUrl": src.url}}, nil); err != nil {
+		if _, err := r.e.write(ctx, Change{Op: OpUpdate, Model: assetModel, ID: id, Data: map[string]any{"uploadUrl": src.url}}); err != nil {
 			return fmt.Errorf("upload failed (%s), and retrying it failed: %w", failure, err)
 		}
 	}
@@ -1139,11 +1139,10 @@ func (r *assetRun) publishAll(ctx context.Context) error {
 		}
 	}
 	for _, batch := range []struct {
-		query string
-		list  []publishItem
-		op    string
-	}{{r.ops.publish, pub, "publish"}, {r.ops.unpublish, unpub, "unpublish"}} {
-		if batch.query == "" || len(batch.list) == 0 {
+		list []publishItem
+		op   Op
+	}{{pub, OpPublish}, {unpub, OpUnpublish}} {
+		if r.ops.publish == "" || len(batch.list) == 0 {
 			continue
 		}
 		slices.SortFunc(batch.list, func(a, b publishItem) int { return strings.Compare(a.srcID, b.srcID) })
@@ -1151,11 +1150,11 @@ func (r *assetRun) publishAll(ctx context.Context) error {
 		for i, it := range batch.list {
 			items[i] = idItem{srcID: it.srcID, destID: it.destID}
 		}
-		failed, err := r.e.publishIDs(ctx, assetModel, batch.query, batch.op, items, r.opts.Concurrency, nil)
+		failed, err := r.e.publishIDs(ctx, assetModel, batch.op, items, r.opts.Concurrency, nil)
 		if err != nil {
 			return err
 		}
-		if batch.op == "publish" {
+		if batch.op == OpPublish {
 			if err := r.unpublishLocales(ctx, batch.list, failed); err != nil {
 				return err
 			}
@@ -1173,7 +1172,7 @@ func (r *assetRun) unpublishLocales(ctx context.Context, list []publishItem, fai
 			items = append(items, localeItem{idItem{srcID: it.srcID, destID: it.destID}, it.dropLocales})
 		}
 	}
-	_, err := r.e.unpublishLocaleItems(ctx, assetModel, r.ops.unpublishLocales, items, r.opts.Concurrency)
+	_, err := r.e.unpublishLocaleItems(ctx, assetModel, items, r.opts.Concurrency)
 	return err
 }
 
@@ -1188,7 +1187,6 @@ func (r *assetRun) orphans(_ context.Context, dest map[string]*dstAsset) error {
 		}
 	}
 	e.destSize[assetModel] = len(dest)
-	e.assetDelete = r.ops.del
 	return nil
 }
 

@@ -415,7 +415,6 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 		}
 	}
 	b := e.builder(model)
-	ops := e.dstOps[model]
 	if !w.publish {
 		// The held entries stay out of the draft lists (see heldEntry).
 		content = e.withoutHeld(model, srcID, content)
@@ -434,10 +433,8 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 				data["createdAt"] = createdAt
 			}
 			e.touch(model, data)
-			var out struct {
-				Item struct{ ID string } `json:"item"`
-			}
-			if err := e.write(ctx, false, ops.create, map[string]any{"data": data}, &out); err != nil {
+			id, err := e.write(ctx, Change{Op: OpCreate, Model: model, Data: data})
+			if err != nil {
 				w.failed = true
 				if notApplied(err) {
 					e.state.clearPending(model, srcID)
@@ -445,14 +442,14 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 				fail("create", "", err)
 				return
 			}
-			w.destID = out.Item.ID
+			w.destID = id
 			e.state.setDestID(model, srcID, w.destID)
 			e.state.clearPending(model, srcID)
 			e.report.add(model, countCreated, 1)
 		case len(first) > 0:
 			data := b.build(content, first, false, cur.comps)
 			e.touch(model, data)
-			if err := e.write(ctx, true, ops.update, map[string]any{"id": cur.id, "data": data}, nil); err != nil {
+			if _, err := e.write(ctx, Change{Op: OpUpdate, Model: model, ID: cur.id, Data: data}); err != nil {
 				w.failed = true
 				fail("update", cur.id, err)
 				return

@@ -530,7 +530,7 @@ func (e *engine) updateInParts(ctx context.Context, model, id string, data map[s
 	}
 	for _, d := range parts {
 		e.touch(model, d)
-		if err := e.write(ctx, true, e.dstOps[model].update, map[string]any{"id": id, "data": d}, nil); err != nil {
+		if _, err := e.write(ctx, Change{Op: OpUpdate, Model: model, ID: id, Data: d}); err != nil {
 			return err
 		}
 	}

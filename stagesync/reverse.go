@@ -348,7 +348,7 @@ func (e *engine) prePublish(ctx context.Context, model string, works []*work) er
 		if len(data) == 0 {
 			return
 		}
-		if err := e.write(ctx, true, e.dstOps[model].update, map[string]any{"id": w.destID, "data": data}, nil); err != nil {
+		if _, err := e.write(ctx, Change{Op: OpUpdate, Model: model, ID: w.destID, Data: data}); err != nil {
 			w.failed = true
 			e.failWrite(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "relation"}, err)
 		}
@@ -466,7 +466,7 @@ func (e *engine) restoreInList(ctx context.Context, r heldRestore) {
 	}
 	data := map[string]any{p.field: map[string]any{"connect": []any{in}}}
 	e.touch(p.model, data)
-	if err := e.write(ctx, true, e.dstOps[p.model].update, map[string]any{"id": owner, "data": data}, nil); err != nil {
+	if _, err := e.write(ctx, Change{Op: OpUpdate, Model: p.model, ID: owner, Data: data}); err != nil {
 		e.failWrite(Failure{Model: p.model, SourceID: p.srcID, DestID: owner, Op: "relation"}, err)
 	}
 }
@@ -482,7 +482,7 @@ func (e *engine) restoreFromSide(ctx context.Context, h *heldEntry, fields map[s
 	if !ok {
 		return
 	}
-	if err := e.write(ctx, true, e.dstOps[h.model].update, map[string]any{"id": dest, "data": data}, nil); err != nil {
+	if _, err := e.write(ctx, Change{Op: OpUpdate, Model: h.model, ID: dest, Data: data}); err != nil {
 		e.failWrite(Failure{Model: h.model, SourceID: h.srcID, DestID: dest, Op: "relation"}, err)
 	}
 }
@@ -726,7 +726,7 @@ func (e *engine) restoreSingles(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		if err := e.write(ctx, true, e.dstOps[ss[0].model].update, map[string]any{"id": dest, "data": data}, nil); err != nil {
+		if _, err := e.write(ctx, Change{Op: OpUpdate, Model: ss[0].model, ID: dest, Data: data}); err != nil {
 			e.failWrite(Failure{Model: ss[0].model, SourceID: ss[0].srcID, DestID: dest, Op: "relation"}, err)
 		}
 	}
@@ -747,7 +747,7 @@ func (e *engine) restoreSingles(ctx context.Context) error {
 			continue
 		}
 		data := map[string]any{k.field: map[string]any{"connect": map[string]any{"id": target}}}
-		if err := e.write(ctx, true, e.dstOps[k.model].update, map[string]any{"id": owner, "data": data}, nil); err != nil {
+		if _, err := e.write(ctx, Change{Op: OpUpdate, Model: k.model, ID: owner, Data: data}); err != nil {
 			e.failWrite(Failure{Model: k.model, SourceID: owners[k], DestID: owner, Op: "relation"}, err)
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/Khan/genqlient/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"golang.org/x/sync/errgroup"
 
@@ -138,6 +137,12 @@ type SyncConfig struct {
 	// that did not fail in the run. The Transform runs again on every
 	// source version the verify reads.
 	Verify bool
+	// Writer, when set, wraps the writer of the run: it is given the
+	// default one, which sends each Change as a mutation of the
+	// destination's content API through its Batcher, and returns the
+	// Writer the run sends its changes to (to record, audit or refuse
+	// them). A dry run writes nothing and does not call it.
+	Writer func(next Writer) Writer
 	// SkipAssets accepts leaving assets out: with Assets nil, entries are
 	// written linking only the assets already in the destination (mapped
 	// by the state or with the same id); other asset targets are left out
@@ -208,7 +213,7 @@ type engine struct {
 	ord            order
 	synced         map[string]bool
 	state          *State
-	writer         graphql.Client
+	out            Writer // the destination's (see SyncConfig.Writer)
 	pageSize, conc int
 	ctl            control // stops the run from within; serializes events
 
@@ -225,14 +230,11 @@ type engine struct {
 	orphans  []destRef
 	destSize map[string]int // per model, the destination's entries as read
 	srcSize  map[string]int // per model, the source's entries (read, or their ids in a delta run)
-	// assetDelete is the destination's delete mutation for assets, when
-	// the asset phase ran.
-	assetDelete string
-	touchMu     sync.Mutex
-	touched     map[string]bool // see touch
-	snaps       map[string]map[string]relinkSnap
-	holds       holds   // entries held back from the draft lists of their reverse sides (see heldEntry)
-	singles     singles // one-to-one targets taken by published versions written first (see noteSingles)
+	touchMu  sync.Mutex
+	touched  map[string]bool // see touch
+	snaps    map[string]map[string]relinkSnap
+	holds    holds   // entries held back from the draft lists of their reverse sides (see heldEntry)
+	singles  singles // one-to-one targets taken by published versions written first (see noteSingles)
 }
 
 // close frees what the run holds: its state database when it opened one,
@@ -380,7 +382,10 @@ func (e *engine) prepare(ctx context.Context) error {
 	if e.conc <= 0 {
 		e.conc = defaultWriteConcurrency
 	}
-	e.writer = NewBatcher(e.cfg.Dest.Client(), e.cfg.Batch...)
+	e.out = graphqlWriter{client: NewBatcher(e.cfg.Dest.Client(), e.cfg.Batch...), ops: func(m string) *modelOps { return e.dstOps[m] }}
+	if e.cfg.Writer != nil {
+		e.out = e.cfg.Writer(e.out)
+	}
 	return nil
 }
 

@@ -148,11 +148,11 @@ func way(err error) (string, bool) {
 	return strings.Join(msgs, "; "), true
 }
 
-// writeFailed looks at a failed write of query on the destination: a
-// stage refusing the token stops the run.
-func (e *engine) writeFailed(query string, err error) {
+// writeFailed looks at a failed write (op, e.g. "createHotel") on the
+// destination: a stage refusing the token stops the run.
+func (e *engine) writeFailed(op string, err error) {
 	if refused(err) && e.ctl.systemic() == nil {
-		e.ctl.stop(&SystemicError{Stage: e.cfg.Dest.Name(), Op: rootField(query), Count: 1, Err: err})
+		e.ctl.stop(&SystemicError{Stage: e.cfg.Dest.Name(), Op: op, Count: 1, Err: err})
 	}
 }
 
@@ -233,21 +233,6 @@ func (e *engine) flushFailures() {
 	for _, f := range held {
 		e.report.fail(f)
 	}
-}
-
-// rootField returns the first root field of a "mutation Name(...) { field(...) ... }"
-// document, or the operation name when there is none.
-func rootField(query string) string {
-	_, rest, ok := strings.Cut(query, "{")
-	if !ok {
-		return opName(query)
-	}
-	rest = strings.TrimSpace(rest)
-	end := strings.IndexAny(rest, "( {")
-	if end <= 0 {
-		return opName(query)
-	}
-	return rest[:end]
 }
 
 // stopped returns what ends a run that returned err (nil when it ran to
