@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stagesync/stagesync/filestack"
+	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -440,7 +441,7 @@ func (r *assetRun) readDest(ctx context.Context) (map[string]*dstAsset, error) {
 				d.handles[locale] = h
 			}
 		}
-		if pub := published(entry); pub != nil {
+		if pub := entryform.Published(entry); pub != nil {
 			v, _ := canonEntry(e.dst, r.dst, pub, r.skip, sameID)
 			d.pub = hashVersion(v)
 		}
@@ -465,7 +466,7 @@ func (r *assetRun) readSource(ctx context.Context) ([]*srcAsset, error) {
 		a := &srcAsset{files: map[string]srcFile{}}
 		a.id, _ = entry["id"].(string)
 		a.created, _ = entry["createdAt"].(string)
-		a.published = published(entry) != nil
+		a.published = entryform.Published(entry) != nil
 		a.status = uploadStatus(entry)
 		delete(entry, "createdAt")
 		delete(entry, "updatedAt")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -185,7 +186,7 @@ func (c *comparer) sourceVersions(ctx context.Context, dm *schema.Model, entry m
 			return base(model, id)
 		}
 	}
-	p := published(entry)
+	p := entryform.Published(entry)
 	if c.transformed(ctx, dm.Name, entry) {
 		return nil, nil, false
 	}
@@ -286,7 +287,7 @@ func (c *comparer) compareModel(ctx context.Context, model string, limit int, ta
 		}
 		did, _ := entry["id"].(string)
 		var dpub map[string]any
-		if p := published(entry); p != nil {
+		if p := entryform.Published(entry); p != nil {
 			dpub, _ = canonEntry(c.dst, dm, p, nil, sameID)
 		}
 		ddraft, _ := canonEntry(c.dst, dm, entry, nil, sameID)

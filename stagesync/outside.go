@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -156,10 +157,8 @@ func (e *engine) prefetch(ctx context.Context, model string, entries ...map[stri
 			continue
 		}
 		versions := []map[string]any{entry}
-		if dis, _ := entry["documentInStages"].([]any); len(dis) > 0 {
-			if pub, ok := dis[0].(map[string]any); ok {
-				versions = append(versions, pub)
-			}
+		if pub := entryform.PublishedOf(entry); pub != nil {
+			versions = append(versions, pub)
 		}
 		for _, v := range versions {
 			c.value(whole, v)

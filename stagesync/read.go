@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/stagesync/stagesync/internal/entryform"
 )
 
 // fetcher reads pages of a model from a stage.
@@ -128,28 +130,15 @@ func pageReader(s *Stage, ops *modelOps, query string, extra map[string]any) Fet
 			if err := completeLists(ctx, s, ops, it, "DRAFT"); err != nil {
 				return nil, "", false, err
 			}
-			if dis, _ := it["documentInStages"].([]any); len(dis) > 0 {
-				if pub, ok := dis[0].(map[string]any); ok {
-					if err := completeLists(ctx, s, ops, pub, "PUBLISHED"); err != nil {
-						return nil, "", false, err
-					}
+			if pub := entryform.PublishedOf(it); pub != nil {
+				if err := completeLists(ctx, s, ops, pub, "PUBLISHED"); err != nil {
+					return nil, "", false, err
 				}
 			}
 		}
 		last, _ := out.Items[len(out.Items)-1]["id"].(string)
 		return out.Items, last, len(out.Items) == first, nil
 	}
-}
-
-// published splits the PUBLISHED version off an entry as read.
-func published(entry map[string]any) map[string]any {
-	dis, _ := entry["documentInStages"].([]any)
-	delete(entry, "documentInStages")
-	if len(dis) == 0 {
-		return nil
-	}
-	pub, _ := dis[0].(map[string]any)
-	return pub
 }
 
 // readDest reads every destination entry of a model into its index.
@@ -167,7 +156,7 @@ func (e *engine) readDest(ctx context.Context, x *destIndex) error {
 		if c, ok := entry["createdAt"].(string); ok {
 			d.created = timeKey(c)
 		}
-		if pub := published(entry); pub != nil {
+		if pub := entryform.Published(entry); pub != nil {
 			v, _ := canonEntry(e.dst, dm, pub, e.ord.reverse[model], sameID)
 			d.pub = hashVersion(v)
 		} else if _, ok := entry[pubReadErrorKey]; ok {

@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -551,7 +552,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		_, shape.publish = entry["documentInStages"]
 		_, shape.locales = entry["localizations"]
 		shape.createdAt, _ = entry["createdAt"].(string)
-		pub := published(entry)
+		pub := entryform.Published(entry)
 		delete(entry, "updatedAt")
 		delete(entry, "createdAt")
 		// Match before transforming, so that an entry whose transform

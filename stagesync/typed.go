@@ -1,13 +1,12 @@
 package stagesync
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/Khan/genqlient/graphql"
+	"github.com/stagesync/stagesync/internal/entryform"
 )
 
 // Model is a model synced in the typed mode: its source entries are read
@@ -66,7 +65,7 @@ func (m TypedModel[T]) fetch(c graphql.Client) FetchFunc[map[string]any] {
 		}
 		out := make([]map[string]any, len(items))
 		for i := range items {
-			if out[i], err = toEntry(&items[i]); err != nil {
+			if out[i], err = entryform.Decode(&items[i]); err != nil {
 				return nil, "", false, fmt.Errorf("read %s: %w", m.Name, err)
 			}
 		}
@@ -89,7 +88,7 @@ func (m TypedModel[T]) transform(ctx context.Context, _ string, entry map[string
 	if err := m.Transform(ctx, &v); err != nil {
 		return err
 	}
-	out, err := toEntry(&v)
+	out, err := entryform.Decode(&v)
 	if err != nil {
 		return fmt.Errorf("%s: %w", m.Name, err)
 	}
@@ -106,25 +105,6 @@ func (m TypedModel[T]) transform(ctx context.Context, _ string, entry map[string
 	return nil
 }
 
-// toEntry converts a typed entry to the engine's JSON-object form, with
-// numbers kept as written.
-func toEntry(v any) (map[string]any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var out map[string]any
-	if err := dec.Decode(&out); err != nil {
-		return nil, err
-	}
-	if out == nil {
-		return nil, errors.New("entry is null")
-	}
-	return out, nil
-}
-
 // fromEntry converts an entry in the engine's form to a typed entry.
 func fromEntry(entry map[string]any, v any) error {
 	b, err := json.Marshal(entry)
@@ -132,17 +112,4 @@ func fromEntry(entry map[string]any, v any) error {
 		return err
 	}
 	return json.Unmarshal(b, v)
-}
-
-// EntryVersions returns a typed entry as read (a genqlient type, or any
-// value whose JSON form is the entry) in the engine's entry form, split the
-// way Sync splits it before transforming: the draft without
-// documentInStages, and the published version (documentInStages[0]; nil
-// when the entry is not published or the read does not select it). Test
-// helpers use it to treat fixtures exactly as Sync does.
-func EntryVersions(entry any) (draft, pub map[string]any, err error) {
-	if draft, err = toEntry(entry); err != nil {
-		return nil, nil, err
-	}
-	return draft, published(draft), nil
 }

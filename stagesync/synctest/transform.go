@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/stagesync"
 )
 
@@ -113,7 +114,7 @@ func ApplyTransform[T any](t testing.TB, fixtures []T, fn func(context.Context, 
 // documentInStages) and its published version (nil when there is none), as
 // JSON objects, as Sync does.
 func versions(v any) (draft, pub map[string]any, err error) {
-	return stagesync.EntryVersions(v)
+	return entryform.Versions(v)
 }
 
 // convert decodes a JSON object into a T.
