@@ -348,9 +348,8 @@ func (e *engine) prePublish(ctx context.Context, model string, works []*work) er
 		if len(data) == 0 {
 			return
 		}
-		if _, err := e.write(ctx, Change{Op: OpUpdate, Model: model, ID: w.destID, Data: data}); err != nil {
+		if !e.writeRelation(ctx, model, w.srcID, w.destID, data) {
 			w.failed = true
-			e.failWrite(Failure{Model: model, SourceID: w.srcID, DestID: w.destID, Op: "relation"}, err)
 		}
 	})
 }
@@ -466,9 +465,7 @@ func (e *engine) restoreInList(ctx context.Context, r heldRestore) {
 	}
 	data := map[string]any{p.field: map[string]any{"connect": []any{in}}}
 	e.touch(p.model, data)
-	if _, err := e.write(ctx, Change{Op: OpUpdate, Model: p.model, ID: owner, Data: data}); err != nil {
-		e.failWrite(Failure{Model: p.model, SourceID: p.srcID, DestID: owner, Op: "relation"}, err)
-	}
+	e.writeRelation(ctx, p.model, p.srcID, owner, data)
 }
 
 // restoreFromSide writes the to-one reverse sides of a held entry to its
@@ -482,9 +479,7 @@ func (e *engine) restoreFromSide(ctx context.Context, h *heldEntry, fields map[s
 	if !ok {
 		return
 	}
-	if _, err := e.write(ctx, Change{Op: OpUpdate, Model: h.model, ID: dest, Data: data}); err != nil {
-		e.failWrite(Failure{Model: h.model, SourceID: h.srcID, DestID: dest, Op: "relation"}, err)
-	}
+	e.writeRelation(ctx, h.model, h.srcID, dest, data)
 }
 
 // holdPairs holds, of a published entry whose draft is written on top of
@@ -726,9 +721,7 @@ func (e *engine) restoreSingles(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		if _, err := e.write(ctx, Change{Op: OpUpdate, Model: ss[0].model, ID: dest, Data: data}); err != nil {
-			e.failWrite(Failure{Model: ss[0].model, SourceID: ss[0].srcID, DestID: dest, Op: "relation"}, err)
-		}
+		e.writeRelation(ctx, ss[0].model, ss[0].srcID, dest, data)
 	}
 	slices.SortFunc(keys, func(a, b singleKey) int {
 		return strings.Compare(a.model+"."+a.field+"."+a.target, b.model+"."+b.field+"."+b.target)
@@ -747,9 +740,7 @@ func (e *engine) restoreSingles(ctx context.Context) error {
 			continue
 		}
 		data := map[string]any{k.field: map[string]any{"connect": map[string]any{"id": target}}}
-		if _, err := e.write(ctx, Change{Op: OpUpdate, Model: k.model, ID: owner, Data: data}); err != nil {
-			e.failWrite(Failure{Model: k.model, SourceID: owners[k], DestID: owner, Op: "relation"}, err)
-		}
+		e.writeRelation(ctx, k.model, owners[k], owner, data)
 	}
 	return ctx.Err()
 }
@@ -837,4 +828,15 @@ func (e *engine) sideInput(sides []singleSide, draft bool) (map[string]any, bool
 		targets[s.field] = heldTarget{s.target, t}
 	}
 	return e.reverseInput(targets)
+}
+
+// writeRelation writes relation fields (data) of a destination entry, and
+// reports a failure as the entry's relation failure; it returns whether
+// the write succeeded.
+func (e *engine) writeRelation(ctx context.Context, model, srcID, destID string, data map[string]any) bool {
+	if _, err := e.write(ctx, Change{Op: OpUpdate, Model: model, ID: destID, Data: data}); err != nil {
+		e.failWrite(Failure{Model: model, SourceID: srcID, DestID: destID, Op: "relation"}, err)
+		return false
+	}
+	return true
 }
