@@ -3,12 +3,16 @@ package stagesync_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync"
+	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
 // changeLog is a Writer that records every change before passing it on.
@@ -169,4 +173,60 @@ func TestSyncWriterRefuses(t *testing.T) {
 			t.Errorf("old note %s not deleted by the mirror", id)
 		}
 	}
+}
+
+// ExampleWriter wraps the writer of a sync to keep an audit log of every
+// change it sends to the destination (here two emulated stages; against
+// Hygraph, the environments' content-API endpoints and tokens).
+func ExampleWriter() {
+	sdl, err := schema.SynthesizeDescription([]byte("models:\n  Note:\n    title: String\n"))
+	if err != nil {
+		panic(err)
+	}
+	s, err := schema.LoadString("notes.graphql", sdl)
+	if err != nil {
+		panic(err)
+	}
+	serve := func() (*stagetest.Stage, *httptest.Server) {
+		st, err := stagetest.NewStage(s)
+		if err != nil {
+			panic(err)
+		}
+		return st, httptest.NewServer(st)
+	}
+	src, srcServer := serve()
+	defer srcServer.Close()
+	_, dstServer := serve()
+	defer dstServer.Close()
+	if _, err := src.Seed("Note", "PUBLISHED", map[string]any{"title": "Hello"}, map[string]any{"title": "World"}); err != nil {
+		panic(err)
+	}
+
+	var mu sync.Mutex
+	var audit []string
+	_, _, err = stagesync.Sync(context.Background(), stagesync.SyncConfig{
+		Source: stagesync.NewStage("source", srcServer.URL, ""),
+		Dest:   stagesync.NewStage("dest", dstServer.URL, ""),
+		Writer: func(next stagesync.Writer) stagesync.Writer {
+			return stagesync.WriterFunc(func(ctx context.Context, c stagesync.Change) (string, error) {
+				id, err := next.Write(ctx, c)
+				mu.Lock()
+				defer mu.Unlock()
+				audit = append(audit, fmt.Sprintf("%s %s %v %d ids, error: %v", c.Op, c.Model, c.Data["title"], len(c.IDs), err))
+				return id, err
+			})
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	slices.Sort(audit) // the writes run concurrently
+	for _, line := range audit {
+		fmt.Println(line)
+	}
+	// Output:
+	// create Note Hello 0 ids, error: <nil>
+	// create Note World 0 ids, error: <nil>
+	// publish Note <nil> 2 ids, error: <nil>
 }
