@@ -83,7 +83,7 @@ file. An existing file is left alone unless --force is given.`,
   stagesync init --management-token-env HYGRAPH_MANAGEMENT_TOKEN --project PROJECT --from master --to dev`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runInit(cmd.Context(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runInit(cmd.Context(), f, cmd.OutOrStdout())
 		},
 	}
 	fl := cmd.Flags()
@@ -112,7 +112,7 @@ type initStage struct {
 }
 
 // runInit writes the config file f describes.
-func runInit(ctx context.Context, f initFlags, stdout, stderr io.Writer) error {
+func runInit(ctx context.Context, f initFlags, stdout io.Writer) error {
 	mgmt := f.mgmtTokenEnv != "" || f.project != ""
 	if err := f.validate(mgmt); err != nil {
 		return withCode(exitUsage, err)
@@ -213,7 +213,6 @@ func runInit(ctx context.Context, f initFlags, stdout, stderr io.Writer) error {
 	} else {
 		fmt.Fprintln(stdout, "next: add a pair under sync: (from, to), or run stagesync plan --from STAGE --to STAGE")
 	}
-	_ = stderr
 	return nil
 }
 
