@@ -291,3 +291,50 @@ func TestInitBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestInitNewAssetSystem(t *testing.T) {
+	// On the new asset system the Management API gives no Filestack key:
+	// the stage's schema tells the system when its token is set, and
+	// nothing goes to .env.
+	p := stagetest.NewProject(stagetest.ProjectConfig{ID: "shop", ManagementToken: "mgmt"})
+	for _, name := range []string{"master", "staging", "dev"} {
+		st, err := stagetest.NewStage(initSchema(t, "upload"), stagetest.WithLimits(stagetest.Limits{Token: "content-token-x2"}), stagetest.WithAssets(nil, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.AddEnvironment(name, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := stagetest.NewProjectServer(t, p)
+	t.Chdir(t.TempDir())
+	t.Setenv("MGMT_TOKEN", "mgmt")
+	t.Setenv("HYGRAPH_MASTER_TOKEN", "content-token-x2")
+	t.Setenv("HYGRAPH_STAGING_TOKEN", "")
+	t.Setenv("HYGRAPH_DEV_TOKEN", "")
+	code, stdout, stderr := runCLI(t, "init", "--management-token-env", "MGMT_TOKEN", "--project", "shop", "--management-endpoint", srv.ManagementURL)
+	if code != exitOK {
+		t.Fatalf("init: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "set HYGRAPH_STAGING_TOKEN, HYGRAPH_DEV_TOKEN") || !strings.Contains(stdout, "add a pair under sync:") {
+		t.Errorf("init's output:\n%s", stdout)
+	}
+	c, err := parseConfig(configFileName, []byte(readFile(t, configFileName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := c.Stages["master"].Assets; a == nil || a.System != "upload" || a.KeyEnv != "" {
+		t.Errorf("master's assets %+v, want the upload system", a)
+	}
+	for _, name := range []string{"staging", "dev"} {
+		if a := c.Stages[name].Assets; a != nil {
+			t.Errorf("%s: assets %+v written with no token to tell the system", name, a)
+		}
+	}
+	if len(c.Sync) != 0 {
+		t.Errorf("pairs %+v: with three environments init cannot guess one", c.Sync)
+	}
+	if _, err := os.Stat(".env"); err == nil {
+		t.Error(".env written with no key to put in it")
+	}
+}
