@@ -108,7 +108,6 @@ type initStage struct {
 	system           string // "legacy", "upload", or "" when not known
 	systemFrom       string // how the system was found, for the comment
 	keyEnv, keyValue string // legacy: the variable of the Filestack key, and the key found
-	hasAssets        bool   // the schema has an Asset model (known when introspected)
 }
 
 // runInit writes the config file f describes.
@@ -170,14 +169,13 @@ func runInit(ctx context.Context, f initFlags, stdout io.Writer) error {
 			return withCode(introspectCode(err), fmt.Errorf("stage %s (%s): %w%s", s.name, s.endpoint, err, tokenFix(err, s.tokenEnv)))
 		}
 		if sys := assetSystemOf(sch); sys != "" {
-			s.hasAssets = true
 			s.system, s.systemFrom = sys, "the stage's schema"
 		}
 	}
 
 	var env []string // NAME=value lines for .env
 	for _, s := range stages {
-		if s.keyValue != "" && lookup(s.keyEnv) == "" {
+		if s.system == "legacy" && s.keyValue != "" && lookup(s.keyEnv) == "" {
 			env = append(env, s.keyEnv+"="+s.keyValue)
 		}
 	}
