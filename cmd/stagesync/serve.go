@@ -38,6 +38,7 @@ type serveConfig struct {
 	dataDir   string
 	limits    stagetest.Limits
 	maxPage   int
+	project   projectFlags // --env: several environments of one project (serve_project.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -60,18 +61,30 @@ answer 429 "Too many requests", --max-body answers 413, --fail-rate answers
 500/502/503, --drop-rate closes connections, --seed makes faults repeatable.
 
 The endpoint is printed on a line of its own, "endpoint: http://...", for
-scripts. On SIGINT or SIGTERM the server finishes the requests in flight,
+scripts.
+
+With --env NAME=FILE (repeated) it serves several environments of one
+project instead, each at /content/PROJECT/NAME (--project), and the
+Management API queries that list them at /management/graphql (printed as
+"management: http://..."), which "stagesync init" reads.
+
+On SIGINT or SIGTERM the server finishes the requests in flight,
 closes the data directory and prints what it served.`,
 		Example: `  stagesync serve --schema blog.graphql --addr 127.0.0.1:0 --data ./stage-data
-  stagesync serve --schema blog.graphql --token dev --rate 5 --retry-after --max-page 100`,
+  stagesync serve --schema blog.graphql --token dev --rate 5 --retry-after --max-page 100
+  stagesync serve --env master=master.graphql --env dev=dev.graphql --project hotels --token dev`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c.schemas = append(c.schemas, args...)
 			c.tokenSet = cmd.Flags().Changed("token")
+			c.project.mgmtSet = cmd.Flags().Changed("management-token")
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			// After the first signal, a second one kills the process as
 			// usual instead of waiting for the graceful shutdown.
 			context.AfterFunc(ctx, stop)
+			if len(c.project.envs) > 0 {
+				return serveProject(ctx, c, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			}
 			return serveWithContext(ctx, c, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -90,14 +103,15 @@ closes the data directory and prints what it served.`,
 	f.Float64Var(&c.limits.FailRate, "fail-rate", 0, "probability 0..1 that a request fails with 500/502/503")
 	f.Float64Var(&c.limits.DropRate, "drop-rate", 0, "probability 0..1 that a connection is closed without a response")
 	f.Int64Var(&c.limits.Seed, "seed", 0, "seed for injected faults (0: random)")
+	c.project.register(f)
 	return cmd
 }
 
 // validate checks the flag values that cobra cannot.
 func (c *serveConfig) validate() error {
 	var errs []error
-	if len(c.schemas) == 0 {
-		errs = append(errs, errors.New("no schema: give at least one SDL file with --schema"))
+	if len(c.schemas) == 0 && len(c.project.envs) == 0 {
+		errs = append(errs, errors.New("no schema: give at least one SDL file with --schema (or environments with --env NAME=FILE)"))
 	}
 	check := func(ok bool, format string, args ...any) {
 		if !ok {
@@ -136,6 +150,9 @@ func serveWithContext(ctx context.Context, c serveConfig, stdout, stderr io.Writ
 	opts := []stagetest.Option{stagetest.WithLimits(limits)}
 	if c.maxPage > 0 {
 		opts = append(opts, stagetest.WithMaxPage(c.maxPage))
+	}
+	if c.project.assets {
+		opts = append(opts, stagetest.WithAssets(nil, "")) // a Filestack emulator of its own
 	}
 	var backend *stagetest.BoltBackend
 	if c.dataDir != "" {

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/filestack/filestacktest"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
@@ -38,12 +41,18 @@ func loadSchemas() (delta, master *ast.Schema, err error) {
 
 // emulation is the pair of local stages the example runs against when no
 // real ones are configured: delta and master, emulated by stagetest and
-// served on one local port at /delta and /master, each with its own token.
+// served on one local port at /delta and /master, each with its own token
+// and its own asset bucket (legacy asset system: a Filestack application)
+// in one emulated Filestack.
 type emulation struct {
 	delta, master             *stagetest.Stage
 	deltaSchema, masterSchema *ast.Schema
 	deltaURL, masterURL       string
 	deltaToken, masterToken   string
+	// files is the emulated Filestack; deltaKey and masterKey are the
+	// API keys of the stages' buckets.
+	files               *filestacktest.Server
+	deltaKey, masterKey string
 
 	srv    *http.Server
 	served chan error
@@ -64,18 +73,24 @@ func startEmulation(addr, deltaToken, masterToken string) (*emulation, error) {
 	if e.deltaSchema, e.masterSchema, err = loadSchemas(); err != nil {
 		return nil, err
 	}
+	e.files, e.deltaKey, e.masterKey = filestacktest.New(), "delta-"+rand.Text(), "master-"+rand.Text()
 	e.delta, err = stagetest.NewStage(e.deltaSchema,
 		stagetest.WithLimits(stagetest.Limits{Token: e.deltaToken}),
+		stagetest.WithAssets(e.files, e.deltaKey),
 		stagetest.WithSeed(1), stagetest.WithClock(seedClock()))
 	if err != nil {
+		e.files.Close()
 		return nil, fmt.Errorf("delta: %w", err)
 	}
-	e.master, err = stagetest.NewStage(e.masterSchema, stagetest.WithLimits(stagetest.Limits{Token: e.masterToken}))
+	e.master, err = stagetest.NewStage(e.masterSchema, stagetest.WithLimits(stagetest.Limits{Token: e.masterToken}),
+		stagetest.WithAssets(e.files, e.masterKey))
 	if err != nil {
+		e.files.Close()
 		return nil, fmt.Errorf("master: %w", err)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		e.files.Close()
 		return nil, err
 	}
 	mux := http.NewServeMux()
@@ -99,5 +114,56 @@ func (e *emulation) Close() error {
 	if serr := <-e.served; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}
-	return errors.Join(err, e.delta.Close(), e.master.Close())
+	err = errors.Join(err, e.delta.Close(), e.master.Close())
+	e.files.Close()
+	return err
+}
+
+// fileCounts are files and bytes stored.
+type fileCounts struct{ files, bytes int64 }
+
+// stored returns how many files, and bytes, the emulated Filestack has
+// stored by upload or by URL since it started (seeding puts files into
+// delta's bucket directly, uncounted).
+func (e *emulation) stored() fileCounts {
+	c := e.files.Counters()
+	return fileCounts{files: c.Stores + c.Uploads, bytes: c.BytesUploaded}
+}
+
+// compareFiles compares the file of each of master's assets with the file
+// of delta's asset of the same name (the seed's names are unique) by
+// SHA-256. It returns how many are the same, how many master has, and a
+// line per asset that differs or that either stage lacks.
+func (e *emulation) compareFiles() (same, total int, diffs []string) {
+	sha := func(st *stagetest.Stage) map[string]string {
+		out := map[string]string{}
+		for _, a := range st.All("Asset", "DRAFT") {
+			name, _ := a["fileName"].(string)
+			handle, _ := a["handle"].(string)
+			if f, ok := e.files.File(handle); ok {
+				out[name] = f.SHA256
+			} else {
+				out[name] = "(no file " + handle + ")"
+			}
+		}
+		return out
+	}
+	src, dst := sha(e.delta), sha(e.master)
+	for _, name := range slices.Sorted(maps.Keys(dst)) {
+		total++
+		switch want, ok := src[name]; {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("%s: not in delta", name))
+		case want != dst[name]:
+			diffs = append(diffs, fmt.Sprintf("%s: SHA-256 %s in master, %s in delta", name, dst[name], want))
+		default:
+			same++
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(src)) {
+		if _, ok := dst[name]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s: not in master", name))
+		}
+	}
+	return same, total, diffs
 }

@@ -18,6 +18,10 @@ const (
 	envSourceToken    = "STAGESYNC_SOURCE_TOKEN"
 	envDestEndpoint   = "STAGESYNC_DEST_ENDPOINT"
 	envDestToken      = "STAGESYNC_DEST_TOKEN"
+	// envDestFilestackKey is the Filestack API key of the destination's
+	// asset bucket, needed to copy the hotels' photos into a destination
+	// on the legacy asset system.
+	envDestFilestackKey = "STAGESYNC_DEST_FILESTACK_KEY"
 
 	envTutorialSourceToken = "GCMS_PAT_SOURCE"
 	envTutorialDestToken   = "GCMS_PAT_DEST"
@@ -27,6 +31,7 @@ const (
 type stagesEnv struct {
 	sourceEndpoint, sourceToken string
 	destEndpoint, destToken     string
+	destFilestackKey            string
 }
 
 // configured reports whether the environment names real stages; with
@@ -61,10 +66,11 @@ func readStagesEnv(path string) (stagesEnv, error) {
 		return ""
 	}
 	return stagesEnv{
-		sourceEndpoint: get(envSourceEndpoint),
-		sourceToken:    get(envSourceToken, envTutorialSourceToken),
-		destEndpoint:   get(envDestEndpoint),
-		destToken:      get(envDestToken, envTutorialDestToken),
+		sourceEndpoint:   get(envSourceEndpoint),
+		sourceToken:      get(envSourceToken, envTutorialSourceToken),
+		destEndpoint:     get(envDestEndpoint),
+		destToken:        get(envDestToken, envTutorialDestToken),
+		destFilestackKey: get(envDestFilestackKey),
 	}, nil
 }
 

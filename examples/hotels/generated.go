@@ -9,6 +9,804 @@ import (
 	"github.com/Khan/genqlient/graphql"
 )
 
+type AssetConnectInput struct {
+	// Document to connect
+	Where AssetWhereUniqueInput `json:"where"`
+	// Allow to specify document position in list of connected documents, will default to appending at end of list
+	Position *ConnectPositionInput `json:"position,omitempty"`
+}
+
+// GetWhere returns AssetConnectInput.Where, and is useful for accessing the field via an interface.
+func (v *AssetConnectInput) GetWhere() AssetWhereUniqueInput { return v.Where }
+
+// GetPosition returns AssetConnectInput.Position, and is useful for accessing the field via an interface.
+func (v *AssetConnectInput) GetPosition() *ConnectPositionInput { return v.Position }
+
+type AssetCreateInput struct {
+	CreatedAt   *string                     `json:"createdAt,omitempty"`
+	UpdatedAt   *string                     `json:"updatedAt,omitempty"`
+	Handle      string                      `json:"handle"`
+	FileName    string                      `json:"fileName"`
+	Height      *float64                    `json:"height,omitempty"`
+	Width       *float64                    `json:"width,omitempty"`
+	Size        *float64                    `json:"size,omitempty"`
+	MimeType    *string                     `json:"mimeType,omitempty"`
+	PhotosHotel *HotelCreateManyInlineInput `json:"photosHotel,omitempty"`
+	// Inline mutations for managing document localizations excluding the default locale
+	Localizations *AssetCreateLocalizationsInput `json:"localizations,omitempty"`
+}
+
+// GetCreatedAt returns AssetCreateInput.CreatedAt, and is useful for accessing the field via an interface.
+func (v *AssetCreateInput) GetCreatedAt() *string { return v.CreatedAt }
+
+// GetUpdatedAt returns AssetCreateInput.UpdatedAt, and is useful for accessing the field via an interface.
+func (v *AssetCreateInput) GetUpdatedAt() *string { return v.UpdatedAt }
+
+// GetHandle returns AssetCreateInput.Handle, and is useful for accessing the field via an interface.
+func (v *AssetCreateInput) GetHandle() string { return v.Handle }
+
+// GetFileName returns AssetCreateInput.FileName, and is useful for accessing the field via an interface.
+func (v *AssetCreateInput) GetFileName() string { return v.FileName }
+
+// GetHeight returns AssetCreateInput.Height, and is useful for accessing the field via an interface.
+func (v *AssetCreateInput) GetHeight() *float64 { return v.Height }
+
+// GetWidth returns AssetCreateInput.Width, and is useful for accessing the field via an interface.
+func (v *AssetCreateInput) GetWidth() *float64 { return v.Width }
+
+// GetSize returns AssetCreateInput.Size, and is useful for accessing the field via an interface.
+func (v *AssetCreateInput) GetSize() *float64 { return v.Size }
+
+// GetMimeType returns AssetCreateInput.MimeType, and is useful for accessing the field via an interface.
+func (v *AssetCreateInput) GetMimeType() *string { return v.MimeType }
+
+// GetPhotosHotel returns AssetCreateInput.PhotosHotel, and is useful for accessing the field via an interface.
+func (v *AssetCreateInput) GetPhotosHotel() *HotelCreateManyInlineInput { return v.PhotosHotel }
+
+// GetLocalizations returns AssetCreateInput.Localizations, and is useful for accessing the field via an interface.
+func (v *AssetCreateInput) GetLocalizations() *AssetCreateLocalizationsInput { return v.Localizations }
+
+type AssetCreateLocalizationDataInput struct {
+	CreatedAt *string  `json:"createdAt,omitempty"`
+	UpdatedAt *string  `json:"updatedAt,omitempty"`
+	Handle    string   `json:"handle"`
+	FileName  string   `json:"fileName"`
+	Height    *float64 `json:"height,omitempty"`
+	Width     *float64 `json:"width,omitempty"`
+	Size      *float64 `json:"size,omitempty"`
+	MimeType  *string  `json:"mimeType,omitempty"`
+}
+
+// GetCreatedAt returns AssetCreateLocalizationDataInput.CreatedAt, and is useful for accessing the field via an interface.
+func (v *AssetCreateLocalizationDataInput) GetCreatedAt() *string { return v.CreatedAt }
+
+// GetUpdatedAt returns AssetCreateLocalizationDataInput.UpdatedAt, and is useful for accessing the field via an interface.
+func (v *AssetCreateLocalizationDataInput) GetUpdatedAt() *string { return v.UpdatedAt }
+
+// GetHandle returns AssetCreateLocalizationDataInput.Handle, and is useful for accessing the field via an interface.
+func (v *AssetCreateLocalizationDataInput) GetHandle() string { return v.Handle }
+
+// GetFileName returns AssetCreateLocalizationDataInput.FileName, and is useful for accessing the field via an interface.
+func (v *AssetCreateLocalizationDataInput) GetFileName() string { return v.FileName }
+
+// GetHeight returns AssetCreateLocalizationDataInput.Height, and is useful for accessing the field via an interface.
+func (v *AssetCreateLocalizationDataInput) GetHeight() *float64 { return v.Height }
+
+// GetWidth returns AssetCreateLocalizationDataInput.Width, and is useful for accessing the field via an interface.
+func (v *AssetCreateLocalizationDataInput) GetWidth() *float64 { return v.Width }
+
+// GetSize returns AssetCreateLocalizationDataInput.Size, and is useful for accessing the field via an interface.
+func (v *AssetCreateLocalizationDataInput) GetSize() *float64 { return v.Size }
+
+// GetMimeType returns AssetCreateLocalizationDataInput.MimeType, and is useful for accessing the field via an interface.
+func (v *AssetCreateLocalizationDataInput) GetMimeType() *string { return v.MimeType }
+
+type AssetCreateLocalizationInput struct {
+	// Localization input
+	Data   AssetCreateLocalizationDataInput `json:"data"`
+	Locale Locale                           `json:"locale"`
+}
+
+// GetData returns AssetCreateLocalizationInput.Data, and is useful for accessing the field via an interface.
+func (v *AssetCreateLocalizationInput) GetData() AssetCreateLocalizationDataInput { return v.Data }
+
+// GetLocale returns AssetCreateLocalizationInput.Locale, and is useful for accessing the field via an interface.
+func (v *AssetCreateLocalizationInput) GetLocale() Locale { return v.Locale }
+
+type AssetCreateLocalizationsInput struct {
+	// Create localizations for the newly-created document
+	Create []AssetCreateLocalizationInput `json:"create,omitempty"`
+}
+
+// GetCreate returns AssetCreateLocalizationsInput.Create, and is useful for accessing the field via an interface.
+func (v *AssetCreateLocalizationsInput) GetCreate() []AssetCreateLocalizationInput { return v.Create }
+
+type AssetCreateManyInlineInput struct {
+	// Create and connect multiple existing Asset documents
+	Create []AssetCreateInput `json:"create,omitempty"`
+	// Connect multiple existing Asset documents
+	Connect []AssetWhereUniqueInput `json:"connect,omitempty"`
+}
+
+// GetCreate returns AssetCreateManyInlineInput.Create, and is useful for accessing the field via an interface.
+func (v *AssetCreateManyInlineInput) GetCreate() []AssetCreateInput { return v.Create }
+
+// GetConnect returns AssetCreateManyInlineInput.Connect, and is useful for accessing the field via an interface.
+func (v *AssetCreateManyInlineInput) GetConnect() []AssetWhereUniqueInput { return v.Connect }
+
+type AssetUpdateInput struct {
+	Handle      *string                     `json:"handle,omitempty"`
+	FileName    *string                     `json:"fileName,omitempty"`
+	Height      *float64                    `json:"height,omitempty"`
+	Width       *float64                    `json:"width,omitempty"`
+	Size        *float64                    `json:"size,omitempty"`
+	MimeType    *string                     `json:"mimeType,omitempty"`
+	PhotosHotel *HotelUpdateManyInlineInput `json:"photosHotel,omitempty"`
+	// Manage document localizations
+	Localizations *AssetUpdateLocalizationsInput `json:"localizations,omitempty"`
+}
+
+// GetHandle returns AssetUpdateInput.Handle, and is useful for accessing the field via an interface.
+func (v *AssetUpdateInput) GetHandle() *string { return v.Handle }
+
+// GetFileName returns AssetUpdateInput.FileName, and is useful for accessing the field via an interface.
+func (v *AssetUpdateInput) GetFileName() *string { return v.FileName }
+
+// GetHeight returns AssetUpdateInput.Height, and is useful for accessing the field via an interface.
+func (v *AssetUpdateInput) GetHeight() *float64 { return v.Height }
+
+// GetWidth returns AssetUpdateInput.Width, and is useful for accessing the field via an interface.
+func (v *AssetUpdateInput) GetWidth() *float64 { return v.Width }
+
+// GetSize returns AssetUpdateInput.Size, and is useful for accessing the field via an interface.
+func (v *AssetUpdateInput) GetSize() *float64 { return v.Size }
+
+// GetMimeType returns AssetUpdateInput.MimeType, and is useful for accessing the field via an interface.
+func (v *AssetUpdateInput) GetMimeType() *string { return v.MimeType }
+
+// GetPhotosHotel returns AssetUpdateInput.PhotosHotel, and is useful for accessing the field via an interface.
+func (v *AssetUpdateInput) GetPhotosHotel() *HotelUpdateManyInlineInput { return v.PhotosHotel }
+
+// GetLocalizations returns AssetUpdateInput.Localizations, and is useful for accessing the field via an interface.
+func (v *AssetUpdateInput) GetLocalizations() *AssetUpdateLocalizationsInput { return v.Localizations }
+
+type AssetUpdateLocalizationDataInput struct {
+	Handle   *string  `json:"handle,omitempty"`
+	FileName *string  `json:"fileName,omitempty"`
+	Height   *float64 `json:"height,omitempty"`
+	Width    *float64 `json:"width,omitempty"`
+	Size     *float64 `json:"size,omitempty"`
+	MimeType *string  `json:"mimeType,omitempty"`
+}
+
+// GetHandle returns AssetUpdateLocalizationDataInput.Handle, and is useful for accessing the field via an interface.
+func (v *AssetUpdateLocalizationDataInput) GetHandle() *string { return v.Handle }
+
+// GetFileName returns AssetUpdateLocalizationDataInput.FileName, and is useful for accessing the field via an interface.
+func (v *AssetUpdateLocalizationDataInput) GetFileName() *string { return v.FileName }
+
+// GetHeight returns AssetUpdateLocalizationDataInput.Height, and is useful for accessing the field via an interface.
+func (v *AssetUpdateLocalizationDataInput) GetHeight() *float64 { return v.Height }
+
+// GetWidth returns AssetUpdateLocalizationDataInput.Width, and is useful for accessing the field via an interface.
+func (v *AssetUpdateLocalizationDataInput) GetWidth() *float64 { return v.Width }
+
+// GetSize returns AssetUpdateLocalizationDataInput.Size, and is useful for accessing the field via an interface.
+func (v *AssetUpdateLocalizationDataInput) GetSize() *float64 { return v.Size }
+
+// GetMimeType returns AssetUpdateLocalizationDataInput.MimeType, and is useful for accessing the field via an interface.
+func (v *AssetUpdateLocalizationDataInput) GetMimeType() *string { return v.MimeType }
+
+type AssetUpdateLocalizationInput struct {
+	Data   AssetUpdateLocalizationDataInput `json:"data"`
+	Locale Locale                           `json:"locale"`
+}
+
+// GetData returns AssetUpdateLocalizationInput.Data, and is useful for accessing the field via an interface.
+func (v *AssetUpdateLocalizationInput) GetData() AssetUpdateLocalizationDataInput { return v.Data }
+
+// GetLocale returns AssetUpdateLocalizationInput.Locale, and is useful for accessing the field via an interface.
+func (v *AssetUpdateLocalizationInput) GetLocale() Locale { return v.Locale }
+
+type AssetUpdateLocalizationsInput struct {
+	// Localizations to create
+	Create []AssetCreateLocalizationInput `json:"create,omitempty"`
+	// Localizations to update
+	Update []AssetUpdateLocalizationInput `json:"update,omitempty"`
+	Upsert []AssetUpsertLocalizationInput `json:"upsert,omitempty"`
+	// Localizations to delete
+	Delete []Locale `json:"delete,omitempty"`
+}
+
+// GetCreate returns AssetUpdateLocalizationsInput.Create, and is useful for accessing the field via an interface.
+func (v *AssetUpdateLocalizationsInput) GetCreate() []AssetCreateLocalizationInput { return v.Create }
+
+// GetUpdate returns AssetUpdateLocalizationsInput.Update, and is useful for accessing the field via an interface.
+func (v *AssetUpdateLocalizationsInput) GetUpdate() []AssetUpdateLocalizationInput { return v.Update }
+
+// GetUpsert returns AssetUpdateLocalizationsInput.Upsert, and is useful for accessing the field via an interface.
+func (v *AssetUpdateLocalizationsInput) GetUpsert() []AssetUpsertLocalizationInput { return v.Upsert }
+
+// GetDelete returns AssetUpdateLocalizationsInput.Delete, and is useful for accessing the field via an interface.
+func (v *AssetUpdateLocalizationsInput) GetDelete() []Locale { return v.Delete }
+
+type AssetUpdateManyInlineInput struct {
+	// Create and connect multiple Asset documents
+	Create []AssetCreateInput `json:"create,omitempty"`
+	// Connect multiple existing Asset documents
+	Connect []AssetConnectInput `json:"connect,omitempty"`
+	// Override currently-connected documents with multiple existing Asset documents
+	Set []AssetWhereUniqueInput `json:"set,omitempty"`
+	// Update multiple Asset documents
+	Update []AssetUpdateWithNestedWhereUniqueInput `json:"update,omitempty"`
+	// Upsert multiple Asset documents
+	Upsert []AssetUpsertWithNestedWhereUniqueInput `json:"upsert,omitempty"`
+	// Disconnect multiple Asset documents
+	Disconnect []AssetWhereUniqueInput `json:"disconnect,omitempty"`
+	// Delete multiple Asset documents
+	Delete []AssetWhereUniqueInput `json:"delete,omitempty"`
+}
+
+// GetCreate returns AssetUpdateManyInlineInput.Create, and is useful for accessing the field via an interface.
+func (v *AssetUpdateManyInlineInput) GetCreate() []AssetCreateInput { return v.Create }
+
+// GetConnect returns AssetUpdateManyInlineInput.Connect, and is useful for accessing the field via an interface.
+func (v *AssetUpdateManyInlineInput) GetConnect() []AssetConnectInput { return v.Connect }
+
+// GetSet returns AssetUpdateManyInlineInput.Set, and is useful for accessing the field via an interface.
+func (v *AssetUpdateManyInlineInput) GetSet() []AssetWhereUniqueInput { return v.Set }
+
+// GetUpdate returns AssetUpdateManyInlineInput.Update, and is useful for accessing the field via an interface.
+func (v *AssetUpdateManyInlineInput) GetUpdate() []AssetUpdateWithNestedWhereUniqueInput {
+	return v.Update
+}
+
+// GetUpsert returns AssetUpdateManyInlineInput.Upsert, and is useful for accessing the field via an interface.
+func (v *AssetUpdateManyInlineInput) GetUpsert() []AssetUpsertWithNestedWhereUniqueInput {
+	return v.Upsert
+}
+
+// GetDisconnect returns AssetUpdateManyInlineInput.Disconnect, and is useful for accessing the field via an interface.
+func (v *AssetUpdateManyInlineInput) GetDisconnect() []AssetWhereUniqueInput { return v.Disconnect }
+
+// GetDelete returns AssetUpdateManyInlineInput.Delete, and is useful for accessing the field via an interface.
+func (v *AssetUpdateManyInlineInput) GetDelete() []AssetWhereUniqueInput { return v.Delete }
+
+type AssetUpdateWithNestedWhereUniqueInput struct {
+	// Unique document search
+	Where AssetWhereUniqueInput `json:"where"`
+	// Document to update
+	Data AssetUpdateInput `json:"data"`
+}
+
+// GetWhere returns AssetUpdateWithNestedWhereUniqueInput.Where, and is useful for accessing the field via an interface.
+func (v *AssetUpdateWithNestedWhereUniqueInput) GetWhere() AssetWhereUniqueInput { return v.Where }
+
+// GetData returns AssetUpdateWithNestedWhereUniqueInput.Data, and is useful for accessing the field via an interface.
+func (v *AssetUpdateWithNestedWhereUniqueInput) GetData() AssetUpdateInput { return v.Data }
+
+type AssetUpsertInput struct {
+	// Create document if it didn't exist
+	Create AssetCreateInput `json:"create"`
+	// Update document if it exists
+	Update AssetUpdateInput `json:"update"`
+}
+
+// GetCreate returns AssetUpsertInput.Create, and is useful for accessing the field via an interface.
+func (v *AssetUpsertInput) GetCreate() AssetCreateInput { return v.Create }
+
+// GetUpdate returns AssetUpsertInput.Update, and is useful for accessing the field via an interface.
+func (v *AssetUpsertInput) GetUpdate() AssetUpdateInput { return v.Update }
+
+type AssetUpsertLocalizationInput struct {
+	Update AssetUpdateLocalizationDataInput `json:"update"`
+	Create AssetCreateLocalizationDataInput `json:"create"`
+	Locale Locale                           `json:"locale"`
+}
+
+// GetUpdate returns AssetUpsertLocalizationInput.Update, and is useful for accessing the field via an interface.
+func (v *AssetUpsertLocalizationInput) GetUpdate() AssetUpdateLocalizationDataInput { return v.Update }
+
+// GetCreate returns AssetUpsertLocalizationInput.Create, and is useful for accessing the field via an interface.
+func (v *AssetUpsertLocalizationInput) GetCreate() AssetCreateLocalizationDataInput { return v.Create }
+
+// GetLocale returns AssetUpsertLocalizationInput.Locale, and is useful for accessing the field via an interface.
+func (v *AssetUpsertLocalizationInput) GetLocale() Locale { return v.Locale }
+
+type AssetUpsertWithNestedWhereUniqueInput struct {
+	// Unique document search
+	Where AssetWhereUniqueInput `json:"where"`
+	// Upsert data
+	Data AssetUpsertInput `json:"data"`
+}
+
+// GetWhere returns AssetUpsertWithNestedWhereUniqueInput.Where, and is useful for accessing the field via an interface.
+func (v *AssetUpsertWithNestedWhereUniqueInput) GetWhere() AssetWhereUniqueInput { return v.Where }
+
+// GetData returns AssetUpsertWithNestedWhereUniqueInput.Data, and is useful for accessing the field via an interface.
+func (v *AssetUpsertWithNestedWhereUniqueInput) GetData() AssetUpsertInput { return v.Data }
+
+// This contains a set of filters that can be used to compare values internally
+type AssetWhereComparatorInput struct {
+	// This field can be used to request to check if the entry is outdated by internal comparison
+	Outdated_to *bool `json:"outdated_to,omitempty"`
+}
+
+// GetOutdated_to returns AssetWhereComparatorInput.Outdated_to, and is useful for accessing the field via an interface.
+func (v *AssetWhereComparatorInput) GetOutdated_to() *bool { return v.Outdated_to }
+
+// Identifies documents
+type AssetWhereInput struct {
+	// Contains search across all appropriate fields.
+	Search *string `json:"_search,omitempty"`
+	// Logical AND on all given filters.
+	AND []AssetWhereInput `json:"AND,omitempty"`
+	// Logical OR on all given filters.
+	OR []AssetWhereInput `json:"OR,omitempty"`
+	// Logical NOT on all given filters combined by AND.
+	NOT                      []AssetWhereInput             `json:"NOT,omitempty"`
+	Id                       *string                       `json:"id,omitempty"`
+	Id_not                   *string                       `json:"id_not,omitempty"`
+	Id_in                    []*string                     `json:"id_in,omitempty"`
+	Id_not_in                []*string                     `json:"id_not_in,omitempty"`
+	Id_contains              *string                       `json:"id_contains,omitempty"`
+	Id_not_contains          *string                       `json:"id_not_contains,omitempty"`
+	Id_starts_with           *string                       `json:"id_starts_with,omitempty"`
+	Id_not_starts_with       *string                       `json:"id_not_starts_with,omitempty"`
+	Id_ends_with             *string                       `json:"id_ends_with,omitempty"`
+	Id_not_ends_with         *string                       `json:"id_not_ends_with,omitempty"`
+	CreatedAt                *string                       `json:"createdAt,omitempty"`
+	CreatedAt_not            *string                       `json:"createdAt_not,omitempty"`
+	CreatedAt_in             []*string                     `json:"createdAt_in,omitempty"`
+	CreatedAt_not_in         []*string                     `json:"createdAt_not_in,omitempty"`
+	CreatedAt_lt             *string                       `json:"createdAt_lt,omitempty"`
+	CreatedAt_lte            *string                       `json:"createdAt_lte,omitempty"`
+	CreatedAt_gt             *string                       `json:"createdAt_gt,omitempty"`
+	CreatedAt_gte            *string                       `json:"createdAt_gte,omitempty"`
+	UpdatedAt                *string                       `json:"updatedAt,omitempty"`
+	UpdatedAt_not            *string                       `json:"updatedAt_not,omitempty"`
+	UpdatedAt_in             []*string                     `json:"updatedAt_in,omitempty"`
+	UpdatedAt_not_in         []*string                     `json:"updatedAt_not_in,omitempty"`
+	UpdatedAt_lt             *string                       `json:"updatedAt_lt,omitempty"`
+	UpdatedAt_lte            *string                       `json:"updatedAt_lte,omitempty"`
+	UpdatedAt_gt             *string                       `json:"updatedAt_gt,omitempty"`
+	UpdatedAt_gte            *string                       `json:"updatedAt_gte,omitempty"`
+	PublishedAt              *string                       `json:"publishedAt,omitempty"`
+	PublishedAt_not          *string                       `json:"publishedAt_not,omitempty"`
+	PublishedAt_in           []*string                     `json:"publishedAt_in,omitempty"`
+	PublishedAt_not_in       []*string                     `json:"publishedAt_not_in,omitempty"`
+	PublishedAt_lt           *string                       `json:"publishedAt_lt,omitempty"`
+	PublishedAt_lte          *string                       `json:"publishedAt_lte,omitempty"`
+	PublishedAt_gt           *string                       `json:"publishedAt_gt,omitempty"`
+	PublishedAt_gte          *string                       `json:"publishedAt_gte,omitempty"`
+	Handle                   *string                       `json:"handle,omitempty"`
+	Handle_not               *string                       `json:"handle_not,omitempty"`
+	Handle_in                []*string                     `json:"handle_in,omitempty"`
+	Handle_not_in            []*string                     `json:"handle_not_in,omitempty"`
+	Handle_contains          *string                       `json:"handle_contains,omitempty"`
+	Handle_not_contains      *string                       `json:"handle_not_contains,omitempty"`
+	Handle_starts_with       *string                       `json:"handle_starts_with,omitempty"`
+	Handle_not_starts_with   *string                       `json:"handle_not_starts_with,omitempty"`
+	Handle_ends_with         *string                       `json:"handle_ends_with,omitempty"`
+	Handle_not_ends_with     *string                       `json:"handle_not_ends_with,omitempty"`
+	FileName                 *string                       `json:"fileName,omitempty"`
+	FileName_not             *string                       `json:"fileName_not,omitempty"`
+	FileName_in              []*string                     `json:"fileName_in,omitempty"`
+	FileName_not_in          []*string                     `json:"fileName_not_in,omitempty"`
+	FileName_contains        *string                       `json:"fileName_contains,omitempty"`
+	FileName_not_contains    *string                       `json:"fileName_not_contains,omitempty"`
+	FileName_starts_with     *string                       `json:"fileName_starts_with,omitempty"`
+	FileName_not_starts_with *string                       `json:"fileName_not_starts_with,omitempty"`
+	FileName_ends_with       *string                       `json:"fileName_ends_with,omitempty"`
+	FileName_not_ends_with   *string                       `json:"fileName_not_ends_with,omitempty"`
+	Height                   *float64                      `json:"height,omitempty"`
+	Height_not               *float64                      `json:"height_not,omitempty"`
+	Height_in                []*float64                    `json:"height_in,omitempty"`
+	Height_not_in            []*float64                    `json:"height_not_in,omitempty"`
+	Height_lt                *float64                      `json:"height_lt,omitempty"`
+	Height_lte               *float64                      `json:"height_lte,omitempty"`
+	Height_gt                *float64                      `json:"height_gt,omitempty"`
+	Height_gte               *float64                      `json:"height_gte,omitempty"`
+	Width                    *float64                      `json:"width,omitempty"`
+	Width_not                *float64                      `json:"width_not,omitempty"`
+	Width_in                 []*float64                    `json:"width_in,omitempty"`
+	Width_not_in             []*float64                    `json:"width_not_in,omitempty"`
+	Width_lt                 *float64                      `json:"width_lt,omitempty"`
+	Width_lte                *float64                      `json:"width_lte,omitempty"`
+	Width_gt                 *float64                      `json:"width_gt,omitempty"`
+	Width_gte                *float64                      `json:"width_gte,omitempty"`
+	Size                     *float64                      `json:"size,omitempty"`
+	Size_not                 *float64                      `json:"size_not,omitempty"`
+	Size_in                  []*float64                    `json:"size_in,omitempty"`
+	Size_not_in              []*float64                    `json:"size_not_in,omitempty"`
+	Size_lt                  *float64                      `json:"size_lt,omitempty"`
+	Size_lte                 *float64                      `json:"size_lte,omitempty"`
+	Size_gt                  *float64                      `json:"size_gt,omitempty"`
+	Size_gte                 *float64                      `json:"size_gte,omitempty"`
+	MimeType                 *string                       `json:"mimeType,omitempty"`
+	MimeType_not             *string                       `json:"mimeType_not,omitempty"`
+	MimeType_in              []*string                     `json:"mimeType_in,omitempty"`
+	MimeType_not_in          []*string                     `json:"mimeType_not_in,omitempty"`
+	MimeType_contains        *string                       `json:"mimeType_contains,omitempty"`
+	MimeType_not_contains    *string                       `json:"mimeType_not_contains,omitempty"`
+	MimeType_starts_with     *string                       `json:"mimeType_starts_with,omitempty"`
+	MimeType_not_starts_with *string                       `json:"mimeType_not_starts_with,omitempty"`
+	MimeType_ends_with       *string                       `json:"mimeType_ends_with,omitempty"`
+	MimeType_not_ends_with   *string                       `json:"mimeType_not_ends_with,omitempty"`
+	PhotosHotel_every        *HotelWhereInput              `json:"photosHotel_every,omitempty"`
+	PhotosHotel_some         *HotelWhereInput              `json:"photosHotel_some,omitempty"`
+	PhotosHotel_none         *HotelWhereInput              `json:"photosHotel_none,omitempty"`
+	CreatedBy                *UserWhereInput               `json:"createdBy,omitempty"`
+	UpdatedBy                *UserWhereInput               `json:"updatedBy,omitempty"`
+	PublishedBy              *UserWhereInput               `json:"publishedBy,omitempty"`
+	ScheduledIn_every        *ScheduledOperationWhereInput `json:"scheduledIn_every,omitempty"`
+	ScheduledIn_some         *ScheduledOperationWhereInput `json:"scheduledIn_some,omitempty"`
+	ScheduledIn_none         *ScheduledOperationWhereInput `json:"scheduledIn_none,omitempty"`
+	DocumentInStages_every   *AssetWhereStageInput         `json:"documentInStages_every,omitempty"`
+	DocumentInStages_some    *AssetWhereStageInput         `json:"documentInStages_some,omitempty"`
+	DocumentInStages_none    *AssetWhereStageInput         `json:"documentInStages_none,omitempty"`
+}
+
+// GetSearch returns AssetWhereInput.Search, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetSearch() *string { return v.Search }
+
+// GetAND returns AssetWhereInput.AND, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetAND() []AssetWhereInput { return v.AND }
+
+// GetOR returns AssetWhereInput.OR, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetOR() []AssetWhereInput { return v.OR }
+
+// GetNOT returns AssetWhereInput.NOT, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetNOT() []AssetWhereInput { return v.NOT }
+
+// GetId returns AssetWhereInput.Id, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetId() *string { return v.Id }
+
+// GetId_not returns AssetWhereInput.Id_not, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetId_not() *string { return v.Id_not }
+
+// GetId_in returns AssetWhereInput.Id_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetId_in() []*string { return v.Id_in }
+
+// GetId_not_in returns AssetWhereInput.Id_not_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetId_not_in() []*string { return v.Id_not_in }
+
+// GetId_contains returns AssetWhereInput.Id_contains, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetId_contains() *string { return v.Id_contains }
+
+// GetId_not_contains returns AssetWhereInput.Id_not_contains, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetId_not_contains() *string { return v.Id_not_contains }
+
+// GetId_starts_with returns AssetWhereInput.Id_starts_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetId_starts_with() *string { return v.Id_starts_with }
+
+// GetId_not_starts_with returns AssetWhereInput.Id_not_starts_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetId_not_starts_with() *string { return v.Id_not_starts_with }
+
+// GetId_ends_with returns AssetWhereInput.Id_ends_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetId_ends_with() *string { return v.Id_ends_with }
+
+// GetId_not_ends_with returns AssetWhereInput.Id_not_ends_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetId_not_ends_with() *string { return v.Id_not_ends_with }
+
+// GetCreatedAt returns AssetWhereInput.CreatedAt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetCreatedAt() *string { return v.CreatedAt }
+
+// GetCreatedAt_not returns AssetWhereInput.CreatedAt_not, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetCreatedAt_not() *string { return v.CreatedAt_not }
+
+// GetCreatedAt_in returns AssetWhereInput.CreatedAt_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetCreatedAt_in() []*string { return v.CreatedAt_in }
+
+// GetCreatedAt_not_in returns AssetWhereInput.CreatedAt_not_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetCreatedAt_not_in() []*string { return v.CreatedAt_not_in }
+
+// GetCreatedAt_lt returns AssetWhereInput.CreatedAt_lt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetCreatedAt_lt() *string { return v.CreatedAt_lt }
+
+// GetCreatedAt_lte returns AssetWhereInput.CreatedAt_lte, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetCreatedAt_lte() *string { return v.CreatedAt_lte }
+
+// GetCreatedAt_gt returns AssetWhereInput.CreatedAt_gt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetCreatedAt_gt() *string { return v.CreatedAt_gt }
+
+// GetCreatedAt_gte returns AssetWhereInput.CreatedAt_gte, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetCreatedAt_gte() *string { return v.CreatedAt_gte }
+
+// GetUpdatedAt returns AssetWhereInput.UpdatedAt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetUpdatedAt() *string { return v.UpdatedAt }
+
+// GetUpdatedAt_not returns AssetWhereInput.UpdatedAt_not, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetUpdatedAt_not() *string { return v.UpdatedAt_not }
+
+// GetUpdatedAt_in returns AssetWhereInput.UpdatedAt_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetUpdatedAt_in() []*string { return v.UpdatedAt_in }
+
+// GetUpdatedAt_not_in returns AssetWhereInput.UpdatedAt_not_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetUpdatedAt_not_in() []*string { return v.UpdatedAt_not_in }
+
+// GetUpdatedAt_lt returns AssetWhereInput.UpdatedAt_lt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetUpdatedAt_lt() *string { return v.UpdatedAt_lt }
+
+// GetUpdatedAt_lte returns AssetWhereInput.UpdatedAt_lte, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetUpdatedAt_lte() *string { return v.UpdatedAt_lte }
+
+// GetUpdatedAt_gt returns AssetWhereInput.UpdatedAt_gt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetUpdatedAt_gt() *string { return v.UpdatedAt_gt }
+
+// GetUpdatedAt_gte returns AssetWhereInput.UpdatedAt_gte, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetUpdatedAt_gte() *string { return v.UpdatedAt_gte }
+
+// GetPublishedAt returns AssetWhereInput.PublishedAt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetPublishedAt() *string { return v.PublishedAt }
+
+// GetPublishedAt_not returns AssetWhereInput.PublishedAt_not, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetPublishedAt_not() *string { return v.PublishedAt_not }
+
+// GetPublishedAt_in returns AssetWhereInput.PublishedAt_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetPublishedAt_in() []*string { return v.PublishedAt_in }
+
+// GetPublishedAt_not_in returns AssetWhereInput.PublishedAt_not_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetPublishedAt_not_in() []*string { return v.PublishedAt_not_in }
+
+// GetPublishedAt_lt returns AssetWhereInput.PublishedAt_lt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetPublishedAt_lt() *string { return v.PublishedAt_lt }
+
+// GetPublishedAt_lte returns AssetWhereInput.PublishedAt_lte, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetPublishedAt_lte() *string { return v.PublishedAt_lte }
+
+// GetPublishedAt_gt returns AssetWhereInput.PublishedAt_gt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetPublishedAt_gt() *string { return v.PublishedAt_gt }
+
+// GetPublishedAt_gte returns AssetWhereInput.PublishedAt_gte, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetPublishedAt_gte() *string { return v.PublishedAt_gte }
+
+// GetHandle returns AssetWhereInput.Handle, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHandle() *string { return v.Handle }
+
+// GetHandle_not returns AssetWhereInput.Handle_not, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHandle_not() *string { return v.Handle_not }
+
+// GetHandle_in returns AssetWhereInput.Handle_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHandle_in() []*string { return v.Handle_in }
+
+// GetHandle_not_in returns AssetWhereInput.Handle_not_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHandle_not_in() []*string { return v.Handle_not_in }
+
+// GetHandle_contains returns AssetWhereInput.Handle_contains, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHandle_contains() *string { return v.Handle_contains }
+
+// GetHandle_not_contains returns AssetWhereInput.Handle_not_contains, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHandle_not_contains() *string { return v.Handle_not_contains }
+
+// GetHandle_starts_with returns AssetWhereInput.Handle_starts_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHandle_starts_with() *string { return v.Handle_starts_with }
+
+// GetHandle_not_starts_with returns AssetWhereInput.Handle_not_starts_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHandle_not_starts_with() *string { return v.Handle_not_starts_with }
+
+// GetHandle_ends_with returns AssetWhereInput.Handle_ends_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHandle_ends_with() *string { return v.Handle_ends_with }
+
+// GetHandle_not_ends_with returns AssetWhereInput.Handle_not_ends_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHandle_not_ends_with() *string { return v.Handle_not_ends_with }
+
+// GetFileName returns AssetWhereInput.FileName, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetFileName() *string { return v.FileName }
+
+// GetFileName_not returns AssetWhereInput.FileName_not, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetFileName_not() *string { return v.FileName_not }
+
+// GetFileName_in returns AssetWhereInput.FileName_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetFileName_in() []*string { return v.FileName_in }
+
+// GetFileName_not_in returns AssetWhereInput.FileName_not_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetFileName_not_in() []*string { return v.FileName_not_in }
+
+// GetFileName_contains returns AssetWhereInput.FileName_contains, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetFileName_contains() *string { return v.FileName_contains }
+
+// GetFileName_not_contains returns AssetWhereInput.FileName_not_contains, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetFileName_not_contains() *string { return v.FileName_not_contains }
+
+// GetFileName_starts_with returns AssetWhereInput.FileName_starts_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetFileName_starts_with() *string { return v.FileName_starts_with }
+
+// GetFileName_not_starts_with returns AssetWhereInput.FileName_not_starts_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetFileName_not_starts_with() *string { return v.FileName_not_starts_with }
+
+// GetFileName_ends_with returns AssetWhereInput.FileName_ends_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetFileName_ends_with() *string { return v.FileName_ends_with }
+
+// GetFileName_not_ends_with returns AssetWhereInput.FileName_not_ends_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetFileName_not_ends_with() *string { return v.FileName_not_ends_with }
+
+// GetHeight returns AssetWhereInput.Height, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHeight() *float64 { return v.Height }
+
+// GetHeight_not returns AssetWhereInput.Height_not, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHeight_not() *float64 { return v.Height_not }
+
+// GetHeight_in returns AssetWhereInput.Height_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHeight_in() []*float64 { return v.Height_in }
+
+// GetHeight_not_in returns AssetWhereInput.Height_not_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHeight_not_in() []*float64 { return v.Height_not_in }
+
+// GetHeight_lt returns AssetWhereInput.Height_lt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHeight_lt() *float64 { return v.Height_lt }
+
+// GetHeight_lte returns AssetWhereInput.Height_lte, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHeight_lte() *float64 { return v.Height_lte }
+
+// GetHeight_gt returns AssetWhereInput.Height_gt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHeight_gt() *float64 { return v.Height_gt }
+
+// GetHeight_gte returns AssetWhereInput.Height_gte, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetHeight_gte() *float64 { return v.Height_gte }
+
+// GetWidth returns AssetWhereInput.Width, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetWidth() *float64 { return v.Width }
+
+// GetWidth_not returns AssetWhereInput.Width_not, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetWidth_not() *float64 { return v.Width_not }
+
+// GetWidth_in returns AssetWhereInput.Width_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetWidth_in() []*float64 { return v.Width_in }
+
+// GetWidth_not_in returns AssetWhereInput.Width_not_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetWidth_not_in() []*float64 { return v.Width_not_in }
+
+// GetWidth_lt returns AssetWhereInput.Width_lt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetWidth_lt() *float64 { return v.Width_lt }
+
+// GetWidth_lte returns AssetWhereInput.Width_lte, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetWidth_lte() *float64 { return v.Width_lte }
+
+// GetWidth_gt returns AssetWhereInput.Width_gt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetWidth_gt() *float64 { return v.Width_gt }
+
+// GetWidth_gte returns AssetWhereInput.Width_gte, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetWidth_gte() *float64 { return v.Width_gte }
+
+// GetSize returns AssetWhereInput.Size, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetSize() *float64 { return v.Size }
+
+// GetSize_not returns AssetWhereInput.Size_not, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetSize_not() *float64 { return v.Size_not }
+
+// GetSize_in returns AssetWhereInput.Size_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetSize_in() []*float64 { return v.Size_in }
+
+// GetSize_not_in returns AssetWhereInput.Size_not_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetSize_not_in() []*float64 { return v.Size_not_in }
+
+// GetSize_lt returns AssetWhereInput.Size_lt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetSize_lt() *float64 { return v.Size_lt }
+
+// GetSize_lte returns AssetWhereInput.Size_lte, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetSize_lte() *float64 { return v.Size_lte }
+
+// GetSize_gt returns AssetWhereInput.Size_gt, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetSize_gt() *float64 { return v.Size_gt }
+
+// GetSize_gte returns AssetWhereInput.Size_gte, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetSize_gte() *float64 { return v.Size_gte }
+
+// GetMimeType returns AssetWhereInput.MimeType, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetMimeType() *string { return v.MimeType }
+
+// GetMimeType_not returns AssetWhereInput.MimeType_not, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetMimeType_not() *string { return v.MimeType_not }
+
+// GetMimeType_in returns AssetWhereInput.MimeType_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetMimeType_in() []*string { return v.MimeType_in }
+
+// GetMimeType_not_in returns AssetWhereInput.MimeType_not_in, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetMimeType_not_in() []*string { return v.MimeType_not_in }
+
+// GetMimeType_contains returns AssetWhereInput.MimeType_contains, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetMimeType_contains() *string { return v.MimeType_contains }
+
+// GetMimeType_not_contains returns AssetWhereInput.MimeType_not_contains, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetMimeType_not_contains() *string { return v.MimeType_not_contains }
+
+// GetMimeType_starts_with returns AssetWhereInput.MimeType_starts_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetMimeType_starts_with() *string { return v.MimeType_starts_with }
+
+// GetMimeType_not_starts_with returns AssetWhereInput.MimeType_not_starts_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetMimeType_not_starts_with() *string { return v.MimeType_not_starts_with }
+
+// GetMimeType_ends_with returns AssetWhereInput.MimeType_ends_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetMimeType_ends_with() *string { return v.MimeType_ends_with }
+
+// GetMimeType_not_ends_with returns AssetWhereInput.MimeType_not_ends_with, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetMimeType_not_ends_with() *string { return v.MimeType_not_ends_with }
+
+// GetPhotosHotel_every returns AssetWhereInput.PhotosHotel_every, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetPhotosHotel_every() *HotelWhereInput { return v.PhotosHotel_every }
+
+// GetPhotosHotel_some returns AssetWhereInput.PhotosHotel_some, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetPhotosHotel_some() *HotelWhereInput { return v.PhotosHotel_some }
+
+// GetPhotosHotel_none returns AssetWhereInput.PhotosHotel_none, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetPhotosHotel_none() *HotelWhereInput { return v.PhotosHotel_none }
+
+// GetCreatedBy returns AssetWhereInput.CreatedBy, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetCreatedBy() *UserWhereInput { return v.CreatedBy }
+
+// GetUpdatedBy returns AssetWhereInput.UpdatedBy, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetUpdatedBy() *UserWhereInput { return v.UpdatedBy }
+
+// GetPublishedBy returns AssetWhereInput.PublishedBy, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetPublishedBy() *UserWhereInput { return v.PublishedBy }
+
+// GetScheduledIn_every returns AssetWhereInput.ScheduledIn_every, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetScheduledIn_every() *ScheduledOperationWhereInput {
+	return v.ScheduledIn_every
+}
+
+// GetScheduledIn_some returns AssetWhereInput.ScheduledIn_some, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetScheduledIn_some() *ScheduledOperationWhereInput {
+	return v.ScheduledIn_some
+}
+
+// GetScheduledIn_none returns AssetWhereInput.ScheduledIn_none, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetScheduledIn_none() *ScheduledOperationWhereInput {
+	return v.ScheduledIn_none
+}
+
+// GetDocumentInStages_every returns AssetWhereInput.DocumentInStages_every, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetDocumentInStages_every() *AssetWhereStageInput {
+	return v.DocumentInStages_every
+}
+
+// GetDocumentInStages_some returns AssetWhereInput.DocumentInStages_some, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetDocumentInStages_some() *AssetWhereStageInput {
+	return v.DocumentInStages_some
+}
+
+// GetDocumentInStages_none returns AssetWhereInput.DocumentInStages_none, and is useful for accessing the field via an interface.
+func (v *AssetWhereInput) GetDocumentInStages_none() *AssetWhereStageInput {
+	return v.DocumentInStages_none
+}
+
+// The document in stages filter allows specifying a stage entry to cross compare the same document between different stages
+type AssetWhereStageInput struct {
+	AND []AssetWhereStageInput `json:"AND,omitempty"`
+	OR  []AssetWhereStageInput `json:"OR,omitempty"`
+	NOT []AssetWhereStageInput `json:"NOT,omitempty"`
+	// Specify the stage to compare with
+	Stage *Stage `json:"stage,omitempty"`
+	// This field contains fields which can be set as true or false to specify an internal comparison
+	CompareWithParent *AssetWhereComparatorInput `json:"compareWithParent,omitempty"`
+}
+
+// GetAND returns AssetWhereStageInput.AND, and is useful for accessing the field via an interface.
+func (v *AssetWhereStageInput) GetAND() []AssetWhereStageInput { return v.AND }
+
+// GetOR returns AssetWhereStageInput.OR, and is useful for accessing the field via an interface.
+func (v *AssetWhereStageInput) GetOR() []AssetWhereStageInput { return v.OR }
+
+// GetNOT returns AssetWhereStageInput.NOT, and is useful for accessing the field via an interface.
+func (v *AssetWhereStageInput) GetNOT() []AssetWhereStageInput { return v.NOT }
+
+// GetStage returns AssetWhereStageInput.Stage, and is useful for accessing the field via an interface.
+func (v *AssetWhereStageInput) GetStage() *Stage { return v.Stage }
+
+// GetCompareWithParent returns AssetWhereStageInput.CompareWithParent, and is useful for accessing the field via an interface.
+func (v *AssetWhereStageInput) GetCompareWithParent() *AssetWhereComparatorInput {
+	return v.CompareWithParent
+}
+
+// References Asset record uniquely
+type AssetWhereUniqueInput struct {
+	Id *string `json:"id,omitempty"`
+}
+
+// GetId returns AssetWhereUniqueInput.Id, and is useful for accessing the field via an interface.
+func (v *AssetWhereUniqueInput) GetId() *string { return v.Id }
+
 type ConnectPositionInput struct {
 	After  *string `json:"after,omitempty"`
 	Before *string `json:"before,omitempty"`
@@ -768,6 +1566,7 @@ type Hotel struct {
 	Location      *HotelLocation            `json:"location"`
 	Destination   *HotelDestination         `json:"destination"`
 	Reviews       []HotelReviewsReview      `json:"reviews"`
+	Photos        []HotelPhotosAsset        `json:"photos"`
 	// Get the other localizations for this document
 	Localizations []HotelLocalization `json:"localizations"`
 	// Get the document in other stages
@@ -816,6 +1615,9 @@ func (v *Hotel) GetDestination() *HotelDestination { return v.Destination }
 // GetReviews returns Hotel.Reviews, and is useful for accessing the field via an interface.
 func (v *Hotel) GetReviews() []HotelReviewsReview { return v.Reviews }
 
+// GetPhotos returns Hotel.Photos, and is useful for accessing the field via an interface.
+func (v *Hotel) GetPhotos() []HotelPhotosAsset { return v.Photos }
+
 // GetLocalizations returns Hotel.Localizations, and is useful for accessing the field via an interface.
 func (v *Hotel) GetLocalizations() []HotelLocalization { return v.Localizations }
 
@@ -847,6 +1649,7 @@ type HotelCreateInput struct {
 	Location      *LocationInput                   `json:"location,omitempty"`
 	Destination   *DestinationCreateOneInlineInput `json:"destination,omitempty"`
 	Reviews       *ReviewCreateManyInlineInput     `json:"reviews,omitempty"`
+	Photos        *AssetCreateManyInlineInput      `json:"photos,omitempty"`
 	// Inline mutations for managing document localizations excluding the default locale
 	Localizations *HotelCreateLocalizationsInput `json:"localizations,omitempty"`
 }
@@ -883,6 +1686,9 @@ func (v *HotelCreateInput) GetDestination() *DestinationCreateOneInlineInput { r
 
 // GetReviews returns HotelCreateInput.Reviews, and is useful for accessing the field via an interface.
 func (v *HotelCreateInput) GetReviews() *ReviewCreateManyInlineInput { return v.Reviews }
+
+// GetPhotos returns HotelCreateInput.Photos, and is useful for accessing the field via an interface.
+func (v *HotelCreateInput) GetPhotos() *AssetCreateManyInlineInput { return v.Photos }
 
 // GetLocalizations returns HotelCreateInput.Localizations, and is useful for accessing the field via an interface.
 func (v *HotelCreateInput) GetLocalizations() *HotelCreateLocalizationsInput { return v.Localizations }
@@ -984,6 +1790,7 @@ type HotelInStage struct {
 	Location      *HotelInStageLocation            `json:"location"`
 	Destination   *HotelInStageDestination         `json:"destination"`
 	Reviews       []HotelInStageReviewsReview      `json:"reviews"`
+	Photos        []HotelInStagePhotosAsset        `json:"photos"`
 	// Get the other localizations for this document
 	Localizations []HotelLocalization `json:"localizations"`
 }
@@ -1027,6 +1834,9 @@ func (v *HotelInStage) GetDestination() *HotelInStageDestination { return v.Dest
 // GetReviews returns HotelInStage.Reviews, and is useful for accessing the field via an interface.
 func (v *HotelInStage) GetReviews() []HotelInStageReviewsReview { return v.Reviews }
 
+// GetPhotos returns HotelInStage.Photos, and is useful for accessing the field via an interface.
+func (v *HotelInStage) GetPhotos() []HotelInStagePhotosAsset { return v.Photos }
+
 // GetLocalizations returns HotelInStage.Localizations, and is useful for accessing the field via an interface.
 func (v *HotelInStage) GetLocalizations() []HotelLocalization { return v.Localizations }
 
@@ -1058,6 +1868,15 @@ func (v *HotelInStageLocation) GetLatitude() float64 { return v.Latitude }
 
 // GetLongitude returns HotelInStageLocation.Longitude, and is useful for accessing the field via an interface.
 func (v *HotelInStageLocation) GetLongitude() float64 { return v.Longitude }
+
+// HotelInStagePhotosAsset includes the requested fields of the GraphQL type Asset.
+type HotelInStagePhotosAsset struct {
+	// The unique identifier
+	Id string `json:"id"`
+}
+
+// GetId returns HotelInStagePhotosAsset.Id, and is useful for accessing the field via an interface.
+func (v *HotelInStagePhotosAsset) GetId() string { return v.Id }
 
 // HotelInStageReviewsReview includes the requested fields of the GraphQL type Review.
 type HotelInStageReviewsReview struct {
@@ -1093,6 +1912,15 @@ func (v *HotelLocation) GetLatitude() float64 { return v.Latitude }
 // GetLongitude returns HotelLocation.Longitude, and is useful for accessing the field via an interface.
 func (v *HotelLocation) GetLongitude() float64 { return v.Longitude }
 
+// HotelPhotosAsset includes the requested fields of the GraphQL type Asset.
+type HotelPhotosAsset struct {
+	// The unique identifier
+	Id string `json:"id"`
+}
+
+// GetId returns HotelPhotosAsset.Id, and is useful for accessing the field via an interface.
+func (v *HotelPhotosAsset) GetId() string { return v.Id }
+
 // HotelRef includes the requested fields of the GraphQL type Hotel.
 type HotelRef struct {
 	// The unique identifier
@@ -1126,6 +1954,7 @@ type HotelUpdateInput struct {
 	Location      *LocationInput                   `json:"location,omitempty"`
 	Destination   *DestinationUpdateOneInlineInput `json:"destination,omitempty"`
 	Reviews       *ReviewUpdateManyInlineInput     `json:"reviews,omitempty"`
+	Photos        *AssetUpdateManyInlineInput      `json:"photos,omitempty"`
 	// Manage document localizations
 	Localizations *HotelUpdateLocalizationsInput `json:"localizations,omitempty"`
 }
@@ -1156,6 +1985,9 @@ func (v *HotelUpdateInput) GetDestination() *DestinationUpdateOneInlineInput { r
 
 // GetReviews returns HotelUpdateInput.Reviews, and is useful for accessing the field via an interface.
 func (v *HotelUpdateInput) GetReviews() *ReviewUpdateManyInlineInput { return v.Reviews }
+
+// GetPhotos returns HotelUpdateInput.Photos, and is useful for accessing the field via an interface.
+func (v *HotelUpdateInput) GetPhotos() *AssetUpdateManyInlineInput { return v.Photos }
 
 // GetLocalizations returns HotelUpdateInput.Localizations, and is useful for accessing the field via an interface.
 func (v *HotelUpdateInput) GetLocalizations() *HotelUpdateLocalizationsInput { return v.Localizations }
@@ -1438,6 +2270,9 @@ type HotelWhereInput struct {
 	Reviews_every                 *ReviewWhereInput             `json:"reviews_every,omitempty"`
 	Reviews_some                  *ReviewWhereInput             `json:"reviews_some,omitempty"`
 	Reviews_none                  *ReviewWhereInput             `json:"reviews_none,omitempty"`
+	Photos_every                  *AssetWhereInput              `json:"photos_every,omitempty"`
+	Photos_some                   *AssetWhereInput              `json:"photos_some,omitempty"`
+	Photos_none                   *AssetWhereInput              `json:"photos_none,omitempty"`
 	CreatedBy                     *UserWhereInput               `json:"createdBy,omitempty"`
 	UpdatedBy                     *UserWhereInput               `json:"updatedBy,omitempty"`
 	PublishedBy                   *UserWhereInput               `json:"publishedBy,omitempty"`
@@ -1724,6 +2559,15 @@ func (v *HotelWhereInput) GetReviews_some() *ReviewWhereInput { return v.Reviews
 
 // GetReviews_none returns HotelWhereInput.Reviews_none, and is useful for accessing the field via an interface.
 func (v *HotelWhereInput) GetReviews_none() *ReviewWhereInput { return v.Reviews_none }
+
+// GetPhotos_every returns HotelWhereInput.Photos_every, and is useful for accessing the field via an interface.
+func (v *HotelWhereInput) GetPhotos_every() *AssetWhereInput { return v.Photos_every }
+
+// GetPhotos_some returns HotelWhereInput.Photos_some, and is useful for accessing the field via an interface.
+func (v *HotelWhereInput) GetPhotos_some() *AssetWhereInput { return v.Photos_some }
+
+// GetPhotos_none returns HotelWhereInput.Photos_none, and is useful for accessing the field via an interface.
+func (v *HotelWhereInput) GetPhotos_none() *AssetWhereInput { return v.Photos_none }
 
 // GetCreatedBy returns HotelWhereInput.CreatedBy, and is useful for accessing the field via an interface.
 func (v *HotelWhereInput) GetCreatedBy() *UserWhereInput { return v.CreatedBy }
@@ -4646,6 +5490,9 @@ query ReadHotels ($first: Int!, $after: String, $stage: Stage!, $where: HotelWhe
 		reviews(first: 100) {
 			id
 		}
+		photos(first: 100) {
+			id
+		}
 		localizations(locales: [de], includeCurrent: false) {
 			locale
 			tagline
@@ -4671,6 +5518,9 @@ query ReadHotels ($first: Int!, $after: String, $stage: Stage!, $where: HotelWhe
 				id
 			}
 			reviews(first: 100) {
+				id
+			}
+			photos(first: 100) {
 				id
 			}
 			localizations(locales: [de], includeCurrent: false) {

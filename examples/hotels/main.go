@@ -7,16 +7,23 @@
 // Hotel.twitterHandle, newly required in master, and normalizes it.
 //
 // With no configuration it runs against two stages emulated in-process:
-// delta, seeded with a few hundred entries (seed.go), and an empty master.
-// It shows the schema pre-flight and the plan, syncs with progress, prints
-// the report, and syncs once more to show that nothing is left to write:
+// delta, seeded with a few hundred entries and the hotels' photos (assets
+// whose files are in delta's emulated Filestack bucket; seed.go), and an
+// empty master with a bucket of its own. It shows the schema pre-flight and
+// the plan, syncs with progress — the photos first: files stored into
+// master's bucket, then their asset entries — prints the report, the files
+// and bytes copied and their checksums compared with delta's, and syncs
+// once more to show that nothing is left to write and no byte is uploaded:
 //
 //	go run ./examples/hotels
 //
 // To sync real stages, set STAGESYNC_SOURCE_ENDPOINT, STAGESYNC_SOURCE_TOKEN,
 // STAGESYNC_DEST_ENDPOINT and STAGESYNC_DEST_TOKEN, in the environment or in
 // a .env file (the tutorial's GCMS_PAT_SOURCE and GCMS_PAT_DEST are read for
-// the tokens too). Nothing is seeded then.
+// the tokens too). Nothing is seeded then. The photos are copied too when
+// master is on the new asset system, or, on the legacy one, when
+// STAGESYNC_DEST_FILESTACK_KEY holds the Filestack API key of its bucket;
+// otherwise hotels link only the photos master has already.
 //
 // Flags:
 //
@@ -47,12 +54,14 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/filestack"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync"
 )
@@ -146,10 +155,23 @@ type job struct {
 	sourceSchema, destSchema *ast.Schema
 	state                    *stagesync.State // the identity map, when there is no state file
 	emu                      *emulation       // nil for real stages
+	assets                   *stagesync.AssetOptions
+	skipAssets               bool // the photos cannot be copied: link only those master has
 
 	// Filled by Run.
 	first, second   *stagesync.Report
-	secondMutations int64 // mutations the second sync sent to the emulated master
+	secondMutations int64     // mutations the second sync sent to the emulated master
+	copied          [2]copied // the photos each sync copied (first, second)
+}
+
+// copied is what the asset phase of one sync copied.
+type copied struct {
+	assets, total int   // assets done and to do, as the sync counted them
+	bytes         int64 // bytes of files copied, as the sync counted them
+	// stored and storedBytes are the files and bytes the emulated
+	// Filestack stored into master's bucket during the sync (emulated
+	// stages only).
+	stored, storedBytes int64
 }
 
 // newJob connects to the real stages env names, or starts the emulated
@@ -171,6 +193,9 @@ func newJob(ctx context.Context, o options, env stagesEnv, out io.Writer) (*job,
 			return nil, fmt.Errorf("%s: %w", j.dest, err)
 		}
 		fmt.Fprintf(out, "hotels: syncing %s to %s\n", j.source, j.dest)
+		if err := j.assetsOfRealStages(ctx, env.destFilestackKey); err != nil {
+			return nil, err
+		}
 	} else {
 		if j.emu, err = startEmulation("127.0.0.1:0", "", ""); err != nil {
 			return nil, fmt.Errorf("start the emulated stages: %w", err)
@@ -183,6 +208,14 @@ func newJob(ctx context.Context, o options, env stagesEnv, out io.Writer) (*job,
 		j.source = localStage("delta", j.emu.deltaURL, j.emu.deltaToken)
 		j.dest = localStage("master", j.emu.masterURL, j.emu.masterToken)
 		j.sourceSchema, j.destSchema = j.emu.deltaSchema, j.emu.masterSchema
+		// The photos: stored from delta's bucket into master's, the
+		// source's hashes read to copy identical files once and to check
+		// each copy.
+		j.assets = &stagesync.AssetOptions{
+			Files:       j.emu.files.Client(j.emu.masterKey),
+			SourceFiles: j.emu.files.Client(j.emu.deltaKey),
+			Concurrency: 8,
+		}
 		fmt.Fprintf(out, "hotels: syncing delta to master, both emulated in-process (no %s set)\n", envSourceEndpoint)
 		fmt.Fprintf(out, "seeded delta: %s\n", sum)
 	}
@@ -190,6 +223,29 @@ func newJob(ctx context.Context, o options, env stagesEnv, out io.Writer) (*job,
 		j.state = stagesync.NewState(j.source.Endpoint(), j.dest.Endpoint())
 	}
 	return j, nil
+}
+
+// assetsOfRealStages decides how real stages' assets are synced: copied
+// when master needs no key or key is its bucket's Filestack API key,
+// otherwise left out (hotels link the photos master has).
+func (j *job) assetsOfRealStages(ctx context.Context, key string) error {
+	cfg := j.config()
+	needs, err := stagesync.NeedsAssets(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(needs.Fields) == 0:
+	case needs.Files && key == "":
+		j.skipAssets = true
+		fmt.Fprintf(j.out, "hotels: %s reference assets and %s is on the legacy asset system: set %s to the Filestack API key of its bucket to copy them; linking only the assets it has\n",
+			strings.Join(needs.Fields, ", "), j.dest, envDestFilestackKey)
+	case needs.Files:
+		j.assets = &stagesync.AssetOptions{Files: filestack.New(key)}
+	default:
+		j.assets = &stagesync.AssetOptions{}
+	}
+	return nil
 }
 
 // localStage is a Stage for an emulated stage: no rate limit, quick retries.
@@ -221,9 +277,11 @@ func (j *job) config() stagesync.SyncConfig {
 		Handled: slices.Sorted(maps.Keys(handledChanges)),
 		// Stages that are not clones of each other have different ids;
 		// slugs identify destinations and hotels in both.
-		Match:     map[string]string{"Destination": "slug", "Hotel": "slug"},
-		StatePath: j.opts.state,
-		State:     j.state,
+		Match:      map[string]string{"Destination": "slug", "Hotel": "slug"},
+		StatePath:  j.opts.state,
+		State:      j.state,
+		Assets:     j.assets,
+		SkipAssets: j.skipAssets,
 	}
 }
 
@@ -248,17 +306,21 @@ func (j *job) Run(ctx context.Context) (int, error) {
 	}
 
 	live := cfg
+	var printer func(stagesync.Event)
 	if !j.opts.quiet {
 		fmt.Fprintln(j.out, "\nsync:")
-		live.Progress = progressPrinter(j.out)
+		printer = progressPrinter(j.out)
 	}
-	j.first, _, err = stagesync.Sync(ctx, live)
+	j.first, err = j.sync(ctx, live, &j.copied[0], printer)
 	if code, err := syncError(err); err != nil {
 		return code, err
 	}
 	fmt.Fprintln(j.out, "\nreport:")
 	if _, err := j.first.WriteTo(j.out); err != nil {
 		return exitFailures, err
+	}
+	if j.assets != nil {
+		j.printAssets()
 	}
 
 	// Everything is in master now: a second sync reads both stages,
@@ -267,7 +329,7 @@ func (j *job) Run(ctx context.Context) (int, error) {
 	if j.emu != nil {
 		before = j.emu.master.Counters().Mutations
 	}
-	j.second, _, err = stagesync.Sync(ctx, cfg)
+	j.second, err = j.sync(ctx, cfg, &j.copied[1], nil)
 	if code, err := syncError(err); err != nil {
 		return code, err
 	}
@@ -285,7 +347,10 @@ func (j *job) Run(ctx context.Context) (int, error) {
 	}
 	if j.emu != nil {
 		j.secondMutations = j.emu.master.Counters().Mutations - before
-		fmt.Fprintf(j.out, " (%d mutations on master)", j.secondMutations)
+		fmt.Fprintf(j.out, " (%d mutations on master; %d files, %d bytes uploaded to its bucket)",
+			j.secondMutations, j.copied[1].stored, j.copied[1].storedBytes)
+	} else if j.assets != nil {
+		fmt.Fprintf(j.out, " (%d bytes of files copied)", j.copied[1].bytes)
 	}
 	fmt.Fprintln(j.out)
 
@@ -293,6 +358,46 @@ func (j *job) Run(ctx context.Context) (int, error) {
 		return exitFailures, fmt.Errorf("%d entries failed", failed)
 	}
 	return exitOK, nil
+}
+
+// sync runs one sync, counting what its asset phase copied into c and
+// passing its progress events to progress (when not nil).
+func (j *job) sync(ctx context.Context, cfg stagesync.SyncConfig, c *copied, progress func(stagesync.Event)) (*stagesync.Report, error) {
+	cfg.Progress = func(e stagesync.Event) { // one event at a time: Sync serializes them
+		if e.Phase == stagesync.PhaseAssets {
+			c.assets, c.total, c.bytes = e.Done, e.Total, e.Bytes
+		}
+		if progress != nil {
+			progress(e)
+		}
+	}
+	var before fileCounts
+	if j.emu != nil {
+		before = j.emu.stored()
+	}
+	report, _, err := stagesync.Sync(ctx, cfg)
+	if j.emu != nil {
+		after := j.emu.stored()
+		c.stored, c.storedBytes = after.files-before.files, after.bytes-before.bytes
+	}
+	return report, err
+}
+
+// printAssets prints what the first sync copied of the photos and, for
+// emulated stages, compares the files in master's bucket with delta's.
+func (j *job) printAssets() {
+	c := j.copied[0]
+	fmt.Fprintf(j.out, "\nassets: %d of %d assets synced, %d bytes of files copied", c.assets, c.total, c.bytes)
+	if j.emu == nil {
+		fmt.Fprintln(j.out)
+		return
+	}
+	fmt.Fprintf(j.out, "; master's Filestack bucket stored %d files, %d bytes\n", c.stored, c.storedBytes)
+	same, total, diffs := j.emu.compareFiles()
+	fmt.Fprintf(j.out, "checksums: %d of %d of master's photos have the SHA-256 of delta's file of the same name\n", same, total)
+	for _, d := range diffs {
+		fmt.Fprintln(j.out, "  differs:", d)
+	}
 }
 
 // syncError maps an error of stagesync.Sync to an exit code.
@@ -367,6 +472,11 @@ func progressPrinter(w io.Writer) func(stagesync.Event) {
 		case e.Phase == stagesync.PhaseDone:
 		case e.Model == "":
 			fmt.Fprintf(w, "  %s\n", e.Phase)
+		case e.Phase == stagesync.PhaseAssets && e.Total > 0:
+			if e.Done%20 != 0 && e.Done != e.Total {
+				return // an event per asset: a line per 20
+			}
+			fmt.Fprintf(w, "  %-9s %-12s %d/%d, %d/%d bytes\n", e.Phase, e.Model, e.Done, e.Total, e.Bytes, e.TotalBytes)
 		case e.Total > 0:
 			fmt.Fprintf(w, "  %-9s %-12s %d/%d\n", e.Phase, e.Model, e.Done, e.Total)
 		default:

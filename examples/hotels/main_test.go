@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stagesync/stagesync/stagesync"
+	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
 // clearStageEnv makes the example run against emulated stages, whatever
@@ -47,7 +49,9 @@ func TestRun(t *testing.T) {
 		"plan (a dry run",
 		"write     Hotel        150/150",
 		"publish   Review       90/90",
-		"second sync: 470 entries read, 470 unchanged, nothing written (0 mutations on master)",
+		"assets    Asset        60/60, ",
+		"checksums: 60 of 60 of master's photos have the SHA-256 of delta's file of the same name",
+		"second sync: 530 entries read, 530 unchanged, nothing written (0 mutations on master; 0 files, 0 bytes uploaded to its bucket)",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, &out)
@@ -55,6 +59,7 @@ func TestRun(t *testing.T) {
 	}
 	// The report table: every entry created, none failed.
 	for _, row := range []string{
+		`Asset\s+60\s+60\s+0\s+0\s+0\s+60\s+0`,
 		`Review\s+300\s+300\s+0\s+0\s+0\s+90\s+0`,
 		`Hotel\s+150\s+150\s+0\s+0\s+0\s+45\s+0`,
 		`Destination\s+20\s+20\s+0\s+0\s+0\s+7\s+0`,
@@ -63,8 +68,87 @@ func TestRun(t *testing.T) {
 			t.Errorf("report has no row %s:\n%s", row, &out)
 		}
 	}
+	// The asset phase: the bytes the sync counted are those master's
+	// bucket stored, one file per photo.
+	m := regexp.MustCompile(`assets: 60 of 60 assets synced, (\d+) bytes of files copied; master's Filestack bucket stored 60 files, (\d+) bytes`).FindStringSubmatch(out.String())
+	if m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Errorf("no assets line with the same bytes copied and stored: %q\n%s", m, &out)
+	}
 	if errOut.Len() > 0 {
 		t.Errorf("stderr: %s", &errOut)
+	}
+}
+
+// TestAssets checks the photos after the main job: every file delta's
+// assets have is in master's bucket with the same SHA-256, the bytes the
+// sync counted are the bytes stored and the bytes seeded, master's hotels
+// link master's copies, and the second sync uploads nothing.
+func TestAssets(t *testing.T) {
+	clearStageEnv(t)
+	ctx := t.Context()
+	var out bytes.Buffer
+	j, err := newJob(ctx, options{quiet: true, rate: 5}, stagesEnv{}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	var seeded int64
+	for _, f := range j.emu.delta.AssetBucket().Files() {
+		seeded += f.Size
+	}
+	if code, err := j.Run(ctx); code != exitOK {
+		t.Fatalf("exit %d: %v\n%s", code, err, &out)
+	}
+	first, second := j.copied[0], j.copied[1]
+	if first.assets != seedPhotos || first.total != seedPhotos || first.stored != seedPhotos {
+		t.Errorf("first sync: %+v, want %d assets synced and files stored", first, seedPhotos)
+	}
+	if first.bytes != seeded || first.storedBytes != seeded {
+		t.Errorf("first sync: %d bytes counted, %d stored; delta's files have %d", first.bytes, first.storedBytes, seeded)
+	}
+	if second.bytes != 0 || second.stored != 0 || second.storedBytes != 0 {
+		t.Errorf("second sync: %+v, want no file copied", second)
+	}
+	same, total, diffs := j.emu.compareFiles()
+	if same != seedPhotos || total != seedPhotos || len(diffs) > 0 {
+		t.Errorf("checksums: %d of %d the same, want %d: %v", same, total, seedPhotos, diffs)
+	}
+	if n := len(j.emu.master.AssetBucket().Files()); n != seedPhotos {
+		t.Errorf("master's bucket has %d files, want %d", n, seedPhotos)
+	}
+	// Each master hotel links the copies of its delta hotel's photos.
+	fileOf := map[string]string{} // asset id → its file's SHA-256, both stages
+	for _, st := range []*stagetest.Stage{j.emu.delta, j.emu.master} {
+		for _, a := range st.All("Asset", "DRAFT") {
+			f, _ := j.emu.files.File(a["handle"].(string))
+			fileOf[a["id"].(string)] = f.SHA256
+		}
+	}
+	files := func(h map[string]any) []string {
+		var out []string
+		ids, _ := h["photos"].([]any) // nil: no photos
+		for _, id := range ids {
+			out = append(out, fileOf[id.(string)])
+		}
+		return out
+	}
+	linked := 0
+	for _, h := range j.emu.delta.All("Hotel", "DRAFT") {
+		dest, ok := j.state.DestID("Hotel", h["id"].(string))
+		if !ok {
+			t.Fatalf("hotel %s is not in the identity map", h["id"])
+		}
+		mh, ok := j.emu.master.Get("Hotel", dest, "DRAFT")
+		if !ok {
+			t.Fatalf("master has no hotel %s", dest)
+		}
+		if want, got := files(h), files(mh); !slices.Equal(want, got) {
+			t.Errorf("hotel %s: master links files %v, delta %v", h["name"], got, want)
+		}
+		linked += len(files(h))
+	}
+	if linked == 0 {
+		t.Error("no hotel has photos")
 	}
 }
 
@@ -84,7 +168,7 @@ func TestSyncEqualsSource(t *testing.T) {
 	if code, err := j.Run(ctx); code != exitOK {
 		t.Fatalf("exit %d: %v\n%s", code, err, &out)
 	}
-	want := map[string]int{"Destination": seedDestinations, "Hotel": seedHotels, "Review": seedReviews}
+	want := map[string]int{"Asset": seedPhotos, "Destination": seedDestinations, "Hotel": seedHotels, "Review": seedReviews}
 	for _, m := range j.first.Models() {
 		if m.Read != want[m.Name] || m.Created != m.Read || m.Failed != 0 {
 			t.Errorf("first sync: %+v, want %d read and created", m, want[m.Name])

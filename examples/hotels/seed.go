@@ -17,6 +17,9 @@ const (
 	seedDestinations = 20
 	seedHotels       = 150
 	seedReviews      = 300
+	// seedPhotos are the photos in delta's asset bucket, shared by the
+	// hotels of each destination; most hotels show two, some none.
+	seedPhotos = 60
 )
 
 // seedClock is the clock of the seeded delta stage: it starts on a fixed day
@@ -31,16 +34,20 @@ func seedClock() func() time.Time {
 // seedSummary counts what seedDelta wrote.
 type seedSummary struct {
 	destinations, hotels, reviews int
-	published                     int // entries published
-	publishedDiffers              int // published entries whose draft moved on
-	localized                     int // hotels with a German tagline
-	noHandle, oddHandle           int // hotels without a Twitter handle, with one to normalize
+	photos                        int   // assets (all published), each with its file in delta's bucket
+	photoBytes                    int64 // the size of their files
+	published                     int   // entries published
+	publishedDiffers              int   // published entries whose draft moved on
+	localized                     int   // hotels with a German tagline
+	noHandle, oddHandle           int   // hotels without a Twitter handle, with one to normalize
 }
 
 func (s seedSummary) String() string {
 	return fmt.Sprintf("%d destinations, %d hotels, %d reviews; %d published (%d with a newer draft); "+
-		"%d hotels with a German tagline, %d without a Twitter handle, %d with one to normalize",
-		s.destinations, s.hotels, s.reviews, s.published, s.publishedDiffers, s.localized, s.noHandle, s.oddHandle)
+		"%d hotels with a German tagline, %d without a Twitter handle, %d with one to normalize; "+
+		"%d photos (%d bytes of files in its Filestack bucket)",
+		s.destinations, s.hotels, s.reviews, s.published, s.publishedDiffers, s.localized, s.noHandle, s.oddHandle,
+		s.photos, s.photoBytes)
 }
 
 // destinationSeed is one destination of the seed.
@@ -163,6 +170,26 @@ func seedDelta(ctx context.Context, st *stagetest.Stage) (seedSummary, error) {
 		return ids[0], nil
 	}
 
+	// The photos first: hotels link them. Their files go into delta's
+	// asset bucket; the asset entries are published.
+	photoIDs := make([]string, seedPhotos)
+	prng := rand.New(rand.NewPCG(2024, 4)) // the photos' own, so that the entries' content does not depend on them
+	for i := range seedPhotos {
+		d := destinationSeeds[i%seedDestinations]
+		data := photoBytes(prng, 3<<10+prng.IntN(6<<10))
+		name := fmt.Sprintf("%s-%d.jpg", slug(d.name), i/seedDestinations+1)
+		id, err := st.SeedAsset(name, "image/jpeg", data, map[string]any{"width": 1600, "height": 1067})
+		if err != nil {
+			return sum, fmt.Errorf("seed delta: photo %s: %w", name, err)
+		}
+		if err := st.Publish("Asset", id); err != nil {
+			return sum, fmt.Errorf("seed delta: photo %s: %w", name, err)
+		}
+		photoIDs[i] = id
+		sum.photos++
+		sum.photoBytes += int64(len(data))
+	}
+
 	destIDs := make([]string, seedDestinations)
 	for i, d := range destinationSeeds {
 		doc := map[string]any{
@@ -201,6 +228,10 @@ func seedDelta(ctx context.Context, st *stagetest.Stage) (seedSummary, error) {
 		}
 		if i%13 != 0 {
 			doc["stars"] = 1 + rng.IntN(5)
+		}
+		if i%6 != 5 {
+			// Two of the three photos of its destination.
+			doc["photos"] = []any{photoIDs[(d+(i%3)*seedDestinations)%seedPhotos], photoIDs[(d+((i+1)%3)*seedDestinations)%seedPhotos]}
 		}
 		if i%5 != 4 {
 			doc["description"] = richText(fmt.Sprintf("%s: %s.", name, strings.ToLower(tag[0])))
@@ -271,6 +302,19 @@ func seedDelta(ctx context.Context, st *stagetest.Stage) (seedSummary, error) {
 		}
 	}
 	return sum, nil
+}
+
+// photoBytes returns n bytes that stand for a JPEG photo: the format's
+// start and end markers around random bytes (the same on every run, from
+// the seed's random source).
+func photoBytes(rng *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	copy(b, []byte{0xFF, 0xD8, 0xFF, 0xE0})
+	copy(b[n-2:], []byte{0xFF, 0xD9})
+	return b
 }
 
 // round4 rounds a coordinate to four decimals (about 10 m).

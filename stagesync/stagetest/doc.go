@@ -68,6 +68,16 @@
 // Without WithAssets, handle falls back to the id and url points at
 // Hygraph's asset CDN.
 //
+// # Projects
+//
+// A Project puts several stages together as the environments of one
+// project, on one handler: each environment's content API at
+// /content/<project>/<environment>, and at ManagementPath the Management
+// API query that lists them (viewer → TokenViewer.project → environments
+// with name, displayName, endpoint and, on the legacy asset system,
+// assetConfig.apiKey), behind its own bearer token. NewProjectServer
+// starts one for a test; `stagesync serve --env` serves one.
+//
 // Not emulated: users (createdBy & co. are null), version history and
 // scheduled publishing (empty lists; schedule mutations fail), rich-text
 // embeds, asset transformations (url ignores its argument) and pre-signed

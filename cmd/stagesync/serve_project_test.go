@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// startServeProject runs `stagesync serve args...` (with --env flags) and
+// returns once the Management API's URL is printed, with the lines printed
+// so far.
+func startServeProject(t *testing.T, args ...string) (run *serveRun, printed []string, mgmtURL string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	stderr := new(lockedBuffer)
+	root := newRootCmd()
+	root.SetArgs(append([]string{"serve"}, args...))
+	root.SetOut(pw)
+	root.SetErr(stderr)
+	done := make(chan struct{})
+	run = &serveRun{done: done, cancel: cancel, stderr: stderr}
+	go func() {
+		run.err = root.ExecuteContext(ctx)
+		pw.Close()
+		close(done)
+	}()
+	lines := make(chan string, 64)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	run.lines = lines
+	t.Cleanup(func() {
+		cancel()
+		for range lines {
+		}
+		<-done
+	})
+	for line := range lines {
+		printed = append(printed, line)
+		if u, ok := strings.CutPrefix(line, "management: "); ok {
+			return run, printed, u
+		}
+	}
+	<-done
+	t.Fatalf("serve ended before printing the Management API's URL: %v\nstdout: %q\nstderr: %s", run.err, printed, stderr)
+	return nil, nil, ""
+}
+
+func TestServeProject(t *testing.T) {
+	data := t.TempDir()
+	run, printed, mgmtURL := startServeProject(t, "--env", "master="+serveFixture, "--env", "dev="+serveFixture,
+		"--project", "blog", "--token", "tok", "--management-token", "mgmt", "--addr", "127.0.0.1:0", "--data", data, "--assets")
+	base := strings.TrimSuffix(mgmtURL, "/management/graphql")
+	want := []string{"endpoint master: " + base + "/content/blog/master", "endpoint dev: " + base + "/content/blog/dev"}
+	for _, w := range want {
+		found := false
+		for _, l := range printed {
+			found = found || l == w
+		}
+		if !found {
+			t.Errorf("serve did not print %q:\n%s", w, strings.Join(printed, "\n"))
+		}
+	}
+	// Each environment is its own stage: a tag created in dev is not in master.
+	if code, body := post(t, base+"/content/blog/dev", "tok", `mutation { createTag(data: {title: "Go", slug: "go"}) { id } }`, nil); code != http.StatusOK || strings.Contains(body, "errors") {
+		t.Fatalf("create in dev: %d %s", code, body)
+	}
+	for env, n := range map[string]int{"dev": 1, "master": 0} {
+		_, body := post(t, base+"/content/blog/"+env, "tok", `{ tags(stage: DRAFT) { id } }`, nil)
+		if got := strings.Count(body, `"id"`); got != n {
+			t.Errorf("%s has %d tags, want %d: %s", env, got, n, body)
+		}
+	}
+	// The Management API lists them, with the bucket keys of --assets
+	// (the fixture is on the legacy asset system).
+	code, body := post(t, mgmtURL, "mgmt", `{ viewer { ... on TokenViewer { project { id environments { name endpoint assetConfig { apiKey } } } } } }`, nil)
+	if code != http.StatusOK || !strings.Contains(body, `"endpoint":"`+base+`/content/blog/dev"`) || !strings.Contains(body, `"apiKey":"dev-`) {
+		t.Errorf("Management API: %d %s", code, body)
+	}
+	if code, _ := post(t, mgmtURL, "tok", `{ viewer { id } }`, nil); code != http.StatusUnauthorized {
+		t.Errorf("Management API with the content token: status %d, want 401", code)
+	}
+
+	// init reads it.
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("SERVE_MGMT", "mgmt")
+	if code, stdout, stderr := runCLI(t, "init", "--management-token-env", "SERVE_MGMT", "--project", "blog", "--management-endpoint", mgmtURL); code != exitOK {
+		t.Fatalf("init: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	c, err := parseConfig(configFileName, []byte(readFile(t, configFileName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Stages["dev"]; s == nil || s.Endpoint != base+"/content/blog/dev" || s.TokenEnv != "HYGRAPH_DEV_TOKEN" {
+		t.Errorf("stage dev: %+v", s)
+	}
+
+	rest, err := run.stop()
+	if err != nil {
+		t.Fatalf("serve: %v\n%s", err, run.stderr)
+	}
+	if !strings.Contains(rest, "stagesync: dev stopped; requests 2, rejected 0, queries 1, mutations 1, entries written 1") {
+		t.Errorf("serve's last lines:\n%s", rest)
+	}
+	for _, env := range []string{"master", "dev"} {
+		if _, err := os.Stat(filepath.Join(data, env, "stage.db")); err != nil {
+			t.Errorf("--data: %v", err)
+		}
+	}
+}
+
+func TestServeProjectUsageErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"schema and env", []string{"--schema", serveFixture, "--env", "dev=" + serveFixture}, "--schema and --env"},
+		{"no file", []string{"--env", "dev"}, `--env "dev": want NAME=FILE`},
+		{"twice", []string{"--env", "dev=" + serveFixture, "--env", "dev=" + serveFixture}, "--env dev: given twice"},
+		{"bad name", []string{"--env", "Dev=" + serveFixture}, "lower-case letters"},
+		{"missing file", []string{"--env", "dev=nope.graphql"}, "--env dev: "},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"serve", "--addr", "127.0.0.1:0"}, tc.args...)...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want %d; stderr %q, want %q", code, exitUsage, stderr, tc.want)
+			}
+			if strings.Contains(stdout, "management:") {
+				t.Errorf("served despite the error: %s", stdout)
+			}
+		})
+	}
+}
