@@ -519,3 +519,23 @@ func TestModelRegression_OneToOneTakenByPublishedVersion(t *testing.T) {
 	w.socialCreate("Account", map[string]any{"post": connectOne(p)}, false)
 	w.syncComplete()
 }
+
+// TestModelRegression_PublishedPairRemovedInDraft: a published person in
+// a published group is edited and published again, and then taken out of
+// the group's members in the draft only (soak seed 20261204 found it after
+// a cancelled run). The destination's person still has the group in its
+// draft, as its published version does, so the relation pass wrote no
+// order for it; but the group's draft write, earlier in the run,
+// disconnected the person, so the person was published without the group
+// and the group's published members lost it (a publish keeps both sides
+// consistent).
+func TestModelRegression_PublishedPairRemovedInDraft(t *testing.T) {
+	w := modelRegressionWorld(t)
+	g := w.create("Group", nil, true)
+	p := w.create("Person", map[string]any{"groups": connect(g)}, true)
+	w.syncComplete()
+	w.update("Person", p, map[string]any{"name": "renamed"})
+	w.publish("Person", p)
+	w.update("Group", g, map[string]any{"members": map[string]any{"set": []any{}}})
+	w.syncComplete()
+}

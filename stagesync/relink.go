@@ -30,8 +30,13 @@ func (e *engine) relationsOf(ctx context.Context, model string, relink bool) err
 	keep := func(w *work) bool { return w.deferred }
 	var touched map[string]bool
 	if relink {
+		// A published entry whose draft differs from its published
+		// version (twoStep) is kept even when its order matched the
+		// destination's when it was planned: a draft write of the
+		// other side earlier in this run may have disconnected a
+		// target its published version holds.
 		touched = e.peekTouched()
-		keep = func(w *work) bool { return w.publish && (w.deferred || touched[w.destID]) }
+		keep = func(w *work) bool { return w.publish && (w.deferred || w.twoStep || touched[w.destID]) }
 	}
 	works := e.worksOf(model, keep)
 	if len(works) == 0 {
