@@ -495,11 +495,16 @@ func printPlan(w io.Writer, p *stagesync.Plan) {
 	t.WriteTo(w)
 }
 
-// printPlanFailures prints the entries a planned sync would fail.
+// printPlanFailures prints the entries a planned sync would fail, the
+// first maxFailureLines of them; the plan's JSON lists every one.
 func printPlanFailures(w io.Writer, r *stagesync.Report) {
 	failures := r.Failures()
 	fmt.Fprintf(w, "\n%d would fail:\n", len(failures))
-	for _, f := range failures {
+	for n, f := range failures {
+		if n == maxFailureLines {
+			fmt.Fprintf(w, "  ... and %d more entries that would fail (plan --json lists every one)\n", len(failures)-n)
+			break
+		}
 		dest := ""
 		if f.DestID != "" {
 			dest = " -> " + f.DestID

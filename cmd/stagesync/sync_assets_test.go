@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -174,5 +175,35 @@ func TestPlanCommandSubsetFails(t *testing.T) {
 	}
 	if n := dst.Stage.Counters().Mutations; n != 0 {
 		t.Errorf("plan ran %d mutations", n)
+	}
+}
+
+// TestPlanCommandFailuresCapped: a plan whose entries would fail prints
+// the first maxFailureLines of them and says how many more there are.
+func TestPlanCommandFailuresCapped(t *testing.T) {
+	src, _, args := travelPair(t, "upload")
+	for i := range 30 {
+		h, err := src.Stage.Seed("Hotel", "DRAFT", map[string]any{"name": fmt.Sprintf("Hotel %d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.Stage.Seed("Review", "DRAFT", map[string]any{"title": "Fine", "hotel": h[0]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := runCLI(t, args("plan", "--models", "Destination,Hotel", "--skip-assets")...)
+	if code != exitFailures {
+		t.Fatalf("plan: exit %d, want %d\n%s\n%s", code, exitFailures, stdout, stderr)
+	}
+	entries := 0
+	for _, line := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(line, "  ") && strings.Contains(line, ": relation: ") { // an entry's first reason
+			entries++
+		}
+	}
+	// 32 hotels and the destination linking two of them.
+	if !strings.Contains(stdout, "33 would fail:") || entries != maxFailureLines ||
+		!strings.Contains(stdout, "... and 13 more entries that would fail (plan --json lists every one)") {
+		t.Errorf("%d entry lines, want %d and the count of the rest:\n%s", entries, maxFailureLines, stdout)
 	}
 }
