@@ -1,0 +1,32 @@
+package importapi
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stagesync/stagesync/stagesync"
+)
+
+// Import loads the snapshot in dir into the destination of cfg through the
+// same engine as a sync: cfg.Source and cfg.SourceSchema are set to the
+// snapshot (see OpenSource) and stagesync.Sync runs, with its identity map,
+// relation order, publish state, locales and schema pre-flight against the
+// destination. The whole snapshot is parsed and checked before anything is
+// read from or written to the destination; run again with the same state,
+// it writes nothing. cfg.Models defaults to the snapshot's models.
+func Import(ctx context.Context, dir string, cfg stagesync.SyncConfig) (*stagesync.Report, *stagesync.Plan, error) {
+	src, err := OpenSource(ctx, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer src.Close()
+	cfg.Source, cfg.SourceSchema = src.Stage, src.Schema
+	if len(cfg.Models) == 0 && len(cfg.Typed) == 0 {
+		cfg.Models = src.Manifest.Models
+	}
+	report, plan, err := stagesync.Sync(ctx, cfg)
+	if err != nil {
+		return report, plan, fmt.Errorf("importapi: importing %s: %w", dir, err)
+	}
+	return report, plan, nil
+}
