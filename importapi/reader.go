@@ -53,7 +53,7 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return e.Err }
 
-// valueError wraps err as an InputError about v.
+// errorf returns an InputError about v.
 func (v Value) errorf(entry string, format string, args ...any) *InputError {
 	return &InputError{File: v.File, Line: v.Line, Index: v.Index, Entry: entry, Err: fmt.Errorf(format, args...)}
 }
@@ -126,6 +126,7 @@ func Read(name string, r io.Reader, want ValueType) iter.Seq2[Value, error] {
 				line = lr.line(se.Offset)
 				err = fmt.Errorf("malformed JSON: %v", se)
 			case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+				line = lr.line(lr.off)
 				err = errors.New("the file is truncated: it ends before the values array and the object are closed")
 			}
 			yield(Value{}, &InputError{File: name, Line: line, Index: index, Err: err})
