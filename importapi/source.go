@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 
@@ -111,7 +112,8 @@ func OpenSource(ctx context.Context, dir string) (*Source, error) {
 		return nil, fmt.Errorf("importapi: loading snapshot %s: %w", dir, err)
 	}
 	hc := &http.Client{Transport: handlerTransport{emu}}
-	stage := stagesync.NewStage("snapshot", "snapshot://"+dir, "", stagesync.WithHTTPClient(hc))
+	stage := stagesync.NewStage("snapshot", "snapshot://"+dir, "", stagesync.WithHTTPClient(hc),
+		stagesync.WithRateLimit(stagesync.RateLimit{Initial: math.Inf(1)}))
 	return &Source{Stage: stage, Schema: s, Manifest: m, Counts: counts, emu: emu}, nil
 }
 
