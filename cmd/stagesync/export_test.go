@@ -21,13 +21,13 @@ func seedLibraryMore(t *testing.T, s *stagetest.Server) {
 	books := st.All("Book", "DRAFT")
 	ids, err := st.Seed("Book", "PUBLISHED", map[string]any{
 		"title": "Tehanu", "pages": 250, "genre": "FICTION",
-		"author":  authors[0]["id"],
-		"tags":    []any{tags[0]["id"], tags[1]["id"]},
-		"prequel": books[1]["id"],
-		"related": []any{authors[0]["id"], tags[1]["id"]},
-		"seo":     map[string]any{"create": map[string]any{"title": "Tehanu", "keywords": []any{"earthsea", "dragons"}}},
-		"body":    map[string]any{"children": []any{map[string]any{"type": "paragraph", "children": []any{map[string]any{"text": "Tenar."}}}}},
-		"summary": "Tenar and Therru.",
+		"author":        authors[0]["id"],
+		"tags":          []any{tags[0]["id"], tags[1]["id"]},
+		"prequel":       books[1]["id"],
+		"related":       []any{authors[0]["id"], tags[1]["id"]},
+		"seo":           map[string]any{"create": map[string]any{"title": "Tehanu", "keywords": []any{"earthsea", "dragons"}}},
+		"body":          map[string]any{"children": []any{map[string]any{"type": "paragraph", "children": []any{map[string]any{"text": "Tenar."}}}}},
+		"summary":       "Tenar and Therru.",
 		"localizations": map[string]any{"de": map[string]any{"summary": "Tenar und Therru."}},
 	})
 	if err != nil {
