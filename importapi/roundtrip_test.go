@@ -146,6 +146,25 @@ func TestNDFRoundTripHotels(t *testing.T) {
 		t.Error("no hotel was published in the destination")
 	}
 
+	// The destination exported: the same content up to ids.
+	again, err := importapi.Export(ctx, dest, s, t.TempDir(), importapi.ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(man.ContentHashes) == 0 {
+		t.Error("the manifest has no content hashes")
+	}
+	for k, h := range man.ContentHashes {
+		if again.ContentHashes[k] != h {
+			t.Errorf("content hash %s: source snapshot %s, destination snapshot %s", k, h, again.ContentHashes[k])
+		}
+	}
+	for k := range again.ContentHashes {
+		if _, ok := man.ContentHashes[k]; !ok {
+			t.Errorf("the destination's snapshot has %s, the source's not", k)
+		}
+	}
+
 	written := dst.Stage.Counters().EntriesWritten
 	report, plan, err := importapi.Import(ctx, dir, stagesync.SyncConfig{Dest: dest, DestSchema: s, State: state})
 	if err != nil {

@@ -43,6 +43,9 @@ type Manifest struct {
 	// Dropped counts the relations to models the snapshot does not hold
 	// (say, Asset without --assets), by "Model.field".
 	Dropped map[string]int `json:"dropped,omitempty"`
+	// ContentHashes are the snapshot's content hashes up to ids (see
+	// ContentHashes): equal for two snapshots of the same content.
+	ContentHashes map[string]string `json:"contentHashes"`
 	// Files are the NDF files in import order.
 	Files []FileInfo `json:"files"`
 	// Assets are the asset files, with --assets.
@@ -368,6 +371,11 @@ func (w *SnapshotWriter) Close(base Manifest) (*Manifest, error) {
 	if len(m.Dropped) == 0 {
 		m.Dropped = nil
 	}
+	hashes, err := ContentHashes(w.dir)
+	if err != nil {
+		return nil, fmt.Errorf("importapi: hashing %s: %w", w.dir, err)
+	}
+	m.ContentHashes = hashes
 	b, err := json.MarshalIndent(&m, "", "  ")
 	if err != nil {
 		return nil, err
