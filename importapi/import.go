@@ -13,7 +13,10 @@ import (
 // relation order, publish state, locales and schema pre-flight against the
 // destination. The whole snapshot is parsed and checked before anything is
 // read from or written to the destination; run again with the same state,
-// it writes nothing. cfg.Models defaults to the snapshot's models.
+// it writes nothing. cfg.Models defaults to the snapshot's models. A
+// snapshot with asset files copies them in the sync's asset phase
+// (cfg.Assets; on the legacy asset system cfg.Assets.Files is the
+// destination's bucket) unless cfg.SkipAssets.
 func Import(ctx context.Context, dir string, cfg stagesync.SyncConfig) (*stagesync.Report, *stagesync.Plan, error) {
 	src, err := OpenSource(ctx, dir)
 	if err != nil {
@@ -22,7 +25,21 @@ func Import(ctx context.Context, dir string, cfg stagesync.SyncConfig) (*stagesy
 	defer src.Close()
 	cfg.Source, cfg.SourceSchema = src.Stage, src.Schema
 	if len(cfg.Models) == 0 && len(cfg.Typed) == 0 {
-		cfg.Models = src.Manifest.Models
+		for _, m := range src.Manifest.Models {
+			if m != AssetModel { // copied by the asset phase
+				cfg.Models = append(cfg.Models, m)
+			}
+		}
+	}
+	if files := src.AssetFiles(); files != nil && !cfg.SkipAssets {
+		if cfg.Assets == nil {
+			cfg.Assets = &stagesync.AssetOptions{}
+		}
+		if cfg.Assets.SourceFiles == nil {
+			a := *cfg.Assets
+			a.SourceFiles = files
+			cfg.Assets = &a
+		}
 	}
 	report, plan, err := stagesync.Sync(ctx, cfg)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,10 +63,12 @@ type Count struct {
 
 // AssetFile is one asset's file in a snapshot (assets/<id>/<fileName>).
 type AssetFile struct {
-	ID     string `json:"id"`
-	Path   string `json:"path"`
-	Bytes  int64  `json:"bytes"`
-	SHA256 string `json:"sha256"`
+	ID       string `json:"id"`
+	Path     string `json:"path"`
+	FileName string `json:"fileName"`
+	MimeType string `json:"mimeType,omitempty"`
+	Bytes    int64  `json:"bytes"`
+	SHA256   string `json:"sha256"`
 }
 
 // ReadManifest reads the manifest of snapshot directory dir.
@@ -399,6 +402,12 @@ type ExportOptions struct {
 	Progress func(model string, entries int, bytes int64)
 	// Now stamps the manifest (default time.Now).
 	Now func() time.Time
+	// Assets exports the Asset model too, and every asset's file (of its
+	// DRAFT version) into assets/<id>/<fileName>, with its SHA-256 in the
+	// manifest.
+	Assets bool
+	// HTTPClient downloads the asset files (default http.DefaultClient).
+	HTTPClient *http.Client
 }
 
 // Export writes a snapshot of stage s into dir: it reads the models with
@@ -416,6 +425,12 @@ func Export(ctx context.Context, s *stagesync.Stage, sdl *ast.Schema, dir string
 				models = append(models, m.Name)
 			}
 		}
+	}
+	if opt.Assets && !slices.Contains(models, AssetModel) {
+		if m := p.Model(AssetModel); m == nil || !m.Writable {
+			return nil, fmt.Errorf("importapi: %s has no writable Asset model; export without assets", s)
+		}
+		models = append([]string{AssetModel}, models...)
 	}
 	for _, name := range models {
 		if m := p.Model(name); m == nil || m.Component {
@@ -443,11 +458,18 @@ func Export(ctx context.Context, s *stagesync.Stage, sdl *ast.Schema, dir string
 			}
 		}
 	}
+	var assets []AssetFile
+	if opt.Assets {
+		if assets, err = exportAssets(ctx, s, dir, opt.HTTPClient, opt.Progress); err != nil {
+			w.abort()
+			return nil, err
+		}
+	}
 	now := time.Now
 	if opt.Now != nil {
 		now = opt.Now
 	}
-	return w.Close(Manifest{CreatedAt: now().UTC(), Source: s.Endpoint(), Schema: schema.SDL(sdl)})
+	return w.Close(Manifest{CreatedAt: now().UTC(), Source: s.Endpoint(), Schema: schema.SDL(sdl), Assets: assets})
 }
 
 // abort closes the files without a manifest: a directory without one is

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/filestack"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
@@ -24,6 +25,12 @@ const loadBatch = 500
 // ids, stages and locales. A value the stage refuses fails the load with
 // an *InputError naming it.
 func Load(ctx context.Context, dir string, st *stagetest.Stage) error {
+	return load(ctx, dir, st, nil)
+}
+
+// load is Load with the bucket handles of the snapshot's asset files by
+// asset id, set on the Asset nodes.
+func load(ctx context.Context, dir string, st *stagetest.Stage, handles map[string]string) error {
 	for _, vt := range ValueTypes {
 		var batch []json.RawMessage
 		var where []Value
@@ -49,6 +56,9 @@ func Load(ctx context.Context, dir string, st *stagetest.Stage) error {
 		for v, err := range ReadDir(dir, vt) {
 			if err != nil {
 				return err
+			}
+			if vt == Nodes {
+				v.Raw = withHandle(v.Raw, handles)
 			}
 			batch = append(batch, v.Raw)
 			v.Raw = nil
@@ -103,11 +113,24 @@ func OpenSource(ctx context.Context, dir string) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("importapi: snapshot %s is not valid:\n%w", dir, err)
 	}
-	emu, err := stagetest.NewStage(s)
+	var opts []stagetest.Option
+	if len(m.Assets) > 0 {
+		// The files are served by a Filestack emulator on a loopback
+		// port, for the sync's asset phase to fetch.
+		opts = append(opts, stagetest.WithAssets(nil, ""))
+	}
+	emu, err := stagetest.NewStage(s, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("importapi: serving the snapshot's schema: %w", err)
 	}
-	if err := Load(ctx, dir, emu); err != nil {
+	var handles map[string]string
+	if len(m.Assets) > 0 {
+		if handles, err = storeAssets(ctx, dir, m.Assets, emu); err != nil {
+			emu.Close()
+			return nil, err
+		}
+	}
+	if err := load(ctx, dir, emu, handles); err != nil {
 		emu.Close()
 		return nil, fmt.Errorf("importapi: loading snapshot %s: %w", dir, err)
 	}
@@ -115,6 +138,16 @@ func OpenSource(ctx context.Context, dir string) (*Source, error) {
 	stage := stagesync.NewStage("snapshot", "snapshot://"+dir, "", stagesync.WithHTTPClient(hc),
 		stagesync.WithRateLimit(stagesync.RateLimit{Initial: math.Inf(1)}))
 	return &Source{Stage: stage, Schema: s, Manifest: m, Counts: counts, emu: emu}, nil
+}
+
+// AssetFiles returns a Filestack client of the bucket holding the
+// snapshot's asset files, for stagesync.AssetOptions.SourceFiles; nil when
+// the snapshot has no asset files.
+func (s *Source) AssetFiles() *filestack.Client {
+	if s.emu.AssetServer() == nil {
+		return nil
+	}
+	return s.emu.AssetServer().Client(s.emu.AssetBucket().APIKey())
 }
 
 // Emulator returns the emulated stage holding the snapshot.

@@ -23,7 +23,7 @@ func newExportCmd() *cobra.Command {
 		models              []string
 		pageSize            int
 		maxFile             int64
-		quiet               bool
+		quiet, assets       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "export --from URL -o DIR",
@@ -33,7 +33,10 @@ writable model) in DRAFT and, when published, PUBLISHED, in every locale, with i
 relations in order, as Normalized Data Format files (DIR/nodes, DIR/lists and
 DIR/relations, numbered files of at most 1 MB as the legacy export cut them) and
 DIR/manifest.json: the stage's schema, the entries per model, stage and locale, and
-a SHA-256 of every file. See the importapi package for the format.
+a SHA-256 of every file. With --assets, the Asset model is exported too, with every
+asset's file (DIR/assets/<id>/<fileName>, its SHA-256 in the manifest); an import copies
+the files into the destination's bucket in the sync's asset phase. See the importapi
+package for the format.
 
 The snapshot is read with the same reader as sync and written as it is read: memory
 does not grow with the stage. Restore it with ` + "`stagesync import DIR --to URL`" + `, or
@@ -53,7 +56,7 @@ it is never imported); 2 usage error.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			stage := stagesync.NewStage("source", from, token)
-			opt := importapi.ExportOptions{Models: models, PageSize: pageSize, MaxFileSize: maxFile}
+			opt := importapi.ExportOptions{Models: models, PageSize: pageSize, MaxFileSize: maxFile, Assets: assets}
 			errOut := cmd.ErrOrStderr()
 			if !quiet {
 				last := ""
@@ -69,7 +72,7 @@ it is never imported); 2 usage error.`,
 				return withCode(exitFailures, err)
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "snapshot written to %s: %d files, %d relations, %d list values\n", out, len(m.Files), m.Relations, m.ListValues)
+			fmt.Fprintf(w, "snapshot written to %s: %d files, %d relations, %d list values, %d asset files\n", out, len(m.Files), m.Relations, m.ListValues, len(m.Assets))
 			for _, c := range m.Counts {
 				loc := ""
 				if c.Locale != "" {
@@ -90,6 +93,7 @@ it is never imported); 2 usage error.`,
 	fl.StringSliceVar(&models, "models", nil, "models to export, comma-separated (default: every writable model)")
 	fl.IntVar(&pageSize, "page-size", 0, "entries per read page (default: 100)")
 	fl.Int64Var(&maxFile, "max-file-size", importapi.DefaultMaxFileSize, "largest NDF file in bytes")
+	fl.BoolVar(&assets, "assets", false, "export the Asset model too, and every asset's file into DIR/assets/<id>/<fileName> with its SHA-256 in the manifest")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return cmd
 }
