@@ -35,6 +35,7 @@ func Check(dir string, p *schema.Project) (CheckResult, error) {
 	}
 	done := func() (CheckResult, error) { return res, errors.Join(problems...) }
 	nodes := map[string]string{} // id → model
+	published := map[string]bool{}
 	locales := map[string]bool{}
 	for _, l := range p.Locales[min(1, len(p.Locales)):] {
 		locales[l] = true
@@ -75,6 +76,9 @@ func Check(dir string, p *schema.Project) (CheckResult, error) {
 					}
 				}
 				nodes[n.ID] = n.TypeName
+				if n.Stage == StagePublished {
+					published[n.ID] = true
+				}
 			} else {
 				res.Lists++
 				if nodes[n.ID] != n.TypeName {
@@ -143,6 +147,10 @@ func Check(dir string, p *schema.Project) (CheckResult, error) {
 			case nodes[side.ID] != side.TypeName:
 				if !report(v.errorf(name, "relation %s.%s → %s: %s is not in the snapshot; export the model it belongs to as well, or drop the relation",
 					r[0].TypeName, r[0].FieldName, entryName(r[1].TypeName, r[1].ID), entryName(side.TypeName, side.ID))) {
+					return done()
+				}
+			case r.Stage() == StagePublished && !published[side.ID]:
+				if !report(v.errorf(name, "a PUBLISHED relation of %s, which has no PUBLISHED node in the snapshot", entryName(side.TypeName, side.ID))) {
 					return done()
 				}
 			case side.FieldName != "":

@@ -206,3 +206,49 @@ func TestNDFImportBadSnapshotWritesNothing(t *testing.T) {
 		t.Errorf("the destination was contacted: %+v", c)
 	}
 }
+
+// TestNDFPublishedRelationNeedsPublishedNodes: a PUBLISHED relation whose
+// node has only a DRAFT version is refused by the check.
+func TestNDFPublishedRelationNeedsPublishedNodes(t *testing.T) {
+	p, err := schema.Discover(hotelsSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeNDF(t, map[string]string{
+		"nodes/000001.json": nodesFile(goodDestination, goodHotel,
+			`{"_typeName":"Hotel","id":"h1","_stage":"PUBLISHED","name":"Tivoli","slug":"tivoli"}`),
+		"relations/000001.json": relationsFile(
+			`[{"_typeName":"Hotel","id":"h1","fieldName":"destination","_stage":"PUBLISHED","_position":0},{"_typeName":"Destination","id":"d1","fieldName":"hotels"}]`),
+	})
+	_, err = importapi.Check(dir, p)
+	if err == nil || !strings.Contains(err.Error(), `relations/000001.json:2: value 0 (Hotel "h1"): a PUBLISHED relation of Destination "d1"`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestNDFImportSchemaDiffers: a snapshot of the hotels delta stage into
+// master, where Hotel.twitterHandle is required, stops at the sync's
+// schema pre-flight, before anything is written.
+func TestNDFImportSchemaDiffers(t *testing.T) {
+	s := hotelsSchema(t)
+	master, err := schema.Load("../examples/hotels/schema/master.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := stagetest.NewServer(t, s)
+	seedHotels(t, src.Stage, 3)
+	dir := t.TempDir()
+	if _, err := importapi.Export(t.Context(), localStage("source", src), s, dir, importapi.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dst := stagetest.NewServer(t, master)
+	dest := localStage("destination", dst)
+	_, _, err = importapi.Import(t.Context(), dir, stagesync.SyncConfig{Dest: dest, DestSchema: master, State: stagesync.NewState("snapshot", dest.Endpoint())})
+	var pre *stagesync.PreflightError
+	if !errors.As(err, &pre) || !strings.Contains(err.Error(), "twitterHandle") {
+		t.Fatalf("err = %v, want a pre-flight error about Hotel.twitterHandle", err)
+	}
+	if n := dst.Stage.Counters().Mutations; n != 0 {
+		t.Errorf("the refused import ran %d mutations", n)
+	}
+}

@@ -195,3 +195,18 @@ func TestLegacyExportCursor(t *testing.T) {
 		t.Errorf("a 600-byte chunk: %d elements, next %+v, full %v, err %v; want a full chunk and a cursor to go on from", len(elems), next, full, err)
 	}
 }
+
+// TestLegacyHardCap: an import request over the legacy hard cap (10 MB)
+// gets 413, whatever it holds.
+func TestLegacyHardCap(t *testing.T) {
+	dst := stagetest.NewServer(t, hotelsSchema(t))
+	body := `{"valueType":"nodes","values":[{"_typeName":"Hotel","id":"h1","name":"` + strings.Repeat("x", stagetest.LegacyMaxImport) + `"}]}`
+	resp, err := dst.Client().Post(dst.URL+"/import", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("status %d, want 413", resp.StatusCode)
+	}
+}

@@ -37,6 +37,10 @@ import (
 // LegacyChunkSize is the most bytes of elements one /export answer holds.
 const LegacyChunkSize = 1 << 20
 
+// LegacyMaxImport is the legacy import's hard cap on a request body (its
+// soft cap, which clients keep to, is 1 MB); larger bodies get 413.
+const LegacyMaxImport = 10 << 20
+
 // LegacyFailure is one failed value of a legacy import.
 type LegacyFailure struct {
 	Index   int    `json:"index"`
@@ -77,9 +81,13 @@ func (s *Stage) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Stage) serveLegacy(kind string, w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
+	body, err := io.ReadAll(io.LimitReader(r.Body, LegacyMaxImport+1))
 	if err != nil {
 		writeLegacyError(w, http.StatusBadRequest, "reading the request body: "+err.Error())
+		return
+	}
+	if len(body) > LegacyMaxImport {
+		writeLegacyError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Payload too large: the legacy %s takes at most %d bytes (send at most 1 MB per request)", kind, LegacyMaxImport))
 		return
 	}
 	s.mu.RLock()
