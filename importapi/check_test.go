@@ -252,3 +252,34 @@ func TestNDFImportSchemaDiffers(t *testing.T) {
 		t.Errorf("the refused import ran %d mutations", n)
 	}
 }
+
+// TestNDFImportLegacyExport: NDF files without a manifest (a plain legacy
+// export) import against the destination's schema; twice writes once.
+func TestNDFImportLegacyExport(t *testing.T) {
+	s := hotelsSchema(t)
+	dir := writeNDF(t, map[string]string{
+		"nodes/000001.json": nodesFile(goodDestination, goodHotel,
+			`{"_typeName":"Hotel","id":"h2","name":"Avenida","slug":"avenida","stars":4}`),
+		"relations/000001.json": relationsFile(
+			`[{"_typeName":"Hotel","id":"h1","fieldName":"destination"},{"_typeName":"Destination","id":"d1","fieldName":"hotels"}]`,
+			`[{"_typeName":"Destination","id":"d1","fieldName":"hotels"},{"_typeName":"Hotel","id":"h2","fieldName":"destination"}]`),
+	})
+	dst := stagetest.NewServer(t, s)
+	dest := localStage("destination", dst)
+	cfg := stagesync.SyncConfig{Dest: dest, State: stagesync.NewState("legacy", dest.Endpoint())}
+	report, _, err := importapi.Import(t.Context(), dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.OK() {
+		t.Fatalf("import failed: %+v", report.Failures())
+	}
+	ds := dst.Stage.All("Destination", "DRAFT")
+	if len(ds) != 1 || len(ds[0]["hotels"].([]any)) != 2 {
+		t.Fatalf("destination: %v", ds)
+	}
+	written := dst.Stage.Counters().EntriesWritten
+	if _, plan, err := importapi.Import(t.Context(), dir, cfg); err != nil || plan.Writes() || dst.Stage.Counters().EntriesWritten != written {
+		t.Errorf("second import: err %v, plan %+v", err, plan.Models())
+	}
+}

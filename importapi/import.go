@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/stagesync/stagesync/stagesync"
 )
 
@@ -13,12 +15,23 @@ import (
 // relation order, publish state, locales and schema pre-flight against the
 // destination. The whole snapshot is parsed and checked before anything is
 // read from or written to the destination; run again with the same state,
-// it writes nothing. cfg.Models defaults to the snapshot's models. A
+// it writes nothing. NDF files without a manifest (a plain legacy export)
+// are read against the destination's schema. cfg.Models defaults to the snapshot's models. A
 // snapshot with asset files copies them in the sync's asset phase
 // (cfg.Assets; on the legacy asset system cfg.Assets.Files is the
 // destination's bucket) unless cfg.SkipAssets.
 func Import(ctx context.Context, dir string, cfg stagesync.SyncConfig) (*stagesync.Report, *stagesync.Plan, error) {
-	src, err := OpenSource(ctx, dir)
+	var src *Source
+	var err error
+	if HasManifest(dir) {
+		src, err = OpenSource(ctx, dir)
+	} else {
+		// A plain legacy export: read against the destination's schema.
+		var s *ast.Schema
+		if _, s, err = stagesync.StageProject(ctx, cfg.Dest, cfg.DestSchema); err == nil {
+			src, err = OpenSourceWithSchema(ctx, dir, s)
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}

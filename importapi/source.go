@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"net/http"
 	"net/http/httptest"
 
@@ -105,6 +107,35 @@ func OpenSource(ctx context.Context, dir string) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	return open(ctx, dir, m, s)
+}
+
+// OpenSourceWithSchema is OpenSource for NDF files without a manifest (a
+// plain legacy export), read against schema s, say the destination's.
+// With a manifest, it is OpenSource and s is not used.
+func OpenSourceWithSchema(ctx context.Context, dir string, s *ast.Schema) (*Source, error) {
+	if HasManifest(dir) {
+		return OpenSource(ctx, dir)
+	}
+	return open(ctx, dir, &Manifest{Format: Format, Schema: schema.SDL(s)}, s)
+}
+
+// HasManifest reports whether dir holds a snapshot's manifest.
+func HasManifest(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, ManifestFile))
+	return err == nil
+}
+
+// IsNDFDir reports whether dir holds a manifest or NDF nodes files.
+func IsNDFDir(dir string) bool {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return false
+	}
+	files, _ := Files(dir, Nodes)
+	return HasManifest(dir) || len(files) > 0
+}
+
+func open(ctx context.Context, dir string, m *Manifest, s *ast.Schema) (*Source, error) {
 	p, err := schema.Discover(s)
 	if err != nil {
 		return nil, fmt.Errorf("importapi: the snapshot's schema: %w", err)

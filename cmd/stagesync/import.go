@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -23,8 +22,9 @@ func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import DIR --to URL",
 		Short: "Load a snapshot (stagesync export) into a stage, through the same engine as sync",
-		Long: `Load a snapshot directory written by ` + "`stagesync export`" + ` (or plain legacy NDF
-files with a manifest) into a stage. The whole snapshot is parsed and checked first —
+		Long: `Load a snapshot directory written by ` + "`stagesync export`" + ` into a stage; plain
+legacy NDF files (DIR/nodes, DIR/lists, DIR/relations without a manifest) are read
+against the destination's schema. The whole snapshot is parsed and checked first —
 files that are truncated or malformed, unknown models (_typeName), ids over 25
 characters, relations to entries the snapshot does not hold — and nothing is written
 when any of it is wrong; each problem names the file, the line, the value and the
@@ -105,24 +105,26 @@ func runLegacyImport(cmd *cobra.Command, dir string, f *syncFlags) error {
 	return nil
 }
 
-// isSnapshotDir reports whether path is a snapshot directory (it holds a
-// manifest), which sync, plan and import take as their source.
-func isSnapshotDir(path string) bool {
-	st, err := os.Stat(path)
-	if err != nil || !st.IsDir() {
-		return false
-	}
-	_, err = os.Stat(path + string(os.PathSeparator) + importapi.ManifestFile)
-	return err == nil
-}
-
 // snapshotSource makes a snapshot directory given as --from the source of
 // cfg: checked whole, then served by an emulated stage in this process.
+// NDF files without a manifest (a plain legacy export) are read against
+// the destination's schema.
 func (f *syncFlags) snapshotSource(cfg *stagesync.SyncConfig) error {
-	if !isSnapshotDir(f.from) {
+	if !importapi.IsNDFDir(f.from) {
 		return nil
 	}
-	src, err := importapi.OpenSource(context.Background(), f.from)
+	ctx := context.Background()
+	var src *importapi.Source
+	var err error
+	if importapi.HasManifest(f.from) {
+		src, err = importapi.OpenSource(ctx, f.from)
+	} else {
+		_, s, serr := stagesync.StageProject(ctx, cfg.Dest, nil)
+		if serr != nil {
+			return fmt.Errorf("%s has NDF files but no manifest: reading them against the destination's schema: %w", f.from, serr)
+		}
+		src, err = importapi.OpenSourceWithSchema(ctx, f.from, s)
+	}
 	if err != nil {
 		return err
 	}
