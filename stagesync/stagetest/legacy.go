@@ -260,7 +260,9 @@ func (t *tx) importObject(raw json.RawMessage, list bool) error {
 			continue
 		case "createdAt", "updatedAt", "publishedAt":
 			s, _ := canonicalTime(x).(string)
-			if s == "" || list {
+			if s == "" || list || (k == "createdAt" && ld == nil && st == t.s.cat.draft && !t.isCreated(d)) {
+				// An entry's creation time is its default order: set
+				// when the entry is created, never moved after.
 				continue
 			}
 			target := &v.createdAt
