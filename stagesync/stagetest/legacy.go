@@ -58,8 +58,12 @@ type LegacyCursor struct {
 // legacyDone is the cursor of a finished export.
 var legacyDone = LegacyCursor{-1, -1, -1, -1}
 
-// isLegacyPath reports whether a request goes to /import or /export.
+// isLegacyPath reports whether a request goes to /import or /export: a
+// POST to a path ending in one of them.
 func isLegacyPath(r *http.Request) (string, bool) {
+	if r.Method != http.MethodPost {
+		return "", false
+	}
 	p := strings.TrimSuffix(r.URL.Path, "/")
 	switch {
 	case strings.HasSuffix(p, "/import"):
@@ -73,7 +77,7 @@ func isLegacyPath(r *http.Request) (string, bool) {
 // serveHTTP routes a request behind the gate: the legacy endpoints or
 // GraphQL.
 func (s *Stage) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if kind, ok := isLegacyPath(r); ok && r.Method == http.MethodPost {
+	if kind, ok := isLegacyPath(r); ok {
 		s.serveLegacy(kind, w, r)
 		return
 	}
