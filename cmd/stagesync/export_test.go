@@ -158,3 +158,30 @@ func jsonOf(x any) string {
 	b, _ := json.Marshal(x)
 	return string(b)
 }
+
+// TestPlanApplyFromSnapshot: plan --from DIR -o FILE, then apply FILE,
+// which opens the snapshot again.
+func TestPlanApplyFromSnapshot(t *testing.T) {
+	src, dst := libraryStage(t, nil), libraryStage(t, nil)
+	seedLibrary(t, src)
+	t.Setenv("SRC_TOKEN", src.Token)
+	t.Setenv("DST_TOKEN", dst.Token)
+	dir := t.TempDir()
+	snap := filepath.Join(dir, "snap")
+	if code, stdout, stderr := runCLI(t, "export", "--from", src.URL, "--from-token-env", "SRC_TOKEN", "-o", snap, "-q"); code != exitOK {
+		t.Fatalf("export: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	plan := filepath.Join(dir, "snap.plan")
+	code, stdout, stderr := runCLI(t, "plan", "--from", snap, "--to", dst.URL, "--to-token-env", "DST_TOKEN", "--rate", "1000",
+		"--state", filepath.Join(dir, "state.db"), "-o", plan, "-q")
+	if code != exitOK {
+		t.Fatalf("plan -o: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "apply", plan, "--yes", "-q")
+	if code != exitOK {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if got, want := len(dst.Stage.All("Book", "DRAFT")), len(src.Stage.All("Book", "DRAFT")); got != want {
+		t.Errorf("after apply: %d books, want %d", got, want)
+	}
+}
