@@ -283,3 +283,30 @@ func TestNDFImportLegacyExport(t *testing.T) {
 		t.Errorf("second import: err %v, plan %+v", err, plan.Models())
 	}
 }
+
+// TestNDFRelationPositions: one-sided pairs land at their _position, in
+// whatever order the file lists them.
+func TestNDFRelationPositions(t *testing.T) {
+	s := hotelsSchema(t)
+	dir := writeNDF(t, map[string]string{
+		"nodes/000001.json": nodesFile(goodDestination, goodHotel,
+			`{"_typeName":"Hotel","id":"h2","name":"Avenida","slug":"avenida"}`,
+			`{"_typeName":"Hotel","id":"h3","name":"Lapa","slug":"lapa"}`),
+		"relations/000001.json": relationsFile(
+			`[{"_typeName":"Destination","id":"d1","fieldName":"hotels","_position":2},{"_typeName":"Hotel","id":"h3","fieldName":"destination"}]`,
+			`[{"_typeName":"Destination","id":"d1","fieldName":"hotels","_position":0},{"_typeName":"Hotel","id":"h1","fieldName":"destination"}]`,
+			`[{"_typeName":"Destination","id":"d1","fieldName":"hotels","_position":1},{"_typeName":"Hotel","id":"h2","fieldName":"destination"}]`),
+	})
+	st, err := stagetest.NewStage(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := importapi.Load(t.Context(), dir, st); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := st.Get("Destination", "d1", "DRAFT")
+	if !equalIDs(d["hotels"], "h1", "h2", "h3") {
+		t.Errorf("d1.hotels = %v, want [h1 h2 h3]", d["hotels"])
+	}
+}

@@ -484,7 +484,17 @@ func (t *tx) importRelation(raw json.RawMessage) error {
 			continue
 		}
 		// Appended whether or not it is linked already: the legacy import
-		// duplicates a relation imported twice.
+		// duplicates a relation imported twice. A one-sided pair goes to
+		// its _position (the end, when the pairs come in order).
+		if p := pair[0].Position; p != nil && *p < len(asRefs(v.vals[fields[i].name])) {
+			old := asRefs(v.vals[fields[i].name])
+			at := max(0, *p)
+			refs := make([]ref, 0, len(old)+1)
+			refs = append(append(append(refs, old[:at]...), r), old[at:]...)
+			delete(t.owned, ownedKey{a, st, fields[i].name})
+			v.vals[fields[i].name] = refs
+			continue
+		}
 		t.appendRef(a, st, v, fields[i].name, r)
 	}
 	return nil
