@@ -578,12 +578,15 @@ func (s *Stage) Export(fileType string, c LegacyCursor, maxBytes int) ([]json.Ra
 						}
 						continue
 					}
-					if f.kind != kindRelation || !exportsRelation(m, f) {
+					if f.kind != kindRelation {
 						continue
 					}
 					refs := asRefs(v.vals[f.name])
 					for ; c.Array < len(refs); c.Array++ {
 						r := refs[c.Array]
+						if !exportsRelation(m, f, r.typ) || f.reverse[r.typ] == f.name && r.typ == m.name && r.id < d.id {
+							continue // exported from the other side
+						}
 						pair := []map[string]any{
 							{"_typeName": m.name, "id": d.id, "fieldName": f.name},
 							{"_typeName": r.typ, "id": r.id, "fieldName": f.reverse[r.typ]},
@@ -608,14 +611,11 @@ func (s *Stage) exportNext(c LegacyCursor) LegacyCursor {
 	return c
 }
 
-// exportsRelation reports whether the relation field f of m is exported
-// from m's side: one-way relations always, two-way ones from the side
-// whose "Model.field" sorts first.
-func exportsRelation(m *modelInfo, f *fieldInfo) bool {
-	for typ, g := range f.reverse {
-		if g != "" && typ+"."+g < m.name+"."+f.name {
-			return false
-		}
-	}
-	return true
+// exportsRelation reports whether a relation of field f of m to a target
+// of model typ is exported from m's side: one-way relations always, two-way
+// ones from the side whose "Model.field" sorts first (a field that is its
+// own other side: from the entry with the smaller id, see Export).
+func exportsRelation(m *modelInfo, f *fieldInfo, typ string) bool {
+	g := f.reverse[typ]
+	return g == "" || m.name+"."+f.name <= typ+"."+g
 }
