@@ -587,6 +587,9 @@ func (s *Stage) Export(fileType string, c LegacyCursor, maxBytes int) ([]json.Ra
 						if !exportsRelation(m, f, r.typ) || f.reverse[r.typ] == f.name && r.typ == m.name && r.id < d.id {
 							continue // exported from the other side
 						}
+						if td := s.st.byID[r.id]; td == nil || td.versions[draft] == nil {
+							continue // a deleted entry, which the API does not show either
+						}
 						pair := []map[string]any{
 							{"_typeName": m.name, "id": d.id, "fieldName": f.name},
 							{"_typeName": r.typ, "id": r.id, "fieldName": f.reverse[r.typ]},
