@@ -135,6 +135,9 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	rate := stagesync.WithRateLimit(stagesync.RateLimit{Initial: f.rate})
 	cfg.Source = stagesync.NewStage("source", f.from, fromToken, rate)
 	cfg.Dest = stagesync.NewStage("destination", f.to, toToken, rate)
+	if err := f.snapshotSource(&cfg); err != nil { // --from DIR: import.go
+		return cfg, err
+	}
 	cfg.Models = f.models
 	cfg.SkipAssets = f.skipAssets
 	if f.assetsKeyEnv != "" || f.assetsKey != "" {

@@ -78,6 +78,14 @@
 // assetConfig.apiKey), behind its own bearer token. NewProjectServer
 // starts one for a test; `stagesync serve --env` serves one.
 //
+// # Legacy import and export
+//
+// Every stage also answers POST <endpoint>/import and <endpoint>/export,
+// the legacy GraphCMS v1 API of the Normalized Data Format, with its
+// failure mode: a relation or list value imported twice is there twice
+// (see legacy.go and package importapi). Stage.Import and Stage.Export
+// are the same without HTTP.
+//
 // Not emulated: users (createdBy & co. are null), version history and
 // scheduled publishing (empty lists; schedule mutations fail), rich-text
 // embeds, asset transformations (url ignores its argument) and pre-signed

@@ -86,7 +86,7 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) {
 	if cfg.assets {
 		st.assets = newAssetFiles(cfg, cat)
 	}
-	st.handler = st.wrapGate(http.HandlerFunc(st.serveGraphQL))
+	st.handler = st.wrapGate(http.HandlerFunc(st.serveHTTP)) // serveHTTP: legacy.go
 	return st, nil
 }
 
@@ -150,6 +150,9 @@ func (s *Stage) Execute(ctx context.Context, req gqlexec.Request) (resp *gqlexec
 // isMutation reports whether an HTTP request body carries a mutation; the
 // gate uses it to refuse mutations to read-only tokens.
 func (s *Stage) isMutation(r *http.Request, body []byte) bool {
+	if kind, ok := isLegacyPath(r); ok {
+		return kind == "import"
+	}
 	req, err := decodeRequest(r, body)
 	if err != nil {
 		return false

@@ -1,0 +1,139 @@
+package importapi
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// ContentHashes returns hashes of what an NDF directory holds that do not
+// depend on ids or timestamps, so that two snapshots of stages holding
+// the same content (say, a stage and the stage a snapshot of it was
+// imported into) have the same hashes although their ids differ:
+//
+//   - "Model/STAGE" and "Model/STAGE/locale": the nodes, each without its
+//     id, createdAt, updatedAt and publishedAt, component ids and the ids
+//     of relations inside components;
+//   - "lists Model/STAGE[/locale]": the list objects, their entry named by
+//     its node's hash;
+//   - "relations Model.field/STAGE": the relation pairs, each side named by
+//     the hash of its node's DRAFT version in the default locale, with the
+//     position.
+//
+// Each hash is order-independent (a sum of the values' SHA-256s) and ends
+// with the number of values: "<hex>/<n>". Entries with the same content
+// are indistinguishable, which is what "up to ids" means here. Only the
+// ids are held in memory (with 16 bytes of hash each), never the content.
+func ContentHashes(dir string) (map[string]string, error) {
+	sums := map[string]*multisetHash{}
+	add := func(key string, h [32]byte) {
+		s := sums[key]
+		if s == nil {
+			s = &multisetHash{}
+			sums[key] = s
+		}
+		s.add(h)
+	}
+	idHash := map[string][16]byte{}
+	for _, vt := range []ValueType{Nodes, Lists} {
+		for v, err := range ReadDir(dir, vt) {
+			if err != nil {
+				return nil, err
+			}
+			n, err := ParseNode(v.Raw)
+			if err != nil {
+				return nil, v.errorf("", "%v", err)
+			}
+			for _, k := range []string{"createdAt", "updatedAt", "publishedAt"} {
+				delete(n.Fields, k)
+			}
+			key := n.TypeName + "/" + n.Stage
+			if n.Locale != "" {
+				key += "/" + n.Locale
+			}
+			b, err := json.Marshal(withoutIDs(n.Fields))
+			if err != nil {
+				return nil, v.errorf(entryName(n.TypeName, n.ID), "%v", err)
+			}
+			if vt == Lists {
+				own := idHash[n.ID]
+				add("lists "+key, sha256.Sum256(append(append([]byte(n.TypeName+"\x00"), own[:]...), b...)))
+				continue
+			}
+			h := sha256.Sum256(append([]byte(key+"\x00"), b...))
+			add(key, h)
+			if n.Stage == StageDraft && n.Locale == "" {
+				idHash[n.ID] = [16]byte(h[:16])
+			}
+		}
+	}
+	for v, err := range ReadDir(dir, Relations) {
+		if err != nil {
+			return nil, err
+		}
+		r, err := ParseRelation(v.Raw)
+		if err != nil {
+			return nil, v.errorf("", "%v", err)
+		}
+		pos := -1
+		if r[0].Position != nil {
+			pos = *r[0].Position
+		}
+		a, b := idHash[r[0].ID], idHash[r[1].ID]
+		var buf []byte
+		buf = fmt.Appendf(buf, "%s\x00%s\x00%s\x00%d\x00%s\x00%s\x00", r.Stage(), r[0].TypeName, r[0].FieldName, pos, r[1].TypeName, r[1].FieldName)
+		buf = append(append(buf, a[:]...), b[:]...)
+		add("relations "+r[0].TypeName+"."+r[0].FieldName+"/"+r.Stage(), sha256.Sum256(buf))
+	}
+	out := make(map[string]string, len(sums))
+	for k, s := range sums {
+		out[k] = s.String()
+	}
+	return out, nil
+}
+
+// multisetHash sums SHA-256s (their first 16 bytes, as two 64-bit words),
+// so that the order of the values does not matter.
+type multisetHash struct {
+	a, b uint64
+	n    int
+}
+
+func (m *multisetHash) add(h [32]byte) {
+	m.a += binary.BigEndian.Uint64(h[:8])
+	m.b += binary.BigEndian.Uint64(h[8:16])
+	m.n++
+}
+
+func (m *multisetHash) String() string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], m.a)
+	binary.BigEndian.PutUint64(b[8:], m.b)
+	return hex.EncodeToString(b[:]) + "/" + strconv.Itoa(m.n)
+}
+
+// withoutIDs drops the ids inside component values: "id" keys of
+// objects, and relation targets ({"_typeName", "id"}) keep their model only.
+func withoutIDs(x any) any {
+	switch v := x.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			if k == "id" {
+				continue
+			}
+			out[k] = withoutIDs(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = withoutIDs(e)
+		}
+		return out
+	}
+	return x
+}
