@@ -126,7 +126,7 @@ func TestNDFRoundTripHotels(t *testing.T) {
 
 	dest := localStage("destination", dst)
 	state := stagesync.NewState("snapshot", dest.Endpoint())
-	report, _, err := importapi.Import(ctx, dir, stagesync.SyncConfig{Dest: dest, DestSchema: s, State: state})
+	report, _, err := importapi.Import(ctx, dir, stagesync.SyncConfig{Dest: dest, DestSchema: s, State: state, SkipAssets: true}) // the hotels have no photos here
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestNDFRoundTripHotels(t *testing.T) {
 	}
 
 	written := dst.Stage.Counters().EntriesWritten
-	report, plan, err := importapi.Import(ctx, dir, stagesync.SyncConfig{Dest: dest, DestSchema: s, State: state})
+	report, plan, err := importapi.Import(ctx, dir, stagesync.SyncConfig{Dest: dest, DestSchema: s, State: state, SkipAssets: true})
 	if err != nil {
 		t.Fatal(err)
 	}
