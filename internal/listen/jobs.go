@@ -1,0 +1,154 @@
+package listen
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/stagesync/stagesync/stagesync"
+)
+
+// Job kinds.
+const (
+	KindSyncEntry = "sync-entry"
+	KindDeltaSync = "delta-sync"
+)
+
+// pendingStates are the states a job is pending in: a sync-entry job of
+// an entry in one of them absorbs the later events of that entry.
+// (River requires available, pending, running and scheduled; retryable is
+// added, completed left out so that a new event after a run runs again.)
+var pendingStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+}
+
+// SyncEntryArgs are the arguments of a sync-entry job: one entry of the
+// source to bring to the destination, named by a webhook.
+type SyncEntryArgs struct {
+	Model string `json:"model" river:"unique"`
+	ID    string `json:"id" river:"unique"`
+	// After, when set, is the id of a job of the same entry that was
+	// running when this one was enqueued: this one runs the entry again
+	// after it, on the newest state (a running job may have read the
+	// entry before the change this one was enqueued for).
+	After     int64  `json:"after,omitempty" river:"unique"`
+	Operation string `json:"operation"`
+	Stage     string `json:"stage,omitempty"`
+	// Received is when the first event this job stands for arrived.
+	Received time.Time `json:"received"`
+}
+
+// Kind is the job kind, "sync-entry".
+func (SyncEntryArgs) Kind() string { return KindSyncEntry }
+
+// InsertOpts makes the job unique per entry while pending (see
+// pendingStates): a burst of events for one entry is one job.
+func (SyncEntryArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+// DeltaSyncArgs are the arguments of the periodic delta-sync job.
+type DeltaSyncArgs struct{}
+
+// Kind is the job kind, "delta-sync".
+func (DeltaSyncArgs) Kind() string { return KindDeltaSync }
+
+// InsertOpts keeps one delta sync pending at a time.
+func (DeltaSyncArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+type syncEntryWorker struct {
+	river.WorkerDefaults[SyncEntryArgs]
+	l *Listener
+}
+
+func (w *syncEntryWorker) Work(ctx context.Context, job *river.Job[SyncEntryArgs]) error {
+	cfg := w.l.cfg.Sync
+	cfg.Entries = map[string][]string{job.Args.Model: {job.Args.ID}}
+	return w.l.run(ctx, cfg, fmt.Sprintf("%s %s", job.Args.Model, job.Args.ID))
+}
+
+type deltaSyncWorker struct {
+	river.WorkerDefaults[DeltaSyncArgs]
+	l *Listener
+}
+
+func (w *deltaSyncWorker) Work(ctx context.Context, job *river.Job[DeltaSyncArgs]) error {
+	cfg := w.l.cfg.Sync
+	cfg.Delta = true
+	return w.l.run(ctx, cfg, "delta sync")
+}
+
+// run runs one sync, one at a time; entries that failed make it fail, so
+// that River tries it again.
+func (l *Listener) run(ctx context.Context, cfg stagesync.SyncConfig, what string) error {
+	l.runMu.Lock()
+	defer l.runMu.Unlock()
+	report, _, err := stagesync.Sync(ctx, cfg)
+	if err != nil {
+		l.log.Warn("sync failed", "job", what, "err", err)
+		return err
+	}
+	if fs := report.Failures(); len(fs) > 0 {
+		msgs := make([]string, 0, len(fs))
+		for _, f := range fs {
+			msgs = append(msgs, fmt.Sprintf("%s %s: %s: %s", f.Model, f.SourceID, f.Op, f.Message))
+		}
+		err := errors.New(strings.Join(msgs, "; "))
+		l.log.Warn("sync failed", "job", what, "err", err)
+		return err
+	}
+	for _, c := range report.CutTargets() {
+		l.log.Warn("relation target left out: beyond the relation depth", "job", what, "model", c.Model, "id", c.SourceID, "from", c.From)
+	}
+	return nil
+}
+
+// Event is a webhook's event, as the listener reads it.
+type Event struct {
+	Operation string
+	Model     string // data.__typename
+	ID        string // data.id
+	Stage     string // data.stage
+}
+
+// Enqueue inserts the sync-entry job of ev, or finds the pending one that
+// absorbs it. It returns the job's id and whether it was already pending.
+func (l *Listener) Enqueue(ctx context.Context, ev Event, received time.Time) (int64, bool, error) {
+	args := SyncEntryArgs{Model: ev.Model, ID: ev.ID, Operation: ev.Operation, Stage: ev.Stage, Received: received}
+	res, err := l.q.Insert(ctx, args, nil)
+	if err != nil {
+		return 0, false, err
+	}
+	if !res.UniqueSkippedAsDuplicate || res.Job.State != rivertype.JobStateRunning {
+		return res.Job.ID, res.UniqueSkippedAsDuplicate, nil
+	}
+	// The entry's job is running and may have read it before this change:
+	// a follow-up job runs it again (one per running job).
+	args.After = res.Job.ID
+	res, err = l.q.Insert(ctx, args, nil)
+	if err != nil {
+		return 0, false, err
+	}
+	return res.Job.ID, res.UniqueSkippedAsDuplicate, nil
+}
+
+// received returns when the first event of a sync-entry job arrived.
+func received(job *rivertype.JobRow) (time.Time, bool) {
+	if job == nil || job.Kind != KindSyncEntry {
+		return time.Time{}, false
+	}
+	var args SyncEntryArgs
+	if err := json.Unmarshal(job.EncodedArgs, &args); err != nil || args.Received.IsZero() {
+		return time.Time{}, false
+	}
+	return args.Received, true
+}
