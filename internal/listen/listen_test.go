@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -176,8 +177,13 @@ func (w *world) compare(t *testing.T) {
 	if total == 0 {
 		t.Error("the source has no entries left: nothing was compared")
 	}
-	if s := w.l.Stats(); s.Discarded[KindSyncEntry] > 0 {
-		t.Errorf("%d jobs failed every attempt", s.Discarded[KindSyncEntry])
+}
+
+// noFailedJobs fails the test when a job failed every attempt.
+func (w *world) noFailedJobs(t *testing.T) {
+	t.Helper()
+	if s := w.l.Stats(); s.Discarded[KindSyncEntry]+s.Discarded[KindDeltaSync] > 0 {
+		t.Errorf("jobs failed every attempt: %v", s.Discarded)
 	}
 }
 
@@ -300,6 +306,7 @@ func TestListenEndToEnd(t *testing.T) {
 	}
 	w.drain(t, nil)
 	w.compare(t)
+	w.noFailedJobs(t)
 	s := l.Stats()
 	if s.Events["accepted"] == 0 || s.Completed[KindSyncEntry] == 0 {
 		t.Errorf("stats %+v: no event accepted or job done", s)
@@ -361,6 +368,7 @@ func TestListenDuplicatedOutOfOrder(t *testing.T) {
 	}
 	w.drain(t, nil)
 	w.compare(t)
+	w.noFailedJobs(t)
 	s := l.Stats()
 	t.Logf("%d webhooks (each twice, shuffled), %d sync-entry jobs done", len(events), s.Completed[KindSyncEntry])
 }
@@ -453,5 +461,94 @@ func TestListenBadInput(t *testing.T) {
 		if path == "/metrics" && !bytes.Contains(rec.Body.Bytes(), []byte("stagesync_listen_queue_depth 1\n")) {
 			t.Errorf("metrics without the queue depth:\n%s", rec.Body)
 		}
+	}
+}
+
+// TestListenDeltaSync: with no webhook at all, the periodic delta sync
+// brings the source's entries over.
+func TestListenDeltaSync(t *testing.T) {
+	w := newWorld(t)
+	w.hooks.set(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})) // webhooks lost
+	ed := newEditor(t, w.source, 5)
+	for range 20 {
+		ed.step()
+	}
+	cfg := w.config()
+	cfg.Every = 50 * time.Millisecond
+	l := w.listen(t, cfg)
+	waitUntil(t, "a delta sync", func() bool { return l.Stats().Completed[KindDeltaSync] >= 1 })
+	w.drain(t, nil)
+	w.compare(t)
+	w.noFailedJobs(t)
+	if n := l.Stats().Completed[KindSyncEntry]; n != 0 {
+		t.Errorf("%d sync-entry jobs without a webhook", n)
+	}
+}
+
+// TestListenFailedJobs: a job that keeps failing ends in the failed list
+// with its reason, never blocking the others, and runs again on retry.
+func TestListenFailedJobs(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	var broken atomic.Bool
+	broken.Store(true)
+	bad, err := w.src.Stage.Seed("Tag", "DRAFT", map[string]any{"name": "cursed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := w.src.Stage.Seed("Tag", "DRAFT", map[string]any{"name": "fine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := w.config()
+	cfg.Queue.MaxAttempts = 2
+	cfg.Sync.Transform = func(_ context.Context, model string, entry map[string]any) error {
+		if entry["name"] == "cursed" && broken.Load() {
+			return fmt.Errorf("the transform refuses %s", entry["name"])
+		}
+		return nil
+	}
+	l := w.listen(t, cfg)
+	for _, ev := range []Event{{Operation: "create", Model: "Tag", ID: bad[0]}, {Operation: "create", Model: "Tag", ID: good[0]}} {
+		if _, _, err := l.Enqueue(ctx, ev, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.drain(t, nil)
+	jobs, err := OpenJobs(ctx, cfg.Queue.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jobs.Close()
+	failed, err := jobs.Failed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 1 || failed[0].State != "discarded" || len(failed[0].Errors) != 2 ||
+		!strings.Contains(failed[0].Errors[1].Error, "the transform refuses cursed") {
+		t.Fatalf("failed jobs %+v, want the cursed tag's, discarded after 2 attempts with the transform's error", failed)
+	}
+	if tags := w.dst.Stage.All("Tag", "DRAFT"); len(tags) != 1 || tags[0]["name"] != "fine" {
+		t.Errorf("the destination has tags %v, want the fine one only", tags)
+	}
+	broken.Store(false)
+	if _, err := jobs.Retry(ctx, failed[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t, nil)
+	w.compare(t)
+	if failed, _ := jobs.Failed(ctx); len(failed) != 0 {
+		t.Errorf("failed jobs after the retry: %+v", failed)
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 2 minutes for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
