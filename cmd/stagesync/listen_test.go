@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stagesync/stagesync/internal/gcmssig"
+	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
@@ -221,5 +224,51 @@ func TestListenCommandUsage(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "jobs", "--queue", filepath.Join(t.TempDir(), "queue.db"))
 	if code != exitOK || !strings.Contains(stdout, "no failed jobs") {
 		t.Errorf("jobs on an empty queue: exit %d, %q %q", code, stdout, stderr)
+	}
+}
+
+// TestServeWebhook: `serve --webhook` posts signed Hygraph-shaped
+// webhooks on every change.
+func TestServeWebhook(t *testing.T) {
+	desc, err := os.ReadFile(libraryYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdl, err := schema.SynthesizeDescription(desc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "library.graphql")
+	if err := os.WriteFile(file, []byte(sdl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 10)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if _, err := gcmssig.Verify(listenSecret, r.Header.Get(gcmssig.Header), body, time.Now(), time.Minute); err != nil {
+			got <- "bad signature: " + err.Error()
+			return
+		}
+		got <- string(body)
+	}))
+	defer recv.Close()
+	t.Setenv("STAGESYNC_TEST_HOOK_SECRET", listenSecret)
+	s := startServe(t, "--schema", file, "--addr", "127.0.0.1:0", "--token", "tok",
+		"--webhook", recv.URL, "--webhook-secret-env", "STAGESYNC_TEST_HOOK_SECRET", "--webhook-models", "Tag")
+	if code, body := post(t, s.endpoint, "tok", `mutation { createTag(data: {name: "x"}) { id } }`, nil); code != http.StatusOK {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	select {
+	case body := <-got:
+		if !strings.Contains(body, `"operation":"create"`) || !strings.Contains(body, `"__typename":"Tag"`) {
+			t.Errorf("webhook %s", body)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no webhook within a minute")
+	}
+
+	code, _, stderr := runCLI(t, "serve", "--schema", file, "--webhook-secret-env", "X")
+	if code != exitUsage || !strings.Contains(stderr, "--webhook") {
+		t.Errorf("--webhook-secret-env without --webhook: exit %d, %q", code, stderr)
 	}
 }
