@@ -26,8 +26,9 @@ const defaultEntryDepth = 2
 // relation of a synced model, are written without it) and are reported.
 type CutTarget struct {
 	Model, SourceID string
-	// From is the entry that points at it ("Model/sourceID").
-	From string
+	// FromModel and FromID name the entry that points at it; syncing that
+	// entry alone again pulls the target in.
+	FromModel, FromID string
 }
 
 // runEntries are the entries of a single-entry run.
@@ -115,7 +116,7 @@ func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
 	look := newOutside(ctx, e.cfg.Dest, e.dst)
 	for hop := 0; len(frontier) > 0; hop++ {
 		need := map[string][]string{}
-		from := map[string]string{}
+		from := map[string][2]string{}
 		for _, m := range slices.Sorted(maps.Keys(frontier)) {
 			ops, err := e.entryOps(m)
 			if err != nil {
@@ -142,7 +143,7 @@ func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
 					}
 					k := outsideKey(t.Model, t.ID)
 					if _, seen := from[k]; !seen {
-						from[k] = m + "/" + srcID
+						from[k] = [2]string{m, srcID}
 						need[t.Model] = append(need[t.Model], t.ID)
 					}
 				}
@@ -156,7 +157,8 @@ func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
 					continue // the destination has it, with the same id
 				}
 				if hop >= depth {
-					r.cut = append(r.cut, CutTarget{Model: t, SourceID: id, From: from[outsideKey(t, id)]})
+					f := from[outsideKey(t, id)]
+					r.cut = append(r.cut, CutTarget{Model: t, SourceID: id, FromModel: f[0], FromID: f[1]})
 					continue
 				}
 				if r.add(t, id) {

@@ -165,12 +165,13 @@ func TestSyncEntriesPullsMissingTargets(t *testing.T) {
 	mentor := p.seed(t, "Author", "PUBLISHED", map[string]any{"name": "Octavia"})[0]
 	author := p.seed(t, "Author", "DRAFT", map[string]any{"name": "Ted", "mentor": mentor})[0]
 	tag := p.seed(t, "Tag", "PUBLISHED", map[string]any{"name": "new"})[0]
-	book := p.seed(t, "Book", "PUBLISHED", map[string]any{"title": "Fresh", "author": author, "tags": []any{tag}})[0]
+	tag2 := p.seed(t, "Tag", "DRAFT", map[string]any{"name": "newer"})[0]
+	book := p.seed(t, "Book", "PUBLISHED", map[string]any{"title": "Fresh", "author": author, "tags": []any{tag2, tag}})[0]
 
 	cfg := p.config()
 	cfg.Entries = map[string][]string{"Book": {book}}
 	report, _ := mustSync(t, cfg)
-	for _, e := range []struct{ model, id string }{{"Book", book}, {"Author", author}, {"Author", mentor}, {"Tag", tag}} {
+	for _, e := range []struct{ model, id string }{{"Book", book}, {"Author", author}, {"Author", mentor}, {"Tag", tag}, {"Tag", tag2}} {
 		p.destOf(t, e.model, e.id)
 	}
 	if cut := report.CutTargets(); len(cut) != 0 {
@@ -198,5 +199,28 @@ func TestSyncEntriesPullsMissingTargets(t *testing.T) {
 	p.destOf(t, "Book", book2)
 	if !slices.Contains(p.seeded["Author"], author2) {
 		t.Fatal("seed bookkeeping")
+	}
+}
+
+func TestSyncEntriesPullsFromTheOtherSide(t *testing.T) {
+	for _, order := range []string{"ab", "ba"} {
+		t.Run(order, func(t *testing.T) {
+			s := librarySchema(t, nil)
+			p := newPair(t, s, s)
+			p.seedLibrary(t, 3)
+			mustSync(t, p.config())
+			a := p.seed(t, "Tag", "PUBLISHED", map[string]any{"name": "a"})[0]
+			b := p.seed(t, "Tag", "DRAFT", map[string]any{"name": "b"})[0]
+			tags := []any{a, b}
+			if order == "ba" {
+				tags = []any{b, a}
+			}
+			book := p.seed(t, "Book", "PUBLISHED", map[string]any{"title": "Both", "tags": tags})[0]
+			cfg := p.config()
+			cfg.Entries = map[string][]string{"Tag": {a}}
+			mustSync(t, cfg)
+			p.destOf(t, "Book", book)
+			p.compare(t)
+		})
 	}
 }

@@ -93,6 +93,15 @@ func (l *Listener) run(ctx context.Context, cfg stagesync.SyncConfig, what strin
 	l.runMu.Lock()
 	defer l.runMu.Unlock()
 	report, _, err := stagesync.Sync(ctx, cfg)
+	for wait := 10 * time.Millisecond; errors.Is(err, stagesync.ErrStateInUse); wait = min(2*wait, time.Second) {
+		// Another listener's run holds the shared state: take turns.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		report, _, err = stagesync.Sync(ctx, cfg)
+	}
 	if err != nil {
 		l.log.Warn("sync failed", "job", what, "err", err)
 		return err
@@ -106,8 +115,13 @@ func (l *Listener) run(ctx context.Context, cfg stagesync.SyncConfig, what strin
 		l.log.Warn("sync failed", "job", what, "err", err)
 		return err
 	}
+	// An entry pointing at a target left out was written without it: it
+	// is synced again, alone, which pulls the target in.
 	for _, c := range report.CutTargets() {
-		l.log.Warn("relation target left out: beyond the relation depth", "job", what, "model", c.Model, "id", c.SourceID, "from", c.From)
+		l.log.Info("relation target beyond the relation depth: syncing the entry pointing at it again", "job", what, "target", c.Model+" "+c.SourceID, "entry", c.FromModel+" "+c.FromID)
+		if _, _, err := l.Enqueue(ctx, Event{Operation: "update", Model: c.FromModel, ID: c.FromID}, time.Now()); err != nil {
+			return fmt.Errorf("enqueue %s %s: %w", c.FromModel, c.FromID, err)
+		}
 	}
 	return nil
 }

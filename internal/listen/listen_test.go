@@ -153,8 +153,16 @@ func (w *world) drain(t *testing.T, delivered func() bool) {
 // compare fails the test for every way the destination differs.
 func (w *world) compare(t *testing.T) {
 	t.Helper()
+	state := w.l.cfg.Sync.State
+	if state == nil { // opened by each run (a PostgreSQL queue)
+		var err error
+		if state, err = stagesync.LoadState(w.l.cfg.Sync.StatePath, w.source.Endpoint(), w.dest.Endpoint()); err != nil {
+			t.Fatal(err)
+		}
+		defer state.Close()
+	}
 	diffs, err := stagesync.Compare(context.Background(), stagesync.CompareConfig{
-		Source: w.source, Dest: w.dest, SourceSchema: w.schema, DestSchema: w.schema, State: w.l.cfg.Sync.State,
+		Source: w.source, Dest: w.dest, SourceSchema: w.schema, DestSchema: w.schema, State: state,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -300,7 +308,7 @@ func TestListenEndToEnd(t *testing.T) {
 	w := newWorld(t)
 	l := w.listen(t, w.config())
 	w.hooks.set(l.Handler())
-	ed := newEditor(t, w.source, 1)
+	ed := newEditor(t, w.source, 12)
 	for range 60 {
 		ed.step()
 	}

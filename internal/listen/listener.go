@@ -24,7 +24,9 @@ import (
 type Config struct {
 	// Sync is the template of every run: Source, Dest, their schemas
 	// (introspected once at Open when nil), the state (StatePath is opened
-	// once, for the listener's life), Models (the configured set: events
+	// once, for the listener's life; with a PostgreSQL queue, which other
+	// listeners may share, it is opened by each run, so that listeners on
+	// one machine share the identity map, taking turns), Models (the configured set: events
 	// of other models are ignored), Mirror (deletes mirrored), Match,
 	// Transform, Defaults, Handled and the rest. Entries and Delta are set
 	// per job.
@@ -107,7 +109,7 @@ func Open(ctx context.Context, cfg Config) (_ *Listener, err error) {
 		}
 		l.models[m] = true
 	}
-	if cfg.Sync.StatePath != "" && cfg.Sync.State == nil {
+	if cfg.Sync.StatePath != "" && cfg.Sync.State == nil && !isPostgres(cfg.Queue.URL) {
 		if l.state, err = stagesync.LoadState(cfg.Sync.StatePath, cfg.Sync.Source.Endpoint(), cfg.Sync.Dest.Endpoint()); err != nil {
 			return nil, err
 		}
