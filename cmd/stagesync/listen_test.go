@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/stagesync/stagesync/internal/gcmssig"
 	"github.com/stagesync/stagesync/schema"
@@ -270,5 +273,104 @@ func TestServeWebhook(t *testing.T) {
 	code, _, stderr := runCLI(t, "serve", "--schema", file, "--webhook-secret-env", "X")
 	if code != exitUsage || !strings.Contains(stderr, "--webhook") {
 		t.Errorf("--webhook-secret-env without --webhook: exit %d, %q", code, stderr)
+	}
+}
+
+// postgresQueueURL returns a postgres:// queue URL in a schema of its own,
+// skipping the test without STAGESYNC_TEST_POSTGRES.
+func postgresQueueURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("STAGESYNC_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("set STAGESYNC_TEST_POSTGRES=postgres://USER@HOST/DB to run the tests of the PostgreSQL queue")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("STAGESYNC_TEST_POSTGRES: %v", err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("stagesync_cli_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if conn, err := pgx.Connect(ctx, base); err == nil {
+			_, _ = conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE")
+			conn.Close(ctx)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// TestListenCommandPostgresKilled: two listeners on one PostgreSQL queue;
+// one is killed (SIGKILL) with jobs pending and in flight, the other
+// finishes them, and the destination equals the source.
+func TestListenCommandPostgresKilled(t *testing.T) {
+	queue := postgresQueueURL(t)
+	bin := buildCLI(t)
+	src := libraryStage(t, nil)
+	dst := libraryStage(t, nil, stagetest.WithLimits(stagetest.Limits{Latency: 20 * time.Millisecond}))
+	seedLibrary(t, src)
+	var events []string
+	for _, model := range []string{"Book", "Author", "Tag"} {
+		for _, e := range src.Stage.All(model, "DRAFT") {
+			events = append(events, fmt.Sprintf(`{"operation":"update","data":{"__typename":%q,"id":%q,"stage":"DRAFT"}}`, model, e["id"]))
+		}
+	}
+	dir := t.TempDir()
+	args := syncArgs(t, src, dst, dst.Token, dir, "--addr", "127.0.0.1:0", "--queue", queue,
+		"--mirror", "--job-timeout", "2s", "--rescue-after", "3s")
+	args[0] = "listen"
+	a := startListener(t, bin, args)
+	b := startListener(t, bin, args)
+	for i, ev := range events {
+		to := a
+		if i%2 == 1 {
+			to = b
+		}
+		if code := postHook(t, to.url, ev); code != http.StatusAccepted {
+			t.Fatalf("webhook answered %d", code)
+		}
+	}
+	waitFor(t, "a job done", func() bool {
+		return a.metric(t, `stagesync_listen_jobs_completed_total{kind="sync-entry"}`)+b.metric(t, `stagesync_listen_jobs_completed_total{kind="sync-entry"}`) >= 1
+	})
+	t.Logf("killing one listener with %d jobs pending", a.metric(t, "stagesync_listen_queue_depth"))
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-a.done
+	waitFor(t, "the other listener to drain the queue", func() bool { return b.metric(t, "stagesync_listen_queue_depth") == 0 })
+	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-b.done; err != nil {
+		t.Fatalf("listen after SIGTERM: %v\n%s", err, b.logs)
+	}
+	state, err := stagesync.LoadState(filepath.Join(dir, "state.db"), src.URL, dst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer state.Close()
+	diffs, err := stagesync.Compare(context.Background(), stagesync.CompareConfig{
+		Source: stagesync.NewStage("source", src.URL, src.Token), Dest: stagesync.NewStage("dest", dst.URL, dst.Token), State: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diffs {
+		t.Errorf("difference: %s", d)
+	}
+	for _, model := range []string{"Book", "Author", "Tag"} {
+		if s, d := len(src.Stage.All(model, "DRAFT")), len(dst.Stage.All(model, "DRAFT")); s != d {
+			t.Errorf("%s: %d in the source, %d in the destination", model, s, d)
+		}
 	}
 }
