@@ -91,9 +91,9 @@ func BenchmarkListen(b *testing.B) {
 		b.ReportMetric(st.Latency.P50, "p50-s")
 		b.ReportMetric(st.Latency.P95, "p95-s")
 		b.ReportMetric(float64(st.Completed[KindSyncEntry]), "jobs")
-		b.Logf("%d events in %s: %.1f events/s; event to destination p50 %.2fs, p95 %.2fs; %d jobs; destination requests %d",
+		b.Logf("%d events in %s: %.1f events/s; event to destination p50 %.2fs, p95 %.2fs; %d jobs; destination requests %d (%d refused), source requests %d (%d refused)",
 			books, elapsed.Round(time.Millisecond), float64(books)/elapsed.Seconds(), st.Latency.P50, st.Latency.P95,
-			st.Completed[KindSyncEntry], dst.Stage.Counters().Requests)
+			st.Completed[KindSyncEntry], dst.Stage.Counters().Requests, dst.Stage.Counters().Rejected, src.Stage.Counters().Requests, src.Stage.Counters().Rejected)
 		_ = l.Stop(context.Background())
 		l.Close()
 	}
