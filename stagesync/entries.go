@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/stagesync/stagesync/schema"
 )
@@ -36,6 +37,10 @@ type runEntries struct {
 	ids   map[string]map[string]bool // model → source ids in the run
 	where map[string]map[string]any  // model → the destination index's filter
 	cut   []CutTarget
+	// read are the run's source entries as prepareEntries read them, per
+	// model in id order: the sync's source read serves them (see
+	// entrySource) rather than reading them again.
+	read map[string][]map[string]any
 }
 
 func (r *runEntries) has(model, id string) bool { return r.ids[model][id] }
@@ -91,7 +96,7 @@ func (e *engine) entryModels(models []string) ([]string, error) {
 // sets the destination index filters. allowed are the models a target may
 // be pulled from.
 func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
-	r := &runEntries{ids: map[string]map[string]bool{}, where: map[string]map[string]any{}}
+	r := &runEntries{ids: map[string]map[string]bool{}, where: map[string]map[string]any{}, read: map[string][]map[string]any{}}
 	e.entries = r
 	frontier := map[string][]string{}
 	for m, ids := range e.cfg.Entries {
@@ -131,6 +136,7 @@ func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
 					return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
 				}
 				srcID, _ := entry["id"].(string)
+				r.read[m] = append(r.read[m], entry)
 				if f := e.cfg.Match[m]; f != "" && entry[f] != nil {
 					keys[m] = append(keys[m], entry[f])
 				}
@@ -166,6 +172,9 @@ func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
 				}
 			}
 		}
+	}
+	for m := range r.read {
+		slices.SortFunc(r.read[m], func(a, b map[string]any) int { return strings.Compare(entryID(a), entryID(b)) })
 	}
 	e.report.mu.Lock()
 	e.report.cut = slices.Clone(r.cut)
@@ -264,13 +273,35 @@ func (e *engine) targets(model string, entry map[string]any) []missingRef {
 }
 
 // entrySource returns the source reader of model in a single-entry run,
-// or nil outside one.
+// or nil outside one: pages of the entries prepareEntries read, in id
+// order (each entry is served once: the Transform may change it).
 func (e *engine) entrySource(model string) FetchFunc[map[string]any] {
 	ops := e.srcOps[model]
 	if e.entries == nil || ops.readWhere == "" {
 		return nil
 	}
-	return queryFetcher(e.cfg.Source, ops, ops.readWhere, map[string]any{"where": map[string]any{"id_in": e.entries.list(model)}})
+	items := e.entries.read[model]
+	return func(_ context.Context, after string, first int) ([]map[string]any, string, bool, error) {
+		i, _ := slices.BinarySearchFunc(items, after, func(x map[string]any, id string) int {
+			if after == "" {
+				return 1
+			}
+			if c := strings.Compare(entryID(x), id); c != 0 {
+				return c
+			}
+			return -1 // past the cursor itself
+		})
+		page := items[i:min(i+max(first, 1), len(items))]
+		if len(page) == 0 {
+			return nil, "", false, nil
+		}
+		return page, entryID(page[len(page)-1]), i+len(page) < len(items), nil
+	}
+}
+
+func entryID(entry map[string]any) string {
+	id, _ := entry["id"].(string)
+	return id
 }
 
 // destFetcher reads the destination's entries of model for its index:
