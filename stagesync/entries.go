@@ -68,7 +68,7 @@ func (e *engine) inRun(model, id string) bool {
 	if !e.synced[model] {
 		return false
 	}
-	return e.entries == nil || model == assetModel || e.entries.has(model, id)
+	return e.entries == nil || e.entries.has(model, id)
 }
 
 // entryModels narrows the models of a single-entry run to those of
@@ -76,14 +76,17 @@ func (e *engine) inRun(model, id string) bool {
 func (e *engine) entryModels(models []string) ([]string, error) {
 	var out []string
 	for _, m := range slices.Sorted(maps.Keys(e.cfg.Entries)) {
-		if !slices.Contains(models, m) {
+		if !slices.Contains(models, m) && m != assetModel {
 			return nil, fmt.Errorf("stagesync: Entries names model %q, which is not among the synced models", m)
 		}
 		if e.typed[m] != nil {
 			return nil, fmt.Errorf("stagesync: Entries names %s, a typed model: typed models are read whole; sync it in the dynamic mode", m)
 		}
 		if m == assetModel {
-			return nil, fmt.Errorf("stagesync: Entries names Asset: a single-entry run does not copy asset files; sync assets with a full or delta run")
+			if e.cfg.Assets == nil {
+				return nil, fmt.Errorf("stagesync: Entries names Asset, and SyncConfig.Assets is nil: set it to copy assets")
+			}
+			continue // by the asset phase
 		}
 		out = append(out, m)
 	}
@@ -113,7 +116,11 @@ func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
 	case depth < 0:
 		depth = 0
 	}
+	copyAssets := e.cfg.Assets != nil && e.src.Model(assetModel) != nil && e.dst.Model(assetModel) != nil
 	pullable := func(m string) bool {
+		if m == assetModel {
+			return copyAssets
+		}
 		sm, dm := e.src.Model(m), e.dst.Model(m)
 		return m != assetModel && sm != nil && dm != nil && !sm.System && !sm.Component && sm.Writable && slices.Contains(allowed, m) && e.typed[m] == nil
 	}
@@ -123,6 +130,9 @@ func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
 		need := map[string][]string{}
 		from := map[string][2]string{}
 		for _, m := range slices.Sorted(maps.Keys(frontier)) {
+			if m == assetModel {
+				continue // assets are leaves: their relations are not written
+			}
 			ops, err := e.entryOps(m)
 			if err != nil {
 				return err
@@ -184,6 +194,12 @@ func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
 	models := slices.Clone(e.ord.models)
 	var added []string
 	for _, m := range slices.Sorted(maps.Keys(r.ids)) {
+		if m == assetModel {
+			if copyAssets && len(r.ids[m]) > 0 {
+				e.synced[assetModel] = true // by the asset phase
+			}
+			continue
+		}
 		if !slices.Contains(models, m) {
 			added = append(added, m)
 			models = append(models, m)
@@ -208,7 +224,7 @@ func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
 
 	// The destination index of a model holds the entries its run entries
 	// map to: by the identity map, by id, and by the match field.
-	for _, m := range models {
+	for _, m := range append(models, assetModel) {
 		var ids []string
 		for _, id := range r.list(m) {
 			if d, ok := e.state.DestID(m, id); ok && d != id {
@@ -339,4 +355,22 @@ func (e *engine) pulledMissing(model, srcID string, missing []missingRef) []miss
 // relation target (rather than being named it).
 func (e *engine) pulled(model, srcID string) bool {
 	return e.entries != nil && !slices.Contains(e.cfg.Entries[model], srcID)
+}
+
+// assetFetcher reads the assets of a stage for the asset phase (m is its
+// Asset model, query assetQuery's): every asset, or in a single-entry run
+// the run's (dest: those they may match; else the source's named and
+// pulled-in assets).
+func (e *engine) assetFetcher(s *Stage, m *schema.Model, query string, dest bool) FetchFunc[map[string]any] {
+	ops := &modelOps{model: m}
+	if e.entries == nil || m.API == nil || m.API.WhereInput == "" {
+		return queryFetcher(s, ops, query, nil)
+	}
+	query = strings.Replace(query, "StagesyncReadAssets($first: Int!, $after: String)", "StagesyncReadAssetsWhere($first: Int!, $after: String, $where: "+m.API.WhereInput+"!)", 1)
+	query = strings.Replace(query, "first: $first, after: $after)", "first: $first, after: $after, where: $where)", 1)
+	where := map[string]any{"id_in": e.entries.list(assetModel)}
+	if dest {
+		where = e.entries.where[assetModel]
+	}
+	return queryFetcher(s, ops, query, map[string]any{"where": where})
 }

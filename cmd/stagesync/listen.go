@@ -130,8 +130,9 @@ func runListen(cmd *cobra.Command, f *syncFlags, lf listenFlags) error {
 			return withCode(exitFailures, err)
 		}
 		if len(needs.Fields) > 0 {
-			// Single-entry runs link assets already in the destination;
-			// the delta sync copies them when it can.
+			// Assets are copied (per event too) when the destination takes
+			// them without more keys, as sync does; else only the assets
+			// already in the destination are linked.
 			cfg.SkipAssets = true
 			if !needs.Files || f.files != nil {
 				cfg.SkipAssets, cfg.Assets = false, &stagesync.AssetOptions{Files: f.files}

@@ -102,6 +102,9 @@ func Open(ctx context.Context, cfg Config) (_ *Listener, err error) {
 		if len(cfg.Sync.Models) == 0 && !m.System && m.Writable && m.Name != "Asset" {
 			l.models[m.Name] = true
 		}
+		if m.Name == "Asset" && cfg.Sync.Assets != nil {
+			l.models[m.Name] = true // copied by single-entry runs too
+		}
 	}
 	for _, m := range cfg.Sync.Models {
 		if !l.known[m] {
