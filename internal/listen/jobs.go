@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,10 +71,46 @@ type syncEntryWorker struct {
 	l *Listener
 }
 
+// batchSize bounds the entries of the jobs waiting behind a sync-entry
+// job that its run takes along (see Work).
+const batchSize = 50
+
+// Work syncs the job's entry. The entries of other sync-entry jobs waiting
+// in the queue go along in the same run, so that their writes are batched;
+// their jobs still run (and find little to do), since an event may reach
+// them after this run read their entry. When such a run fails, the job's
+// entry is synced again alone, so that another entry never fails it.
 func (w *syncEntryWorker) Work(ctx context.Context, job *river.Job[SyncEntryArgs]) error {
+	what := fmt.Sprintf("%s %s", job.Args.Model, job.Args.ID)
 	cfg := w.l.cfg.Sync
+	if entries, n := w.l.batch(ctx, job); n > 1 {
+		cfg.Entries = entries
+		if w.l.run(ctx, cfg, fmt.Sprintf("%s and %d waiting", what, n-1)) == nil {
+			return nil
+		}
+	}
 	cfg.Entries = map[string][]string{job.Args.Model: {job.Args.ID}}
-	return w.l.run(ctx, cfg, fmt.Sprintf("%s %s", job.Args.Model, job.Args.ID))
+	return w.l.run(ctx, cfg, what)
+}
+
+// batch returns the job's entry and those of up to batchSize sync-entry
+// jobs available behind it, and their number.
+func (l *Listener) batch(ctx context.Context, job *river.Job[SyncEntryArgs]) (map[string][]string, int) {
+	entries := map[string][]string{job.Args.Model: {job.Args.ID}}
+	n := 1
+	res, err := l.q.JobList(ctx, river.NewJobListParams().States(rivertype.JobStateAvailable).Kinds(KindSyncEntry).First(batchSize))
+	if err != nil {
+		return entries, n
+	}
+	for _, row := range res.Jobs {
+		var args SyncEntryArgs
+		if json.Unmarshal(row.EncodedArgs, &args) != nil || !l.models[args.Model] || slices.Contains(entries[args.Model], args.ID) {
+			continue
+		}
+		entries[args.Model] = append(entries[args.Model], args.ID)
+		n++
+	}
+	return entries, n
 }
 
 type deltaSyncWorker struct {
