@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stagesync/stagesync/internal/gcmssig"
+	"github.com/stagesync/stagesync/internal/listen"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
@@ -372,5 +374,61 @@ func TestListenCommandPostgresKilled(t *testing.T) {
 		if s, d := len(src.Stage.All(model, "DRAFT")), len(dst.Stage.All(model, "DRAFT")); s != d {
 			t.Errorf("%s: %d in the source, %d in the destination", model, s, d)
 		}
+	}
+}
+
+// TestJobsCommand lists a job that failed every attempt, with its error,
+// and retries it.
+func TestJobsCommand(t *testing.T) {
+	ctx := context.Background()
+	src, dst := libraryStage(t, nil), libraryStage(t, nil)
+	ids, err := src.Stage.Seed("Tag", "DRAFT", map[string]any{"name": "cursed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	queue := filepath.Join(dir, "queue.db")
+	l, err := listen.Open(ctx, listen.Config{
+		Sync: stagesync.SyncConfig{
+			Source: stagesync.NewStage("source", src.URL, src.Token), Dest: stagesync.NewStage("dest", dst.URL, dst.Token),
+			StatePath: filepath.Join(dir, "state.db"),
+			Transform: func(context.Context, string, map[string]any) error { return errors.New("the transform refuses it") },
+		},
+		Queue:  listen.QueueConfig{URL: queue, MaxAttempts: 1},
+		Secret: listenSecret,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Enqueue(ctx, listen.Event{Operation: "create", Model: "Tag", ID: ids[0]}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the job to fail", func() bool {
+		n, err := l.Pending(ctx)
+		return err == nil && n == 0
+	})
+	if err := l.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+
+	code, stdout, stderr := runCLI(t, "jobs", "--queue", queue)
+	if code != exitOK || !strings.Contains(stdout, "discarded\tsync-entry") || !strings.Contains(stdout, "the transform refuses it") {
+		t.Fatalf("jobs: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "jobs", "--queue", queue, "--retry-all")
+	if code != exitOK || !strings.Contains(stdout, "retrying job") {
+		t.Fatalf("jobs --retry-all: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	j, err := listen.OpenJobs(ctx, queue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if n, err := j.Pending(ctx); err != nil || n != 1 {
+		t.Errorf("after --retry-all: %d jobs pending (%v), want 1", n, err)
 	}
 }
