@@ -80,6 +80,7 @@ The stages, state and models come from the flags or the config file, as for sync
 		_ = cmd.Flags().MarkHidden(name)
 	}
 	fl := cmd.Flags()
+	fl.Lookup("mirror").Usage = "delete the destination entry of an entry deleted in the source (without asking; only when nothing failed in its run)"
 	fl.StringVar(&lf.addr, "addr", "127.0.0.1:8484", "`HOST:PORT` to listen on; port 0 picks a free one")
 	fl.StringVar(&lf.secretEnv, "secret-env", defaultSecretEnv, "environment `VAR` holding the webhook secret")
 	fl.StringVar(&lf.queue, "queue", "", "the job queue: an SQLite `PATH` or a postgres:// URL (default "+defaultQueuePath+")")
