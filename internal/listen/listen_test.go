@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -207,6 +208,18 @@ type editor struct {
 }
 
 func newEditor(t *testing.T, s *stagesync.Stage, seed uint64) *editor {
+	if v := os.Getenv("STAGESYNC_LISTEN_SEED"); v != "" {
+		// Another sequence of edits. With 21, TestListenEndToEnd ends with
+		// two differences, not fixed yet: an author's published mentor
+		// (published after the author) missing, and a book's tags in
+		// another order.
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("STAGESYNC_LISTEN_SEED: %v", err)
+		}
+		seed = n
+		t.Logf("edits of seed %d", seed)
+	}
 	return &editor{t: t, s: s, rng: rand.New(rand.NewPCG(seed, 1)), ids: map[string][]string{}}
 }
 
