@@ -129,7 +129,7 @@ func (w *deltaSyncWorker) Work(ctx context.Context, job *river.Job[DeltaSyncArgs
 func (l *Listener) run(ctx context.Context, cfg stagesync.SyncConfig, what string) error {
 	l.runMu.Lock()
 	defer l.runMu.Unlock()
-	report, _, err := stagesync.Sync(ctx, cfg)
+	report, plan, err := stagesync.Sync(ctx, cfg)
 	for wait := 10 * time.Millisecond; errors.Is(err, stagesync.ErrStateInUse); wait = min(2*wait, time.Second) {
 		// Another listener's run holds the shared state: take turns.
 		select {
@@ -137,7 +137,7 @@ func (l *Listener) run(ctx context.Context, cfg stagesync.SyncConfig, what strin
 			return ctx.Err()
 		case <-time.After(wait):
 		}
-		report, _, err = stagesync.Sync(ctx, cfg)
+		report, plan, err = stagesync.Sync(ctx, cfg)
 	}
 	if err != nil {
 		l.log.Warn("sync failed", "job", what, "err", err)
@@ -151,6 +151,11 @@ func (l *Listener) run(ctx context.Context, cfg stagesync.SyncConfig, what strin
 		err := errors.New(strings.Join(msgs, "; "))
 		l.log.Warn("sync failed", "job", what, "err", err)
 		return err
+	}
+	if cfg.Entries != nil {
+		if err := l.resyncReferrers(ctx, plan); err != nil {
+			return err
+		}
 	}
 	// An entry pointing at a target left out was written without it: it
 	// is synced again, alone, which pulls the target in.

@@ -209,10 +209,8 @@ type editor struct {
 
 func newEditor(t *testing.T, s *stagesync.Stage, seed uint64) *editor {
 	if v := os.Getenv("STAGESYNC_LISTEN_SEED"); v != "" {
-		// Another sequence of edits. With 21, TestListenEndToEnd ends with
-		// two differences, not fixed yet: an author's published mentor
-		// (published after the author) missing, and a book's tags in
-		// another order.
+		// Another sequence of edits (21 found the published versions that
+		// change with their targets' publish state, see referrers.go).
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
 			t.Fatalf("STAGESYNC_LISTEN_SEED: %v", err)

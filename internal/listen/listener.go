@@ -46,16 +46,19 @@ type Config struct {
 
 // Listener turns webhooks into sync-entry jobs and works them.
 type Listener struct {
-	cfg     Config
-	q       *queue
-	log     *slog.Logger
-	state   *stagesync.State // opened by Open, else nil
-	models  map[string]bool  // the configured set
-	known   map[string]bool  // the source's models
-	runMu   sync.Mutex       // one sync at a time (they share the state)
-	metrics metrics
-	stopSub func()
-	subDone chan struct{}
+	cfg    Config
+	q      *queue
+	log    *slog.Logger
+	state  *stagesync.State // opened by Open, else nil
+	models map[string]bool  // the configured set
+	known  map[string]bool  // the source's models
+	// referrers are the relation fields pointing at each model's entries
+	// (see resyncReferrers).
+	referrers map[string][]referrer
+	runMu     sync.Mutex // one sync at a time (they share the state)
+	metrics   metrics
+	stopSub   func()
+	subDone   chan struct{}
 }
 
 // Open prepares a listener: it reads both stages' schemas when not given,
@@ -112,6 +115,7 @@ func Open(ctx context.Context, cfg Config) (_ *Listener, err error) {
 		}
 		l.models[m] = true
 	}
+	l.referrers = referrersOf(src, l.models)
 	if cfg.Sync.StatePath != "" && cfg.Sync.State == nil && !isPostgres(cfg.Queue.URL) {
 		if l.state, err = stagesync.LoadState(cfg.Sync.StatePath, cfg.Sync.Source.Endpoint(), cfg.Sync.Dest.Endpoint()); err != nil {
 			return nil, err
