@@ -54,7 +54,7 @@ type Listener struct {
 	known  map[string]bool  // the source's models
 	// referrers are the relation fields pointing at each model's entries
 	// (see resyncReferrers).
-	referrers map[string][]referrer
+	referrers map[string]*referrers
 	runMu     sync.Mutex // one sync at a time (they share the state)
 	metrics   metrics
 	stopSub   func()

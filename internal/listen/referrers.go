@@ -3,6 +3,7 @@ package listen
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/stagesync/stagesync/schema"
@@ -20,16 +21,19 @@ import (
 // that are synced again; the periodic delta sync does not catch the rest.
 const referrerMax = 100
 
-// referrer is a relation field of a synced model, and the query of the
-// entries whose field points at an entry (in DRAFT or PUBLISHED).
-type referrer struct {
-	model, field, query string
+// referrers are the relation fields of synced models that may point at
+// the entries of one model, and one query of the entries whose field
+// points at an entry ($id), in DRAFT and PUBLISHED: per field i, the
+// aliases d<i> and p<i>.
+type referrers struct {
+	models []string // of field i
+	query  string
 }
 
-// referrersOf maps a model to the relation fields that may point at its
-// entries (union relations left out).
-func referrersOf(p *schema.Project, synced map[string]bool) map[string][]referrer {
-	out := map[string][]referrer{}
+// referrersOf maps a model to its referrers (union relations left out).
+func referrersOf(p *schema.Project, synced map[string]bool) map[string]*referrers {
+	parts := map[string][]string{}
+	out := map[string]*referrers{}
 	for _, m := range p.Models {
 		if !synced[m.Name] || m.API == nil || m.API.List == "" || m.API.WhereInput == "" {
 			continue
@@ -42,12 +46,21 @@ func referrersOf(p *schema.Project, synced map[string]bool) map[string][]referre
 			if f.List {
 				filter += "_some"
 			}
-			q := fmt.Sprintf("query StagesyncReferrers%s_%s($id: ID!) { draft: %s(stage: DRAFT, where: {%s: {id: $id}}, first: %d) { id } published: %s(stage: PUBLISHED, where: {%s: {id: $id}}, first: %d) { id } }",
-				m.Name, f.Name, m.API.List, filter, referrerMax, m.API.List, filter, referrerMax)
 			for _, t := range f.Targets {
-				out[t] = append(out[t], referrer{model: m.Name, field: f.Name, query: q})
+				r := out[t]
+				if r == nil {
+					r = &referrers{}
+					out[t] = r
+				}
+				i := len(r.models)
+				r.models = append(r.models, m.Name)
+				parts[t] = append(parts[t], fmt.Sprintf("d%d: %s(stage: DRAFT, where: {%s: {id: $id}}, first: %d) { id } p%d: %s(stage: PUBLISHED, where: {%s: {id: $id}}, first: %d) { id }",
+					i, m.API.List, filter, referrerMax, i, m.API.List, filter, referrerMax))
 			}
 		}
+	}
+	for t, r := range out {
+		r.query = fmt.Sprintf("query StagesyncReferrers%s($id: ID!) { %s }", t, strings.Join(parts[t], " "))
 	}
 	return out
 }
@@ -59,22 +72,26 @@ func (l *Listener) resyncReferrers(ctx context.Context, plan *stagesync.Plan) er
 		return nil
 	}
 	for _, mp := range plan.Models() {
+		r := l.referrers[mp.Name]
+		if r == nil {
+			continue
+		}
 		for _, ep := range mp.Entries {
 			if ep.Publish == "" || ep.SourceID == "" {
 				continue
 			}
-			for _, r := range l.referrers[mp.Name] {
-				var out struct{ Draft, Published []struct{ ID string } }
-				if err := l.cfg.Sync.Source.Do(ctx, r.query, map[string]any{"id": ep.SourceID}, &out); err != nil {
-					return fmt.Errorf("entries pointing at %s %s: %w", mp.Name, ep.SourceID, err)
-				}
-				seen := map[string]bool{}
-				for _, it := range append(out.Draft, out.Published...) {
-					if seen[it.ID] {
+			var out map[string][]struct{ ID string }
+			if err := l.cfg.Sync.Source.Do(ctx, r.query, map[string]any{"id": ep.SourceID}, &out); err != nil {
+				return fmt.Errorf("entries pointing at %s %s: %w", mp.Name, ep.SourceID, err)
+			}
+			seen := map[string]bool{}
+			for i, model := range r.models {
+				for _, it := range append(out[fmt.Sprintf("d%d", i)], out[fmt.Sprintf("p%d", i)]...) {
+					if seen[model+"\x00"+it.ID] {
 						continue
 					}
-					seen[it.ID] = true
-					if _, _, err := l.Enqueue(ctx, Event{Operation: "update", Model: r.model, ID: it.ID}, time.Now()); err != nil {
+					seen[model+"\x00"+it.ID] = true
+					if _, _, err := l.Enqueue(ctx, Event{Operation: "update", Model: model, ID: it.ID}, time.Now()); err != nil {
 						return err
 					}
 				}
