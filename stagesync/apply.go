@@ -122,6 +122,9 @@ func (e *engine) relations(ctx context.Context) error {
 // other side of a written relation (whose order only is written) is left
 // out: the entry that is missing reports its own failure.
 func (e *engine) reportMissing(w *work, v map[string]any, keys []string) {
+	if e.pulled(w.model, w.srcID) {
+		return // see pulledMissing
+	}
 	m := e.dst.Model(w.model)
 	for _, k := range keys {
 		f := m.Field(k)

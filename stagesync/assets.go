@@ -423,7 +423,7 @@ func assetQuery(p *schema.Project, m *schema.Model, nested int) string {
 func (r *assetRun) readDest(ctx context.Context) (map[string]*dstAsset, error) {
 	e := r.e
 	out := map[string]*dstAsset{}
-	fetch := queryFetcher(e.cfg.Dest, &modelOps{model: r.dst}, assetQuery(e.dst, r.dst, e.pageSize), nil)
+	fetch := e.assetFetcher(e.cfg.Dest, r.dst, assetQuery(e.dst, r.dst, e.pageSize), true)
 	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
 		if err != nil {
 			return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
@@ -456,7 +456,7 @@ func (r *assetRun) readDest(ctx context.Context) (map[string]*dstAsset, error) {
 func (r *assetRun) readSource(ctx context.Context) ([]*srcAsset, error) {
 	e := r.e
 	var out []*srcAsset
-	fetch := queryFetcher(e.cfg.Source, &modelOps{model: r.src}, assetQuery(e.src, r.src, e.pageSize), nil)
+	fetch := e.assetFetcher(e.cfg.Source, r.src, assetQuery(e.src, r.src, e.pageSize), false)
 	fetch, stop := readAhead(ctx, fetch, e.pageSize)
 	defer stop()
 	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {

@@ -51,7 +51,7 @@ func (e *engine) deleteGuard(dels []Deletion) *DeleteGuardError {
 			len(fs))} // Failures lists each entry once
 	}
 	switch max := e.cfg.MaxDelete; {
-	case max < 0:
+	case max < 0, max == 0 && e.entries != nil: // the entries of a single-entry run are named
 		return nil
 	case max > 0:
 		if n > max {

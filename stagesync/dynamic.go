@@ -25,6 +25,10 @@ type modelOps struct {
 	// DateTime!. ids reads only the ids, latest the greatest updatedAt
 	// (variables: none).
 	readSince, ids, latest string
+	// readWhere is read narrowed by $where: the model's WhereInput (the
+	// entries of a single-entry run, see SyncConfig.Entries); "" when the
+	// model has no WhereInput.
+	readWhere string
 	// more reads the rest of a to-many relation field longer than a
 	// nested read returns: variables $id: ID!, $skip: Int!, $stage: Stage!.
 	more map[string]string
@@ -96,6 +100,9 @@ func buildOps(p *schema.Project, m *schema.Model, nested int) (*modelOps, error)
 		since, where := ", $since: DateTime!", ", where: {updatedAt_gt: $since}"
 		ops.readSince = read("Since", since, where)
 		ops.idsOf[ops.readSince] = ids("Since", since, where)
+		in, inWhere := ", $where: "+api.WhereInput+"!", ", where: $where"
+		ops.readWhere = read("Where", in, inWhere)
+		ops.idsOf[ops.readWhere] = ids("Where", in, inWhere)
 		ops.draft = fmt.Sprintf("query StagesyncReadDraft%s($ids: [ID!]!, $first: Int!) {\n"+
 			"  items: %s(stage: DRAFT, where: {id_in: $ids}, orderBy: id_ASC, first: $first) {\n"+
 			"    id createdAt updatedAt%s%s\n  }\n}", m.Name, api.List, fields, locs)

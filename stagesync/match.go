@@ -149,7 +149,7 @@ func (e *engine) resolve(model, id string) (string, bool) {
 	if d, ok := e.state.DestID(model, id); ok {
 		return d, true
 	}
-	if !e.synced[model] && e.outside != nil && e.outside.exists(model, id) {
+	if !e.inRun(model, id) && e.outside != nil && e.outside.exists(model, id) {
 		return id, true
 	}
 	return "", false

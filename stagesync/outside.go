@@ -143,7 +143,7 @@ func (e *engine) prefetch(ctx context.Context, model string, entries ...map[stri
 	}
 	need := map[string][]string{}
 	c := canonizer{p: e.dst, resolve: func(target, id string) (string, bool) {
-		if e.synced[target] {
+		if e.inRun(target, id) {
 			return "", true
 		}
 		if _, ok := e.state.DestID(target, id); !ok && !slices.Contains(need[target], id) {
@@ -193,7 +193,7 @@ func (e *engine) reachesOutside(model string) bool {
 			switch {
 			case isRelation(f.Kind):
 				for _, t := range f.Targets {
-					if !e.synced[t] {
+					if !e.synced[t] || e.entries != nil {
 						return true
 					}
 				}
@@ -241,7 +241,7 @@ func (e *engine) unresolvedOutside(model string, missing []missingRef) (msg stri
 	ids := map[key][]string{}
 	for _, m := range missing {
 		switch {
-		case e.synced[m.Model]:
+		case e.inRun(m.Model, m.ID):
 			rest = append(rest, m)
 			continue
 		case m.Model == assetModel && e.cfg.SkipAssets:

@@ -290,7 +290,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	}
 	// A target in a model left out of the sync that does not resolve
 	// fails the entry, which is not written (nor planned as written).
-	outsideMsg, missing := e.unresolvedOutside(model, missing)
+	outsideMsg, missing := e.unresolvedOutside(model, e.pulledMissing(model, srcID, missing))
 	if outsideMsg != "" {
 		e.plan.add(model, EntryPlan{SourceID: srcID, DestID: destID, Op: OpFail, Reason: outsideMsg})
 		fail("relation", destID, errors.New(outsideMsg))

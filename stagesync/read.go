@@ -147,7 +147,7 @@ func (e *engine) readDest(ctx context.Context, x *destIndex) error {
 	dm := e.dst.Model(model)
 	matchField := e.cfg.Match[model]
 	n := 0
-	for entry, err := range Paginate(ctx, fetcher(e.cfg.Dest, e.dstOps[model]), WithPageSize(e.pageSize)) {
+	for entry, err := range Paginate(ctx, e.destFetcher(model), WithPageSize(e.pageSize)) {
 		if err != nil {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 		}
@@ -204,7 +204,7 @@ func matchKey(x any) string {
 
 // deltaRead reports whether model's source is read as a delta.
 func (e *engine) deltaRead(model string) bool {
-	return e.typed[model] == nil && e.cfg.Delta && e.srcOps[model].readSince != "" && !e.state.HighWater(model).IsZero()
+	return e.typed[model] == nil && e.cfg.Delta && e.entries == nil && e.srcOps[model].readSince != "" && !e.state.HighWater(model).IsZero()
 }
 
 // sourceReader marks the model's high-water mark and starts reading its
@@ -215,6 +215,8 @@ func (e *engine) sourceReader(ctx context.Context, model string) (FetchFunc[map[
 	switch {
 	case e.typed[model] != nil:
 		fetch = e.typed[model].fetch(e.cfg.Source.Client())
+	case e.entrySource(model) != nil:
+		fetch = e.entrySource(model)
 	case e.deltaRead(model):
 		since := e.state.HighWater(model).Format(time.RFC3339Nano)
 		fetch = queryFetcher(e.cfg.Source, ops, ops.readSince, map[string]any{"since": since})
@@ -232,7 +234,7 @@ func (e *engine) sourceReader(ctx context.Context, model string) (FetchFunc[map[
 // are read: every entry updated later is read by the next delta sync.
 func (e *engine) mark(ctx context.Context, model string) error {
 	ops := e.srcOps[model]
-	if ops.latest == "" || e.cfg.DryRun {
+	if ops.latest == "" || e.cfg.DryRun || e.entries != nil {
 		return nil
 	}
 	var out struct {

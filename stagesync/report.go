@@ -22,6 +22,7 @@ type Report struct {
 	failures []Failure
 	failed   map[failureKey]int // index in failures
 	verify   *VerifyResult
+	cut      []CutTarget // of a single-entry run (see CutTargets)
 	// Started and Finished bound the run.
 	Started, Finished time.Time
 }

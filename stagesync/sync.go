@@ -149,6 +149,22 @@ type SyncConfig struct {
 	// by the state or with the same id); other asset targets are left out
 	// of their relations, not reported.
 	SkipAssets bool
+	// Entries, when set, restricts the run to these source entries: model
+	// → source ids (a single-entry run, as a webhook names them; see
+	// entries.go). Only those entries are read from the source, by id, and
+	// only their destination entries from the destination; an entry the
+	// source no longer has is deleted with Mirror (the delete guard's
+	// share and empty-source rules do not apply to named entries), else
+	// reported as orphaned. Relation targets the destination lacks are
+	// pulled into the run, EntryDepth hops deep; deeper ones are left out
+	// (Report.CutTargets) and fail the entries pointing at them. Models
+	// bounds the models entries and targets may be of. A single-entry run
+	// leaves the high-water marks alone and does not copy assets (asset
+	// targets resolve through the identity map or by id).
+	Entries map[string][]string
+	// EntryDepth is the number of relation hops a single-entry run follows
+	// to targets the destination lacks: 0 means 2, negative none.
+	EntryDepth int
 }
 
 // Sync copies the models of cfg from the source stage to the destination
@@ -233,6 +249,7 @@ type engine struct {
 	srcSize  map[string]int // per model, the source's entries (read, or their ids in a delta run)
 	touchMu  sync.Mutex
 	touched  map[string]bool // see touch
+	entries  *runEntries     // of a single-entry run, else nil
 	snaps    map[string]map[string]relinkSnap
 	holds    holds   // entries held back from the draft lists of their reverse sides (see heldEntry)
 	singles  singles // one-to-one targets taken by published versions written first (see noteSingles)
@@ -324,6 +341,12 @@ func (e *engine) prepare(ctx context.Context) error {
 			return fmt.Errorf("stagesync: %s has no model %q", e.cfg.Source, m)
 		}
 	}
+	allowed := models
+	if e.cfg.Entries != nil {
+		if models, err = e.entryModels(models); err != nil {
+			return err
+		}
+	}
 	if problems := preflight(e.src, e.dst, models, e.cfg.Defaults, e.cfg.Handled); len(problems) > 0 {
 		return &PreflightError{Source: e.cfg.Source.Name(), Dest: e.cfg.Dest.Name(), Problems: problems}
 	}
@@ -335,7 +358,7 @@ func (e *engine) prepare(ctx context.Context) error {
 	for _, m := range models {
 		e.synced[m] = true
 	}
-	if e.cfg.Assets != nil && e.src.Model("Asset") != nil && e.dst.Model("Asset") != nil {
+	if e.cfg.Assets != nil && e.cfg.Entries == nil && e.src.Model("Asset") != nil && e.dst.Model("Asset") != nil {
 		e.synced["Asset"] = true // by the asset phase
 	}
 	e.ord = planOrder(e.dst, models)
@@ -386,6 +409,9 @@ func (e *engine) prepare(ctx context.Context) error {
 	e.out = graphqlWriter{client: NewBatcher(e.cfg.Dest.Client(), e.cfg.Batch...), ops: func(m string) *modelOps { return e.dstOps[m] }}
 	if e.cfg.Writer != nil {
 		e.out = e.cfg.Writer(e.out)
+	}
+	if e.cfg.Entries != nil {
+		return e.prepareEntries(ctx, allowed)
 	}
 	return nil
 }

@@ -39,6 +39,9 @@ type serveConfig struct {
 	limits    stagetest.Limits
 	maxPage   int
 	project   projectFlags // --env: several environments of one project (serve_project.go)
+	// webhook: --webhook, --webhook-secret-env, --webhook-models
+	webhook, webhookSecretEnv string
+	webhookModels             []string
 }
 
 func newServeCmd() *cobra.Command {
@@ -104,6 +107,9 @@ closes the data directory and prints what it served.`,
 	f.Float64Var(&c.limits.DropRate, "drop-rate", 0, "probability 0..1 that a connection is closed without a response")
 	f.Int64Var(&c.limits.Seed, "seed", 0, "seed for injected faults (0: random)")
 	c.project.register(f)
+	f.StringVar(&c.webhook, "webhook", "", "post a Hygraph-shaped webhook to `URL` on every change (queued; 3 s timeout, up to 5 attempts)")
+	f.StringVar(&c.webhookSecretEnv, "webhook-secret-env", "", "environment `VAR` holding the secret that signs the webhooks (gcms-signature)")
+	f.StringSliceVar(&c.webhookModels, "webhook-models", nil, "send webhooks for these models only (default: every model)")
 	return cmd
 }
 
@@ -153,6 +159,11 @@ func serveWithContext(ctx context.Context, c serveConfig, stdout, stderr io.Writ
 	}
 	if c.project.assets {
 		opts = append(opts, stagetest.WithAssets(nil, "")) // a Filestack emulator of its own
+	}
+	if hook, err := c.webhookOption(); err != nil {
+		return withCode(exitUsage, err)
+	} else if hook != nil {
+		opts = append(opts, hook)
 	}
 	var backend *stagetest.BoltBackend
 	if c.dataDir != "" {
@@ -251,4 +262,21 @@ func endpointURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// webhookOption is the stage option of --webhook, or nil without it.
+func (c *serveConfig) webhookOption() (stagetest.Option, error) {
+	if c.webhook == "" {
+		if c.webhookSecretEnv != "" || len(c.webhookModels) > 0 {
+			return nil, errors.New("--webhook-secret-env and --webhook-models need --webhook URL")
+		}
+		return nil, nil
+	}
+	h := stagetest.Webhook{URL: c.webhook, Models: c.webhookModels}
+	if c.webhookSecretEnv != "" {
+		if h.Secret = os.Getenv(c.webhookSecretEnv); h.Secret == "" {
+			return nil, fmt.Errorf("--webhook-secret-env: environment variable %s is empty or unset", c.webhookSecretEnv)
+		}
+	}
+	return stagetest.WithWebhook(h), nil
 }

@@ -76,6 +76,7 @@ type config struct {
 	// publishDropsLocales: a publish removes from the target stage the
 	// named locales the DRAFT version lacks (WithPublishDropsLocales).
 	publishDropsLocales bool
+	webhooks            []Webhook // WithWebhook
 }
 
 // Option configures a Stage or Server.

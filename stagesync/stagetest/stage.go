@@ -40,6 +40,8 @@ type Stage struct {
 	// so that tests can compare it with the general one.
 	scanPages atomic.Bool
 
+	hooks []*hook // see WithWebhook
+
 	mu     sync.RWMutex
 	st     *store
 	ids    *idGen
@@ -87,6 +89,7 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) {
 		st.assets = newAssetFiles(cfg, cat)
 	}
 	st.handler = st.wrapGate(http.HandlerFunc(st.serveHTTP)) // serveHTTP: legacy.go
+	st.startHooks()
 	return st, nil
 }
 
@@ -108,6 +111,7 @@ func (s *Stage) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.stopHooks()
 	if s.assets != nil {
 		s.assets.close() // an upload finishing meanwhile still writes through
 	}

@@ -194,6 +194,7 @@ func (t *tx) commit() error {
 		}
 	}
 	s.counters.EntriesWritten.Add(int64(len(t.order)))
+	t.notifyHooks()
 	return nil
 }
 

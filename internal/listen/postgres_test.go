@@ -1,0 +1,118 @@
+package listen
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// postgresEnv names the variable that enables the PostgreSQL tests: a
+// postgres:// URL of a database the tests may create schemas in.
+const postgresEnv = "STAGESYNC_TEST_POSTGRES"
+
+// postgresQueue returns a queue URL in a schema of its own, dropped when
+// the test ends; it skips the test without STAGESYNC_TEST_POSTGRES.
+func postgresQueue(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv(postgresEnv)
+	if base == "" {
+		t.Skipf("set %s=postgres://USER@HOST/DB to run the tests of the PostgreSQL queue", postgresEnv)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("%s: %v", postgresEnv, err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("stagesync_test_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
+			t.Error(err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func TestListenPostgresEndToEnd(t *testing.T) {
+	queue := postgresQueue(t)
+	w := newWorld(t)
+	cfg := w.config()
+	cfg.Queue.URL = queue
+	l := w.listen(t, cfg)
+	w.hooks.set(l.Handler())
+	ed := newEditor(t, w.source, 11)
+	for range 60 {
+		ed.step()
+	}
+	w.drain(t, nil)
+	w.compare(t)
+	w.noFailedJobs(t)
+	jobs, err := OpenJobs(context.Background(), queue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jobs.Close()
+	if failed, err := jobs.Failed(context.Background()); err != nil || len(failed) != 0 {
+		t.Errorf("failed jobs %v, %v", failed, err)
+	}
+}
+
+// TestListenPostgresTwoListeners: two listeners share one PostgreSQL queue
+// (and, taking turns, one state); webhooks go to either. Every event is
+// applied once in effect: the destination equals the source.
+func TestListenPostgresTwoListeners(t *testing.T) {
+	queue := postgresQueue(t)
+	w := newWorld(t)
+	cfg := w.config()
+	cfg.Queue.URL = queue
+	a := w.listen(t, cfg)
+	b := w.listen(t, cfg)
+	var n atomic.Int64
+	ha, hb := a.Handler(), b.Handler()
+	w.hooks.set(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%2 == 0 {
+			ha.ServeHTTP(rw, r)
+		} else {
+			hb.ServeHTTP(rw, r)
+		}
+	}))
+	ed := newEditor(t, w.source, 12)
+	for range 60 {
+		ed.step()
+	}
+	w.drain(t, nil)
+	w.compare(t)
+	sa, sb := a.Stats(), b.Stats()
+	for _, s := range []Stats{sa, sb} {
+		if s.Discarded[KindSyncEntry] > 0 {
+			t.Errorf("jobs failed every attempt: %v", s.Discarded)
+		}
+	}
+	t.Logf("jobs done: %d by one listener, %d by the other", sa.Completed[KindSyncEntry], sb.Completed[KindSyncEntry])
+	if sa.Completed[KindSyncEntry] == 0 || sb.Completed[KindSyncEntry] == 0 {
+		t.Log("one listener did every job")
+	}
+}
