@@ -20,6 +20,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -65,6 +66,8 @@ type assetsConfig struct {
 	System string `yaml:"system"` // "upload" or "legacy"
 	KeyEnv string `yaml:"key_env"`
 	Key    string `yaml:"key"` // a key in the file itself: works, with a warning
+	// FilestackURL is --filestack-url: an emulated Filestack's base URL.
+	FilestackURL string `yaml:"filestack_url"`
 }
 
 // pairConfig is a sync from one stage of the file to another; each key
@@ -305,6 +308,13 @@ func (c *fileConfig) check(errs *configErrors) {
 			if a.KeyEnv != "" && !envName.MatchString(a.KeyEnv) {
 				add(key+".assets.key_env", "%q is not an environment variable name (letters, digits and _)", a.KeyEnv)
 			}
+			switch {
+			case a.FilestackURL == "":
+			case a.System == "upload":
+				add(key+".assets.filestack_url", "the upload asset system stores files itself; filestack_url is for the legacy one")
+			case !isHTTPURL(a.FilestackURL):
+				add(key+".assets.filestack_url", "%q is not an http(s) URL", a.FilestackURL)
+			}
 		}
 	}
 	names := map[string]string{}
@@ -527,6 +537,9 @@ func (f *syncFlags) applyConfigFile(cmd *cobra.Command, w io.Writer) error {
 				errs = append(errs, c.errorAt(key, "environment variable %s is empty or unset, and not in %s", a.KeyEnv, filepath.Join(c.dir, ".env")))
 			}
 			set("assets-key-env", a.KeyEnv)
+		}
+		if a := s.Assets; a.FilestackURL != "" && !changed["filestack-url"] {
+			set("filestack-url", a.FilestackURL)
 		}
 	}
 	if len(errs) > 0 {
@@ -792,4 +805,10 @@ func (f *syncFlags) configForApply() error {
 		}
 	}
 	return nil
+}
+
+// isHTTPURL reports whether s is an absolute http or https URL.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

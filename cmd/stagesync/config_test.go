@@ -165,6 +165,14 @@ sync: [{from: src, to: dst}]
   src: {endpoint: http://a}
   dst: {endpoint: http://b, assets: {system: s3}}
 `, `stagesync.yaml:3: stages.dst.assets.system: "s3": want upload or legacy`},
+		{"bad filestack_url", `stages:
+  src: {endpoint: http://a}
+  dst: {endpoint: http://b, assets: {system: legacy, filestack_url: "localhost:4482"}}
+`, `stagesync.yaml:3: stages.dst.assets.filestack_url: "localhost:4482" is not an http(s) URL`},
+		{"filestack_url of the upload system", `stages:
+  src: {endpoint: http://a}
+  dst: {endpoint: http://b, assets: {system: upload, filestack_url: "http://127.0.0.1:4482"}}
+`, `stagesync.yaml:3: stages.dst.assets.filestack_url: the upload asset system stores files itself; filestack_url is for the legacy one`},
 		{"syntax", "stages:\n  src: [\n", "stagesync.yaml:2: YAML: did not find expected node content"},
 		{"several pairs", `stages:
   a: {endpoint: http://a}

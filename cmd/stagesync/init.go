@@ -240,7 +240,7 @@ func (f *initFlags) validate(mgmt bool) error {
 		for _, env := range slices.Sorted(maps.Keys(f.tokenEnvs)) {
 			checkVar("--token-env "+env, f.tokenEnvs[env])
 		}
-		if u, err := url.Parse(f.mgmtEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !isHTTPURL(f.mgmtEndpoint) {
 			bad("--management-endpoint %q: want an http(s) URL (default %s)", f.mgmtEndpoint, defaultManagementEndpoint)
 		}
 		return errors.Join(errs...)
@@ -250,7 +250,7 @@ func (f *initFlags) validate(mgmt bool) error {
 	}
 	for _, side := range []struct{ flag, url, tokenFlag, tokenEnv string }{
 		{"--from", f.from, "--from-token-env", f.fromTokenEnv}, {"--to", f.to, "--to-token-env", f.toTokenEnv}} {
-		if u, err := url.Parse(side.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !isHTTPURL(side.url) {
 			bad("%s %q: want the stage's content-API endpoint, e.g. https://eu-central-1.cdn.hygraph.com/content/PROJECT/master", side.flag, side.url)
 		}
 		if side.tokenEnv == "" {

@@ -216,6 +216,9 @@ func serveWithContext(ctx context.Context, c serveConfig, stdout, stderr io.Writ
 	if generated {
 		fmt.Fprintf(stdout, "token: %s\n", limits.Token)
 	}
+	if fs := stage.AssetServer(); fs != nil {
+		fmt.Fprintf(stdout, "filestack: %s (API key %s; copy files into it with sync --filestack-url %s)\n", fs.URL(), stage.AssetBucket().APIKey(), fs.URL())
+	}
 	if backend != nil {
 		path := backend.Path()
 		if abs, err := filepath.Abs(path); err == nil {

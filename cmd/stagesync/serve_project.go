@@ -168,6 +168,11 @@ func serveProject(ctx context.Context, c serveConfig, stdout, stderr io.Writer) 
 		}
 		fmt.Fprintf(stdout, "data: %s\n", path)
 	}
+	if files != nil {
+		// Each environment's bucket key is its assetConfig.apiKey in the
+		// Management API (stagesync init puts it in .env).
+		fmt.Fprintf(stdout, "filestack: %s (copy files into it with sync --filestack-url %s)\n", files.URL(), files.URL())
+	}
 	fmt.Fprintf(stdout, "management: %s%s\n", base, stagetest.ManagementPath)
 
 	served := make(chan error, 1)

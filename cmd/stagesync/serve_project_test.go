@@ -71,6 +71,15 @@ func TestServeProject(t *testing.T) {
 			t.Errorf("serve did not print %q:\n%s", w, strings.Join(printed, "\n"))
 		}
 	}
+	filestack := ""
+	for _, l := range printed {
+		if u, ok := strings.CutPrefix(l, "filestack: "); ok {
+			filestack, _, _ = strings.Cut(u, " ")
+		}
+	}
+	if !strings.HasPrefix(filestack, "http://127.0.0.1:") {
+		t.Errorf("serve --assets did not print the Filestack URL:\n%s", strings.Join(printed, "\n"))
+	}
 	// Each environment is its own stage: a tag created in dev is not in master.
 	if code, body := post(t, base+"/content/blog/dev", "tok", `mutation { createTag(data: {title: "Go", slug: "go"}) { id } }`, nil); code != http.StatusOK || strings.Contains(body, "errors") {
 		t.Fatalf("create in dev: %d %s", code, body)

@@ -51,6 +51,7 @@ type syncFlags struct {
 	assets, skipAssets bool
 	verify             bool // sync and apply only
 	assetsKeyEnv       string
+	filestackURL       string            // --filestack-url: an emulated Filestack's base URL
 	files              *filestack.Client // of --assets-key-env
 	out                string            // plan -o: the plan file to write
 	planDB             *sql.DB           // apply: the plan file to apply
@@ -86,7 +87,18 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.assets, "assets", false, "copy the source's assets (files and entries) before the entries that reference them (default: on when a synced model references Asset and the destination is on the new asset system)")
 	fl.BoolVar(&f.skipAssets, "skip-assets", false, "do not copy assets: link only the assets already in the destination (mapped by the state or with the same id)")
 	fl.StringVar(&f.assetsKeyEnv, "assets-key-env", "", "environment variable holding the destination's Filestack API key (assets on the legacy asset system)")
+	fl.StringVar(&f.filestackURL, "filestack-url", "", "base `URL` of the Filestack API the destination's files are stored through, its CDN at URL/cdn (default: Filestack's own; for the emulated Filestack of `stagesync serve --assets`, which prints it)")
 	f.registerConfigFlags(fl)
+}
+
+// filestackOptions points a Filestack client at base (an emulated
+// Filestack: API at base, CDN at base/cdn); "" keeps Filestack's own.
+func filestackOptions(base string) []filestack.Option {
+	if base == "" {
+		return nil
+	}
+	base = strings.TrimRight(base, "/")
+	return []filestack.Option{filestack.WithAPIURL(base), filestack.WithCDNURL(base + "/cdn")}
 }
 
 // defaultStateDir is the directory, in the working directory, of the
@@ -140,12 +152,15 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	}
 	cfg.Models = f.models
 	cfg.SkipAssets = f.skipAssets
+	if f.filestackURL != "" && !isHTTPURL(f.filestackURL) {
+		return cfg, fmt.Errorf("--filestack-url: %q is not an http(s) URL", f.filestackURL)
+	}
 	if f.assetsKeyEnv != "" || f.assetsKey != "" {
 		key, err := f.token(f.assetsKey, f.assetsKeyEnv, "--assets-key-env")
 		if err != nil {
 			return cfg, err
 		}
-		f.files = filestack.New(key)
+		f.files = filestack.New(key, filestackOptions(f.filestackURL)...)
 	}
 	if f.assets {
 		cfg.Assets = &stagesync.AssetOptions{Files: f.files}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/stagesync/stagesync/filestack/filestacktest"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
@@ -32,7 +34,9 @@ models:
 // travelPair starts a seeded source and an empty destination on the asset
 // system, each with an asset bucket, and returns the CLI arguments of a
 // command between them.
-func travelPair(t *testing.T, system string) (src, dst *stagetest.Server, args func(cmd string, extra ...string) []string) {
+// With a Filestack emulator (fs), both stages keep their files in it, in
+// the buckets of the keys "source-key" and "dest-key".
+func travelPair(t *testing.T, system string, fs ...*filestacktest.Server) (src, dst *stagetest.Server, args func(cmd string, extra ...string) []string) {
 	t.Helper()
 	sdl, err := schema.SynthesizeDescription([]byte(strings.Replace(travelDesc, "%SYSTEM%", system, 1)))
 	if err != nil {
@@ -42,8 +46,12 @@ func travelPair(t *testing.T, system string) (src, dst *stagetest.Server, args f
 	if err != nil {
 		t.Fatal(err)
 	}
-	src = stagetest.NewServer(t, s, stagetest.WithAssets(nil, ""))
-	dst = stagetest.NewServer(t, s, stagetest.WithAssets(nil, ""), stagetest.WithUploadMode(stagetest.UploadOnNextRequest))
+	srcAssets, dstAssets := stagetest.WithAssets(nil, ""), stagetest.WithAssets(nil, "")
+	if len(fs) > 0 {
+		srcAssets, dstAssets = stagetest.WithAssets(fs[0], "source-key"), stagetest.WithAssets(fs[0], "dest-key")
+	}
+	src = stagetest.NewServer(t, s, srcAssets)
+	dst = stagetest.NewServer(t, s, dstAssets, stagetest.WithUploadMode(stagetest.UploadOnNextRequest))
 	photo, err := src.Stage.SeedAsset("photo.png", "image/png", []byte("a png"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +162,73 @@ func TestSyncCommandAssetsNeedADecision(t *testing.T) {
 	// One query per stage: its introspection, done once.
 	if q, m := src.Stage.Counters().Queries+dst.Stage.Counters().Queries, dst.Stage.Counters().Mutations; q != 2 || m != 0 {
 		t.Errorf("the refused sync ran %d queries (want the 2 introspections) and %d mutations", q, m)
+	}
+}
+
+// TestSyncCommandLegacyAssets: on the legacy asset system the CLI copies
+// the files into the destination's bucket with its key (--assets-key-env)
+// through the Filestack API at --filestack-url (here an emulated one); the
+// second run stores no file.
+func TestSyncCommandLegacyAssets(t *testing.T) {
+	fs := filestacktest.NewServer(t)
+	src, dst, args := travelPair(t, "legacy", fs)
+	t.Setenv("DST_FILESTACK_KEY", "dest-key")
+	flags := []string{"--assets-key-env", "DST_FILESTACK_KEY", "--filestack-url", fs.URL(), "-q"}
+	code, stdout, stderr := runCLI(t, args("sync", flags...)...)
+	if code != exitOK {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	want := src.Stage.AssetBucket().Files()
+	got := dst.Stage.AssetBucket().Files()
+	if len(want) != 1 || len(got) != 1 {
+		t.Fatalf("buckets: source %d files, destination %d; want 1 and 1", len(want), len(got))
+	}
+	if got[0].SHA256 != want[0].SHA256 || got[0].Handle == want[0].Handle {
+		t.Errorf("the destination's file %+v, want a copy of the source's %+v in its own bucket", got[0], want[0])
+	}
+	assets := dst.Stage.All("Asset", "DRAFT")
+	for name, photos := range photosOf(dst) {
+		if len(assets) != 1 || len(photos) != 1 || photos[0] != assets[0]["id"] {
+			t.Errorf("%s photos %v, want the copied asset %v", name, photos, assets)
+		}
+	}
+	uploads := fs.Counters()
+	if code, stdout, stderr := runCLI(t, args("sync", flags...)...); code != exitOK {
+		t.Fatalf("second sync: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if after := fs.Counters(); after != uploads {
+		t.Errorf("the second sync called Filestack: %+v, then %+v", uploads, after)
+	}
+	if code, _, stderr := runCLI(t, args("sync", "--assets-key-env", "DST_FILESTACK_KEY", "--filestack-url", "not a url")...); code != exitUsage || !strings.Contains(stderr, "--filestack-url") {
+		t.Errorf("--filestack-url \"not a url\": exit %d, want %d\n%s", code, exitUsage, stderr)
+	}
+}
+
+// TestSyncCommandLegacyAssetsConfig: the same from stagesync.yaml, whose
+// destination stage names the key's variable and the Filestack URL.
+func TestSyncCommandLegacyAssetsConfig(t *testing.T) {
+	fs := filestacktest.NewServer(t)
+	src, dst, _ := travelPair(t, "legacy", fs)
+	t.Setenv("DST_FILESTACK_KEY", "dest-key")
+	dir := t.TempDir()
+	config := filepath.Join(dir, "stagesync.yaml")
+	yaml := fmt.Sprintf(`stages:
+  src: {endpoint: %q, token_env: SRC_TOKEN}
+  dst:
+    endpoint: %q
+    token_env: DST_TOKEN
+    assets: {system: legacy, key_env: DST_FILESTACK_KEY, filestack_url: %q}
+sync: [{from: src, to: dst, state: state.db, rate: 1000}]
+`, src.URL, dst.URL, fs.URL())
+	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "sync", "--config", config, "--assets", "--yes", "-q")
+	if code != exitOK {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := len(dst.Stage.AssetBucket().Files()); n != 1 {
+		t.Errorf("the destination's bucket has %d files, want 1", n)
 	}
 }
 
