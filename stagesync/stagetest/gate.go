@@ -233,6 +233,11 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 		return
 	}
 	defer release(shape.ops)
+	if shape.mutation {
+		g.counters.MutationOperations.Add(int64(shape.ops))
+	} else {
+		g.counters.QueryOperations.Add(int64(shape.ops))
+	}
 	if !g.serviceTime(r, shape, release) {
 		return // the client is gone
 	}
@@ -241,6 +246,7 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 
 // tooLarge answers 413 for a body over limit bytes.
 func (g *gate) tooLarge(w http.ResponseWriter, limit int64) {
+	g.counters.TooLarge.Add(1)
 	g.reject(w, http.StatusRequestEntityTooLarge,
 		fmt.Sprintf("Payload too large: the request body exceeds the limit of %d bytes", limit))
 }

@@ -64,28 +64,36 @@ type Limits struct {
 
 // Counters count what a stage has served. Safe for concurrent use.
 type Counters struct {
-	Requests       atomic.Int64 // HTTP requests received
-	Rejected       atomic.Int64 // requests answered 401/403/413/429 or failed by injected faults
-	Throttled      atomic.Int64 // requests answered 429 (rate or concurrent operations), also in Rejected
-	Queries        atomic.Int64 // GraphQL query operations executed
-	Mutations      atomic.Int64 // root mutation fields executed
-	EntriesWritten atomic.Int64 // documents created, updated, deleted, published or unpublished
+	Requests  atomic.Int64 // HTTP requests received
+	Rejected  atomic.Int64 // requests answered 401/403/413/429 or failed by injected faults
+	Throttled atomic.Int64 // requests answered 429 (rate or concurrent operations), also in Rejected
+	TooLarge  atomic.Int64 // requests answered 413, also in Rejected
+	// QueryOperations and MutationOperations count the operations (root
+	// fields) of the requests the gate let through to GraphQL.
+	QueryOperations, MutationOperations atomic.Int64
+	Queries                             atomic.Int64 // GraphQL query operations executed
+	Mutations                           atomic.Int64 // root mutation fields executed
+	EntriesWritten                      atomic.Int64 // documents created, updated, deleted, published or unpublished
 }
 
 // CountersSnapshot is a copy of Counters at one moment.
 type CountersSnapshot struct {
-	Requests, Rejected, Throttled, Queries, Mutations, EntriesWritten int64
+	Requests, Rejected, Throttled, TooLarge, Queries, Mutations, EntriesWritten int64
+	QueryOperations, MutationOperations                                         int64
 }
 
 // Snapshot copies the counters.
 func (c *Counters) Snapshot() CountersSnapshot {
 	return CountersSnapshot{
-		Requests:       c.Requests.Load(),
-		Rejected:       c.Rejected.Load(),
-		Throttled:      c.Throttled.Load(),
-		Queries:        c.Queries.Load(),
-		Mutations:      c.Mutations.Load(),
-		EntriesWritten: c.EntriesWritten.Load(),
+		Requests:           c.Requests.Load(),
+		Rejected:           c.Rejected.Load(),
+		Throttled:          c.Throttled.Load(),
+		TooLarge:           c.TooLarge.Load(),
+		QueryOperations:    c.QueryOperations.Load(),
+		MutationOperations: c.MutationOperations.Load(),
+		Queries:            c.Queries.Load(),
+		Mutations:          c.Mutations.Load(),
+		EntriesWritten:     c.EntriesWritten.Load(),
 	}
 }
 
