@@ -483,6 +483,9 @@ func (b *Batcher) take(ops int) []*item {
 // send sends one batch and hands out the results.
 func (b *Batcher) send(held *heldSlot, release func(), batch []*item) {
 	defer release()
+	if _, ok := b.gate.(*Stage); !ok {
+		held = nil // a semGate's grant is the Batcher's own: nothing for the next client
+	}
 	ctx, cancel := mergedContext(batch, held, b.rebatches(batch))
 	defer cancel()
 	b.requests.Add(1)
