@@ -3,6 +3,7 @@ package stagesync
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -133,6 +134,15 @@ func (a *aimd) successAt(now time.Time) bool {
 	return true
 }
 
+// hush restarts the quiet period at now without a decrease: a 429 blamed
+// on something else still says the stage is at a limit.
+func (a *aimd) hush(now time.Time) {
+	a.ok = 0
+	if now.After(a.lastThrottle) {
+		a.lastThrottle = now
+	}
+}
+
 // throttled records a 429 to a request sent in epoch and reports whether the
 // rate changed.
 func (a *aimd) throttled(epoch uint64) bool { return a.throttledAt(epoch, time.Time{}) }
@@ -140,6 +150,12 @@ func (a *aimd) throttled(epoch uint64) bool { return a.throttledAt(epoch, time.T
 // throttledAt records a 429 at now to a request sent in epoch and reports
 // whether the rate changed.
 func (a *aimd) throttledAt(epoch uint64, now time.Time) bool {
+	return a.throttledBy(epoch, now, false)
+}
+
+// throttledBy is throttledAt, with a cut half as deep when gentle: the
+// factor is (1+Decrease)/2.
+func (a *aimd) throttledBy(epoch uint64, now time.Time, gentle bool) bool {
 	a.ok = 0
 	a.throttledOnce = true
 	if now.After(a.lastThrottle) {
@@ -149,7 +165,11 @@ func (a *aimd) throttledAt(epoch uint64, now time.Time) bool {
 		return false
 	}
 	a.epoch++
-	next := math.Max(a.rate*a.cfg.Decrease, a.cfg.Min)
+	factor := a.cfg.Decrease
+	if gentle {
+		factor = (1 + factor) / 2
+	}
+	next := math.Max(a.rate*factor, a.cfg.Min)
 	if next == a.rate {
 		return false
 	}
@@ -165,6 +185,82 @@ type limiter struct {
 	lim   *rate.Limiter
 	pause time.Time // no request starts before this
 	now   func() time.Time
+	sends sendRate
+}
+
+// sendRate measures the requests actually sent per second, in whole-second
+// windows, and remembers a rate the stage is known to take: the least sent
+// in okWindows windows in a row without a 429, the most of such. (One
+// window is not enough: a token bucket with a burst takes a little more
+// than its rate for a while.) A 429 that comes while no more than that is
+// being sent is not the rate's doing.
+type sendRate struct {
+	start     time.Time // of the current window
+	count     int       // sent in it
+	last      int       // sent in the window before
+	throttled bool      // the current window got a 429
+	run       []int     // the windows without a 429 since the last one that had one
+	ok        int       // the rate known to pass
+}
+
+// okWindows is the number of windows in a row without a 429 that make
+// their smallest count a rate known to pass.
+const okWindows = 10
+
+// sent counts a request sent at now.
+func (r *sendRate) sent(now time.Time) {
+	r.roll(now)
+	r.count++
+}
+
+// roll closes the current window if now is past it.
+func (r *sendRate) roll(now time.Time) {
+	if now.Sub(r.start) < time.Second {
+		return
+	}
+	switch {
+	case r.start.IsZero():
+	case r.throttled || now.Sub(r.start) >= 2*time.Second:
+		r.run = r.run[:0] // a 429, or a gap: start over
+	default:
+		r.run = append(r.run, r.count)
+		if len(r.run) > okWindows {
+			r.run = r.run[1:]
+		}
+		if len(r.run) == okWindows {
+			r.ok = max(r.ok, slices.Min(r.run))
+		}
+	}
+	r.last = r.count
+	if now.Sub(r.start) >= 2*time.Second {
+		r.last = 0
+	}
+	r.start, r.count, r.throttled = now, 0, false
+}
+
+// suspect records a 429 at now and reports whether the rate may be its
+// cause: more is being sent than ever went without a 429.
+func (r *sendRate) suspect(now time.Time) bool {
+	r.roll(now)
+	r.throttled = true
+	return max(r.last, r.count) > r.ok
+}
+
+// sent counts a request leaving now.
+func (l *limiter) sent() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sends.sent(l.now())
+}
+
+// suspect records a 429 and reports whether the rate may be its cause.
+// Whatever the cause, the rate stops probing upward for Quiet.
+func (l *limiter) suspect() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	l.state.hush(now)
+	return l.sends.suspect(now)
 }
 
 func newLimiter(cfg RateLimit) *limiter {
@@ -238,6 +334,18 @@ func (l *limiter) pauseFor(now time.Time, d time.Duration) {
 	if until := now.Add(d); until.After(l.pause) {
 		l.pause = until
 	}
+}
+
+// throttle records a 429 to a request sent in epoch; gentle makes the cut
+// half as deep (the 429 may be the operation limit's).
+func (l *limiter) throttle(epoch uint64, retryAfter time.Duration, gentle bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if l.state.throttledBy(epoch, now, gentle) {
+		l.lim.SetLimit(rate.Limit(l.state.rate))
+	}
+	l.pauseFor(now, retryAfter)
 }
 
 // honour applies a Retry-After without counting the 429 against the rate

@@ -77,7 +77,7 @@ func (p PlanLimits) rateLimit() RateLimit {
 	return RateLimit{
 		Initial:       p.Rate,
 		Max:           math.Max(p.MaxRate, p.Rate),
-		Min:           math.Min(0.5, p.Rate),
+		Min:           math.Min(1, p.Rate),
 		IncreaseAfter: 10,
 		Step:          math.Max(1, p.Rate/20),
 		Decrease:      0.7,
@@ -238,6 +238,37 @@ func (o *opLimits) signal() {
 	o.wake = make(chan struct{})
 }
 
+// throttle records a 429 to a request holding g; gentle makes the cut
+// half as deep (the 429 may be the rate's).
+func (o *opLimits) throttle(g opGrant, gentle bool) {
+	if !o.on || g.n == 0 {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if g.others == 0 && g.n > 1 {
+		// Alone in flight and still too many: no request may hold n.
+		o.perRequest[g.kind] = min(o.perRequest[g.kind], g.n-1)
+		return
+	}
+	o.state[g.kind].throttledBy(g.epoch, o.now(), gentle)
+}
+
+// hush restarts the quiet period of both kinds: a 429, whatever it
+// blamed, says the stage is at a limit, so nothing probes upward for a
+// while.
+func (o *opLimits) hush() {
+	if !o.on {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := o.now()
+	for k := range o.state {
+		o.state[k].hush(now)
+	}
+}
+
 // observe feeds the answer to a request holding g to its kind's limit: a
 // 429 decreases it (once per epoch), a success of a saturated request
 // counts toward an increase.
@@ -249,12 +280,9 @@ func (o *opLimits) observe(g opGrant, throttled bool) {
 	defer o.mu.Unlock()
 	s := &o.state[g.kind]
 	if throttled {
-		if g.others == 0 && g.n > 1 {
-			// Alone in flight and still too many: no request may hold n.
-			o.perRequest[g.kind] = min(o.perRequest[g.kind], g.n-1)
-			return
-		}
-		s.throttledAt(g.epoch, o.now())
+		o.mu.Unlock()
+		o.throttle(g, false)
+		o.mu.Lock()
 		return
 	}
 	if g.saturated && s.successAt(o.now()) {

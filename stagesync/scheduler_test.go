@@ -252,6 +252,9 @@ func TestStageObserveBlames(t *testing.T) {
 	if want := t0.Add(3 * time.Second); !s.limiter.pause.Equal(want) {
 		t.Errorf("Retry-After: pause until %v, want %v", s.limiter.pause, want)
 	}
+	for range 3 {
+		s.limiter.sent() // more than ever went without a 429: the rate may be the cause
+	}
 	s.observe(0, true, opGrant{kind: 1, n: 2, epoch: 1, others: 3}, true, 0)
 	if st := s.Stats(); st.Rate != 17.5 || st.MutationOps != 7 {
 		t.Errorf("429 to a rate-limited request: rate %v, mutations %v; want 17.5 and 7", st.Rate, st.MutationOps)
@@ -320,5 +323,35 @@ func TestBatchRequeuedAfter429(t *testing.T) {
 	// flight, each teaching the scheduler one less; then 3s pass.
 	if st := s.Stats(); st.Throttled != 2 {
 		t.Errorf("%d answers 429, want 2", st.Throttled)
+	}
+}
+
+// TestSendRateSuspect: a 429 is put down to the rate only while more
+// requests are sent per second than went without one for ten seconds in a
+// row.
+func TestSendRateSuspect(t *testing.T) {
+	var r sendRate
+	t0 := time.Unix(1000, 0)
+	at := t0
+	window := func(n int) {
+		for i := range n {
+			r.sent(at.Add(time.Duration(i) * time.Millisecond))
+		}
+		at = at.Add(time.Second)
+	}
+	window(12) // one window of 12 proves nothing
+	if !r.suspect(at.Add(-500 * time.Millisecond)) {
+		t.Error("429 after one window of 12: rate not suspected")
+	}
+	for range okWindows {
+		window(10)
+	}
+	window(9)
+	if r.suspect(at.Add(-500 * time.Millisecond)) {
+		t.Error("429 while sending 9/s, after ten windows of 10 without one: suspected the rate")
+	}
+	window(11)
+	if !r.suspect(at.Add(-500 * time.Millisecond)) {
+		t.Error("429 while sending 11/s, more than known to pass: rate not suspected")
 	}
 }

@@ -61,6 +61,13 @@ const maxResponseBytes = 256 << 20
 //
 // Every HTTP attempt, retries included, waits for the stage's token bucket
 // (see RateLimit); at most MaxConcurrency requests are in flight at once.
+// With plan limits (WithPlanLimits) the stage also schedules operations:
+// a request waits until its root fields fit under the limit of query or
+// mutation operations in flight, as Hygraph counts them. The rate and both
+// operation limits start from the plan and learn from 429 answers (which
+// carry no Retry-After on Hygraph): a 429 lowers what held the request
+// back, and successes of requests so held back raise it again once no 429
+// came for a while.
 type Stage struct {
 	name     string
 	endpoint string
@@ -486,7 +493,8 @@ func (s *Stage) acquire(ctx context.Context, op ast.Operation, need, want int) (
 }
 
 // shrink gives back the operations of h beyond n, before its request is
-// sent.
+// sent. A batch that uses every operation granted stays saturated: it took
+// the last free ones.
 func (s *Stage) shrink(h *heldSlot, n int) {
 	if h == nil || n >= h.ops.n {
 		return
@@ -716,6 +724,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		s.retries.Add(1)
 	}
 	s.requests.Add(1)
+	s.limiter.sent()
 
 	var wrote atomic.Bool
 	trace := &httptrace.ClientTrace{
@@ -757,17 +766,22 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (s *Stage) observe(epoch uint64, rateLimited bool, g opGrant, throttled bool, retryAfter time.Duration) {
 	opsSaturated := g.saturated && g.n > 0
 	if throttled {
-		blameRate, blameOps := blame(rateLimited, opsSaturated)
+		// A rate the stage took before is not to blame.
+		rateSuspect := s.limiter.suspect()
+		s.ops.hush()
+		blameRate, blameOps := blame(rateLimited && rateSuspect, opsSaturated)
 		if !s.ops.on {
-			blameRate = true
+			blameRate, blameOps = true, false
 		}
+		// Blamed together, each takes half the cut: one of them was wrong.
+		both := blameRate && blameOps
 		if blameRate {
-			s.limiter.observe(epoch, true, retryAfter)
+			s.limiter.throttle(epoch, retryAfter, both)
 		} else {
 			s.limiter.honour(retryAfter)
 		}
 		if blameOps {
-			s.ops.observe(g, true)
+			s.ops.throttle(g, both)
 		}
 		return
 	}

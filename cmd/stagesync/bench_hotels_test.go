@@ -185,6 +185,22 @@ func BenchmarkHotels10kGrowth(b *testing.B) {
 		var stdout, stderr bytes.Buffer
 		b.StartTimer()
 		start := time.Now()
+		if os.Getenv("STAGESYNC_BENCH_VERBOSE") != "" {
+			stop := make(chan struct{})
+			defer close(stop)
+			go func() {
+				for {
+					select {
+					case <-stop:
+						return
+					case <-time.After(10 * time.Second):
+					}
+					d := dst.Stage.Counters()
+					fmt.Printf("hotels-growth: @%.0fs destination requests %d, 429 %d, mutation operations %d\n",
+						time.Since(start).Seconds(), d.Requests, d.Throttled, d.MutationOperations)
+				}
+			}()
+		}
 		code := run(args, &stdout, &stderr)
 		wall := time.Since(start)
 		b.StopTimer()
