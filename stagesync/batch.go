@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -81,6 +82,14 @@ type Batcher struct {
 	maxOps   int
 	maxBytes [2]atomic.Int64 // by batchKind.budget()
 
+	// The byte budgets recover after a 413: ceiling is the most they grow
+	// back to (3/4 of a budget that got a 413), configured what they
+	// started from, fits the merged requests answered since the last change.
+	budgetMu   sync.Mutex
+	configured [2]int64
+	ceiling    [2]int64
+	fits       [2]int
+
 	mu      sync.Mutex
 	queue   []*item
 	running bool
@@ -94,6 +103,7 @@ type BatchOption func(*batchConfig)
 
 type batchConfig struct {
 	maxBytes, maxQueryBytes, maxOps, maxInFlight int
+	bytesSet                                     bool // WithMaxBytes was given
 }
 
 // WithMaxBytes sets the request body budget of a merged request, for
@@ -102,7 +112,7 @@ type batchConfig struct {
 func WithMaxBytes(n int) BatchOption {
 	return func(c *batchConfig) {
 		if n > 0 {
-			c.maxBytes, c.maxQueryBytes = n, n
+			c.maxBytes, c.maxQueryBytes, c.bytesSet = n, n, true
 		}
 	}
 }
@@ -128,7 +138,9 @@ func WithMaxInFlight(n int) BatchOption {
 }
 
 // NewBatcher returns a Batcher sending through next, typically
-// Stage.Client().
+// Stage.Client(). Over a Stage with plan limits (WithPlanLimits), the
+// byte budgets default to the plan's and no merged request holds more
+// operations than the stage's scheduler lets be in flight.
 func NewBatcher(next graphql.Client, opts ...BatchOption) *Batcher {
 	cfg := batchConfig{
 		maxBytes:      defaultMaxBytes,
@@ -140,14 +152,19 @@ func NewBatcher(next graphql.Client, opts ...BatchOption) *Batcher {
 		o(&cfg)
 	}
 	b := &Batcher{next: next, maxOps: cfg.maxOps}
-	b.maxBytes[0].Store(int64(cfg.maxQueryBytes))
-	b.maxBytes[1].Store(int64(cfg.maxBytes))
 	if sc, ok := next.(stageClient); ok {
 		b.gate = sc.s
 		b.stage = sc.s.name
+		if !cfg.bytesSet && sc.s.bodies[0] > 0 && sc.s.bodies[1] > 0 {
+			cfg.maxQueryBytes, cfg.maxBytes = sc.s.bodies[0], sc.s.bodies[1]
+		}
 	} else {
 		b.gate = semGate{semaphore.NewWeighted(int64(cfg.maxInFlight))}
 	}
+	b.configured = [2]int64{int64(cfg.maxQueryBytes), int64(cfg.maxBytes)}
+	b.ceiling = b.configured
+	b.maxBytes[0].Store(int64(cfg.maxQueryBytes))
+	b.maxBytes[1].Store(int64(cfg.maxBytes))
 	return b
 }
 
@@ -167,21 +184,27 @@ func (b *Batcher) Stats() BatchStats {
 	return BatchStats{Requests: b.requests.Load(), Operations: b.operations.Load(), Isolated: b.isolated.Load()}
 }
 
-// gate says when the next client can take a request.
+// gate says when the next client can take a request: acquire waits until
+// it can take one of at least need operations of op's kind and grants up to
+// want; shrink gives back what the batch does not use.
 type gate interface {
-	acquire(ctx context.Context) (*heldSlot, func(), error)
+	acquire(ctx context.Context, op ast.Operation, need, want int) (*heldSlot, func(), error)
+	shrink(h *heldSlot, n int)
 }
 
-// semGate is the gate of a client that is not a Stage's.
+// semGate is the gate of a client that is not a Stage's: requests in
+// flight are bounded, operations are not.
 type semGate struct{ sem *semaphore.Weighted }
 
-func (g semGate) acquire(ctx context.Context) (*heldSlot, func(), error) {
+func (g semGate) acquire(ctx context.Context, _ ast.Operation, _, want int) (*heldSlot, func(), error) {
 	if err := g.sem.Acquire(ctx, 1); err != nil {
 		return nil, nil, err
 	}
 	var once sync.Once
-	return nil, func() { once.Do(func() { g.sem.Release(1) }) }, nil
+	return &heldSlot{ops: opGrant{n: want}}, func() { once.Do(func() { g.sem.Release(1) }) }, nil
 }
+
+func (semGate) shrink(*heldSlot, int) {}
 
 // batchKind is what may share a request.
 type batchKind struct {
@@ -207,6 +230,10 @@ type item struct {
 	state itemState
 	alone bool   // send the original request on its own
 	group uint64 // when not 0, merged only with the items of its group
+	ops   int    // operations (root fields) it holds
+	// throttled counts the merged requests of it answered 429 and
+	// re-batched; past maxRebatch it fails with the 429.
+	throttled int
 
 	// set when taken into a batch of several
 	prefix string
@@ -246,6 +273,7 @@ func (b *Batcher) MakeRequest(ctx context.Context, req *graphql.Request, resp *g
 		vars: vars,
 		kind: batchKind{op: doc.op.Operation, idempotent: doc.op.Operation == ast.Query || isIdempotent(ctx)},
 		done: make(chan result, 1),
+		ops:  max(1, len(doc.op.SelectionSet)),
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -335,21 +363,33 @@ func (b *Batcher) dispatch() {
 			b.mu.Unlock()
 			return
 		}
+		head := b.queue[0]
+		op, need := head.kind.op, head.ops
 		b.mu.Unlock()
 
-		held, release, err := b.gate.acquire(context.Background())
+		// Take every free operation: what queues while the token is
+		// awaited joins the batch; shrink gives back what it does not use.
+		held, release, err := b.gate.acquire(context.Background(), op, need, math.MaxInt)
 		if err != nil { // cannot happen with a background context
 			b.failAll(err)
 			continue
 		}
 		b.mu.Lock()
 		b.prune()
-		batch := b.take()
+		var batch []*item
+		if len(b.queue) > 0 && b.queue[0].kind.op == op && b.queue[0].ops <= held.ops.n {
+			batch = b.take(held.ops.n)
+		}
 		b.mu.Unlock()
 		if len(batch) == 0 {
 			release()
 			continue
 		}
+		used := 0
+		for _, it := range batch {
+			used += it.ops
+		}
+		b.gate.shrink(held, used)
 		go b.send(held, release, batch)
 	}
 }
@@ -393,7 +433,7 @@ const (
 // take removes the next batch from the queue: the first item and, unless it
 // must go alone, the following items of its kind that fit in the budget.
 // b.mu is held.
-func (b *Batcher) take() []*item {
+func (b *Batcher) take(ops int) []*item {
 	if len(b.queue) == 0 {
 		return nil
 	}
@@ -409,8 +449,15 @@ func (b *Batcher) take() []*item {
 	var batch []*item
 	rest := b.queue[:0]
 	full := false
+	opsTaken := 0
 	for _, it := range b.queue {
 		if full || it.alone || it.kind != kind || it.group != group {
+			rest = append(rest, it)
+			continue
+		}
+		if len(batch) > 0 && opsTaken+it.ops > ops {
+			// Over the operations the stage lets be in flight; a later,
+			// smaller item may still fit.
 			rest = append(rest, it)
 			continue
 		}
@@ -423,6 +470,7 @@ func (b *Batcher) take() []*item {
 			continue
 		}
 		size += n
+		opsTaken += it.ops
 		it.prefix, it.pieces, it.state = prefix, p, taken
 		batch = append(batch, it)
 		full = len(batch) == b.maxOps
@@ -435,7 +483,10 @@ func (b *Batcher) take() []*item {
 // send sends one batch and hands out the results.
 func (b *Batcher) send(held *heldSlot, release func(), batch []*item) {
 	defer release()
-	ctx, cancel := mergedContext(batch, held)
+	if _, ok := b.gate.(*Stage); !ok {
+		held = nil // a semGate's grant is the Batcher's own: nothing for the next client
+	}
+	ctx, cancel := mergedContext(batch, held, b.rebatches(batch))
 	defer cancel()
 	b.requests.Add(1)
 
@@ -467,17 +518,24 @@ func (b *Batcher) send(held *heldSlot, release func(), batch []*item) {
 	status := statusOf(err)
 	switch {
 	case err == nil || (errors.As(err, &gerr) || isErrorList(err)) && !errors.Is(err, ErrMaybeApplied):
+		b.fitted(batch[0].kind.budget())
 		b.split(batch, raw, resp)
 		return
 	case status == http.StatusRequestEntityTooLarge:
 		// The stage's cap is lower than our budget: learn it and re-send.
-		k := batch[0].kind.budget()
-		if cur := b.maxBytes[k].Load(); cur > minBytes {
-			b.maxBytes[k].Store(max(cur/2, minBytes))
+		if b.tooLarge(batch[0].kind.budget()) {
 			b.requeue(false, batch)
 		} else {
 			b.requeue(true, batch)
 		}
+		return
+	case status == http.StatusTooManyRequests && b.rebatches(batch):
+		// Not acted on, and refused as a whole: merge again under the
+		// limits the scheduler has just lowered.
+		for _, it := range batch {
+			it.throttled++
+		}
+		b.requeue(false, batch)
 		return
 	case status == http.StatusBadRequest:
 		// A request error: nothing ran. Find out whose it is.
@@ -495,6 +553,63 @@ func (b *Batcher) send(held *heldSlot, release func(), batch []*item) {
 
 // statusOf returns the HTTP status of an error answer from a Stage's or a
 // plain genqlient client, or 0.
+// maxRebatch is how many times a caller's request is merged again after
+// a 429 before it fails with it.
+const maxRebatch = defaultRetryMax
+
+// rebatches reports whether a 429 to batch sends its callers back to the
+// queue rather than to the stage's retries: when the stage schedules
+// operations (a plan; see WithPlanLimits), which the 429 has lowered, and
+// no caller has been re-batched maxRebatch times.
+func (b *Batcher) rebatches(batch []*item) bool {
+	s, ok := b.gate.(*Stage)
+	if !ok || !s.ops.on || len(batch) < 2 {
+		return false
+	}
+	for _, it := range batch {
+		if it.throttled >= maxRebatch {
+			return false
+		}
+	}
+	return true
+}
+
+// budgetRecovery is the number of merged requests answered without a 413
+// after which a byte budget grows back by a quarter, up to its ceiling.
+const budgetRecovery = 16
+
+// tooLarge halves byte budget k after a 413 and lowers its ceiling to 3/4
+// of the budget that was too large; it reports false when the budget is
+// at its floor already.
+func (b *Batcher) tooLarge(k int) bool {
+	b.budgetMu.Lock()
+	defer b.budgetMu.Unlock()
+	cur := b.maxBytes[k].Load()
+	if cur <= minBytes {
+		return false
+	}
+	b.ceiling[k] = max(min(b.ceiling[k], cur*3/4), minBytes)
+	b.maxBytes[k].Store(max(cur/2, minBytes))
+	b.fits[k] = 0
+	return true
+}
+
+// fitted counts a merged request of budget k answered without a 413, and
+// grows the budget back after budgetRecovery of them.
+func (b *Batcher) fitted(k int) {
+	b.budgetMu.Lock()
+	defer b.budgetMu.Unlock()
+	cur := b.maxBytes[k].Load()
+	if cur >= b.ceiling[k] {
+		return
+	}
+	if b.fits[k]++; b.fits[k] < budgetRecovery {
+		return
+	}
+	b.fits[k] = 0
+	b.maxBytes[k].Store(min(b.ceiling[k], cur+max(cur/4, 1)))
+}
+
 func statusOf(err error) int {
 	if errors.Is(err, ErrMaybeApplied) {
 		return 0
@@ -685,13 +800,16 @@ func ownerOf(path ast.Path, n int) (int, string, bool) {
 // mergedContext is the context of a request serving several callers: not
 // cancelled until all of theirs are, carrying the held slot and, for a batch
 // of idempotent mutations, the Idempotent mark.
-func mergedContext(batch []*item, held *heldSlot) (context.Context, context.CancelFunc) {
+func mergedContext(batch []*item, held *heldSlot, rebatch bool) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	if batch[0].kind.idempotent && batch[0].kind.op == ast.Mutation {
 		ctx = Idempotent(ctx)
 	}
 	ctx = withHeld(ctx, held)
 	ctx = context.WithValue(ctx, opKey, batch[0].kind.op)
+	if len(batch) > 1 && rebatch {
+		ctx = context.WithValue(ctx, requeueKey, true)
+	}
 	var left atomic.Int64
 	left.Store(int64(len(batch)))
 	stops := make([]func() bool, 0, len(batch))

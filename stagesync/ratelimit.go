@@ -3,6 +3,7 @@ package stagesync
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,6 +37,15 @@ type RateLimit struct {
 	IncreaseAfter int
 	// Step is the additive increase in requests per second (default Max/10).
 	Step float64
+	// Decrease is the factor a 429 multiplies the rate by (default 0.5).
+	Decrease float64
+	// Quiet is how long after the last 429 increases wait (default 0: an
+	// increase is earned by IncreaseAfter successes alone).
+	Quiet time.Duration
+	// SlowStart doubles the rate, rather than adding Step, on every
+	// increase until the first 429: a limiter that starts low finds a high
+	// limit in a few steps.
+	SlowStart bool
 }
 
 // withDefaults fills zero fields.
@@ -64,21 +74,31 @@ func (r RateLimit) withDefaults() RateLimit {
 	if r.Step <= 0 {
 		r.Step = r.Max / 10
 	}
+	if r.Decrease <= 0 || r.Decrease >= 1 {
+		r.Decrease = 0.5
+	}
 	return r
 }
 
-// aimd is the adaptive rate as a pure state machine: no clock, no locks.
+// aimd is the adaptive rate as a pure state machine: no clock (the time
+// comes in with each event), no locks. The scheduler uses it for the
+// request rate and for the operations in flight of each kind.
 //
 // Each request records the epoch current when it was sent. A 429 to a
-// request of the current epoch halves the rate and starts a new epoch; 429s
-// to requests sent before that decrease are ignored, so a volley of
-// concurrent requests all throttled by one overload halves the rate once,
-// not once per request.
+// request of the current epoch multiplies the rate by Decrease and starts a
+// new epoch; 429s to requests sent before that decrease are ignored, so a
+// volley of concurrent requests all throttled by one overload decreases the
+// rate once, not once per request. IncreaseAfter successes earn an
+// increase — doubling before the first 429 with SlowStart, Step after —
+// once Quiet has passed since the last 429.
 type aimd struct {
 	cfg   RateLimit
 	rate  float64 // current requests per second
 	ok    int     // consecutive successes since the last change
 	epoch uint64  // bumped on every decrease
+
+	throttledOnce bool      // a 429 was seen: slow start is over
+	lastThrottle  time.Time // of the last 429
 }
 
 func newAIMD(cfg RateLimit) aimd {
@@ -90,7 +110,11 @@ func newAIMD(cfg RateLimit) aimd {
 func (a *aimd) unlimited() bool { return math.IsInf(a.cfg.Initial, 1) }
 
 // success records a successful answer and reports whether the rate changed.
-func (a *aimd) success() bool {
+func (a *aimd) success() bool { return a.successAt(time.Time{}) }
+
+// successAt records a successful answer at now and reports whether the
+// rate changed.
+func (a *aimd) successAt(now time.Time) bool {
 	if a.unlimited() {
 		return false
 	}
@@ -98,20 +122,54 @@ func (a *aimd) success() bool {
 	if a.ok < a.cfg.IncreaseAfter || a.rate >= a.cfg.Max {
 		return false
 	}
+	if a.cfg.Quiet > 0 && a.throttledOnce && now.Sub(a.lastThrottle) < a.cfg.Quiet {
+		return false // still counting: the increase comes once it is quiet
+	}
 	a.ok = 0
-	a.rate = math.Min(a.rate+a.cfg.Step, a.cfg.Max)
+	if a.cfg.SlowStart && !a.throttledOnce {
+		a.rate = math.Min(a.rate*2, a.cfg.Max)
+	} else {
+		a.rate = math.Min(a.rate+a.cfg.Step, a.cfg.Max)
+	}
 	return true
+}
+
+// hush restarts the quiet period at now without a decrease: a 429 blamed
+// on something else still says the stage is at a limit.
+func (a *aimd) hush(now time.Time) {
+	a.ok = 0
+	if now.After(a.lastThrottle) {
+		a.lastThrottle = now
+	}
 }
 
 // throttled records a 429 to a request sent in epoch and reports whether the
 // rate changed.
-func (a *aimd) throttled(epoch uint64) bool {
+func (a *aimd) throttled(epoch uint64) bool { return a.throttledAt(epoch, time.Time{}) }
+
+// throttledAt records a 429 at now to a request sent in epoch and reports
+// whether the rate changed.
+func (a *aimd) throttledAt(epoch uint64, now time.Time) bool {
+	return a.throttledBy(epoch, now, false)
+}
+
+// throttledBy is throttledAt, with a cut half as deep when gentle: the
+// factor is (1+Decrease)/2.
+func (a *aimd) throttledBy(epoch uint64, now time.Time, gentle bool) bool {
 	a.ok = 0
+	a.throttledOnce = true
+	if now.After(a.lastThrottle) {
+		a.lastThrottle = now
+	}
 	if a.unlimited() || epoch != a.epoch {
 		return false
 	}
 	a.epoch++
-	next := math.Max(a.rate/2, a.cfg.Min)
+	factor := a.cfg.Decrease
+	if gentle {
+		factor = (1 + factor) / 2
+	}
+	next := math.Max(a.rate*factor, a.cfg.Min)
 	if next == a.rate {
 		return false
 	}
@@ -127,6 +185,82 @@ type limiter struct {
 	lim   *rate.Limiter
 	pause time.Time // no request starts before this
 	now   func() time.Time
+	sends sendRate
+}
+
+// sendRate measures the requests actually sent per second, in whole-second
+// windows, and remembers a rate the stage is known to take: the least sent
+// in okWindows windows in a row without a 429, the most of such. (One
+// window is not enough: a token bucket with a burst takes a little more
+// than its rate for a while.) A 429 that comes while no more than that is
+// being sent is not the rate's doing.
+type sendRate struct {
+	start     time.Time // of the current window
+	count     int       // sent in it
+	last      int       // sent in the window before
+	throttled bool      // the current window got a 429
+	run       []int     // the windows without a 429 since the last one that had one
+	ok        int       // the rate known to pass
+}
+
+// okWindows is the number of windows in a row without a 429 that make
+// their smallest count a rate known to pass.
+const okWindows = 10
+
+// sent counts a request sent at now.
+func (r *sendRate) sent(now time.Time) {
+	r.roll(now)
+	r.count++
+}
+
+// roll closes the current window if now is past it.
+func (r *sendRate) roll(now time.Time) {
+	if now.Sub(r.start) < time.Second {
+		return
+	}
+	switch {
+	case r.start.IsZero():
+	case r.throttled || now.Sub(r.start) >= 2*time.Second:
+		r.run = r.run[:0] // a 429, or a gap: start over
+	default:
+		r.run = append(r.run, r.count)
+		if len(r.run) > okWindows {
+			r.run = r.run[1:]
+		}
+		if len(r.run) == okWindows {
+			r.ok = max(r.ok, slices.Min(r.run))
+		}
+	}
+	r.last = r.count
+	if now.Sub(r.start) >= 2*time.Second {
+		r.last = 0
+	}
+	r.start, r.count, r.throttled = now, 0, false
+}
+
+// suspect records a 429 at now and reports whether the rate may be its
+// cause: more is being sent than ever went without a 429.
+func (r *sendRate) suspect(now time.Time) bool {
+	r.roll(now)
+	r.throttled = true
+	return max(r.last, r.count) > r.ok
+}
+
+// sent counts a request leaving now.
+func (l *limiter) sent() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sends.sent(l.now())
+}
+
+// suspect records a 429 and reports whether the rate may be its cause.
+// Whatever the cause, the rate stops probing upward for Quiet.
+func (l *limiter) suspect() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	l.state.hush(now)
+	return l.sends.suspect(now)
 }
 
 func newLimiter(cfg RateLimit) *limiter {
@@ -142,6 +276,13 @@ func newLimiter(cfg RateLimit) *limiter {
 // wait blocks until a request may start, honouring ctx, and returns the
 // epoch to report the answer against.
 func (l *limiter) wait(ctx context.Context) (uint64, error) {
+	epoch, _, err := l.waitLimited(ctx)
+	return epoch, err
+}
+
+// waitLimited is wait that also reports whether the request had to wait
+// for the bucket: whether the rate was what held it back.
+func (l *limiter) waitLimited(ctx context.Context) (uint64, bool, error) {
 	for {
 		l.mu.Lock()
 		d := l.pause.Sub(l.now())
@@ -153,16 +294,17 @@ func (l *limiter) wait(ctx context.Context) (uint64, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return 0, ctx.Err()
+			return 0, false, ctx.Err()
 		case <-t.C:
 		}
 	}
+	limited := !l.state.unlimited() && l.lim.Tokens() < 1
 	if err := l.lim.Wait(ctx); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.state.epoch, nil
+	return l.state.epoch, limited, nil
 }
 
 // observe feeds an answer to the state machine. retryAfter is the capped
@@ -171,19 +313,47 @@ func (l *limiter) observe(epoch uint64, throttled bool, retryAfter time.Duration
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var changed bool
+	now := l.now()
 	if throttled {
-		changed = l.state.throttled(epoch)
-		if retryAfter > 0 {
-			if until := l.now().Add(retryAfter); until.After(l.pause) {
-				l.pause = until
-			}
-		}
+		changed = l.state.throttledAt(epoch, now)
+		l.pauseFor(now, retryAfter)
 	} else {
-		changed = l.state.success()
+		changed = l.state.successAt(now)
 	}
 	if changed {
 		l.lim.SetLimit(rate.Limit(l.state.rate))
 	}
+}
+
+// pauseFor makes every request of the stage wait d (a Retry-After) from
+// now; a shorter pause does not shorten a longer one. l.mu is held.
+func (l *limiter) pauseFor(now time.Time, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	if until := now.Add(d); until.After(l.pause) {
+		l.pause = until
+	}
+}
+
+// throttle records a 429 to a request sent in epoch; gentle makes the cut
+// half as deep (the 429 may be the operation limit's).
+func (l *limiter) throttle(epoch uint64, retryAfter time.Duration, gentle bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if l.state.throttledBy(epoch, now, gentle) {
+		l.lim.SetLimit(rate.Limit(l.state.rate))
+	}
+	l.pauseFor(now, retryAfter)
+}
+
+// honour applies a Retry-After without counting the 429 against the rate
+// (it blamed the operations in flight).
+func (l *limiter) honour(retryAfter time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pauseFor(l.now(), retryAfter)
 }
 
 // rate returns the current rate in requests per second (+Inf when off).

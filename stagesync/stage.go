@@ -61,6 +61,13 @@ const maxResponseBytes = 256 << 20
 //
 // Every HTTP attempt, retries included, waits for the stage's token bucket
 // (see RateLimit); at most MaxConcurrency requests are in flight at once.
+// With plan limits (WithPlanLimits) the stage also schedules operations:
+// a request waits until its root fields fit under the limit of query or
+// mutation operations in flight, as Hygraph counts them. The rate and both
+// operation limits start from the plan and learn from 429 answers (which
+// carry no Retry-After on Hygraph): a 429 lowers what held the request
+// back, and successes of requests so held back raise it again once no 429
+// came for a while.
 type Stage struct {
 	name     string
 	endpoint string
@@ -70,6 +77,8 @@ type Stage struct {
 
 	http    *retryablehttp.Client
 	limiter *limiter
+	ops     *opLimits // operations in flight per kind (off without a plan)
+	bodies  [2]int    // body budgets of a plan for Batchers: queries, mutations (0: none)
 	sem     *semaphore.Weighted
 	maxConc int
 
@@ -91,6 +100,9 @@ type stageConfig struct {
 	waitMax       time.Duration
 	retryAfterCap time.Duration
 	rate          RateLimit
+	ops           [2]RateLimit // operation limits: queries, mutations
+	opsOn         bool
+	bodies        [2]int
 	maxConc       int
 	header        http.Header
 }
@@ -173,6 +185,8 @@ func NewStage(name, endpoint, token string, opts ...StageOption) *Stage {
 		header:        cfg.header,
 		log:           cfg.logger,
 		limiter:       newLimiter(cfg.rate),
+		ops:           newOpLimits(cfg.opsOn, cfg.ops),
+		bodies:        cfg.bodies,
 		sem:           semaphore.NewWeighted(int64(cfg.maxConc)),
 		maxConc:       cfg.maxConc,
 		retryAfterCap: cfg.retryAfterCap,
@@ -239,16 +253,22 @@ type StageStats struct {
 	// Rate is the current adaptive rate limit in requests per second
 	// (+Inf when limiting is off).
 	Rate float64
+	// QueryOps and MutationOps are the current adaptive limits on query and
+	// mutation operations in flight (+Inf without a plan; see
+	// WithPlanLimits).
+	QueryOps, MutationOps float64
 }
 
 // Stats returns a snapshot of the stage's traffic and its current rate.
 func (s *Stage) Stats() StageStats {
 	return StageStats{
-		Requests:  s.requests.Load(),
-		Retries:   s.retries.Load(),
-		Throttled: s.throttled.Load(),
-		InFlight:  s.inFlight.Load(),
-		Rate:      s.limiter.rate(),
+		Requests:    s.requests.Load(),
+		Retries:     s.retries.Load(),
+		Throttled:   s.throttled.Load(),
+		InFlight:    s.inFlight.Load(),
+		Rate:        s.limiter.rate(),
+		QueryOps:    s.ops.limit(0),
+		MutationOps: s.ops.limit(1),
 	}
 }
 
@@ -301,7 +321,7 @@ func (c stageClient) MakeRequest(ctx context.Context, req *graphql.Request, resp
 	if !ok {
 		op = operationOf(req.Query, req.OpName)
 	}
-	wr, err := s.send(ctx, body, op)
+	wr, err := s.send(ctx, body, op, operationsOf(req.Query, req.OpName))
 	if err != nil {
 		return err
 	}
@@ -362,6 +382,15 @@ func operationOf(query, opName string) ast.Operation {
 	return op
 }
 
+// operationsOf is the number of operations (root fields) a request holds
+// in Hygraph's count; 1 when it cannot tell.
+func operationsOf(query, opName string) int {
+	if d := parseDoc(query, opName); d != nil {
+		return max(1, len(d.op.SelectionSet))
+	}
+	return 1
+}
+
 // opCache remembers operation types by query text; generated code sends a
 // small, fixed set of documents.
 var (
@@ -396,7 +425,8 @@ const (
 	idempotentKey ctxKey = iota
 	callKey
 	heldKey
-	opKey // the ast.Operation of a request a Batcher built
+	opKey      // the ast.Operation of a request a Batcher built
+	requeueKey // a merged request: on 429 its Batcher re-batches it rather than the stage retrying it
 )
 
 // Idempotent marks ctx: mutations sent with it are safe to repeat (upserts,
@@ -417,31 +447,62 @@ func isIdempotent(ctx context.Context) bool {
 type callState struct {
 	idempotent bool
 	held       atomic.Pointer[heldSlot] // a slot and token acquired ahead (batching)
+	ops        opGrant                  // the operations it holds
 	attempts   atomic.Int64
 	sent       atomic.Bool // an attempt failed after writing its request
 }
 
-// heldSlot is a concurrency slot and rate token acquired before the request
-// was built, by a Batcher that waits for the stage before draining its queue.
+// heldSlot is a concurrency slot, operations and a rate token acquired
+// before the request was built, by a Batcher that waits for the stage
+// before draining its queue.
 type heldSlot struct {
-	epoch uint64
+	epoch   uint64
+	limited bool // the rate token had to be waited for
+	ops     opGrant
 }
 
-// acquire waits for a concurrency slot and a rate token, in that order,
-// honouring ctx. withHeld passes them to the next request; release frees
-// the slot once that request is done.
-func (s *Stage) acquire(ctx context.Context) (*heldSlot, func(), error) {
+// acquire waits for a concurrency slot, at least need (up to want)
+// operations of op's kind and a rate token, in that order, honouring ctx.
+// withHeld passes them to the next request; shrink gives back operations
+// the request will not use; release frees the rest once that request is
+// done.
+func (s *Stage) acquire(ctx context.Context, op ast.Operation, need, want int) (*heldSlot, func(), error) {
 	if err := s.sem.Acquire(ctx, 1); err != nil {
 		return nil, nil, err
 	}
-	epoch, err := s.limiter.wait(ctx)
+	g, err := s.ops.acquire(ctx, kindOf(op), need, want)
 	if err != nil {
 		s.sem.Release(1)
 		return nil, nil, err
 	}
+	epoch, limited, err := s.limiter.waitLimited(ctx)
+	if err != nil {
+		s.ops.release(g.kind, g.n)
+		s.sem.Release(1)
+		return nil, nil, err
+	}
+	h := &heldSlot{epoch: epoch, limited: limited, ops: g}
 	var once sync.Once
-	release := func() { once.Do(func() { s.sem.Release(1) }) }
-	return &heldSlot{epoch: epoch}, release, nil
+	release := func() {
+		once.Do(func() {
+			s.ops.release(h.ops.kind, h.ops.n)
+			s.sem.Release(1)
+		})
+	}
+	return h, release, nil
+}
+
+// shrink gives back the operations of h beyond n, before its request is
+// sent. A batch that uses every operation granted stays saturated: it took
+// the last free ones.
+func (s *Stage) shrink(h *heldSlot, n int) {
+	if h == nil || n >= h.ops.n {
+		return
+	}
+	s.ops.release(h.ops.kind, h.ops.n-n)
+	h.ops.n = n
+	// It did not need every free operation: saturated only if it waited.
+	h.ops.saturated = h.ops.waited
 }
 
 // withHeld returns ctx carrying h to the next request sent with it.
@@ -452,12 +513,13 @@ func withHeld(ctx context.Context, h *heldSlot) context.Context {
 	return context.WithValue(ctx, heldKey, h)
 }
 
-// send posts one GraphQL request body and returns the decoded answer of a
-// 200 response, or a typed error.
-func (s *Stage) send(ctx context.Context, body []byte, op ast.Operation) (*wireResponse, error) {
+// send posts one GraphQL request body holding ops operations and returns
+// the decoded answer of a 200 response, or a typed error.
+func (s *Stage) send(ctx context.Context, body []byte, op ast.Operation, ops int) (*wireResponse, error) {
 	st := &callState{idempotent: op == ast.Query || isIdempotent(ctx)}
 	if h, ok := ctx.Value(heldKey).(*heldSlot); ok && h != nil {
 		st.held.Store(h)
+		st.ops = h.ops
 		// The slot is the caller's to release; this request uses it once.
 		ctx = context.WithValue(ctx, heldKey, (*heldSlot)(nil))
 	} else {
@@ -465,6 +527,12 @@ func (s *Stage) send(ctx context.Context, body []byte, op ast.Operation) (*wireR
 			return nil, err
 		}
 		defer s.sem.Release(1)
+		g, err := s.ops.acquire(ctx, kindOf(op), ops, ops)
+		if err != nil {
+			return nil, err
+		}
+		defer s.ops.release(g.kind, g.n)
+		st.ops = g
 	}
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
@@ -561,8 +629,11 @@ func (s *Stage) checkRetry(ctx context.Context, resp *http.Response, err error) 
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		// A throttled request was not acted on.
-		return true, nil
+		// A throttled request was not acted on. A merged one goes back
+		// to its Batcher, to be merged again within the limits the 429
+		// taught the scheduler: the same request could never pass.
+		requeue, _ := ctx.Value(requeueKey).(bool)
+		return !requeue, nil
 	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
 		return idempotent, nil
 	}
@@ -640,11 +711,12 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	st, _ := ctx.Value(callKey).(*callState)
 	var epoch uint64
+	var limited bool
 	if h := heldOf(st); h != nil {
-		epoch = h.epoch
+		epoch, limited = h.epoch, h.limited
 	} else {
 		var err error
-		if epoch, err = s.limiter.wait(ctx); err != nil {
+		if epoch, limited, err = s.limiter.waitLimited(ctx); err != nil {
 			return nil, &notSentError{err}
 		}
 	}
@@ -652,6 +724,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		s.retries.Add(1)
 	}
 	s.requests.Add(1)
+	s.limiter.sent()
 
 	var wrote atomic.Bool
 	trace := &httptrace.ClientTrace{
@@ -676,9 +749,48 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	if throttled || resp.StatusCode < 500 {
-		s.limiter.observe(epoch, throttled, ra)
+		var g opGrant
+		if st != nil {
+			g = st.ops
+		}
+		s.observe(epoch, limited, g, throttled, ra)
 	}
 	return resp, nil
+}
+
+// observe feeds an answer to the scheduler. A 429 decreases what blame
+// names (the rate, the operations in flight of g's kind, or both), and a
+// Retry-After pauses the stage either way; a success counts toward an
+// increase of what held the request back: the rate when it waited for a
+// token, the operations when it was saturated.
+func (s *Stage) observe(epoch uint64, rateLimited bool, g opGrant, throttled bool, retryAfter time.Duration) {
+	opsSaturated := g.saturated && g.n > 0
+	if throttled {
+		// A rate the stage took before is not to blame.
+		rateSuspect := s.limiter.suspect()
+		s.ops.hush()
+		blameRate, blameOps := blame(rateLimited && rateSuspect, opsSaturated)
+		if !s.ops.on {
+			blameRate, blameOps = true, false
+		}
+		// Blamed together, each takes half the cut: one of them was wrong.
+		both := blameRate && blameOps
+		if blameRate {
+			s.limiter.throttle(epoch, retryAfter, both)
+		} else {
+			s.limiter.honour(retryAfter)
+		}
+		if blameOps {
+			s.ops.throttle(g, both)
+		}
+		return
+	}
+	if rateLimited || !s.ops.on {
+		s.limiter.observe(epoch, false, 0)
+	}
+	if opsSaturated {
+		s.ops.observe(g, false)
+	}
 }
 
 // heldOf takes the pre-acquired slot of st, if any, for the first attempt.

@@ -73,23 +73,24 @@ type assetsConfig struct {
 // pairConfig is a sync from one stage of the file to another; each key
 // stands for the flag named in its comment.
 type pairConfig struct {
-	Name      string            `yaml:"name"`       // --pair NAME (default: FROM-TO)
-	From      string            `yaml:"from"`       // --from, a stage of the file
-	To        string            `yaml:"to"`         // --to, a stage of the file
-	Models    []string          `yaml:"models"`     // --models
-	Match     map[string]string `yaml:"match"`      // --match Model=field
-	Defaults  map[string]any    `yaml:"defaults"`   // --default Model.field=value
-	Handled   []string          `yaml:"handled"`    // --handled
-	State     string            `yaml:"state"`      // --state
-	Report    string            `yaml:"report"`     // --report (sync)
-	Plan      *planConfig       `yaml:"plan"`       // the plan command's outputs
-	Mirror    *bool             `yaml:"mirror"`     // --mirror
-	MaxDelete *int              `yaml:"max_delete"` // --max-delete
-	Delta     *bool             `yaml:"delta"`      // --delta
-	Verify    *bool             `yaml:"verify"`     // --verify (sync)
-	Rate      *float64          `yaml:"rate"`       // --rate
-	PageSize  *int              `yaml:"page_size"`  // --page-size
-	Assets    string            `yaml:"assets"`     // copy (--assets), skip (--skip-assets) or auto
+	Name        string            `yaml:"name"`         // --pair NAME (default: FROM-TO)
+	From        string            `yaml:"from"`         // --from, a stage of the file
+	To          string            `yaml:"to"`           // --to, a stage of the file
+	Models      []string          `yaml:"models"`       // --models
+	Match       map[string]string `yaml:"match"`        // --match Model=field
+	Defaults    map[string]any    `yaml:"defaults"`     // --default Model.field=value
+	Handled     []string          `yaml:"handled"`      // --handled
+	State       string            `yaml:"state"`        // --state
+	Report      string            `yaml:"report"`       // --report (sync)
+	Plan        *planConfig       `yaml:"plan"`         // the plan command's outputs
+	Mirror      *bool             `yaml:"mirror"`       // --mirror
+	MaxDelete   *int              `yaml:"max_delete"`   // --max-delete
+	Delta       *bool             `yaml:"delta"`        // --delta
+	Verify      *bool             `yaml:"verify"`       // --verify (sync)
+	Rate        *float64          `yaml:"rate"`         // --rate
+	HygraphPlan string            `yaml:"hygraph_plan"` // --hygraph-plan
+	PageSize    *int              `yaml:"page_size"`    // --page-size
+	Assets      string            `yaml:"assets"`       // copy (--assets), skip (--skip-assets) or auto
 
 	key string // "sync[i]": the key path of the pair
 }
@@ -605,6 +606,9 @@ func (f *syncFlags) applyConfigFile(cmd *cobra.Command, w io.Writer) error {
 	}
 	if unset("rate") && p.Rate != nil {
 		set("rate", strconv.FormatFloat(*p.Rate, 'g', -1, 64))
+	}
+	if unset("hygraph-plan") && p.HygraphPlan != "" {
+		set("hygraph-plan", p.HygraphPlan)
 	}
 	if !changed["assets"] && !changed["skip-assets"] {
 		switch p.Assets {

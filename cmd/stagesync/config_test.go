@@ -284,6 +284,7 @@ sync:
     handled: [Hotel.legacyField]
     page_size: 50
     rate: 7
+    hygraph_plan: growth
     state: s.db
     plan: {out: plan.db}
   - name: to-other
@@ -306,6 +307,9 @@ func TestConfigFilePrecedence(t *testing.T) {
 	}
 	if f.rate != 9 {
 		t.Errorf("rate %v, want 9 (the flag)", f.rate)
+	}
+	if st := cfg.Dest.Stats(); f.hygraphPlan != "growth" || st.Rate != 9 || st.MutationOps != 10 || st.QueryOps != 30 {
+		t.Errorf("plan %q, scheduler %+v; want growth's (10/30 operations) from the file, starting at 9 req/s (the flag)", f.hygraphPlan, st)
 	}
 	if cfg.PageSize != 50 {
 		t.Errorf("page size %d, want 50 (the file)", cfg.PageSize)

@@ -39,6 +39,8 @@ type serveConfig struct {
 	limits    stagetest.Limits
 	maxPage   int
 	project   projectFlags // --env: several environments of one project (serve_project.go)
+	plan      string       // --plan: a Hygraph plan preset
+	defPage   int          // --default-page
 	// webhook: --webhook, --webhook-secret-env, --webhook-models
 	webhook, webhookSecretEnv string
 	webhookModels             []string
@@ -62,6 +64,12 @@ restarts (and crashes: a write is on disk before it is acknowledged); without
 it they live in memory. Limits and faults emulate Hygraph's: --rate/--burst
 answer 429 "Too many requests", --max-body answers 413, --fail-rate answers
 500/502/503, --drop-rate closes connections, --seed makes faults repeatable.
+--plan hobby|growth|enterprise sets a Hygraph plan's limits at once:
+requests per second, concurrent query/mutation operations (every root field
+of every request in flight counts; 429 above), query and mutation body caps
+(413 above), pages (default 10, maximum 100) and a query cost cap; every
+limit given on its own flag wins over the plan's. 429s carry no Retry-After
+unless --retry-after is given, as on Hygraph.
 
 The endpoint is printed on a line of its own, "endpoint: http://...", for
 scripts.
@@ -75,7 +83,8 @@ On SIGINT or SIGTERM the server finishes the requests in flight,
 closes the data directory and prints what it served.`,
 		Example: `  stagesync serve --schema blog.graphql --addr 127.0.0.1:0 --data ./stage-data
   stagesync serve --schema blog.graphql --token dev --rate 5 --retry-after --max-page 100
-  stagesync serve --env master=master.graphql --env dev=dev.graphql --project hotels --token dev`,
+  stagesync serve --env master=master.graphql --env dev=dev.graphql --project hotels --token dev
+  stagesync serve --schema blog.graphql --plan growth --service-time 20ms --latency 50ms`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c.schemas = append(c.schemas, args...)
 			c.tokenSet = cmd.Flags().Changed("token")
@@ -110,6 +119,15 @@ closes the data directory and prints what it served.`,
 	f.StringVar(&c.webhook, "webhook", "", "post a Hygraph-shaped webhook to `URL` on every change (queued; 3 s timeout, up to 5 attempts)")
 	f.StringVar(&c.webhookSecretEnv, "webhook-secret-env", "", "environment `VAR` holding the secret that signs the webhooks (gcms-signature)")
 	f.StringSliceVar(&c.webhookModels, "webhook-models", nil, "send webhooks for these models only (default: every model)")
+	f.StringVar(&c.plan, "plan", "", "Hygraph plan preset: "+strings.Join(stagetest.PlanNames, ", ")+" (limits given on their own flags win)")
+	f.IntVar(&c.limits.ConcurrentQueries, "concurrent-queries", 0, "query operations in flight before 429, each root field counted (0: no cap)")
+	f.IntVar(&c.limits.ConcurrentMutations, "concurrent-mutations", 0, "mutation operations in flight before 429, each root field counted (0: no cap)")
+	f.DurationVar(&c.limits.ServiceTime, "service-time", 0, "time one operation takes (mutations of a request one after another), e.g. 20ms")
+	f.Int64Var(&c.limits.MaxQueryBody, "max-query-body", 0, "largest query request body in `BYTES` before 413 (0: --max-body only)")
+	f.Int64Var(&c.limits.MaxMutationBody, "max-mutation-body", 0, "largest mutation request body in `BYTES` before 413 (0: --max-body only)")
+	f.Int64Var(&c.limits.MaxQueryCost, "max-query-cost", 0, "largest estimated number of objects a query may ask for (0: no cap)")
+	f.IntVar(&c.limits.MaxResponseBytes, "max-response-bytes", 0, "largest query response in bytes before it is refused (0: no cap)")
+	f.IntVar(&c.defPage, "default-page", 0, "entries a list returns without first/last (default 10)")
 	return cmd
 }
 
@@ -132,6 +150,19 @@ func (c *serveConfig) validate() error {
 	check(l.MaxBody >= 0, "--max-body %d: must not be negative", l.MaxBody)
 	check(l.FailRate >= 0 && l.FailRate <= 1, "--fail-rate %v: must be between 0 and 1", l.FailRate)
 	check(l.DropRate >= 0 && l.DropRate <= 1, "--drop-rate %v: must be between 0 and 1", l.DropRate)
+	check(l.ConcurrentQueries >= 0, "--concurrent-queries %d: must not be negative", l.ConcurrentQueries)
+	check(l.ConcurrentMutations >= 0, "--concurrent-mutations %d: must not be negative", l.ConcurrentMutations)
+	check(l.ServiceTime >= 0, "--service-time %v: must not be negative", l.ServiceTime)
+	check(l.MaxQueryBody >= 0, "--max-query-body %d: must not be negative", l.MaxQueryBody)
+	check(l.MaxMutationBody >= 0, "--max-mutation-body %d: must not be negative", l.MaxMutationBody)
+	check(l.MaxQueryCost >= 0, "--max-query-cost %d: must not be negative", l.MaxQueryCost)
+	check(l.MaxResponseBytes >= 0, "--max-response-bytes %d: must not be negative", l.MaxResponseBytes)
+	check(c.defPage >= 0, "--default-page %d: must not be negative", c.defPage)
+	if c.plan != "" {
+		if _, err := stagetest.LookupPlan(c.plan); err != nil {
+			errs = append(errs, fmt.Errorf("--plan: %w", err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -165,6 +196,12 @@ func serveWithContext(ctx context.Context, c serveConfig, stdout, stderr io.Writ
 	} else if hook != nil {
 		opts = append(opts, hook)
 	}
+	if c.defPage > 0 {
+		opts = append(opts, stagetest.WithDefaultPage(c.defPage))
+	}
+	if c.plan != "" {
+		opts = append(opts, stagetest.WithPlan(c.plan))
+	}
 	var backend *stagetest.BoltBackend
 	if c.dataDir != "" {
 		if backend, err = stagetest.OpenBolt(c.dataDir); err != nil {
@@ -197,7 +234,7 @@ func serveWithContext(ctx context.Context, c serveConfig, stdout, stderr io.Writ
 		Handler:           stage,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
-		WriteTimeout:      time.Minute + limits.Latency,
+		WriteTimeout:      time.Minute + limits.Latency + 100*limits.ServiceTime,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          log.New(stderr, "stagesync: http: ", 0),
@@ -249,8 +286,8 @@ func serveWithContext(ctx context.Context, c serveConfig, stdout, stderr io.Writ
 	}
 
 	n := stage.Counters()
-	fmt.Fprintf(stdout, "stagesync: stopped; requests %d, rejected %d, queries %d, mutations %d, entries written %d\n",
-		n.Requests, n.Rejected, n.Queries, n.Mutations, n.EntriesWritten)
+	fmt.Fprintf(stdout, "stagesync: stopped; requests %d, rejected %d, queries %d, mutations %d, entries written %d, answered 429 %d\n",
+		n.Requests, n.Rejected, n.Queries, n.Mutations, n.EntriesWritten, n.Throttled)
 	return nil
 }
 

@@ -112,6 +112,12 @@ func serveProject(ctx context.Context, c serveConfig, stdout, stderr io.Writer) 
 		if c.maxPage > 0 {
 			opts = append(opts, stagetest.WithMaxPage(c.maxPage))
 		}
+		if c.defPage > 0 {
+			opts = append(opts, stagetest.WithDefaultPage(c.defPage))
+		}
+		if c.plan != "" {
+			opts = append(opts, stagetest.WithPlan(c.plan))
+		}
 		if files != nil {
 			opts = append(opts, stagetest.WithAssets(files, e.name+"-"+strings.ToLower(rand.Text()[:10])))
 		}

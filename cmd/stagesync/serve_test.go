@@ -256,6 +256,9 @@ func TestServeUsageErrors(t *testing.T) {
 		{"negative rate", []string{"--schema", serveFixture, "--rate", "-1"}, "--rate -1"},
 		{"negative max body", []string{"--schema", serveFixture, "--max-body", "-1"}, "--max-body"},
 		{"bad address", []string{"--schema", serveFixture, "--addr", "no-port"}, "--addr"},
+		{"unknown plan", []string{"--schema", serveFixture, "--plan", "scale"}, `--plan: unknown plan "scale"`},
+		{"negative concurrent mutations", []string{"--schema", serveFixture, "--concurrent-mutations", "-1"}, "--concurrent-mutations -1"},
+		{"negative service time", []string{"--schema", serveFixture, "--service-time", "-1s"}, "--service-time"},
 		{"data is a file", []string{"--schema", serveFixture, "--data", notDir}, "not a directory"},
 	}
 	for _, tc := range cases {
@@ -271,5 +274,31 @@ func TestServeUsageErrors(t *testing.T) {
 				t.Errorf("stdout %q: served despite the error", stdout)
 			}
 		})
+	}
+}
+
+// TestServePlan: --plan sets a Hygraph plan's limits, and a limit given on
+// its own flag wins: with --plan hobby --concurrent-mutations 2, a request
+// of 3 mutations gets 429 without Retry-After, and a query over the hobby
+// query body cap (10 KB) gets 413.
+func TestServePlan(t *testing.T) {
+	s := startServe(t, "--addr", "127.0.0.1:0", "--schema", serveFixture, "--token", "t", "--plan", "hobby", "--concurrent-mutations", "2")
+	mutation := `mutation { a: deleteTag(where: {id: "x"}) { id } b: deleteTag(where: {id: "y"}) { id } c: deleteTag(where: {id: "z"}) { id } }`
+	if status, body := post(t, s.endpoint, "t", mutation, nil); status != http.StatusTooManyRequests || !strings.Contains(body, "Too many requests") {
+		t.Errorf("3 mutations against --concurrent-mutations 2: status %d, body %s; want 429", status, body)
+	}
+	big := `{ tags(first: 1, stage: DRAFT, where: {id_not: "` + strings.Repeat("x", 10_100) + `"}) { id } }`
+	if status, body := post(t, s.endpoint, "t", big, nil); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("an 10 KB query on hobby: status %d, body %.200s; want 413", status, body)
+	}
+	if status, body := post(t, s.endpoint, "t", serveQuery, nil); status != http.StatusOK {
+		t.Errorf("a small query: status %d, body %s", status, body)
+	}
+	rest, err := s.stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rest, "answered 429 1") {
+		t.Errorf("output after stop:\n%s\nwant \"answered 429 1\"", rest)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -45,6 +46,8 @@ type syncFlags struct {
 	defaults           []string
 	handled            []string
 	rate               float64
+	rateSet            bool   // --rate was given (or set by the config file)
+	hygraphPlan        string // --hygraph-plan
 	pageSize           int
 	quiet              bool
 	json               bool // the plan or the report as JSON on stdout
@@ -80,7 +83,8 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.match, "match", nil, "Model=field: match entries of Model by the unique field (repeatable)")
 	fl.StringArrayVar(&f.defaults, "default", nil, "Model.field=value: fill a field the source has no value for (repeatable)")
 	fl.StringArrayVar(&f.handled, "handled", nil, "Model.field or Model.*: accept that schema changes lose this content (repeatable)")
-	fl.Float64Var(&f.rate, "rate", 5, "requests per second per stage to start from (adapts down on 429)")
+	fl.Float64Var(&f.rate, "rate", 0, "requests per second per stage to start from (default: the plan's; adapts down on 429, probes up when quiet)")
+	fl.StringVar(&f.hygraphPlan, "hygraph-plan", "", "the stages' Hygraph plan, the scheduler's starting point: hobby, growth or enterprise (default auto: start as on hobby, 5 req/s and 10/5 query/mutation operations in flight, and probe up to enterprise's figures)")
 	fl.IntVar(&f.pageSize, "page-size", 0, "entries per read page (default: 100)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
 	fl.BoolVar(&f.json, "json", false, "print the plan (plan: as --plan writes it) or the report (sync: as --report writes it) as JSON on standard output, and nothing else there; progress and messages stay on standard error")
@@ -119,8 +123,15 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	if f.from == "" || f.to == "" {
 		return cfg, errors.New("--from and --to are required")
 	}
-	if !(f.rate > 0) {
+	if f.rate < 0 || f.rateSet && !(f.rate > 0) || math.IsNaN(f.rate) {
 		return cfg, fmt.Errorf("--rate %v: want a number of requests per second above 0", f.rate)
+	}
+	plan, err := stagesync.LookupPlanLimits(f.hygraphPlan)
+	if err != nil {
+		return cfg, fmt.Errorf("--hygraph-plan: %w", err)
+	}
+	if f.rate > 0 {
+		plan.Rate, plan.MaxRate = f.rate, max(plan.MaxRate, f.rate)
 	}
 	if f.pageSize < 0 {
 		return cfg, fmt.Errorf("--page-size %d: want 1 to %d entries per page, or 0 for the default", f.pageSize, stagesync.DefaultPageSize)
@@ -144,9 +155,9 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 	if err != nil {
 		return cfg, err
 	}
-	rate := stagesync.WithRateLimit(stagesync.RateLimit{Initial: f.rate})
-	cfg.Source = stagesync.NewStage("source", f.from, fromToken, rate)
-	cfg.Dest = stagesync.NewStage("destination", f.to, toToken, rate)
+	// One scheduler per stage: each learns its own stage's limits.
+	cfg.Source = stagesync.NewStage("source", f.from, fromToken, stagesync.WithPlanLimits(plan))
+	cfg.Dest = stagesync.NewStage("destination", f.to, toToken, stagesync.WithPlanLimits(plan))
 	if err := f.snapshotSource(&cfg); err != nil { // --from DIR: import.go
 		return cfg, err
 	}
@@ -322,6 +333,9 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 		if err := f.applyConfigFile(cmd, cmd.ErrOrStderr()); err != nil {
 			return withCode(exitUsage, err)
 		}
+	}
+	if fl := cmd.Flags().Lookup("rate"); fl != nil {
+		f.rateSet = fl.Changed // after the config file, which sets it too
 	}
 	cfg, err := f.config(dryRun, cmd.ErrOrStderr())
 	if err != nil {

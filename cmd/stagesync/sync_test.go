@@ -224,6 +224,7 @@ func TestSyncCommandUsage(t *testing.T) {
 		{"zero rate", append([]string{"sync", "--rate", "0"}, stages...), "--rate 0: want a number of requests per second above 0"},
 		{"negative rate", append([]string{"plan", "--rate", "-1"}, stages...), "--rate -1: want"},
 		{"NaN rate", append([]string{"sync", "--rate", "NaN"}, stages...), "--rate NaN: want"},
+		{"unknown Hygraph plan", append([]string{"sync", "--hygraph-plan", "scale"}, stages...), `--hygraph-plan: unknown plan "scale"`},
 		{"negative page size", append([]string{"sync", "--page-size", "-5"}, stages...), "--page-size -5: want 1 to 100"},
 		{"no models", append([]string{"sync", "--models", ""}, stages...), `--models "": name the models`},
 		{"empty model", append([]string{"sync", "--models", "Book,,Tag"}, stages...), `--models "Book,,Tag": an empty model name`},

@@ -41,6 +41,8 @@ type execution struct {
 	buf  bytes.Buffer
 	errs gqlerror.List
 	path []pathSeg
+	// tooLarge is set once the response outgrew WithMaxResponseBytes.
+	tooLarge bool
 }
 
 // pathSeg is one step of the response path: a response key or a list index.
@@ -301,6 +303,9 @@ func (x *execution) args(g *fieldGroup) (map[string]any, error) {
 // executeFields completes the selection of parent on object value v of type
 // typ. It returns false when a non-null field failed, so the object is null.
 func (x *execution) executeFields(typ *ast.Definition, parent *fieldGroup, v any) bool {
+	if x.over() {
+		return false
+	}
 	groups := x.plan(parent, typ)
 	obj, _ := v.(Object)
 	m, _ := v.(map[string]any)
@@ -412,6 +417,9 @@ func isNull(v any) bool {
 func (x *execution) completeList(elem *ast.Type, g *fieldGroup, v any) bool {
 	x.buf.WriteByte('[')
 	item := func(i int, iv any) bool {
+		if x.over() {
+			return false
+		}
 		if i > 0 {
 			x.buf.WriteByte(',')
 		}

@@ -66,6 +66,10 @@ type Executor struct {
 	maxDepth int
 	cache    *docCache
 	intro    *introspection
+
+	maxCost      int64 // WithMaxCost; 0: none
+	costListSize int
+	maxResponse  int // WithMaxResponseBytes; 0: none
 }
 
 // New returns an Executor for s that resolves root fields with root.
@@ -119,6 +123,11 @@ func (e *Executor) Execute(ctx context.Context, req Request) *Response {
 	if err != nil {
 		return errorResponse(toList(err))
 	}
+	if e.maxCost > 0 && op.Operation == ast.Query {
+		if cost := e.queryCost(doc.doc, op, vars); cost > float64(e.maxCost) {
+			return errorResponse(costError(cost, e.maxCost))
+		}
+	}
 	var rootType *ast.Definition
 	switch op.Operation {
 	case ast.Query:
@@ -140,6 +149,9 @@ func (e *Executor) Execute(ctx context.Context, req Request) *Response {
 	}
 	x.buf.Grow(int(doc.sizeHint.Load()) + 256)
 	ok := x.executeRoot(rootType)
+	if x.tooLarge {
+		return errorResponse(responseTooLarge(e.maxResponse))
+	}
 	doc.sizeHint.Store(int64(x.buf.Len()))
 	resp := &Response{Errors: x.errs}
 	if ok {

@@ -18,5 +18,5 @@ func discover(s *ast.Schema) *schema.Project {
 
 // wrapGate puts the HTTP-level limits, auth and faults in front of h.
 func (s *Stage) wrapGate(h http.Handler) http.Handler {
-	return newGate(s.cfg.limits, &s.counters, s.isMutation).Wrap(h)
+	return newGate(s.cfg.limits, &s.counters, s.shape).Wrap(h)
 }

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stagesync/stagesync/internal/gqlexec"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 	"golang.org/x/time/rate"
@@ -31,16 +32,26 @@ import (
 //  2. faults: drop the connection (DropRate) or answer 500/502/503 (FailRate);
 //  3. latency, cut short if the client goes away;
 //  4. 401 without a valid bearer token;
-//  5. 413 if the body is larger than MaxBody (at most MaxBody+1 bytes are read);
+//  5. 413 if the body is larger than MaxBody, or than MaxQueryBody or
+//     MaxMutationBody for its kind (at most the largest cap + 1 bytes are read);
 //  6. 403 for the read-only token on a mutation (needs the body, hence after 5);
-//  7. 429 when the token bucket is empty, with Retry-After if configured.
+//  7. 429 when the token bucket is empty;
+//  8. 429 when the request's operations (root fields) would take the
+//     operations in flight of its kind above ConcurrentQueries or
+//     ConcurrentMutations;
+//  9. ServiceTime per operation (queries side by side, mutations one after
+//     another, each leaving the count when done), then the handler.
 //
-// Every refusal or fault also counts in Counters.Rejected.
+// 429s carry Retry-After only if configured. Every refusal or fault also
+// counts in Counters.Rejected, and every 429 in Counters.Throttled.
 type gate struct {
-	limits     Limits
-	counters   *Counters
-	isMutation func(r *http.Request, body []byte) bool
-	limiter    *rate.Limiter // nil: no rate limit
+	limits   Limits
+	counters *Counters
+	shape    func(r *http.Request, body []byte) requestShape
+	limiter  *rate.Limiter // nil: no rate limit
+
+	opsMu    sync.Mutex
+	inFlight [2]int // operations being served: [0] queries, [1] mutations
 
 	// now and newTimer are the clock; tests replace them.
 	now      func() time.Time
@@ -52,21 +63,38 @@ type gate struct {
 	requestSeq atomic.Uint64 // numbers requestIds
 }
 
-// newGate returns a gate enforcing l and counting into c. isMutation tells
-// whether a request (with its already-read body) is a GraphQL mutation; nil
-// uses a parser-only check of the JSON body (see requestIsMutation).
-func newGate(l Limits, c *Counters, isMutation func(r *http.Request, body []byte) bool) *gate {
+// requestShape is what the gate needs to know of a request's GraphQL
+// document: whether it is a mutation and how many operations (root fields)
+// it holds.
+type requestShape struct {
+	mutation bool
+	ops      int
+}
+
+// kind indexes gate.inFlight.
+func (r requestShape) kind() int {
+	if r.mutation {
+		return 1
+	}
+	return 0
+}
+
+// newGate returns a gate enforcing l and counting into c. shape tells
+// whether a request (with its already-read body) is a GraphQL mutation and
+// how many root fields it has; nil uses a parser-only look at the JSON body
+// (see requestShapeOf).
+func newGate(l Limits, c *Counters, shape func(r *http.Request, body []byte) requestShape) *gate {
 	if c == nil {
 		c = new(Counters)
 	}
-	if isMutation == nil {
-		isMutation = requestIsMutation
+	if shape == nil {
+		shape = requestShapeOf
 	}
 	g := &gate{
-		limits:     l,
-		counters:   c,
-		isMutation: isMutation,
-		now:        time.Now,
+		limits:   l,
+		counters: c,
+		shape:    shape,
+		now:      time.Now,
 		newTimer: func(d time.Duration) (<-chan time.Time, func() bool) {
 			t := time.NewTimer(d)
 			return t.C, t.Stop
@@ -159,19 +187,29 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 		return
 	}
 
-	body, tooLarge, err := readBodyCapped(r, g.limits.MaxBody)
+	l := g.limits
+	body, tooLarge, err := readBodyCapped(r, max(l.MaxBody, l.MaxQueryBody, l.MaxMutationBody))
 	switch {
 	case tooLarge:
-		g.reject(w, http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("Payload too large: the request body exceeds the limit of %d bytes", g.limits.MaxBody))
+		g.tooLarge(w, max(l.MaxBody, l.MaxQueryBody, l.MaxMutationBody))
 		return
 	case err != nil:
 		g.reject(w, http.StatusBadRequest, "could not read the request body: "+err.Error())
 		return
+	case l.MaxBody > 0 && int64(len(body)) > l.MaxBody:
+		g.tooLarge(w, l.MaxBody)
+		return
 	}
 	restoreRequestBody(r, body)
 
-	if role == gateRoleRead && g.isMutation(r, body) {
+	shape := g.shape(r, body)
+	shape.ops = max(shape.ops, 1)
+	if limit := g.bodyCap(shape); limit > 0 && int64(len(body)) > limit {
+		g.tooLarge(w, limit)
+		return
+	}
+
+	if role == gateRoleRead && shape.mutation {
 		g.reject(w, http.StatusForbidden,
 			"Forbidden: the token used is read-only and cannot run mutations")
 		return
@@ -180,15 +218,115 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 	if g.limiter != nil {
 		now := g.now()
 		if !g.limiter.AllowN(now, 1) {
-			if g.limits.RetryAfter {
-				w.Header().Set("Retry-After", strconv.Itoa(g.retryAfter(now)))
-			}
-			g.reject(w, http.StatusTooManyRequests, "Too many requests")
+			g.throttle(w, g.retryAfter(now), "Too many requests")
 			return
 		}
 	}
 
+	release, ok := g.admit(shape)
+	if !ok {
+		kind, limit := "query", l.ConcurrentQueries
+		if shape.mutation {
+			kind, limit = "mutation", l.ConcurrentMutations
+		}
+		g.throttle(w, 1, fmt.Sprintf("Too many requests: more than %d concurrent %s operations (this request has %d)", limit, kind, shape.ops))
+		return
+	}
+	defer release(shape.ops)
+	if shape.mutation {
+		g.counters.MutationOperations.Add(int64(shape.ops))
+	} else {
+		g.counters.QueryOperations.Add(int64(shape.ops))
+	}
+	if !g.serviceTime(r, shape, release) {
+		return // the client is gone
+	}
 	next.ServeHTTP(w, r)
+}
+
+// tooLarge answers 413 for a body over limit bytes.
+func (g *gate) tooLarge(w http.ResponseWriter, limit int64) {
+	g.counters.TooLarge.Add(1)
+	g.reject(w, http.StatusRequestEntityTooLarge,
+		fmt.Sprintf("Payload too large: the request body exceeds the limit of %d bytes", limit))
+}
+
+// bodyCap is the body cap of a request of that shape (0: none beyond MaxBody).
+func (g *gate) bodyCap(shape requestShape) int64 {
+	if shape.mutation {
+		return g.limits.MaxMutationBody
+	}
+	return g.limits.MaxQueryBody
+}
+
+// throttle answers 429 with Hygraph's body, and Retry-After (seconds) only
+// when configured.
+func (g *gate) throttle(w http.ResponseWriter, retryAfter int, message string) {
+	g.counters.Throttled.Add(1)
+	if g.limits.RetryAfter {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	}
+	g.reject(w, http.StatusTooManyRequests, message)
+}
+
+// admit counts the request's operations in flight, or reports false when
+// that would take them above the cap of their kind. release(n) takes n of
+// them out again; taking out more than remain is harmless.
+func (g *gate) admit(shape requestShape) (release func(n int), ok bool) {
+	k := shape.kind()
+	limit := g.limits.ConcurrentQueries
+	if shape.mutation {
+		limit = g.limits.ConcurrentMutations
+	}
+	g.opsMu.Lock()
+	defer g.opsMu.Unlock()
+	if limit > 0 && g.inFlight[k]+shape.ops > limit {
+		return nil, false
+	}
+	g.inFlight[k] += shape.ops
+	left := shape.ops
+	return func(n int) {
+		g.opsMu.Lock()
+		defer g.opsMu.Unlock()
+		n = min(n, left)
+		left -= n
+		g.inFlight[k] -= n
+	}, true
+}
+
+// operationsInFlight returns the queries and mutations being served.
+func (g *gate) operationsInFlight() (queries, mutations int) {
+	g.opsMu.Lock()
+	defer g.opsMu.Unlock()
+	return g.inFlight[0], g.inFlight[1]
+}
+
+// serviceTime waits ServiceTime for the request's operations: once for
+// queries (they run side by side), once per mutation (they run one after
+// another), each done mutation but the last leaving the count. It reports
+// false when the client went away meanwhile.
+func (g *gate) serviceTime(r *http.Request, shape requestShape, release func(n int)) bool {
+	d := g.limits.ServiceTime
+	if d <= 0 {
+		return true
+	}
+	steps := 1
+	if shape.mutation {
+		steps = shape.ops
+	}
+	for i := range steps {
+		c, stop := g.newTimer(d)
+		select {
+		case <-c:
+		case <-r.Context().Done():
+			stop()
+			return false
+		}
+		if shape.mutation && i < steps-1 {
+			release(1)
+		}
+	}
+	return true
 }
 
 // retryAfter is the whole number of seconds (at least 1) until the bucket
@@ -326,36 +464,36 @@ func writeGateError(w http.ResponseWriter, status int, message, requestID string
 	_, _ = w.Write(b)
 }
 
-// requestIsMutation tells from the request alone, without a schema, whether
-// it asks for a mutation: it parses the GraphQL document of a JSON POST body
-// (or of the "query" URL parameter) and looks at the operation that
-// operationName selects, or the only one. A request that cannot be parsed is
-// not a mutation; the executor rejects it anyway.
-func requestIsMutation(r *http.Request, body []byte) bool {
+// requestShapeOf tells from the request alone, without a schema, whether
+// it asks for a mutation and how many root fields it has: it parses the
+// GraphQL document of a JSON POST body (or of the "query" URL parameter)
+// and looks at the operation that operationName selects, or the only one.
+// A request that cannot be parsed is one query operation; the executor
+// rejects it anyway.
+func requestShapeOf(r *http.Request, body []byte) requestShape {
 	var req struct {
 		Query         string `json:"query"`
 		OperationName string `json:"operationName"`
 	}
 	if len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, &req); err != nil {
-			return false
+			return requestShape{ops: 1}
 		}
 	} else {
 		q := r.URL.Query()
 		req.Query, req.OperationName = q.Get("query"), q.Get("operationName")
 	}
-	return documentIsMutation(req.Query, req.OperationName)
+	return documentShape(req.Query, req.OperationName)
 }
 
-// documentIsMutation reports whether the operation of query named
-// operationName (or its only operation) is a mutation.
-func documentIsMutation(query, operationName string) bool {
+// documentShape is requestShapeOf for a document and operation name.
+func documentShape(query, operationName string) requestShape {
 	if query == "" {
-		return false
+		return requestShape{ops: 1}
 	}
 	doc, err := parser.ParseQuery(&ast.Source{Input: query})
 	if err != nil {
-		return false
+		return requestShape{ops: 1}
 	}
 	var op *ast.OperationDefinition
 	switch {
@@ -364,5 +502,8 @@ func documentIsMutation(query, operationName string) bool {
 	case len(doc.Operations) == 1:
 		op = doc.Operations[0]
 	}
-	return op != nil && op.Operation == ast.Mutation
+	if op == nil {
+		return requestShape{ops: 1}
+	}
+	return requestShape{mutation: op.Operation == ast.Mutation, ops: max(1, gqlexec.CountRootFields(doc, op.SelectionSet))}
 }

@@ -500,31 +500,35 @@ func TestGateConcurrent(t *testing.T) {
 	}
 }
 
-func TestRequestIsMutation(t *testing.T) {
+func TestRequestShapeOf(t *testing.T) {
 	cases := []struct {
 		name   string
 		method string
 		target string
 		body   string
 		want   bool
+		ops    int
 	}{
-		{"query", "POST", "/", gateQueryBody, false},
-		{"anonymous mutation", "POST", "/", gateMutationBody, true},
-		{"named mutation", "POST", "/", `{"query":"mutation M { deletePost(where:{id:\"1\"}) { id } }"}`, true},
-		{"comment first", "POST", "/", `{"query":"# hi\nmutation { x }"}`, true},
-		{"pick the query", "POST", "/", `{"query":"query Q { a } mutation M { b }","operationName":"Q"}`, false},
-		{"pick the mutation", "POST", "/", `{"query":"query Q { a } mutation M { b }","operationName":"M"}`, true},
-		{"ambiguous", "POST", "/", `{"query":"query Q { a } mutation M { b }"}`, false},
-		{"not JSON", "POST", "/", `mutation { x }`, false},
-		{"syntax error", "POST", "/", `{"query":"mutation {"}`, false},
-		{"GET query", "GET", "/?query=" + url.QueryEscape("{ a }"), "", false},
-		{"GET mutation", "GET", "/?query=" + url.QueryEscape("mutation { a }"), "", true},
+		{"query", "POST", "/", gateQueryBody, false, 1},
+		{"anonymous mutation", "POST", "/", gateMutationBody, true, 1},
+		{"named mutation", "POST", "/", `{"query":"mutation M { deletePost(where:{id:\"1\"}) { id } }"}`, true, 1},
+		{"comment first", "POST", "/", `{"query":"# hi\nmutation { x }"}`, true, 1},
+		{"pick the query", "POST", "/", `{"query":"query Q { a } mutation M { b }","operationName":"Q"}`, false, 1},
+		{"pick the mutation", "POST", "/", `{"query":"query Q { a } mutation M { b }","operationName":"M"}`, true, 1},
+		{"ambiguous", "POST", "/", `{"query":"query Q { a } mutation M { b }"}`, false, 1},
+		{"not JSON", "POST", "/", `mutation { x }`, false, 1},
+		{"syntax error", "POST", "/", `{"query":"mutation {"}`, false, 1},
+		{"GET query", "GET", "/?query=" + url.QueryEscape("{ a }"), "", false, 1},
+		{"GET mutation", "GET", "/?query=" + url.QueryEscape("mutation { a }"), "", true, 1},
+		{"aliased mutations", "POST", "/", `{"query":"mutation { a: x b: x c: y }"}`, true, 3},
+		{"fields through fragments", "POST", "/", `{"query":"query { a ...F ... on Query { c d } } fragment F on Query { b }"}`, false, 4},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest(tc.method, tc.target, nil)
-			if got := requestIsMutation(r, []byte(tc.body)); got != tc.want {
-				t.Errorf("requestIsMutation = %v, want %v", got, tc.want)
+			got := requestShapeOf(r, []byte(tc.body))
+			if got.mutation != tc.want || got.ops != tc.ops {
+				t.Errorf("requestShapeOf = %+v, want mutation %v with %d operations", got, tc.want, tc.ops)
 			}
 		})
 	}

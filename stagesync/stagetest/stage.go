@@ -65,6 +65,9 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if err := cfg.applyPlan(); err != nil {
+		return nil, err
+	}
 	if cfg.maxPage <= 0 {
 		cfg.maxPage = DefaultMaxPage
 	}
@@ -79,7 +82,13 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) {
 	st.ids = newIDGen(cfg.seed, cfg.clock)
 	st.project = discover(s)
 	cat.useReverses(st.project)
-	st.exec = gqlexec.New(s, gqlexec.RootResolverFunc(st.resolveRoot))
+	listSize := cfg.defaultPage
+	if listSize <= 0 {
+		listSize = DefaultPageSize
+	}
+	st.exec = gqlexec.New(s, gqlexec.RootResolverFunc(st.resolveRoot),
+		gqlexec.WithMaxCost(cfg.limits.MaxQueryCost, listSize),
+		gqlexec.WithMaxResponseBytes(cfg.limits.MaxResponseBytes))
 	if cfg.backend != nil {
 		if err := st.load(cfg.backend); err != nil {
 			return nil, err
@@ -151,18 +160,25 @@ func (s *Stage) Execute(ctx context.Context, req gqlexec.Request) (resp *gqlexec
 	return s.exec.Execute(ctx, req)
 }
 
-// isMutation reports whether an HTTP request body carries a mutation; the
-// gate uses it to refuse mutations to read-only tokens.
-func (s *Stage) isMutation(r *http.Request, body []byte) bool {
+// shape tells the gate whether an HTTP request carries a mutation and how
+// many operations (root fields) it holds, to refuse mutations to read-only
+// tokens and count operations in flight. A request that does not validate
+// is looked at by the parser alone (see documentShape); one that does not
+// decode is one query operation. The executor rejects both. A legacy
+// /import is one mutation, /export one query (legacy.go).
+func (s *Stage) shape(r *http.Request, body []byte) requestShape {
 	if kind, ok := isLegacyPath(r); ok {
-		return kind == "import"
+		return requestShape{mutation: kind == "import", ops: 1}
 	}
 	req, err := decodeRequest(r, body)
 	if err != nil {
-		return false
+		return requestShape{ops: 1}
 	}
-	op, err := s.exec.Operation(req)
-	return err == nil && op == ast.Mutation
+	op, n, err := s.exec.RootFields(req)
+	if err != nil {
+		return documentShape(req.Query, req.OperationName)
+	}
+	return requestShape{mutation: op == ast.Mutation, ops: max(n, 1)}
 }
 
 // decodeRequest reads a GraphQL request from a POST body or GET query.

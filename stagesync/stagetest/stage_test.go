@@ -28,6 +28,9 @@ func TestCounters(t *testing.T) {
 		Queries:        before.Queries + 1,
 		Mutations:      before.Mutations + 2,
 		EntriesWritten: before.EntriesWritten + 4, // the category; p1, a1 and a2 for the relation
+		// The operations (root fields) the gate let through.
+		QueryOperations:    before.QueryOperations + 1,
+		MutationOperations: before.MutationOperations + 2,
 	}
 	if got != want {
 		t.Errorf("counters = %+v, want %+v", got, want)

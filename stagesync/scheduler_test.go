@@ -1,0 +1,357 @@
+package stagesync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// TestAIMDSlowStartAndQuiet: on virtual time, a plan that is not known
+// doubles its rate until the first 429, then steps, and only once Quiet has
+// passed since the last 429.
+func TestAIMDSlowStartAndQuiet(t *testing.T) {
+	auto, err := LookupPlanLimits("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAIMD(auto.rateLimit())
+	t0 := time.Unix(1000, 0)
+	ok := func(n int, at time.Time) {
+		for range n {
+			a.successAt(at)
+		}
+	}
+	steps := []struct {
+		name string
+		do   func()
+		want float64
+	}{
+		{"start as on hobby", func() {}, 5},
+		{"9 successes: not yet", func() { ok(9, t0) }, 5},
+		{"10th: double", func() { ok(1, t0) }, 10},
+		{"double again", func() { ok(10, t0) }, 20},
+		{"and again", func() { ok(10, t0) }, 40},
+		{"429: × 0.7, slow start over", func() { a.throttledAt(a.epoch, t0) }, 28},
+		{"a stale 429 changes nothing", func() { a.throttledAt(a.epoch-1, t0) }, 28},
+		{"successes within the quiet period: no increase", func() { ok(30, t0.Add(time.Second)) }, 28},
+		{"once quiet: one step", func() { ok(1, t0.Add(3*time.Second)) }, 29},
+		{"steps, not doublings", func() { ok(10, t0.Add(4*time.Second)) }, 30},
+	}
+	for _, s := range steps {
+		s.do()
+		if math.Abs(a.rate-s.want) > 1e-9 {
+			t.Fatalf("%s: rate %v, want %v", s.name, a.rate, s.want)
+		}
+	}
+	// The ceiling holds.
+	for i := range 10_000 {
+		a.successAt(t0.Add(time.Duration(10+i) * time.Second))
+	}
+	if a.rate != auto.MaxRate {
+		t.Errorf("after many quiet successes: rate %v, want the ceiling %v", a.rate, auto.MaxRate)
+	}
+}
+
+func TestLookupPlanLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name               string
+		rate               float64
+		queries, mutations int
+		mutationBytes      int
+	}{
+		{"hobby", 5, 10, 5, 30_000},
+		{"Growth", 25, 30, 10, 70_000},
+		{"enterprise", 100, 60, 20, 80_000},
+		{"", 5, 10, 5, 30_000},
+	} {
+		p, err := LookupPlanLimits(tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Rate != tc.rate || p.Queries != tc.queries || p.Mutations != tc.mutations || p.MutationBytes != tc.mutationBytes {
+			t.Errorf("%q: %+v", tc.name, p)
+		}
+	}
+	if _, err := LookupPlanLimits("scale"); err == nil {
+		t.Error("unknown plan: no error")
+	}
+}
+
+// TestOpLimits: operations in flight stay under the limit of their kind;
+// a request larger than the limit goes alone; a 429 to a saturated request
+// lowers the limit once per epoch; saturated successes raise it once
+// quiet.
+func TestOpLimits(t *testing.T) {
+	cfg := [2]RateLimit{opLimit(10, 15, false), opLimit(5, 8, false)}
+	o := newOpLimits(true, cfg)
+	t0 := time.Unix(1000, 0)
+	now := t0
+	o.now = func() time.Time { return now }
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+
+	g, err := o.acquire(ctx, 1, 1, math.MaxInt)
+	if err != nil || g.n != 5 || !g.saturated {
+		t.Fatalf("every free mutation: %+v, %v; want 5, saturated", g, err)
+	}
+	if _, err := o.acquire(cancelled, 1, 1, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a sixth mutation: %v, want it to wait (and give up with the context)", err)
+	}
+	if q, err := o.acquire(ctx, 0, 3, 3); err != nil || q.n != 3 || q.saturated {
+		t.Fatalf("queries count apart: %+v, %v", q, err)
+	}
+	o.release(1, 3)
+	if g2, err := o.acquire(ctx, 1, 2, 2); err != nil || g2.n != 2 {
+		t.Fatalf("after 3 released, 2 more: %+v, %v", g2, err)
+	} else {
+		o.release(1, 2)
+	}
+	o.release(1, 2)
+	if big, err := o.acquire(ctx, 1, 7, 7); err != nil || big.n != 7 {
+		t.Fatalf("7 mutations with none in flight go alone: %+v, %v", big, err)
+	} else {
+		o.release(1, 7)
+	}
+
+	// A 429 to a request that was alone in flight with 5: no request may
+	// hold 5; the limit on operations in flight stays.
+	o.observe(g, true)
+	if got := o.limit(1); got != 5 {
+		t.Fatalf("after a 429 to a lone request: limit %v, want 5", got)
+	}
+	if g, _ = o.acquire(ctx, 1, 1, math.MaxInt); g.n != 4 {
+		t.Fatalf("after a 429 to a lone request of 5: granted %d, want 4", g.n)
+	}
+	o.release(1, g.n)
+	// A 429 to a saturated request among others: 5 × 0.7 = 3.5, so 3 in
+	// flight.
+	g.others = 1
+	o.observe(g, true)
+	o.observe(g, true) // same epoch: once
+	if got := o.limit(1); got != 3.5 {
+		t.Fatalf("after a volley of 429s: limit %v, want 3.5", got)
+	}
+	g, _ = o.acquire(ctx, 1, 1, math.MaxInt)
+	if g.n != 3 {
+		t.Errorf("after the decrease: granted %d, want 3", g.n)
+	}
+	o.release(1, g.n)
+	// Unsaturated successes never raise it; saturated ones do, once quiet.
+	for range 50 {
+		o.observe(opGrant{kind: 1, n: 1, epoch: g.epoch}, false)
+	}
+	if got := o.limit(1); got != 3.5 {
+		t.Errorf("after unsaturated successes: limit %v, want 3.5", got)
+	}
+	for range 10 {
+		o.observe(g, false)
+	}
+	if got := o.limit(1); got != 3.5 {
+		t.Errorf("saturated successes within the quiet period: limit %v, want 3.5", got)
+	}
+	now = t0.Add(planQuiet)
+	o.observe(g, false)
+	if got := o.limit(1); got != 4.5 {
+		t.Errorf("once quiet: limit %v, want 4.5", got)
+	}
+}
+
+func TestBlame(t *testing.T) {
+	for _, tc := range []struct {
+		rateLimited, saturated bool
+		rate, ops              bool
+	}{
+		{true, false, true, false},
+		{false, true, false, true},
+		{true, true, true, true},
+		{false, false, true, true},
+	} {
+		if r, o := blame(tc.rateLimited, tc.saturated); r != tc.rate || o != tc.ops {
+			t.Errorf("blame(%v, %v) = %v, %v; want %v, %v", tc.rateLimited, tc.saturated, r, o, tc.rate, tc.ops)
+		}
+	}
+}
+
+// TestBatchMutationOperationLimit: over a stage with a plan's operation
+// limits (hobby: 5 mutations in flight), the Batcher never merges more
+// mutations into one request than the limit, however many wait.
+func TestBatchMutationOperationLimit(t *testing.T) {
+	hobby, err := LookupPlanLimits("hobby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeStage(t)
+	s := f.stage(WithPlanLimits(hobby), WithRateLimit(RateLimit{Initial: math.Inf(1)}), WithMaxConcurrency(1))
+	b := NewBatcher(s.Client())
+
+	first := upsertCall("id00", "first")
+	var rest []*call
+	for i := 1; i <= 30; i++ {
+		rest = append(rest, upsertCall(fmt.Sprintf("id%02d", i), fmt.Sprintf("name %d", i)))
+	}
+	runHeld(t, f, b, first, rest)
+	for _, c := range append([]*call{first}, rest...) {
+		if c.err != nil {
+			t.Fatalf("%v: %v", c.req.Variables, c.err)
+		}
+	}
+	total := 0
+	for i, body := range f.snapshotBodies() {
+		var req struct{ Query string }
+		if err := json.Unmarshal([]byte(body), &req); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := parser.ParseQuery(&ast.Source{Input: req.Query})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(doc.Operations[0].SelectionSet)
+		if n > hobby.Mutations {
+			t.Errorf("request %d holds %d mutations, over the limit of %d", i, n, hobby.Mutations)
+		}
+		total += n
+	}
+	if total != 31 {
+		t.Errorf("%d mutations sent, want 31", total)
+	}
+	if got := f.requests.Load(); got != 7 {
+		t.Errorf("server saw %d requests, want 7 (one alone, then 6 of at most 5)", got)
+	}
+}
+
+// TestStageObserveBlames: a 429 to a request held back by its operations
+// lowers the operation limit and leaves the rate; one held back by the
+// rate lowers the rate and leaves the operations; a Retry-After pauses the
+// stage either way.
+func TestStageObserveBlames(t *testing.T) {
+	growth, err := LookupPlanLimits("growth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStage("dev", "http://127.0.0.1:1/", "", WithPlanLimits(growth))
+	t0 := time.Unix(1000, 0)
+	s.limiter.now = func() time.Time { return t0 }
+	s.ops.now = s.limiter.now
+
+	saturated := opGrant{kind: 1, n: 4, others: 6, saturated: true}
+	s.observe(0, false, saturated, true, 3*time.Second)
+	if st := s.Stats(); st.Rate != 25 || st.MutationOps != 7 {
+		t.Errorf("429 to a saturated request: rate %v, mutations %v; want 25 and 7", st.Rate, st.MutationOps)
+	}
+	if want := t0.Add(3 * time.Second); !s.limiter.pause.Equal(want) {
+		t.Errorf("Retry-After: pause until %v, want %v", s.limiter.pause, want)
+	}
+	for range 3 {
+		s.limiter.sent() // more than ever went without a 429: the rate may be the cause
+	}
+	s.observe(0, true, opGrant{kind: 1, n: 2, epoch: 1, others: 3}, true, 0)
+	if st := s.Stats(); st.Rate != 17.5 || st.MutationOps != 7 {
+		t.Errorf("429 to a rate-limited request: rate %v, mutations %v; want 17.5 and 7", st.Rate, st.MutationOps)
+	}
+}
+
+// TestBatchBudgetRecovers: a 413 halves the byte budget and caps its
+// recovery at 3/4 of the budget that was too large; requests answered
+// without a 413 grow it back there.
+func TestBatchBudgetRecovers(t *testing.T) {
+	b := NewBatcher(NewStage("dev", "http://127.0.0.1:1/", "").Client(), WithMaxBytes(8000))
+	const k = 1 // mutations
+	if !b.tooLarge(k) {
+		t.Fatal("tooLarge at 8000: false")
+	}
+	if got := b.maxBytes[k].Load(); got != 4000 {
+		t.Fatalf("after a 413: budget %d, want 4000", got)
+	}
+	for _, want := range []int64{5000, 6000, 6000} {
+		for range budgetRecovery {
+			b.fitted(k)
+		}
+		if got := b.maxBytes[k].Load(); got != want {
+			t.Fatalf("budget %d, want %d", got, want)
+		}
+	}
+}
+
+// TestBatchRequeuedAfter429: a merged request answered 429 is not re-sent
+// as it was (it could never pass when it alone holds more operations than
+// the stage takes at once): its callers are merged again under the
+// lowered limits, and none of them fails.
+func TestBatchRequeuedAfter429(t *testing.T) {
+	hobby, err := LookupPlanLimits("hobby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeStage(t)
+	// The stage takes at most 3 mutations per request; the plan says 5.
+	f.intercept = func(w http.ResponseWriter, _ *http.Request, n int64) bool {
+		body := f.snapshotBodies()[n-1]
+		if strings.Count(body, "upsertItem(") > 3 {
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"errors":[{"message":"Too many requests"}],"data":null}`)
+			return true
+		}
+		return false
+	}
+	s := f.stage(WithPlanLimits(hobby), WithRateLimit(RateLimit{Initial: math.Inf(1)}), WithMaxConcurrency(1))
+	b := NewBatcher(s.Client())
+	first := upsertCall("id00", "first")
+	var rest []*call
+	for i := 1; i <= 12; i++ {
+		rest = append(rest, upsertCall(fmt.Sprintf("id%02d", i), fmt.Sprintf("name %d", i)))
+	}
+	runHeld(t, f, b, first, rest)
+	for _, c := range append([]*call{first}, rest...) {
+		if c.err != nil {
+			t.Fatalf("%v: %v", c.req.Variables, c.err)
+		}
+	}
+	if got := len(f.snapshotCalls()); got != 13 {
+		t.Errorf("the stage ran %d upserts, want 13", got)
+	}
+	// Merged requests of 5 (the plan's limit), then 4: each alone in
+	// flight, each teaching the scheduler one less; then 3s pass.
+	if st := s.Stats(); st.Throttled != 2 {
+		t.Errorf("%d answers 429, want 2", st.Throttled)
+	}
+}
+
+// TestSendRateSuspect: a 429 is put down to the rate only while more
+// requests are sent per second than went without one for ten seconds in a
+// row.
+func TestSendRateSuspect(t *testing.T) {
+	var r sendRate
+	t0 := time.Unix(1000, 0)
+	at := t0
+	window := func(n int) {
+		for i := range n {
+			r.sent(at.Add(time.Duration(i) * time.Millisecond))
+		}
+		at = at.Add(time.Second)
+	}
+	window(12) // one window of 12 proves nothing
+	if !r.suspect(at.Add(-500 * time.Millisecond)) {
+		t.Error("429 after one window of 12: rate not suspected")
+	}
+	for range okWindows {
+		window(10)
+	}
+	window(9)
+	if r.suspect(at.Add(-500 * time.Millisecond)) {
+		t.Error("429 while sending 9/s, after ten windows of 10 without one: suspected the rate")
+	}
+	window(11)
+	if !r.suspect(at.Add(-500 * time.Millisecond)) {
+		t.Error("429 while sending 11/s, more than known to pass: rate not suspected")
+	}
+}
