@@ -171,17 +171,11 @@ func runListen(cmd *cobra.Command, f *syncFlags, lf listenFlags) error {
 	}
 	fmt.Fprintf(stderr, "stagesync: listening for webhooks at http://%s/ (models: %s; queue: %s; state: %s)\n",
 		ln.Addr(), strings.Join(l.Models(), ", "), redactQueue(lf.queue), cfg.StatePath)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err = <-served:
+	if err := serveUntilDone(ctx, srv, ln, stderr); err != nil {
 		return withCode(exitFailures, fmt.Errorf("listen %s: %w", ln.Addr(), err))
-	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdownTimeout)
 	defer cancel()
-	_ = srv.Shutdown(sctx)
-	<-served
 	if err := l.Stop(sctx); err != nil {
 		fmt.Fprintf(stderr, "stagesync: stopping the workers: %v\n", err)
 	}

@@ -264,23 +264,9 @@ func serveWithContext(ctx context.Context, c serveConfig, stdout, stderr io.Writ
 		fmt.Fprintf(stdout, "data: %s\n", path)
 	}
 
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
-	select {
-	case err = <-served:
-		// Serve only returns early on a listener failure.
+	if err := serveUntilDone(ctx, srv, ln, stderr); err != nil {
 		return fmt.Errorf("serve %s: %w", endpoint, err)
-	case <-ctx.Done():
 	}
-
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		fmt.Fprintf(stderr, "stagesync: requests still running after %v, closing them: %v\n", serveShutdownTimeout, err)
-		_ = srv.Close()
-	}
-	<-served
 	if err := stage.Close(); err != nil { // closes the backend too
 		return fmt.Errorf("close the stage: %w", err)
 	}
@@ -319,4 +305,25 @@ func (c *serveConfig) webhookOption() (stagetest.Option, error) {
 		}
 	}
 	return stagetest.WithWebhook(h), nil
+}
+
+// serveUntilDone serves ln with srv until ctx is done, then shuts it down,
+// waiting up to serveShutdownTimeout for the requests in flight before
+// closing them. It returns the error of a listener that failed first.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, stderr io.Writer) error {
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served: // Serve only returns early on a listener failure
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		fmt.Fprintf(stderr, "stagesync: requests still running after %v, closing them: %v\n", serveShutdownTimeout, err)
+		_ = srv.Close()
+	}
+	<-served
+	return nil
 }

@@ -181,20 +181,9 @@ func serveProject(ctx context.Context, c serveConfig, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "management: %s%s\n", base, stagetest.ManagementPath)
 
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err = <-served:
+	if err := serveUntilDone(ctx, srv, ln, stderr); err != nil {
 		return fmt.Errorf("serve %s: %w", base, err)
-	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		fmt.Fprintf(stderr, "stagesync: requests still running after %v, closing them: %v\n", serveShutdownTimeout, err)
-		_ = srv.Close()
-	}
-	<-served
 	for _, e := range envs {
 		n := project.Environment(e.name).Counters()
 		fmt.Fprintf(stdout, "stagesync: %s stopped; requests %d, rejected %d, queries %d, mutations %d, entries written %d\n",
