@@ -807,6 +807,11 @@ func mergedContext(batch []*item, held *heldSlot, rebatch bool) (context.Context
 	}
 	ctx = withHeld(ctx, held)
 	ctx = context.WithValue(ctx, opKey, batch[0].kind.op)
+	ops := 0
+	for _, it := range batch {
+		ops += it.ops
+	}
+	ctx = context.WithValue(ctx, opsKey, max(ops, 1))
 	if len(batch) > 1 && rebatch {
 		ctx = context.WithValue(ctx, requeueKey, true)
 	}

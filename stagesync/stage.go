@@ -321,7 +321,14 @@ func (c stageClient) MakeRequest(ctx context.Context, req *graphql.Request, resp
 	if !ok {
 		op = operationOf(req.Query, req.OpName)
 	}
-	wr, err := s.send(ctx, body, op, operationsOf(req.Query, req.OpName))
+	// A Batcher's merged request is counted by its Batcher: parsing it
+	// here again would cost as much as building it, and caching it (it is
+	// never sent twice) would fill the cache with large documents.
+	ops, ok := ctx.Value(opsKey).(int)
+	if !ok {
+		ops = operationsOf(req.Query, req.OpName)
+	}
+	wr, err := s.send(ctx, body, op, ops)
 	if err != nil {
 		return err
 	}
@@ -426,6 +433,7 @@ const (
 	callKey
 	heldKey
 	opKey      // the ast.Operation of a request a Batcher built
+	opsKey     // the number of operations (root fields) of a request a Batcher built
 	requeueKey // a merged request: on 429 its Batcher re-batches it rather than the stage retrying it
 )
 
