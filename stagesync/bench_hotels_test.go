@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/internal/benchhotels"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
@@ -54,37 +54,6 @@ const (
 
 // hotelsModels are the models of testdata/bench/hotels.yaml in write order.
 var hotelsModels = []string{"Destination", "Hotel", "Review"}
-
-// hotelsScale is the size of a hotels data set.
-type hotelsScale struct {
-	Destinations, Hotels, Reviews int
-}
-
-// scaleOf returns the data set with hotels hotels: one destination per 50
-// hotels and two reviews per hotel.
-func scaleOf(hotels int) hotelsScale {
-	return hotelsScale{Destinations: max(1, hotels/50), Hotels: hotels, Reviews: 2 * hotels}
-}
-
-func (s hotelsScale) count(model string) int {
-	switch model {
-	case "Destination":
-		return s.Destinations
-	case "Hotel":
-		return s.Hotels
-	case "Review":
-		return s.Reviews
-	}
-	return 0
-}
-
-func (s hotelsScale) entries() int { return s.Destinations + s.Hotels + s.Reviews }
-
-// isPublished says which entries are published: 3 in 10.
-func isPublished(i int) bool { return i%10 < 3 }
-
-// published returns how many of n entries are published.
-func publishedOf(n int) int { return n/10*3 + min(n%10, 3) }
 
 // hotelsSchema synthesizes the project of testdata/bench/hotels.yaml.
 func hotelsSchema(tb testing.TB) *ast.Schema {
@@ -115,108 +84,6 @@ func hotelsOptions(rate float64, latency time.Duration) []stagetest.Option {
 
 // Words of the generated text; some need JSON escaping (& < > ") and some
 // are not ASCII, as in real editorial content.
-var hotelWords = strings.Fields(`the a and with of in by near our its sea view quiet old town harbour
-	breakfast pool spa garden terrace rooftop bar suite room rooms staff friendly clean walk
-	minutes station beach museum market café crème brûlée Zürich São Paulo Kraków B&B
-	"boutique" <new> family-run historic modern design lobby balcony sunset morning coffee
-	fresh local wine dinner quiet street square cathedral river bridge tram bus airport
-	parking wifi gym sauna large small bright cosy comfortable excellent good great value
-	recommend again stay stayed nights service desk check-in late early dog-friendly`)
-
-var hotelCountries = []string{"Portugal", "Spain", "France", "Italy", "Germany", "Switzerland",
-	"Austria", "Poland", "Brazil", "Japan", "Greece", "Croatia", "Norway", "Mexico"}
-
-// prose returns between lo and hi bytes of text.
-func prose(r *rand.Rand, lo, hi int) string {
-	n := lo + r.IntN(hi-lo+1)
-	var b strings.Builder
-	for b.Len() < n {
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(hotelWords[r.IntN(len(hotelWords))])
-	}
-	return b.String() + "."
-}
-
-// seedHotels fills st with a hotels data set through the emulator's
-// in-process seeding (no HTTP): entries keep their relations, 30% of each
-// model are published (with their targets). Text fields make entries of about 300 to 600 bytes.
-func seedHotels(tb testing.TB, st *stagetest.Stage, sc hotelsScale) {
-	tb.Helper()
-	r := rand.New(rand.NewPCG(4, uint64(sc.Hotels)))
-	seed := func(model string, n int, doc func(i int) map[string]any) []string {
-		ids := make([]string, n)
-		const chunk = 2000
-		for start := 0; start < n; start += chunk {
-			end := min(start+chunk, n)
-			var docs [2][]map[string]any
-			var at [2][]int
-			for i := start; i < end; i++ {
-				k := 0
-				if isPublished(i) {
-					k = 1
-				}
-				d := doc(i)
-				// Ids in seed order, so that the published entries are
-				// spread over the pages as in a real project.
-				d["id"] = fmt.Sprintf("c%c%023d", model[0]|0x20, i)
-				docs[k] = append(docs[k], d)
-				at[k] = append(at[k], i)
-			}
-			for k, stage := range []string{"DRAFT", "PUBLISHED"} {
-				if len(docs[k]) == 0 {
-					continue
-				}
-				got, err := st.Seed(model, stage, docs[k]...)
-				if err != nil {
-					tb.Fatal(err)
-				}
-				for j, id := range got {
-					ids[at[k][j]] = id
-				}
-			}
-		}
-		return ids
-	}
-	// pick returns a random target; a published entry's target is a
-	// published one, as editors publish what a published entry links to
-	// (otherwise its published version lacks the relation and differs from
-	// its draft).
-	pick := func(ids []string, published bool) string {
-		for {
-			i := r.IntN(len(ids))
-			if !published || isPublished(i) {
-				return ids[i]
-			}
-		}
-	}
-	dests := seed("Destination", sc.Destinations, func(i int) map[string]any {
-		return map[string]any{
-			"name":        fmt.Sprintf("Destination %05d %s", i, hotelWords[r.IntN(len(hotelWords))]),
-			"country":     hotelCountries[r.IntN(len(hotelCountries))],
-			"description": prose(r, 300, 540),
-		}
-	})
-	hotels := seed("Hotel", sc.Hotels, func(i int) map[string]any {
-		return map[string]any{
-			"name":          fmt.Sprintf("Hotel %s %s %d", hotelWords[r.IntN(len(hotelWords))], hotelWords[r.IntN(len(hotelWords))], i),
-			"description":   prose(r, 260, 500),
-			"rating":        float64(10+r.IntN(41)) / 10,
-			"twitterHandle": fmt.Sprintf("@hotel_%06d", i),
-			"destination":   pick(dests, isPublished(i)),
-		}
-	})
-	seed("Review", sc.Reviews, func(i int) map[string]any {
-		return map[string]any{
-			"title": prose(r, 20, 60),
-			"body":  prose(r, 260, 500),
-			"score": 1 + r.IntN(5),
-			"hotel": pick(hotels, isPublished(i)),
-		}
-	})
-}
-
 // wire counts the HTTP attempts of one Stage as they leave it, after its
 // rate limiter: per kind of request (read, write, publish), the answers by
 // status, body sizes, round-trip times and the time with at least one
@@ -531,16 +398,18 @@ func pages(n int) int { return max(1, (n+hotelsMaxPage-1)/hotelsMaxPage) }
 //
 //	go test -run '^$' -bench Hotels10k -benchtime 1x -timeout 60m ./stagesync/
 func BenchmarkHotels10k(b *testing.B) {
-	sc := scaleOf(10_000)
+	sc := benchhotels.ScaleOf(10_000)
 	s := hotelsSchema(b)
 	for range b.N {
 		b.StopTimer()
 		src := stagetest.NewServer(b, s, hotelsOptions(hotelsRate, hotelsLatency)...)
 		dst := stagetest.NewServer(b, s, hotelsOptions(hotelsRate, hotelsLatency)...)
 		seedStart := time.Now()
-		seedHotels(b, src.Stage, sc)
+		if err := benchhotels.Seed(src.Stage, sc); err != nil {
+			b.Fatal(err)
+		}
 		say("seeded the source in-process: %d Destination, %d Hotel, %d Review (%d entries, %d published) in %s",
-			sc.Destinations, sc.Hotels, sc.Reviews, sc.entries(), publishedOf(sc.Destinations)+publishedOf(sc.Hotels)+publishedOf(sc.Reviews),
+			sc.Destinations, sc.Hotels, sc.Reviews, sc.Entries(), benchhotels.PublishedOf(sc.Destinations)+benchhotels.PublishedOf(sc.Hotels)+benchhotels.PublishedOf(sc.Reviews),
 			time.Since(seedStart).Round(time.Millisecond))
 		// A state database, as a real sync of this size keeps (resumable,
 		// and its identity map is not held in memory).
@@ -569,24 +438,24 @@ func BenchmarkHotels10k(b *testing.B) {
 
 // checkCounts fails the benchmark unless every entry was created (or, on a
 // re-sync, left unchanged) and the published ones published.
-func checkCounts(b *testing.B, r *stagesync.Report, sc hotelsScale, resync bool) {
+func checkCounts(b *testing.B, r *stagesync.Report, sc benchhotels.Scale, resync bool) {
 	b.Helper()
 	for _, m := range r.Models() {
-		n := sc.count(m.Name)
+		n := sc.Count(m.Name)
 		switch {
 		case m.Read != n:
 			b.Errorf("%s: read %d, want %d", m.Name, m.Read, n)
-		case !resync && (m.Created != n || m.Published != publishedOf(n)):
-			b.Errorf("%s: created %d published %d, want %d and %d", m.Name, m.Created, m.Published, n, publishedOf(n))
+		case !resync && (m.Created != n || m.Published != benchhotels.PublishedOf(n)):
+			b.Errorf("%s: created %d published %d, want %d and %d", m.Name, m.Created, m.Published, n, benchhotels.PublishedOf(n))
 		case resync && m.Unchanged != n:
 			b.Errorf("%s: re-sync left %d unchanged, want %d (%+v)", m.Name, m.Unchanged, n, m)
 		}
 	}
 }
 
-func logFull(b *testing.B, sc hotelsScale, run *syncRun, rss float64) {
+func logFull(b *testing.B, sc benchhotels.Scale, run *syncRun, rss float64) {
 	b.Helper()
-	entries := sc.entries()
+	entries := sc.Entries()
 	srcRead, dstRead := run.src.kind("read"), run.dst.kind("read")
 	write, publish := run.dst.kind("write"), run.dst.kind("publish")
 	srcT, dstT := run.src.total(), run.dst.total()
@@ -597,7 +466,7 @@ func logFull(b *testing.B, sc hotelsScale, run *syncRun, rss float64) {
 	secs := run.wall.Seconds()
 	published := 0
 	for _, m := range hotelsModels {
-		published += publishedOf(sc.count(m))
+		published += benchhotels.PublishedOf(sc.Count(m))
 	}
 
 	say("=== hotels-10k full sync: %d entries (%d Destination, %d Hotel, %d Review; %d published) in %s = %.0f entries/s",
@@ -621,12 +490,12 @@ func logFull(b *testing.B, sc hotelsScale, run *syncRun, rss float64) {
 	readPages, trailing := 0, 0
 	publishBatches := 0
 	for _, m := range hotelsModels {
-		n := sc.count(m)
+		n := sc.Count(m)
 		readPages += pages(n) + pages(0) // source pages + the empty destination
 		if n%hotelsMaxPage == 0 {
 			trailing++
 		}
-		publishBatches += (publishedOf(n) + 99) / 100
+		publishBatches += (benchhotels.PublishedOf(n) + 99) / 100
 	}
 	writeBudget := (entries + perReq - 1) / perReq
 	budget := readPages + writeBudget + publishBatches
@@ -653,14 +522,14 @@ func logFull(b *testing.B, sc hotelsScale, run *syncRun, rss float64) {
 	b.ReportMetric(float64(requests)/float64(budget), "requests/budget")
 }
 
-func logResync(b *testing.B, sc hotelsScale, run *syncRun) {
+func logResync(b *testing.B, sc benchhotels.Scale, run *syncRun) {
 	b.Helper()
 	srcRead, dstRead := run.src.kind("read"), run.dst.kind("read")
 	dstT, srcT := run.dst.total(), run.src.total()
 	writes := dstT.Requests - dstRead.Requests + srcT.Requests - srcRead.Requests
 	readPages := 0
 	for _, m := range hotelsModels {
-		readPages += 2 * pages(sc.count(m))
+		readPages += 2 * pages(sc.Count(m))
 	}
 	accepted := srcT.OK + dstT.OK
 	bound := float64(accepted) / hotelsRate
@@ -802,9 +671,9 @@ func runNaive(b *testing.B, src *stagetest.Server, s *ast.Schema) naiveRun {
 	return naiveRun{n: n, wall: wall, reads: sw.kind("read").Requests, upserts: dw.kind("write").Requests, publishes: dw.kind("publish").Requests}
 }
 
-func logNaive(b *testing.B, sc hotelsScale, run naiveRun, syncWall time.Duration) {
+func logNaive(b *testing.B, sc benchhotels.Scale, run naiveRun, syncWall time.Duration) {
 	b.Helper()
-	entries := sc.entries()
+	entries := sc.Entries()
 	perEntry := run.wall / time.Duration(run.n)
 	full := perEntry * time.Duration(entries)
 	requests := run.reads + run.upserts + run.publishes
@@ -868,10 +737,12 @@ func BenchmarkHotelsRSS(b *testing.B) {
 			}
 		}
 		for _, hotels := range scales {
-			sc := scaleOf(hotels)
+			sc := benchhotels.ScaleOf(hotels)
 			src := stagetest.NewServer(b, s, hotelsOptions(rssRate, rssLatency)...)
 			dst := stagetest.NewServer(b, s, hotelsOptions(rssRate, rssLatency)...)
-			seedHotels(b, src.Stage, sc)
+			if err := benchhotels.Seed(src.Stage, sc); err != nil {
+				b.Fatal(err)
+			}
 			arg, err := json.Marshal(rssChild{Hotels: hotels, Source: src.URL, SourceToken: src.Token, Dest: dst.URL, DestToken: dst.Token, Rate: rssRate})
 			if err != nil {
 				b.Fatal(err)
@@ -893,8 +764,8 @@ func BenchmarkHotelsRSS(b *testing.B) {
 			if !found {
 				b.Fatalf("child at %d hotels printed no result:\n%s", hotels, out)
 			}
-			if res.Entries != sc.entries() {
-				b.Fatalf("child at %d hotels synced %d entries, want %d", hotels, res.Entries, sc.entries())
+			if res.Entries != sc.Entries() {
+				b.Fatalf("child at %d hotels synced %d entries, want %d", hotels, res.Entries, sc.Entries())
 			}
 			say("peak RSS at %d hotels (%d entries), engine only (child process): %.0f MB before the sync, %.0f MB after the full sync (%s), %.0f MB after the no-op re-sync (%s) [emulated limit %d req/s, %s latency: memory, not time]",
 				hotels, res.Entries, res.BaseMB, res.FullMB, res.FullWall.Round(time.Millisecond), res.ResyncMB, res.ResyncWall.Round(time.Millisecond), rssRate, rssLatency)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/internal/benchhotels"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
@@ -44,85 +44,6 @@ func benchHotelsSchema(tb testing.TB) *ast.Schema {
 		tb.Fatal(err)
 	}
 	return s
-}
-
-// benchWords are the words of the generated text.
-var benchWords = strings.Fields(`the a and with of in by near our its sea view quiet old town harbour
-	breakfast pool spa garden terrace rooftop bar suite room rooms staff friendly clean walk
-	minutes station beach museum market café crème brûlée Zürich São Paulo Kraków B&B
-	"boutique" <new> family-run historic modern design lobby balcony sunset morning coffee`)
-
-// benchProse returns between lo and hi bytes of text.
-func benchProse(r *rand.Rand, lo, hi int) string {
-	n := lo + r.IntN(hi-lo+1)
-	var b strings.Builder
-	for b.Len() < n {
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(benchWords[r.IntN(len(benchWords))])
-	}
-	return b.String()
-}
-
-// seedBenchHotels fills st in-process with the hotels-10k data set of the
-// engine's benchmark: one destination per 50 hotels, two reviews per
-// hotel, 3 in 10 entries published (with published targets), entries of
-// about 300 to 600 bytes. It returns the entries per model.
-func seedBenchHotels(tb testing.TB, st *stagetest.Stage, hotels int) map[string]int {
-	tb.Helper()
-	r := rand.New(rand.NewPCG(4, uint64(hotels)))
-	published := func(i int) bool { return i%10 < 3 }
-	seed := func(model string, n int, doc func(i int) map[string]any) []string {
-		ids := make([]string, n)
-		const chunk = 2000
-		for start := 0; start < n; start += chunk {
-			var docs [2][]map[string]any
-			var at [2][]int
-			for i := start; i < min(start+chunk, n); i++ {
-				k := 0
-				if published(i) {
-					k = 1
-				}
-				d := doc(i)
-				d["id"] = fmt.Sprintf("c%c%023d", model[0]|0x20, i)
-				docs[k] = append(docs[k], d)
-				at[k] = append(at[k], i)
-			}
-			for k, stage := range []string{"DRAFT", "PUBLISHED"} {
-				if len(docs[k]) == 0 {
-					continue
-				}
-				got, err := st.Seed(model, stage, docs[k]...)
-				if err != nil {
-					tb.Fatal(err)
-				}
-				for j, id := range got {
-					ids[at[k][j]] = id
-				}
-			}
-		}
-		return ids
-	}
-	pick := func(ids []string, pub bool) string {
-		for {
-			if i := r.IntN(len(ids)); !pub || published(i) {
-				return ids[i]
-			}
-		}
-	}
-	counts := map[string]int{"Destination": max(1, hotels/50), "Hotel": hotels, "Review": 2 * hotels}
-	dests := seed("Destination", counts["Destination"], func(i int) map[string]any {
-		return map[string]any{"name": fmt.Sprintf("Destination %05d", i), "country": "Portugal", "description": benchProse(r, 300, 540)}
-	})
-	hotelIDs := seed("Hotel", hotels, func(i int) map[string]any {
-		return map[string]any{"name": fmt.Sprintf("Hotel %d", i), "description": benchProse(r, 260, 500),
-			"rating": float64(10+r.IntN(41)) / 10, "twitterHandle": fmt.Sprintf("@hotel_%06d", i), "destination": pick(dests, published(i))}
-	})
-	seed("Review", counts["Review"], func(i int) map[string]any {
-		return map[string]any{"title": benchProse(r, 20, 60), "body": benchProse(r, 260, 500), "score": 1 + r.IntN(5), "hotel": pick(hotelIDs, published(i))}
-	})
-	return counts
 }
 
 // benchStageFigures prints one stage's traffic and its bound: the time the
@@ -170,7 +91,11 @@ func BenchmarkHotels10kGrowth(b *testing.B) {
 		b.StopTimer()
 		src := stagetest.NewServer(b, s, opts...)
 		dst := stagetest.NewServer(b, s, opts...)
-		counts := seedBenchHotels(b, src.Stage, hotels)
+		sc := benchhotels.ScaleOf(hotels)
+		if err := benchhotels.Seed(src.Stage, sc); err != nil {
+			b.Fatal(err)
+		}
+		counts := map[string]int{"Destination": sc.Destinations, "Hotel": sc.Hotels, "Review": sc.Reviews}
 		b.Setenv("BENCH_SRC_TOKEN", src.Token)
 		b.Setenv("BENCH_DST_TOKEN", dst.Token)
 		b.Chdir(b.TempDir()) // the default state database goes to ./.stagesync
