@@ -272,19 +272,7 @@ func (e *engine) targets(model string, entry map[string]any) []missingRef {
 	if e.dst.Model(model) == nil {
 		return nil
 	}
-	whole := &schema.Field{Kind: schema.KindComponent, Targets: []string{model}}
-	versions := []map[string]any{entry}
-	if dis, _ := entry["documentInStages"].([]any); len(dis) > 0 {
-		if pub, ok := dis[0].(map[string]any); ok {
-			versions = append(versions, pub)
-		}
-	}
-	for _, v := range versions {
-		c.value(whole, v)
-		for _, l := range localizationsOf(v) {
-			c.value(whole, l)
-		}
-	}
+	c.versions(model, entry)
 	return out
 }
 

@@ -151,20 +151,9 @@ func (e *engine) prefetch(ctx context.Context, model string, entries ...map[stri
 		}
 		return "", true
 	}}
-	whole := &schema.Field{Kind: schema.KindComponent, Targets: []string{model}}
 	for _, entry := range entries {
-		if entry == nil {
-			continue
-		}
-		versions := []map[string]any{entry}
-		if pub := entryform.PublishedOf(entry); pub != nil {
-			versions = append(versions, pub)
-		}
-		for _, v := range versions {
-			c.value(whole, v)
-			for _, l := range localizationsOf(v) {
-				c.value(whole, l)
-			}
+		if entry != nil {
+			c.versions(model, entry)
 		}
 	}
 	for _, target := range slices.Sorted(maps.Keys(need)) {
@@ -500,4 +489,20 @@ func (e *engine) dropSkippedValue(f *schema.Field, x any) any {
 		}
 	}
 	return x
+}
+
+// versions runs c over every version of an entry of model as read: its
+// draft, its published version and the localizations of both.
+func (c *canonizer) versions(model string, entry map[string]any) {
+	whole := &schema.Field{Kind: schema.KindComponent, Targets: []string{model}}
+	versions := []map[string]any{entry}
+	if pub := entryform.PublishedOf(entry); pub != nil {
+		versions = append(versions, pub)
+	}
+	for _, v := range versions {
+		c.value(whole, v)
+		for _, l := range localizationsOf(v) {
+			c.value(whole, l)
+		}
+	}
 }
