@@ -176,22 +176,23 @@ func (e *engine) failWrite(f Failure, err error) {
 	}
 	w, ok := way(err)
 	key := f.Op + "\x00" + w
-	if e.ctl.ctx != nil && e.ctl.ctx.Err() != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return
-		}
-		e.ctl.mu.Lock()
-		stopped := ok && key == e.ctl.stopped
-		e.ctl.mu.Unlock()
-		if stopped {
-			return
-		}
+	if e.ctl.ctx != nil && e.ctl.ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return
 	}
 	if !ok {
 		e.report.fail(f)
 		return
 	}
 	e.ctl.mu.Lock()
+	// A write failing the way that stopped the run is left out, whether
+	// the run's context is cancelled yet or not: the stop is decided
+	// under this lock and the context cancelled after it, and a write
+	// answered in between would have started a streak of its own and
+	// been reported.
+	if key == e.ctl.stopped {
+		e.ctl.mu.Unlock()
+		return
+	}
 	var flush []Failure
 	if key != e.ctl.streak {
 		flush, e.ctl.held = e.ctl.held, nil

@@ -65,3 +65,24 @@ func TestFailWriteStreak(t *testing.T) {
 		t.Errorf("failures %+v, want only the one of its own", fs)
 	}
 }
+
+// TestFailWriteStoppedBeforeCancel: the stop is decided under the
+// control's lock and the run's context cancelled just after; a write of
+// another worker failing the same way in between is left out too (CI saw
+// it reported: TestSyncSameFailureStops, Concurrency 4).
+func TestFailWriteStoppedBeforeCancel(t *testing.T) {
+	e := &engine{cfg: SyncConfig{Dest: NewStage("dest", "http://127.0.0.1:1/", "")}, report: newReport()}
+	e.ctl.start(context.Background())
+	answer := &GraphQLError{Stage: "dest", Errors: gqlerror.List{{Message: "field isbn is required"}}}
+	e.ctl.mu.Lock()
+	w, _ := way(answer)
+	e.ctl.stopped = "create\x00" + w // what the tenth failure set, its cancel not yet run
+	e.ctl.mu.Unlock()
+	e.failWrite(Failure{Model: "Book", SourceID: "late", Op: "create"}, &GraphQLError{Stage: "dest", Errors: gqlerror.List{{Message: "field isbn is required"}}})
+	e.failWrite(Failure{Model: "Book", SourceID: "other", Op: "update"}, answer)
+	e.flushFailures()
+	fs := e.report.Failures()
+	if len(fs) != 1 || fs[0].SourceID != "other" {
+		t.Errorf("failures %+v, want only the update's (another way)", fs)
+	}
+}
