@@ -497,9 +497,18 @@ func (e *engine) deletions(ctx context.Context) error {
 		}
 		del := Deletion{Model: model}
 		for _, d := range orphans {
+			if src := srcOf(model, d.id); e.entries != nil && !e.reportedDeleted(model, src, d.id) {
+				// A single-entry run deletes only what the source
+				// reported deleted (SyncConfig.Deleted).
+				e.plan.add(model, EntryPlan{SourceID: src, DestID: d.id, Op: OpOrphan})
+				e.report.add(model, countOrphaned, 1)
+				continue
+			}
 			del.DestIDs = append(del.DestIDs, d.id)
 		}
-		dels = append(dels, del)
+		if len(del.DestIDs) > 0 {
+			dels = append(dels, del)
+		}
 	}
 	if len(dels) == 0 {
 		return nil

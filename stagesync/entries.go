@@ -74,6 +74,13 @@ func (e *engine) inRun(model, id string) bool {
 // entryModels narrows the models of a single-entry run to those of
 // SyncConfig.Entries, which must all be among models.
 func (e *engine) entryModels(models []string) ([]string, error) {
+	for _, m := range slices.Sorted(maps.Keys(e.cfg.Deleted)) {
+		for _, id := range e.cfg.Deleted[m] {
+			if !slices.Contains(e.cfg.Entries[m], id) {
+				return nil, fmt.Errorf("stagesync: Deleted names %s %q, which Entries does not: a deleted entry is one of the run's entries", m, id)
+			}
+		}
+	}
 	var out []string
 	for _, m := range slices.Sorted(maps.Keys(e.cfg.Entries)) {
 		if !slices.Contains(models, m) && m != assetModel {
@@ -361,4 +368,16 @@ func (e *engine) assetFetcher(s *Stage, m *schema.Model, query string, dest bool
 		where = e.entries.where[assetModel]
 	}
 	return queryFetcher(s, ops, query, map[string]any{"where": where})
+}
+
+// reportedDeleted reports whether the destination entry id of model (whose
+// source id is srcID, or "" when the identity map has none) belongs to an
+// entry SyncConfig.Deleted names: only those may be mirror-deleted by a
+// single-entry run. An entry matched by id has its source's id.
+func (e *engine) reportedDeleted(model, srcID, id string) bool {
+	named := e.cfg.Deleted[model]
+	if srcID != "" {
+		return slices.Contains(named, srcID)
+	}
+	return slices.Contains(named, id)
 }

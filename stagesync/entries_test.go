@@ -154,7 +154,19 @@ func TestSyncEntriesDelete(t *testing.T) {
 		t.Fatal("without Mirror the destination entry was deleted")
 	}
 
+	// With Mirror, an entry the source does not return is kept unless
+	// the source reported it deleted: an id read answered with nothing (a
+	// token that lost read access) must not delete the copy.
 	cfg.Mirror = true
+	report, _ = mustSync(t, cfg)
+	if m := modelReport(report, "Book"); m.Orphaned != 1 || m.Deleted != 0 {
+		t.Errorf("with Mirror, no delete reported: report %+v, want the book orphaned", m)
+	}
+	if _, ok := p.dst.Stage.Get("Book", dest, "DRAFT"); !ok {
+		t.Fatal("with Mirror but no delete reported, the destination entry was deleted")
+	}
+
+	cfg.Deleted = map[string][]string{"Book": {gone}}
 	report, _ = mustSync(t, cfg)
 	if m := modelReport(report, "Book"); m.Deleted != 1 {
 		t.Errorf("with Mirror: report %+v, want the book deleted", m)
@@ -265,6 +277,9 @@ func TestSyncEntriesAssets(t *testing.T) {
 				t.Helper()
 				cfg := p.config()
 				cfg.Entries, cfg.Mirror = entries, mirror
+				if mirror {
+					cfg.Deleted = map[string][]string{"Asset": entries["Asset"]}
+				}
 				report, _, err := stagesync.Sync(ctx, cfg)
 				if err != nil || !report.OK() {
 					t.Fatalf("sync %v: %v %v", entries, err, report.Failures())
@@ -320,5 +335,26 @@ func TestSyncEntriesAssets(t *testing.T) {
 				t.Errorf("difference: %s", d)
 			}
 		})
+	}
+}
+
+// TestSyncEntriesDeletedChecked: Deleted names entries of the run.
+func TestSyncEntriesDeletedChecked(t *testing.T) {
+	s := librarySchema(t, nil)
+	p := newPair(t, s, s)
+	p.seedLibrary(t, 2)
+	book := p.seeded["Book"][0]
+	for _, tt := range []struct {
+		entries, deleted map[string][]string
+		want             string
+	}{
+		{nil, map[string][]string{"Book": {book}}, "Deleted is set without Entries"},
+		{map[string][]string{"Book": {book}}, map[string][]string{"Book": {"other"}}, `Deleted names Book "other", which Entries does not`},
+	} {
+		cfg := p.config()
+		cfg.Mirror, cfg.Entries, cfg.Deleted = true, tt.entries, tt.deleted
+		if _, _, err := stagesync.Sync(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Entries %v, Deleted %v: err = %v, want %q", tt.entries, tt.deleted, err, tt.want)
+		}
 	}
 }

@@ -152,16 +152,25 @@ type SyncConfig struct {
 	// Entries, when set, restricts the run to these source entries: model
 	// → source ids (a single-entry run, as a webhook names them; see
 	// entries.go). Only those entries are read from the source, by id, and
-	// only their destination entries from the destination; an entry the
-	// source no longer has is deleted with Mirror (the delete guard's
-	// share and empty-source rules do not apply to named entries), else
-	// reported as orphaned. Relation targets the destination lacks are
+	// only their destination entries from the destination. An entry the
+	// source no longer has is deleted with Mirror only when Deleted names
+	// it too (the delete guard's share and empty-source rules do not apply
+	// to those); otherwise it is kept and reported as orphaned. Relation targets the destination lacks are
 	// pulled into the run, EntryDepth hops deep; deeper ones are left out
 	// (Report.CutTargets) and fail the entries pointing at them. Models
 	// bounds the models entries and targets may be of. A single-entry run
 	// leaves the high-water marks alone and does not copy assets (asset
 	// targets resolve through the identity map or by id).
 	Entries map[string][]string
+	// Deleted names the entries of Entries that the source reports
+	// deleted (a webhook's delete event): model → source ids. Only these
+	// are deleted by a single-entry run with Mirror, and only when the
+	// source read does not return them. A named entry the source does not
+	// return and Deleted does not name is kept and reported as orphaned:
+	// a source that answers an id read with nothing (a token that lost
+	// read access to a model, an event for the wrong project) must not
+	// delete the destination's copies, one event at a time.
+	Deleted map[string][]string
 	// EntryDepth is the number of relation hops a single-entry run follows
 	// to targets the destination lacks: 0 means 2, negative none.
 	EntryDepth int
@@ -342,6 +351,9 @@ func (e *engine) prepare(ctx context.Context) error {
 		}
 	}
 	allowed := models
+	if e.cfg.Deleted != nil && e.cfg.Entries == nil {
+		return errors.New("stagesync: Deleted is set without Entries: it names entries of a single-entry run")
+	}
 	if e.cfg.Entries != nil {
 		if models, err = e.entryModels(models); err != nil {
 			return err

@@ -48,9 +48,11 @@ step: each webhook (POST, any path) is verified (the gcms-signature header, sign
 with the secret in --secret-env; timestamps more than --max-age from now are
 refused), stored as a durable sync-entry job, and answered 202 within Hygraph's 3 s
 timeout. Jobs run one at a time: each syncs its entry alone (its draft and published
-versions, the relation targets the destination lacks, --depth hops deep; a deleted
-entry is deleted with --mirror), through the same engine and state as sync. Events
-for an entry whose job is still pending are absorbed by it. A job that fails is
+versions, the relation targets the destination lacks, --depth hops deep; with
+--mirror, an entry a delete event names is deleted once the source no longer has it,
+and an entry the source does not return for any other event is kept and reported),
+through the same engine and state as sync. Events for an entry whose job is still
+pending are absorbed by it (a delete event only by another delete event's job). A job that fails is
 tried again with backoff, up to 10 attempts, then kept in the failed list
 (stagesync jobs). --every runs a delta sync on an interval, for events that never
 arrived.

@@ -39,7 +39,13 @@ type SyncEntryArgs struct {
 	// running when this one was enqueued: this one runs the entry again
 	// after it, on the newest state (a running job may have read the
 	// entry before the change this one was enqueued for).
-	After     int64  `json:"after,omitempty" river:"unique"`
+	After int64 `json:"after,omitempty" river:"unique"`
+	// Delete is set for a delete event: the job's run may mirror-delete
+	// the entry (SyncConfig.Deleted) when the source no longer has it. It
+	// is part of the job's unique key, so that a delete event is never
+	// absorbed by a pending job of another event, whose run would keep
+	// the destination's copy.
+	Delete    bool   `json:"delete,omitempty" river:"unique"`
 	Operation string `json:"operation"`
 	Stage     string `json:"stage,omitempty"`
 	// Received is when the first event this job stands for arrived.
@@ -83,34 +89,46 @@ const batchSize = 50
 func (w *syncEntryWorker) Work(ctx context.Context, job *river.Job[SyncEntryArgs]) error {
 	what := fmt.Sprintf("%s %s", job.Args.Model, job.Args.ID)
 	cfg := w.l.cfg.Sync
-	if entries, n := w.l.batch(ctx, job); n > 1 {
-		cfg.Entries = entries
+	if entries, deleted, n := w.l.batch(ctx, job); n > 1 {
+		cfg.Entries, cfg.Deleted = entries, deleted
 		if w.l.run(ctx, cfg, fmt.Sprintf("%s and %d waiting", what, n-1)) == nil {
 			return nil
 		}
 	}
-	cfg.Entries = map[string][]string{job.Args.Model: {job.Args.ID}}
+	cfg.Entries, cfg.Deleted = map[string][]string{job.Args.Model: {job.Args.ID}}, nil
+	if job.Args.Delete {
+		cfg.Deleted = cfg.Entries
+	}
 	return w.l.run(ctx, cfg, what)
 }
 
 // batch returns the job's entry and those of up to batchSize sync-entry
-// jobs available behind it, and their number.
-func (l *Listener) batch(ctx context.Context, job *river.Job[SyncEntryArgs]) (map[string][]string, int) {
-	entries := map[string][]string{job.Args.Model: {job.Args.ID}}
-	n := 1
+// jobs available behind it, the entries of delete events among them (see
+// SyncEntryArgs.Delete), and their number.
+func (l *Listener) batch(ctx context.Context, job *river.Job[SyncEntryArgs]) (entries, deleted map[string][]string, n int) {
+	entries, deleted = map[string][]string{}, map[string][]string{}
+	add := func(args SyncEntryArgs) {
+		if !slices.Contains(entries[args.Model], args.ID) {
+			entries[args.Model] = append(entries[args.Model], args.ID)
+			n++
+		}
+		if args.Delete && !slices.Contains(deleted[args.Model], args.ID) {
+			deleted[args.Model] = append(deleted[args.Model], args.ID)
+		}
+	}
+	add(job.Args)
 	res, err := l.q.JobList(ctx, river.NewJobListParams().States(rivertype.JobStateAvailable).Kinds(KindSyncEntry).First(batchSize))
 	if err != nil {
-		return entries, n
+		return entries, deleted, n
 	}
 	for _, row := range res.Jobs {
 		var args SyncEntryArgs
-		if json.Unmarshal(row.EncodedArgs, &args) != nil || !l.models[args.Model] || slices.Contains(entries[args.Model], args.ID) {
+		if json.Unmarshal(row.EncodedArgs, &args) != nil || !l.models[args.Model] {
 			continue
 		}
-		entries[args.Model] = append(entries[args.Model], args.ID)
-		n++
+		add(args)
 	}
-	return entries, n
+	return entries, deleted, n
 }
 
 type deltaSyncWorker struct {
@@ -179,7 +197,7 @@ type Event struct {
 // Enqueue inserts the sync-entry job of ev, or finds the pending one that
 // absorbs it. It returns the job's id and whether it was already pending.
 func (l *Listener) Enqueue(ctx context.Context, ev Event, received time.Time) (int64, bool, error) {
-	args := SyncEntryArgs{Model: ev.Model, ID: ev.ID, Operation: ev.Operation, Stage: ev.Stage, Received: received}
+	args := SyncEntryArgs{Model: ev.Model, ID: ev.ID, Delete: ev.Operation == "delete", Operation: ev.Operation, Stage: ev.Stage, Received: received}
 	res, err := l.q.Insert(ctx, args, nil)
 	if err != nil {
 		return 0, false, err

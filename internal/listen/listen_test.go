@@ -571,3 +571,70 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestListenDeletesOnDeleteEventOnly: with Mirror, an entry the source no
+// longer returns is deleted from the destination for a delete event only.
+// An update event for it (a source that answers an id read with nothing,
+// as for a token that lost read access) keeps the copy; a delete event is
+// never absorbed by a pending job of another event.
+func TestListenDeletesOnDeleteEventOnly(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.hooks.set(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})) // events given by hand
+	tag, err := w.src.Stage.Seed("Tag", "DRAFT", map[string]any{"name": "kept"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := w.config()
+	l, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.l = l
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = l.Stop(ctx)
+		l.Close()
+	})
+	if _, _, err := l.Enqueue(ctx, Event{Operation: "create", Model: "Tag", ID: tag[0]}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t, nil)
+	if n := len(w.dst.Stage.All("Tag", "DRAFT")); n != 1 {
+		t.Fatalf("%d tags in the destination after the create, want 1", n)
+	}
+
+	if err := w.source.Do(ctx, `mutation($id: ID!) { deleteTag(where: {id: $id}) { id } }`, map[string]any{"id": tag[0]}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Enqueue(ctx, Event{Operation: "update", Model: "Tag", ID: tag[0]}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t, nil)
+	if n := len(w.dst.Stage.All("Tag", "DRAFT")); n != 1 {
+		t.Fatalf("%d tags in the destination after an update event for an entry the source did not return, want the copy kept", n)
+	}
+	w.noFailedJobs(t)
+
+	if err := l.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Enqueue(ctx, Event{Operation: "update", Model: "Tag", ID: tag[0]}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, absorbed, err := l.Enqueue(ctx, Event{Operation: "delete", Model: "Tag", ID: tag[0]}, time.Now()); err != nil || absorbed {
+		t.Fatalf("the delete event: absorbed %v, err %v; want a job of its own", absorbed, err)
+	}
+	if err := l.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t, nil)
+	if n := len(w.dst.Stage.All("Tag", "DRAFT")); n != 0 {
+		t.Errorf("%d tags in the destination after the delete event, want 0", n)
+	}
+	w.noFailedJobs(t)
+}
