@@ -91,8 +91,22 @@ type pairConfig struct {
 	HygraphPlan string            `yaml:"hygraph_plan"` // --hygraph-plan
 	PageSize    *int              `yaml:"page_size"`    // --page-size
 	Assets      string            `yaml:"assets"`       // copy (--assets), skip (--skip-assets) or auto
+	Listen      *listenConfig     `yaml:"listen"`       // stagesync listen's flags
 
 	key string // "sync[i]": the key path of the pair
+}
+
+// listenConfig is the listen preset of a pair: `stagesync listen`'s
+// flags. Durations are Go durations ("15m", "90s").
+type listenConfig struct {
+	Addr       string `yaml:"addr"`        // --addr
+	SecretEnv  string `yaml:"secret_env"`  // --secret-env
+	Queue      string `yaml:"queue"`       // --queue: a path (relative to the file) or postgres:// URL
+	Every      string `yaml:"every"`       // --every
+	MaxAge     string `yaml:"max_age"`     // --max-age
+	Depth      *int   `yaml:"depth"`       // --depth
+	SourceEnv  string `yaml:"source_env"`  // --source-env
+	JobTimeout string `yaml:"job_timeout"` // --job-timeout
 }
 
 // planConfig is the plan preset of a pair: the files `stagesync plan`
@@ -609,6 +623,34 @@ func (f *syncFlags) applyConfigFile(cmd *cobra.Command, w io.Writer) error {
 	}
 	if unset("hygraph-plan") && p.HygraphPlan != "" {
 		set("hygraph-plan", p.HygraphPlan)
+	}
+	if l := p.Listen; l != nil && fl.Lookup("secret-env") != nil { // the listen command only
+		queue := l.Queue
+		if queue != "" && !strings.Contains(queue, "://") && !filepath.IsAbs(queue) {
+			queue = filepath.Join(c.dir, queue)
+		}
+		depth := ""
+		if l.Depth != nil {
+			depth = strconv.Itoa(*l.Depth)
+		}
+		for _, kv := range []struct{ flag, key, v string }{
+			{"addr", "addr", l.Addr}, {"secret-env", "secret_env", l.SecretEnv}, {"queue", "queue", queue},
+			{"every", "every", l.Every}, {"max-age", "max_age", l.MaxAge}, {"depth", "depth", depth},
+			{"source-env", "source_env", l.SourceEnv}, {"job-timeout", "job_timeout", l.JobTimeout},
+		} {
+			if kv.v == "" || !unset(kv.flag) {
+				continue
+			}
+			if serr := fl.Set(kv.flag, kv.v); serr != nil {
+				errs = append(errs, c.errorAt(p.key+".listen."+kv.key, "%q: %v", kv.v, serr))
+			}
+		}
+		if l.SecretEnv != "" && !changed["secret-env"] && f.env(l.SecretEnv) == "" {
+			errs = append(errs, c.errorAt(p.key+".listen.secret_env", "environment variable %s is empty or unset, and not in %s", l.SecretEnv, filepath.Join(c.dir, ".env")))
+		}
+		if len(errs) > 0 {
+			return errs
+		}
 	}
 	if !changed["assets"] && !changed["skip-assets"] {
 		switch p.Assets {

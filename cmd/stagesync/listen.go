@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -32,6 +33,7 @@ var defaultQueuePath = filepath.Join(defaultStateDir, "listen-queue.db")
 // listenFlags are the flags of listen beyond the sync's.
 type listenFlags struct {
 	addr, secretEnv, queue string
+	sourceEnv              string
 	every, maxAge          time.Duration
 	jobTimeout, rescue     time.Duration
 	depth                  int
@@ -61,7 +63,7 @@ The queue is River's: an SQLite file (--queue PATH, default ` + "`" + `.stagesyn
 or, with --queue postgres://..., a PostgreSQL database.
 
 Answers: 202 accepted (or ignored: a model outside --models); 401 bad or stale
-signature; 413 body over 1 MB; 400 malformed JSON, unknown operation or model; 503
+signature; 403 signed for another environment than the source's (--source-env); 413 body over 1 MB; 400 malformed JSON, unknown operation or model; 503
 the job could not be stored (Hygraph sends it again). GET /healthz and GET
 /metrics (Prometheus text: queue depth, webhooks by result, jobs done, failed and
 discarded, event-to-write latency) are served on the same address.
@@ -70,11 +72,13 @@ In Hygraph, add a webhook for the source environment: URL http://HOST:PORT/, the
 models to follow, stages Draft and Published, actions create, update, delete,
 publish and unpublish, and a secret key (the value of --secret-env).
 
-The stages, state and models come from the flags or the config file, as for sync.`,
+The stages, state and models come from the flags or the config file, as for sync;
+a pair's listen: key in the file sets this command's flags (addr, secret_env, queue,
+every, max_age, depth, source_env, job_timeout).`,
 		Example: `  STAGESYNC_WEBHOOK_SECRET=... stagesync listen --addr 0.0.0.0:8484 --from $SRC --to $DST --mirror --every 15m`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runListen(cmd, &f, lf)
+			return runListen(cmd, &f, &lf)
 		},
 	}
 	f.register(cmd)
@@ -88,13 +92,14 @@ The stages, state and models come from the flags or the config file, as for sync
 	fl.StringVar(&lf.queue, "queue", "", "the job queue: an SQLite `PATH` or a postgres:// URL (default "+defaultQueuePath+")")
 	fl.DurationVar(&lf.every, "every", 0, "run a delta sync on this interval, e.g. 15m (default: none)")
 	fl.DurationVar(&lf.maxAge, "max-age", 5*time.Minute, "refuse webhooks signed longer ago (or later) than this")
+	fl.StringVar(&lf.sourceEnv, "source-env", "", "refuse (403) webhooks signed for another environment than `NAME` (default: the environment of a Hygraph --from endpoint, .../content/PROJECT/NAME; none: not checked)")
 	fl.IntVar(&lf.depth, "depth", 0, "relation hops followed to targets the destination lacks (default 2; -1: none)")
 	fl.DurationVar(&lf.jobTimeout, "job-timeout", 10*time.Minute, "longest a job may run")
 	fl.DurationVar(&lf.rescue, "rescue-after", 11*time.Minute, "run again a job left running this long by a listener that died (more than --job-timeout)")
 	return cmd
 }
 
-func runListen(cmd *cobra.Command, f *syncFlags, lf listenFlags) error {
+func runListen(cmd *cobra.Command, f *syncFlags, lf *listenFlags) error {
 	if fl := cmd.Flags().Lookup("models"); fl != nil {
 		f.modelsSet = fl.Changed
 	}
@@ -142,13 +147,21 @@ func runListen(cmd *cobra.Command, f *syncFlags, lf listenFlags) error {
 			}
 		}
 	}
+	env := lf.sourceEnv
+	switch {
+	case env == "none":
+		env = ""
+	case env == "":
+		env = hygraphEnvironment(cfg.Source.Endpoint())
+	}
 	l, err := listen.Open(ctx, listen.Config{
-		Sync:   cfg,
-		Queue:  listen.QueueConfig{URL: lf.queue, JobTimeout: lf.jobTimeout, RescueAfter: lf.rescue, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))},
-		Secret: secret,
-		MaxAge: lf.maxAge,
-		Every:  lf.every,
-		Logger: logger,
+		Environment: env,
+		Sync:        cfg,
+		Queue:       listen.QueueConfig{URL: lf.queue, JobTimeout: lf.jobTimeout, RescueAfter: lf.rescue, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))},
+		Secret:      secret,
+		MaxAge:      lf.maxAge,
+		Every:       lf.every,
+		Logger:      logger,
 	})
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -171,8 +184,12 @@ func runListen(cmd *cobra.Command, f *syncFlags, lf listenFlags) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          log.New(stderr, "stagesync: http: ", 0),
 	}
-	fmt.Fprintf(stderr, "stagesync: listening for webhooks at http://%s/ (models: %s; queue: %s; state: %s)\n",
-		ln.Addr(), strings.Join(l.Models(), ", "), redactQueue(lf.queue), cfg.StatePath)
+	envNote := "webhooks of environment " + env
+	if env == "" {
+		envNote = "the webhooks' environment not checked (--source-env)"
+	}
+	fmt.Fprintf(stderr, "stagesync: listening for webhooks at http://%s/ (models: %s; %s; queue: %s; state: %s)\n",
+		ln.Addr(), strings.Join(l.Models(), ", "), envNote, redactQueue(lf.queue), cfg.StatePath)
 	if err := serveUntilDone(ctx, srv, ln, stderr); err != nil {
 		return withCode(exitFailures, fmt.Errorf("listen %s: %w", ln.Addr(), err))
 	}
@@ -183,6 +200,21 @@ func runListen(cmd *cobra.Command, f *syncFlags, lf listenFlags) error {
 	}
 	fmt.Fprintln(stderr, "stagesync: stopped; pending jobs stay in the queue for the next start")
 	return nil
+}
+
+// hygraphEnvironment is the environment of a Hygraph content-API endpoint
+// (https://REGION.cdn.hygraph.com/content/PROJECT/ENV, or the older
+// .../v2/PROJECT/ENV), or "" for another URL.
+func hygraphEnvironment(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return ""
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) == 3 && (parts[0] == "content" || parts[0] == "v2") && parts[1] != "" && parts[2] != "" {
+		return parts[2]
+	}
+	return ""
 }
 
 // redactQueue hides the password of a postgres:// queue URL.

@@ -42,10 +42,11 @@ type listener struct {
 var listeningAt = regexp.MustCompile(`listening for webhooks at (http://[^/\s]+)/`)
 
 // startListener starts `stagesync listen` and waits for its address.
-func startListener(t *testing.T, bin string, args []string) *listener {
+// env are more VAR=value pairs for it.
+func startListener(t *testing.T, bin string, args []string, env ...string) *listener {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = cliEnv("STAGESYNC_WEBHOOK_SECRET="+listenSecret, "SRC_TOKEN="+getenv(t, "SRC_TOKEN"), "DST_TOKEN="+getenv(t, "DST_TOKEN"))
+	cmd.Env = cliEnv(append([]string{"STAGESYNC_WEBHOOK_SECRET=" + listenSecret, "SRC_TOKEN=" + getenv(t, "SRC_TOKEN"), "DST_TOKEN=" + getenv(t, "DST_TOKEN")}, env...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -128,14 +129,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// postHook sends a signed webhook; it returns the status.
+// postHook sends a webhook signed for the master environment; it returns
+// the status.
 func postHook(t *testing.T, url, body string) int {
+	t.Helper()
+	return postHookFrom(t, url, body, "master")
+}
+
+// postHookFrom sends a webhook signed for the environment env.
+func postHookFrom(t *testing.T, url, body, env string) int {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url+"/", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set(gcmssig.Header, gcmssig.Sign(listenSecret, []byte(body), "master", time.Now()))
+	req.Header.Set(gcmssig.Header, gcmssig.Sign(listenSecret, []byte(body), env, time.Now()))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -430,5 +438,81 @@ func TestJobsCommand(t *testing.T) {
 	defer j.Close()
 	if n, err := j.Pending(ctx); err != nil || n != 1 {
 		t.Errorf("after --retry-all: %d jobs pending (%v), want 1", n, err)
+	}
+}
+
+// TestListenCommandConfigFile: a pair's listen keys in stagesync.yaml set
+// listen's flags (the queue path relative to the file, the secret's
+// variable, the source environment checked against each webhook's
+// signature); a bad value is an error at its file:line and key.
+func TestListenCommandConfigFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the CLI")
+	}
+	bin := buildCLI(t)
+	src, dst := libraryStage(t, nil), libraryStage(t, nil)
+	seedLibrary(t, src)
+	t.Setenv("SRC_TOKEN", src.Token)
+	t.Setenv("DST_TOKEN", dst.Token)
+	listenKeys := "    rate: 1000\n    listen:\n      addr: 127.0.0.1:0\n      secret_env: MY_HOOK_SECRET\n      queue: q/listen.db\n      source_env: master\n      depth: 1\n"
+	dir := libraryFile(t, src, dst, "    rate: 1000\n", listenKeys)
+
+	l := startListener(t, bin, []string{"listen", "--config", filepath.Join(dir, configFileName)}, "MY_HOOK_SECRET="+listenSecret)
+	first := src.Stage.All("Book", "DRAFT")[0]
+	book := first["id"]
+	event := fmt.Sprintf(`{"operation":"update","data":{"__typename":"Book","id":%q,"stage":"DRAFT"}}`, book)
+	if code := postHookFrom(t, l.url, event, "dev"); code != http.StatusForbidden {
+		t.Errorf("a webhook signed for dev: %d, want 403", code)
+	}
+	if code := postHook(t, l.url, event); code != http.StatusAccepted {
+		t.Errorf("a webhook signed for master: %d, want 202", code)
+	}
+	waitFor(t, "the job", func() bool {
+		return l.metric(t, `stagesync_listen_jobs_completed_total{kind="sync-entry"}`) >= 1
+	})
+	if n := l.metric(t, `stagesync_listen_webhooks_total{result="wrong_environment"}`); n != 1 {
+		t.Errorf("%d webhooks refused for their environment, want 1", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "q", "listen.db")); err != nil {
+		t.Errorf("the queue of the file: %v", err)
+	}
+	found := false
+	for _, b := range dst.Stage.All("Book", "DRAFT") {
+		found = found || b["title"] == first["title"]
+	}
+	if !found {
+		t.Errorf("the book of the event (%v) is not in the destination", first["title"])
+	}
+	if err := l.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-l.done
+	if !strings.Contains(l.logs.String(), "webhooks of environment master") {
+		t.Errorf("the start line does not name the environment checked:\n%s", l.logs)
+	}
+
+	for _, tt := range []struct{ edit, want string }{
+		{"      depth: 1\n", "      depth: 1\n      every: soon\n"},
+		{"      secret_env: MY_HOOK_SECRET\n", "      secret_env: NOT_SET_ANYWHERE\n"},
+	} {
+		libraryFile(t, src, dst, "    rate: 1000\n", strings.Replace(listenKeys, tt.edit, tt.want, 1))
+		code, _, stderr := runCLI(t, "listen")
+		if code != exitUsage || !strings.Contains(stderr, configFileName+":") || !strings.Contains(stderr, "sync[0].listen.") {
+			t.Errorf("%q: exit %d, %q; want a usage error at the file's line and key", strings.TrimSpace(tt.want), code, stderr)
+		}
+	}
+}
+
+func TestHygraphEnvironment(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://eu-central-1.cdn.hygraph.com/content/ckx1abc/master":  "master",
+		"https://api-eu-central-1.hygraph.com/v2/ckx1abc/dev":          "dev",
+		"https://eu-central-1.cdn.hygraph.com/content/ckx1abc/master/": "master",
+		"http://127.0.0.1:4468/":                                       "",
+		"https://example.com/content/ckx1abc":                          "",
+	} {
+		if got := hygraphEnvironment(in); got != want {
+			t.Errorf("hygraphEnvironment(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

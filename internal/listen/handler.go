@@ -55,8 +55,14 @@ func (l *Listener) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusBadRequest, "bad_request", "reading the body: "+err.Error())
 		return
 	}
-	if _, err := gcmssig.Verify(l.cfg.Secret, r.Header.Get(gcmssig.Header), body, got, l.cfg.MaxAge); err != nil {
+	env, err := gcmssig.Verify(l.cfg.Secret, r.Header.Get(gcmssig.Header), body, got, l.cfg.MaxAge)
+	if err != nil {
 		refuse(http.StatusUnauthorized, "unauthorized", err.Error())
+		return
+	}
+	if l.cfg.Environment != "" && env != l.cfg.Environment {
+		refuse(http.StatusForbidden, "wrong_environment", fmt.Sprintf(
+			"the webhook is signed for environment %q, and this listener follows %q: point the webhook of %q at its own listener, or set --source-env", env, l.cfg.Environment, env))
 		return
 	}
 	var in struct {

@@ -396,6 +396,7 @@ func TestListenBadInput(t *testing.T) {
 	w := newWorld(t)
 	cfg := w.config()
 	cfg.Sync.Models = []string{"Book", "Author"}
+	cfg.Environment = "master"
 	l := w.listen(t, cfg)
 	h := l.Handler()
 	now := time.Now()
@@ -411,6 +412,7 @@ func TestListenBadInput(t *testing.T) {
 		{"no signature", book, "", http.StatusUnauthorized, false},
 		{"bad signature", book, gcmssig.Sign("other", []byte(book), "master", now), http.StatusUnauthorized, false},
 		{"stale", book, sign(book, now.Add(-time.Hour)), http.StatusUnauthorized, false},
+		{"another environment", book, gcmssig.Sign(testSecret, []byte(book), "dev", now), http.StatusForbidden, false},
 		{"too large", big, sign(big, now), http.StatusRequestEntityTooLarge, false},
 		{"malformed JSON", `{"operation":`, sign(`{"operation":`, now), http.StatusBadRequest, false},
 		{"no id", `{"operation":"update","data":{"__typename":"Book"}}`, sign(`{"operation":"update","data":{"__typename":"Book"}}`, now), http.StatusBadRequest, false},
@@ -452,7 +454,7 @@ func TestListenBadInput(t *testing.T) {
 		})
 	}
 	s := l.Stats()
-	want := map[string]int{"accepted": 1, "unauthorized": 3, "too_large": 1, "bad_request": 4, "ignored": 1}
+	want := map[string]int{"accepted": 1, "unauthorized": 3, "too_large": 1, "bad_request": 4, "ignored": 1, "wrong_environment": 1}
 	for k, n := range want {
 		if s.Events[k] != n {
 			t.Errorf("events %s: %d, want %d", k, s.Events[k], n)

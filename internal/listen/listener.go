@@ -38,6 +38,11 @@ type Config struct {
 	// MaxAge is how far a signature's timestamp may lie from now (default
 	// 5 minutes); older (or later) ones are refused as stale.
 	MaxAge time.Duration
+	// Environment, when set, is the source environment the webhooks must
+	// be signed for (the env of the gcms-signature header); a webhook
+	// signed for another environment is refused with 403 and nothing is
+	// enqueued. Empty: not checked.
+	Environment string
 	// Every, when set, runs a delta sync on that interval.
 	Every time.Duration
 	// Logger receives the listener's logs (default: discarded).

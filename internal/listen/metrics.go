@@ -121,7 +121,7 @@ func (l *Listener) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintln(w, "# HELP stagesync_listen_webhooks_total Webhooks received, by result.")
 	fmt.Fprintln(w, "# TYPE stagesync_listen_webhooks_total counter")
-	for _, k := range []string{"accepted", "ignored", "unauthorized", "bad_request", "too_large", "error"} {
+	for _, k := range []string{"accepted", "ignored", "unauthorized", "wrong_environment", "bad_request", "too_large", "error"} {
 		fmt.Fprintf(w, "stagesync_listen_webhooks_total{result=%q} %d\n", k, s.Events[k])
 	}
 	for _, c := range []struct {
