@@ -1,6 +1,8 @@
 package stagesync
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,7 +29,8 @@ var errLockHeld = errors.New("lock held")
 // through the identity map, which a real run is changing while it runs,
 // so a plan made beside a running sync would be wrong.
 type stateLock struct {
-	f *os.File
+	f  *os.File  // the lock file's
+	pg *sql.Conn // or the connection holding a PostgreSQL state's advisory lock
 }
 
 // lockHolder is what a lock file records of its holder.
@@ -39,11 +42,15 @@ type lockHolder struct {
 
 // stateInUseError names the holder of a state's lock.
 type stateInUseError struct {
-	path   string
-	holder *lockHolder // nil when the lock file does not say
+	path     string
+	holder   *lockHolder // nil when the lock file does not say
+	advisory bool        // a PostgreSQL state's lock
 }
 
 func (e *stateInUseError) Error() string {
+	if e.holder == nil && e.advisory {
+		return fmt.Sprintf("stagesync: state %s is in use by another run (its advisory lock is held); wait for it or stop it", e.path)
+	}
 	if e.holder == nil {
 		return fmt.Sprintf("stagesync: state %s is in use by another run (lock %s.lock); wait for it or stop it", e.path, e.path)
 	}
@@ -78,16 +85,26 @@ func lockState(path string) (*stateLock, error) {
 		_, err = f.WriteAt(append(b, '\n'), 0)
 	}
 	if err != nil {
-		l := &stateLock{f}
+		l := &stateLock{f: f}
 		l.release()
 		return nil, fmt.Errorf("stagesync: lock state %s: %w", path, err)
 	}
-	return &stateLock{f}, nil
+	return &stateLock{f: f}, nil
 }
 
 // release empties the lock file and drops the lock.
 func (l *stateLock) release() {
 	if l == nil {
+		return
+	}
+	if l.pg != nil {
+		// The holder's record goes with the lock; a killed holder's
+		// stays, and the next holder overwrites it.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, _ = l.pg.ExecContext(ctx, `DELETE FROM meta WHERE key = 'holder'`)
+		_, _ = l.pg.ExecContext(ctx, `SELECT pg_advisory_unlock(`+postgresLockKey+`)`)
+		_ = l.pg.Close()
 		return
 	}
 	_ = l.f.Truncate(0)

@@ -19,7 +19,16 @@ import (
 // TestStateLock: a state database is held by one LoadState until Close; a
 // second one fails at once, naming the holder.
 func TestStateLock(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state.db")
+	stateLock(t, filepath.Join(t.TempDir(), "state.db"))
+}
+
+// TestStateLockPostgres: the same, with the state in PostgreSQL (an
+// advisory lock; the holder is named from the state's meta table).
+func TestStateLockPostgres(t *testing.T) {
+	stateLock(t, stagesync.PostgresStateURL(t))
+}
+
+func stateLock(t *testing.T, path string) {
 	first, err := stagesync.LoadState(path, "a", "b")
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +42,7 @@ func TestStateLock(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("second LoadState took %s, want it to fail at once", d)
 	}
-	want := fmt.Sprintf("state %s is in use by pid %d on %s since ", path, os.Getpid(), host)
+	want := fmt.Sprintf("state %s is in use by pid %d on %s since ", stagesync.Redacted(path), os.Getpid(), host)
 	if !strings.Contains(err.Error(), want) || !strings.HasSuffix(err.Error(), "; wait for it or stop it") {
 		t.Errorf("error %q, want it to contain %q and say what to do", err, want)
 	}
@@ -77,7 +86,16 @@ func TestStateLockChild(t *testing.T) {
 // TestStateLockKilled: a process holding a state is killed with SIGKILL;
 // its lock file stays, yet the next LoadState succeeds.
 func TestStateLockKilled(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state.db")
+	stateLockKilled(t, filepath.Join(t.TempDir(), "state.db"))
+}
+
+// TestStateLockKilledPostgres: the same, with the state in PostgreSQL:
+// the killed holder's connection ends, and PostgreSQL drops its lock.
+func TestStateLockKilledPostgres(t *testing.T) {
+	stateLockKilled(t, stagesync.PostgresStateURL(t))
+}
+
+func stateLockKilled(t *testing.T, path string) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestStateLockChild$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), lockChildEnv+"="+path)
 	out, err := cmd.StdoutPipe()
@@ -111,24 +129,45 @@ func TestStateLockKilled(t *testing.T) {
 	if err := cmd.Wait(); !errors.As(err, &ee) || ee.Exited() {
 		t.Fatalf("child: %v, want killed by a signal", err)
 	}
-	if _, err := os.Stat(path + ".lock"); err != nil {
-		t.Fatalf("the killed child's lock file: %v", err)
+	if !strings.Contains(path, "://") {
+		if _, err := os.Stat(path + ".lock"); err != nil {
+			t.Fatalf("the killed child's lock file: %v", err)
+		}
 	}
-	s, err := stagesync.LoadState(path, "a", "b")
-	if err != nil {
-		t.Fatalf("LoadState after the holder was killed: %v", err)
+	// PostgreSQL notices the closed connection at once; the deadline
+	// only bounds a test that would otherwise hang.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		s, err := stagesync.LoadState(path, "a", "b")
+		if err == nil {
+			s.Close()
+			break
+		}
+		if !errors.Is(err, stagesync.ErrStateInUse) || time.Now().After(deadline) {
+			t.Fatalf("LoadState after the holder was killed: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	s.Close()
 }
 
 // TestSyncConcurrentState: a second Sync on a state path that a running
 // Sync holds fails at once and writes nothing; the first completes without
 // duplicates.
 func TestSyncConcurrentState(t *testing.T) {
+	syncConcurrentState(t, filepath.Join(t.TempDir(), "state.db"))
+}
+
+// TestSyncConcurrentStatePostgres: the same, with the state in
+// PostgreSQL; the runs then need share no file (listeners on several
+// machines), and the re-sync writes nothing.
+func TestSyncConcurrentStatePostgres(t *testing.T) {
+	syncConcurrentState(t, stagesync.PostgresStateURL(t))
+}
+
+func syncConcurrentState(t *testing.T, path string) {
 	s := librarySchema(t, nil)
 	p := newPair(t, s, s)
 	p.seedLibrary(t, 12)
-	path := filepath.Join(t.TempDir(), "state.db")
 
 	var once sync.Once
 	var second error

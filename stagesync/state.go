@@ -43,9 +43,10 @@ type State struct {
 	source    string
 	dest      string
 
-	dirty  bool    // changed since the last Save
-	db     *sql.DB // nil in memory
-	path   string
+	dirty  bool       // changed since the last Save
+	db     *sql.DB    // nil in memory
+	pg     bool       // db is PostgreSQL (LoadState with a postgres:// URL)
+	path   string     // the file, or the URL without its password
 	lock   *stateLock // of a database state, released by Close
 	parent *State     // an overlay's base: read through, never written
 }
@@ -95,7 +96,18 @@ func addSentColumn(db *sql.DB) error {
 // fails at once with an error matching ErrStateInUse that names the
 // holder's process, host and start. The OS drops the lock of a process
 // that ends, however it ends, so a killed run never leaves it held.
+//
+// A postgres:// (or postgresql://) URL as path keeps the state in that
+// PostgreSQL database instead (in the schema of its search_path), so that
+// runs on several machines share one identity map: `stagesync listen`
+// processes sharing a PostgreSQL queue, say. The lock is then a session
+// advisory lock of that database, which PostgreSQL drops when the holder's
+// connection ends, however it ends. One database (or schema) holds the
+// state of one pair of stages.
 func LoadState(path, source, dest string) (*State, error) {
+	if isPostgresURL(path) {
+		return loadPostgresState(path, source, dest)
+	}
 	var lock *stateLock
 	if path != "" {
 		var err error
@@ -117,7 +129,7 @@ func LoadState(path, source, dest string) (*State, error) {
 	// Each connection has its own page cache (2 MB): a few are enough for
 	// the lookups, and bound the memory.
 	db.SetMaxOpenConns(4)
-	s, err := loadState(db, path, source, dest)
+	s, err := loadState(db, false, path, source, dest)
 	if err != nil {
 		db.Close()
 		lock.release()
@@ -127,15 +139,21 @@ func LoadState(path, source, dest string) (*State, error) {
 	return s, nil
 }
 
-func loadState(db *sql.DB, path, source, dest string) (*State, error) {
-	if _, err := db.Exec(stateSchema); err != nil {
-		return nil, fmt.Errorf("stagesync: state file %s is not a stagesync state database: %w", path, err)
-	}
-	if err := addSentColumn(db); err != nil {
-		return nil, fmt.Errorf("stagesync: state file %s: %w", path, err)
+func loadState(db *sql.DB, pg bool, path, source, dest string) (*State, error) {
+	if pg {
+		if _, err := db.Exec(postgresStateSchema); err != nil {
+			return nil, fmt.Errorf("stagesync: state %s: create its tables: %w", path, err)
+		}
+	} else {
+		if _, err := db.Exec(stateSchema); err != nil {
+			return nil, fmt.Errorf("stagesync: state file %s is not a stagesync state database: %w", path, err)
+		}
+		if err := addSentColumn(db); err != nil {
+			return nil, fmt.Errorf("stagesync: state file %s: %w", path, err)
+		}
 	}
 	meta := map[string]string{}
-	rows, err := db.Query(`SELECT key, value FROM meta`)
+	rows, err := db.Query(`SELECT key, value FROM meta WHERE key IN ('version', 'source', 'dest')`)
 	if err != nil {
 		return nil, fmt.Errorf("stagesync: read state %s: %w", path, err)
 	}
@@ -150,7 +168,7 @@ func loadState(db *sql.DB, path, source, dest string) (*State, error) {
 	rows.Close()
 	if len(meta) == 0 {
 		// A new database.
-		_, err := db.Exec(`INSERT INTO meta(key, value) VALUES ('version', ?), ('source', ?), ('dest', ?)`,
+		_, err := db.Exec(rebind(pg, `INSERT INTO meta(key, value) VALUES ('version', ?), ('source', ?), ('dest', ?)`),
 			strconv.Itoa(stateVersion), source, dest)
 		if err != nil {
 			return nil, fmt.Errorf("stagesync: write state %s: %w", path, err)
@@ -165,7 +183,7 @@ func loadState(db *sql.DB, path, source, dest string) (*State, error) {
 			path, meta["source"], meta["dest"], source, dest)
 	}
 	s := NewState(meta["source"], meta["dest"])
-	s.db, s.path = db, path
+	s.db, s.pg, s.path = db, pg, path
 	if err := s.scan(`SELECT model, at FROM high_water`, func(c ...string) error {
 		t, err := time.Parse(time.RFC3339Nano, c[1])
 		s.highWater[c[0]] = t
@@ -188,7 +206,7 @@ func loadState(db *sql.DB, path, source, dest string) (*State, error) {
 // scan runs a query of text columns on the database and calls fn with
 // each row's values.
 func (s *State) scan(query string, fn func(cols ...string) error, args ...any) error {
-	rows, err := s.db.Query(query, args...)
+	rows, err := s.db.Query(rebind(s.pg, query), args...)
 	if err != nil {
 		return fmt.Errorf("stagesync: read state %s: %w", s.path, err)
 	}
@@ -243,12 +261,12 @@ func (s *State) commit() error {
 		return err
 	}
 	defer tx.Rollback()
-	put, err := tx.Prepare(`INSERT OR REPLACE INTO ids(model, src, dst) VALUES (?, ?, ?)`)
+	put, err := tx.Prepare(rebind(s.pg, `INSERT INTO ids(model, src, dst) VALUES (?, ?, ?) ON CONFLICT(model, src) DO UPDATE SET dst = excluded.dst`))
 	if err != nil {
 		return err
 	}
 	defer put.Close()
-	del, err := tx.Prepare(`DELETE FROM ids WHERE model = ? AND src = ?`)
+	del, err := tx.Prepare(rebind(s.pg, `DELETE FROM ids WHERE model = ? AND src = ?`))
 	if err != nil {
 		return err
 	}
@@ -269,7 +287,7 @@ func (s *State) commit() error {
 		return err
 	}
 	for m, t := range s.highWater {
-		if _, err := tx.Exec(`INSERT INTO high_water(model, at) VALUES (?, ?)`, m, t.Format(time.RFC3339Nano)); err != nil {
+		if _, err := tx.Exec(rebind(s.pg, `INSERT INTO high_water(model, at) VALUES (?, ?)`), m, t.Format(time.RFC3339Nano)); err != nil {
 			return err
 		}
 	}
@@ -278,7 +296,7 @@ func (s *State) commit() error {
 	}
 	for m, p := range s.pending {
 		for src, c := range p {
-			if _, err := tx.Exec(`INSERT INTO pending(model, src, created, sent) VALUES (?, ?, ?, ?)`, m, src, c.created, c.sent); err != nil {
+			if _, err := tx.Exec(rebind(s.pg, `INSERT INTO pending(model, src, created, sent) VALUES (?, ?, ?, ?)`), m, src, c.created, c.sent); err != nil {
 				return err
 			}
 		}
@@ -292,10 +310,9 @@ func (s *State) Close() error {
 	if s.db == nil || s.parent != nil {
 		return nil
 	}
-	err := s.db.Close()
-	s.lock.release()
+	s.lock.release() // before the pool closes: a PostgreSQL lock is one of its connections
 	s.lock = nil
-	return err
+	return s.db.Close()
 }
 
 // overlay returns a state that reads through s and keeps its own changes:
@@ -324,7 +341,7 @@ func (s *State) baseDestID(model, sourceID string) (string, bool) {
 		return s.parent.DestID(model, sourceID)
 	}
 	var d string
-	err := s.db.QueryRow(`SELECT dst FROM ids WHERE model = ? AND src = ?`, model, sourceID).Scan(&d)
+	err := s.db.QueryRow(rebind(s.pg, `SELECT dst FROM ids WHERE model = ? AND src = ?`), model, sourceID).Scan(&d)
 	return d, err == nil
 }
 
@@ -352,7 +369,7 @@ func (s *State) SourceID(model, destID string) (string, bool) {
 		case s.parent != nil:
 			src, ok = s.parent.SourceID(model, destID)
 		default:
-			ok = s.db.QueryRow(`SELECT src FROM ids WHERE model = ? AND dst = ?`, model, destID).Scan(&src) == nil
+			ok = s.db.QueryRow(rebind(s.pg, `SELECT src FROM ids WHERE model = ? AND dst = ?`), model, destID).Scan(&src) == nil
 		}
 	}
 	if !ok {

@@ -70,7 +70,15 @@ func TestStateMemory(t *testing.T) {
 }
 
 func TestStateRoundTrip(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state.db")
+	stateRoundTrip(t, filepath.Join(t.TempDir(), "state.db"))
+}
+
+// TestStateRoundTripPostgres: the same, with the state in PostgreSQL.
+func TestStateRoundTripPostgres(t *testing.T) {
+	stateRoundTrip(t, PostgresStateURL(t))
+}
+
+func stateRoundTrip(t *testing.T, path string) {
 	s, err := LoadState(path, "src", "dst")
 	if err != nil {
 		t.Fatal(err)

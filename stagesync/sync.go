@@ -387,7 +387,7 @@ func (e *engine) prepare(ctx context.Context) error {
 		return fmt.Errorf("stagesync: scratch directory: %w", err)
 	}
 	path := e.cfg.StatePath
-	if _, err := os.Stat(path); path != "" && e.cfg.DryRun && errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(path); path != "" && !isPostgresURL(path) && e.cfg.DryRun && errors.Is(err, fs.ErrNotExist) {
 		path = "" // a dry run does not create the state file
 	}
 	switch {

@@ -590,7 +590,7 @@ func (f *syncFlags) applyConfigFile(cmd *cobra.Command, w io.Writer) error {
 	}
 	path := func(name, v string) {
 		if unset(name) && v != "" {
-			if !filepath.IsAbs(v) {
+			if !filepath.IsAbs(v) && !strings.Contains(v, "://") { // state: postgres://...
 				v = filepath.Join(c.dir, v)
 			}
 			set(name, v)

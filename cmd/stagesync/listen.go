@@ -60,7 +60,9 @@ tried again with backoff, up to 10 attempts, then kept in the failed list
 arrived.
 
 The queue is River's: an SQLite file (--queue PATH, default ` + "`" + `.stagesync/listen-queue.db` + "`" + `)
-or, with --queue postgres://..., a PostgreSQL database.
+or, with --queue postgres://..., a PostgreSQL database that several listeners share.
+Listeners take turns on the state: a file on one machine, or with --state
+postgres://... a PostgreSQL database or schema, for listeners on several machines.
 
 Answers: 202 accepted (or ignored: a model outside --models); 401 bad or stale
 signature; 403 signed for another environment than the source's (--source-env); 413 body over 1 MB; 400 malformed JSON, unknown operation or model; 503
@@ -189,7 +191,7 @@ func runListen(cmd *cobra.Command, f *syncFlags, lf *listenFlags) error {
 		envNote = "the webhooks' environment not checked (--source-env)"
 	}
 	fmt.Fprintf(stderr, "stagesync: listening for webhooks at http://%s/ (models: %s; %s; queue: %s; state: %s)\n",
-		ln.Addr(), strings.Join(l.Models(), ", "), envNote, redactQueue(lf.queue), cfg.StatePath)
+		ln.Addr(), strings.Join(l.Models(), ", "), envNote, redactQueue(lf.queue), redactQueue(cfg.StatePath))
 	if err := serveUntilDone(ctx, srv, ln, stderr); err != nil {
 		return withCode(exitFailures, fmt.Errorf("listen %s: %w", ln.Addr(), err))
 	}
@@ -217,7 +219,7 @@ func hygraphEnvironment(endpoint string) string {
 	return ""
 }
 
-// redactQueue hides the password of a postgres:// queue URL.
+// redactQueue hides the password of a postgres:// queue or state URL.
 func redactQueue(u string) string {
 	scheme, rest, ok := strings.Cut(u, "://")
 	at := strings.LastIndex(rest, "@")

@@ -320,11 +320,13 @@ func postgresQueueURL(t *testing.T) string {
 	return u.String()
 }
 
-// TestListenCommandPostgresKilled: two listeners on one PostgreSQL queue;
-// one is killed (SIGKILL) with jobs pending and in flight, the other
-// finishes them, and the destination equals the source.
+// TestListenCommandPostgresKilled: two listeners on one PostgreSQL queue
+// and one PostgreSQL state, sharing no file (as on two machines); one is
+// killed (SIGKILL) with jobs pending and in flight, the other finishes
+// them, and the destination equals the source.
 func TestListenCommandPostgresKilled(t *testing.T) {
 	queue := postgresQueueURL(t)
+	stateURL := postgresQueueURL(t) // a schema of its own
 	bin := buildCLI(t)
 	src := libraryStage(t, nil)
 	dst := libraryStage(t, nil, stagetest.WithLimits(stagetest.Limits{Latency: 20 * time.Millisecond}))
@@ -336,7 +338,7 @@ func TestListenCommandPostgresKilled(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	args := syncArgs(t, src, dst, dst.Token, dir, "--addr", "127.0.0.1:0", "--queue", queue,
+	args := syncArgs(t, src, dst, dst.Token, dir, "--addr", "127.0.0.1:0", "--queue", queue, "--state", stateURL,
 		"--mirror", "--job-timeout", "2s", "--rescue-after", "3s")
 	args[0] = "listen"
 	a := startListener(t, bin, args)
@@ -365,7 +367,10 @@ func TestListenCommandPostgresKilled(t *testing.T) {
 	if err := <-b.done; err != nil {
 		t.Fatalf("listen after SIGTERM: %v\n%s", err, b.logs)
 	}
-	state, err := stagesync.LoadState(filepath.Join(dir, "state.db"), src.URL, dst.URL)
+	if _, err := os.Stat(filepath.Join(dir, "state.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a state file beside the PostgreSQL state: %v", err)
+	}
+	state, err := stagesync.LoadState(stateURL, src.URL, dst.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func (f *syncFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.to, "to", "", "destination stage content-API endpoint (required)")
 	fl.StringVar(&f.toTokenEnv, "to-token-env", "", "environment variable holding the destination token")
 	fl.StringSliceVar(&f.models, "models", nil, "models to copy, comma-separated (default: every writable model)")
-	fl.StringVar(&f.state, "state", "", "state database (SQLite; created if missing): identity map, high-water marks and creates in flight, committed after every page; locked while a sync or plan runs (default: "+defaultStateDir+"/state-<hash of the two endpoints>.db in the working directory)")
+	fl.StringVar(&f.state, "state", "", "state database (an SQLite file, or a postgres:// URL to share it between machines; created if missing): identity map, high-water marks and creates in flight, committed after every page; locked while a sync or plan runs (default: "+defaultStateDir+"/state-<hash of the two endpoints>.db in the working directory)")
 	fl.StringVar(&f.report, "report", "", "write the report as JSON to this file")
 	fl.StringVar(&f.planOut, "plan", "", "write the plan (changeset) as JSON to this file")
 	fl.BoolVar(&f.mirror, "mirror", false, "delete destination entries whose source entry is gone (last, and only when nothing failed; asks first)")
@@ -218,7 +218,7 @@ func (f *syncFlags) config(dryRun bool, progress io.Writer) (stagesync.SyncConfi
 		}
 	}
 	if !f.quiet && progress != nil {
-		fmt.Fprintf(progress, "state: %s\n", cfg.StatePath)
+		fmt.Fprintf(progress, "state: %s\n", redactQueue(cfg.StatePath))
 		cfg.Progress = progressPrinter(progress, dryRun)
 	}
 	return cfg, nil

@@ -25,8 +25,9 @@ type Config struct {
 	// Sync is the template of every run: Source, Dest, their schemas
 	// (introspected once at Open when nil), the state (StatePath is opened
 	// once, for the listener's life; with a PostgreSQL queue, which other
-	// listeners may share, it is opened by each run, so that listeners on
-	// one machine share the identity map, taking turns), Models (the configured set: events
+	// listeners may share, it is opened by each run, so that the listeners
+	// share the identity map, taking turns: on one machine with a state
+	// file, on several with a postgres:// StatePath), Models (the configured set: events
 	// of other models are ignored), Mirror (deletes mirrored), Match,
 	// Transform, Defaults, Handled and the rest. Entries and Delta are set
 	// per job.
@@ -121,7 +122,9 @@ func Open(ctx context.Context, cfg Config) (_ *Listener, err error) {
 		l.models[m] = true
 	}
 	l.referrers = referrersOf(src, l.models)
-	if cfg.Sync.StatePath != "" && cfg.Sync.State == nil && !isPostgres(cfg.Queue.URL) {
+	// A state other listeners may share (a PostgreSQL queue, or a
+	// PostgreSQL state) is opened by each run, taking turns on its lock.
+	if cfg.Sync.StatePath != "" && cfg.Sync.State == nil && !isPostgres(cfg.Queue.URL) && !isPostgres(cfg.Sync.StatePath) {
 		if l.state, err = stagesync.LoadState(cfg.Sync.StatePath, cfg.Sync.Source.Endpoint(), cfg.Sync.Dest.Endpoint()); err != nil {
 			return nil, err
 		}
