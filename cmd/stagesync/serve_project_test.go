@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -151,5 +152,40 @@ func TestServeProjectUsageErrors(t *testing.T) {
 				t.Errorf("served despite the error: %s", stdout)
 			}
 		})
+	}
+}
+
+// TestServeProjectPlan: serve --env passes --plan and --default-page to
+// every environment: a list read without first gets the default page, and
+// a request with more mutations than the hobby plan's 5 concurrent
+// mutation operations is answered 429.
+func TestServeProjectPlan(t *testing.T) {
+	run, _, mgmtURL := startServeProject(t, "--env", "master="+serveFixture, "--env", "dev="+serveFixture,
+		"--project", "blog", "--token", "tok", "--management-token", "mgmt", "--addr", "127.0.0.1:0",
+		"--plan", "hobby", "--default-page", "3")
+	base := strings.TrimSuffix(mgmtURL, "/management/graphql")
+	creates := func(n int) string {
+		var b strings.Builder
+		b.WriteString("mutation {")
+		for i := range n {
+			fmt.Fprintf(&b, ` t%d: createTag(data: {title: "T%d", slug: "t%d"}) { id }`, i, i, i)
+		}
+		b.WriteString(" }")
+		return b.String()
+	}
+	for _, env := range []string{"master", "dev"} {
+		url := base + "/content/blog/" + env
+		if code, body := post(t, url, "tok", creates(4), nil); code != http.StatusOK || strings.Contains(body, "errors") {
+			t.Fatalf("%s: 4 creates in one request: %d %s", env, code, body)
+		}
+		if _, body := post(t, url, "tok", `{ tags(stage: DRAFT) { id } }`, nil); strings.Count(body, `"id"`) != 3 {
+			t.Errorf("%s: a read without first: %s, want the default page of 3", env, body)
+		}
+		if code, body := post(t, url, "tok", creates(6), nil); code != http.StatusTooManyRequests {
+			t.Errorf("%s: 6 mutations in one request on the hobby plan: %d %s, want 429", env, code, body)
+		}
+	}
+	if _, err := run.stop(); err != nil {
+		t.Fatalf("serve: %v\n%s", err, run.stderr)
 	}
 }
