@@ -18,8 +18,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stagesync/stagesync/internal/emulator"
 	"github.com/stagesync/stagesync/schema"
-	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
 func init() { rootSubcommands = append(rootSubcommands, newServeCmd) }
@@ -36,7 +36,7 @@ type serveConfig struct {
 	tokenSet  bool // --token given, possibly empty to turn auth off
 	readToken string
 	dataDir   string
-	limits    stagetest.Limits
+	limits    emulator.Limits
 	maxPage   int
 	project   projectFlags // --env: several environments of one project (serve_project.go)
 	plan      string       // --plan: a Hygraph plan preset
@@ -119,7 +119,7 @@ closes the data directory and prints what it served.`,
 	f.StringVar(&c.webhook, "webhook", "", "post a Hygraph-shaped webhook to `URL` on every change (queued; 3 s timeout, up to 5 attempts)")
 	f.StringVar(&c.webhookSecretEnv, "webhook-secret-env", "", "environment `VAR` holding the secret that signs the webhooks (gcms-signature)")
 	f.StringSliceVar(&c.webhookModels, "webhook-models", nil, "send webhooks for these models only (default: every model)")
-	f.StringVar(&c.plan, "plan", "", "Hygraph plan preset: "+strings.Join(stagetest.PlanNames, ", ")+" (limits given on their own flags win)")
+	f.StringVar(&c.plan, "plan", "", "Hygraph plan preset: "+strings.Join(emulator.PlanNames, ", ")+" (limits given on their own flags win)")
 	f.IntVar(&c.limits.ConcurrentQueries, "concurrent-queries", 0, "query operations in flight before 429, each root field counted (0: no cap)")
 	f.IntVar(&c.limits.ConcurrentMutations, "concurrent-mutations", 0, "mutation operations in flight before 429, each root field counted (0: no cap)")
 	f.DurationVar(&c.limits.ServiceTime, "service-time", 0, "time one operation takes (mutations of a request one after another), e.g. 20ms")
@@ -159,7 +159,7 @@ func (c *serveConfig) validate() error {
 	check(l.MaxResponseBytes >= 0, "--max-response-bytes %d: must not be negative", l.MaxResponseBytes)
 	check(c.defPage >= 0, "--default-page %d: must not be negative", c.defPage)
 	if c.plan != "" {
-		if _, err := stagetest.LookupPlan(c.plan); err != nil {
+		if _, err := emulator.LookupPlan(c.plan); err != nil {
 			errs = append(errs, fmt.Errorf("--plan: %w", err))
 		}
 	}
@@ -184,12 +184,12 @@ func serveWithContext(ctx context.Context, c serveConfig, stdout, stderr io.Writ
 	if !c.tokenSet {
 		limits.Token, generated = rand.Text(), true
 	}
-	opts := []stagetest.Option{stagetest.WithLimits(limits)}
+	opts := []emulator.Option{emulator.WithLimits(limits)}
 	if c.maxPage > 0 {
-		opts = append(opts, stagetest.WithMaxPage(c.maxPage))
+		opts = append(opts, emulator.WithMaxPage(c.maxPage))
 	}
 	if c.project.assets {
-		opts = append(opts, stagetest.WithAssets(nil, "")) // a Filestack emulator of its own
+		opts = append(opts, emulator.WithAssets(nil, "")) // a Filestack emulator of its own
 	}
 	if hook, err := c.webhookOption(); err != nil {
 		return withCode(exitUsage, err)
@@ -197,14 +197,14 @@ func serveWithContext(ctx context.Context, c serveConfig, stdout, stderr io.Writ
 		opts = append(opts, hook)
 	}
 	if c.defPage > 0 {
-		opts = append(opts, stagetest.WithDefaultPage(c.defPage))
+		opts = append(opts, emulator.WithDefaultPage(c.defPage))
 	}
 	if c.plan != "" {
-		opts = append(opts, stagetest.WithPlan(c.plan))
+		opts = append(opts, emulator.WithPlan(c.plan))
 	}
-	var backend *stagetest.BoltBackend
+	var backend *emulator.BoltBackend
 	if c.dataDir != "" {
-		if backend, err = stagetest.OpenBolt(c.dataDir); err != nil {
+		if backend, err = emulator.OpenBolt(c.dataDir); err != nil {
 			return withCode(exitUsage, err)
 		}
 		defer func() {
@@ -212,10 +212,10 @@ func serveWithContext(ctx context.Context, c serveConfig, stdout, stderr io.Writ
 				err = cerr
 			}
 		}()
-		opts = append(opts, stagetest.WithBackend(backend))
+		opts = append(opts, emulator.WithBackend(backend))
 	}
 
-	stage, err := stagetest.NewStage(s, opts...)
+	stage, err := emulator.NewStage(s, opts...)
 	if err != nil {
 		return withCode(exitUsage, fmt.Errorf("%s: %w", strings.Join(c.schemas, ", "), err))
 	}
@@ -291,20 +291,20 @@ func endpointURL(addr net.Addr) string {
 }
 
 // webhookOption is the stage option of --webhook, or nil without it.
-func (c *serveConfig) webhookOption() (stagetest.Option, error) {
+func (c *serveConfig) webhookOption() (emulator.Option, error) {
 	if c.webhook == "" {
 		if c.webhookSecretEnv != "" || len(c.webhookModels) > 0 {
 			return nil, errors.New("--webhook-secret-env and --webhook-models need --webhook URL")
 		}
 		return nil, nil
 	}
-	h := stagetest.Webhook{URL: c.webhook, Models: c.webhookModels}
+	h := emulator.Webhook{URL: c.webhook, Models: c.webhookModels}
 	if c.webhookSecretEnv != "" {
 		if h.Secret = os.Getenv(c.webhookSecretEnv); h.Secret == "" {
 			return nil, fmt.Errorf("--webhook-secret-env: environment variable %s is empty or unset", c.webhookSecretEnv)
 		}
 	}
-	return stagetest.WithWebhook(h), nil
+	return emulator.WithWebhook(h), nil
 }
 
 // serveUntilDone serves ln with srv until ctx is done, then shuts it down,

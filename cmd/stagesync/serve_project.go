@@ -20,9 +20,9 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/stagesync/stagesync/filestack/filestacktest"
+	"github.com/stagesync/stagesync/internal/emulator"
+	"github.com/stagesync/stagesync/internal/filestackemu"
 	"github.com/stagesync/stagesync/schema"
-	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
 // projectFlags are the serve flags of a project of several environments.
@@ -92,15 +92,15 @@ func serveProject(ctx context.Context, c serveConfig, stdout, stderr io.Writer) 
 		mgmtToken = limits.Token
 	}
 
-	project := stagetest.NewProject(stagetest.ProjectConfig{ID: c.project.project, ManagementToken: mgmtToken})
+	project := emulator.NewProject(emulator.ProjectConfig{ID: c.project.project, ManagementToken: mgmtToken})
 	defer func() {
 		if cerr := project.Close(); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
-	var files *filestacktest.Server
+	var files *filestackemu.Server
 	if c.project.assets {
-		files = filestacktest.New()
+		files = filestackemu.New()
 		defer files.Close()
 	}
 	for _, e := range envs {
@@ -108,27 +108,27 @@ func serveProject(ctx context.Context, c serveConfig, stdout, stderr io.Writer) 
 		if err != nil {
 			return withCode(exitUsage, fmt.Errorf("--env %s: %w", e.name, err))
 		}
-		opts := []stagetest.Option{stagetest.WithLimits(limits)}
+		opts := []emulator.Option{emulator.WithLimits(limits)}
 		if c.maxPage > 0 {
-			opts = append(opts, stagetest.WithMaxPage(c.maxPage))
+			opts = append(opts, emulator.WithMaxPage(c.maxPage))
 		}
 		if c.defPage > 0 {
-			opts = append(opts, stagetest.WithDefaultPage(c.defPage))
+			opts = append(opts, emulator.WithDefaultPage(c.defPage))
 		}
 		if c.plan != "" {
-			opts = append(opts, stagetest.WithPlan(c.plan))
+			opts = append(opts, emulator.WithPlan(c.plan))
 		}
 		if files != nil {
-			opts = append(opts, stagetest.WithAssets(files, e.name+"-"+strings.ToLower(rand.Text()[:10])))
+			opts = append(opts, emulator.WithAssets(files, e.name+"-"+strings.ToLower(rand.Text()[:10])))
 		}
 		if c.dataDir != "" {
-			backend, err := stagetest.OpenBolt(filepath.Join(c.dataDir, e.name))
+			backend, err := emulator.OpenBolt(filepath.Join(c.dataDir, e.name))
 			if err != nil {
 				return withCode(exitUsage, fmt.Errorf("--env %s: %w", e.name, err))
 			}
-			opts = append(opts, stagetest.WithBackend(backend)) // closed with the stage
+			opts = append(opts, emulator.WithBackend(backend)) // closed with the stage
 		}
-		stage, err := stagetest.NewStage(s, opts...)
+		stage, err := emulator.NewStage(s, opts...)
 		if err != nil {
 			return withCode(exitUsage, fmt.Errorf("--env %s: %s: %w", e.name, strings.Join(e.files, ", "), err))
 		}
@@ -179,7 +179,7 @@ func serveProject(ctx context.Context, c serveConfig, stdout, stderr io.Writer) 
 		// Management API (stagesync init puts it in .env).
 		fmt.Fprintf(stdout, "filestack: %s (copy files into it with sync --filestack-url %s)\n", files.URL(), files.URL())
 	}
-	fmt.Fprintf(stdout, "management: %s%s\n", base, stagetest.ManagementPath)
+	fmt.Fprintf(stdout, "management: %s%s\n", base, emulator.ManagementPath)
 
 	if err := serveUntilDone(ctx, srv, ln, stderr); err != nil {
 		return fmt.Errorf("serve %s: %w", base, err)

@@ -11,7 +11,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"github.com/stagesync/stagesync/stagesync/stagetest"
+	"github.com/stagesync/stagesync/internal/emulator"
 )
 
 // Scale is the size of a hotels data set.
@@ -74,7 +74,7 @@ func prose(r *rand.Rand, lo, hi int) string {
 // Seed fills st with a hotels data set through the emulator's
 // in-process seeding (no HTTP): entries keep their relations, 30% of each
 // model are published (with their targets). Text fields make entries of about 300 to 600 bytes.
-func Seed(st *stagetest.Stage, sc Scale) error {
+func Seed(st *emulator.Stage, sc Scale) error {
 	r := rand.New(rand.NewPCG(4, uint64(sc.Hotels)))
 	var serr error // the first failed seed
 	seed := func(model string, n int, doc func(i int) map[string]any) []string {

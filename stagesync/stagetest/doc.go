@@ -17,8 +17,14 @@
 //	client := srv.Client() // sends the bearer token
 //	resp, err := client.Post(srv.URL, "application/json", body)
 //
-// A *Stage is also an http.Handler; `stagesync serve` puts one behind its
-// own http.Server, with a bbolt Backend to keep the content across restarts.
+// New does the same for a program (Shutdown stops it). A *Stage is also an
+// http.Handler; `stagesync serve` puts one behind its own http.Server, with
+// a bbolt Backend to keep the content across restarts.
+//
+// The emulator itself lives in internal/emulator (so that the stagesync
+// binary does not link package testing); the names here are its, as type
+// aliases and thin wrappers, documented there:
+// go doc github.com/stagesync/stagesync/internal/emulator.
 //
 // # Behaviour
 //
