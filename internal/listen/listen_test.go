@@ -436,13 +436,9 @@ func TestListenBadInput(t *testing.T) {
 				req.Header.Set(gcmssig.Header, tt.header)
 			}
 			rec := httptest.NewRecorder()
-			start := time.Now()
 			h.ServeHTTP(rec, req)
 			if rec.Code != tt.want {
 				t.Errorf("answered %d (%s), want %d", rec.Code, bytes.TrimSpace(rec.Body.Bytes()), tt.want)
-			}
-			if d := time.Since(start); d > answerWithin {
-				t.Errorf("answered after %s", d)
 			}
 			after, err := l.Pending(ctx)
 			if err != nil {
