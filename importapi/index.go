@@ -84,7 +84,7 @@ func newIndex(p *schema.Project) (*snapshotIndex, error) {
 	// One connection while building (every statement in the build's
 	// transaction); reads share a few.
 	db.SetMaxOpenConns(1)
-	ix := &snapshotIndex{dir: dir, db: db, now: time.Now().UTC().Format("2006-01-02T15:04:05.000Z")}
+	ix := &snapshotIndex{dir: dir, db: db, now: time.Now().UTC().Format(timeFormat)}
 	if len(p.Locales) > 0 {
 		ix.defLocale = p.Locales[0]
 	}
@@ -238,7 +238,15 @@ func (ix *snapshotIndex) locale(l string) string {
 }
 
 func (ix *snapshotIndex) node(n Node, v Value) error {
-	fields := n.Fields
+	fields := make(map[string]any, len(n.Fields)+2)
+	for k, x := range n.Fields {
+		fields[k] = x
+	}
+	for _, k := range []string{"createdAt", "updatedAt", "publishedAt"} {
+		if x, ok := fields[k]; ok {
+			fields[k] = canonicalTime(x)
+		}
+	}
 	if n.Locale == "" || n.Locale == ix.defLocale {
 		// Timestamps a legacy node lacks are the time of the load, as
 		// the legacy import sets them.
@@ -255,15 +263,9 @@ func (ix *snapshotIndex) node(n Node, v Value) error {
 	if err != nil {
 		return v.errorf(entryName(n.TypeName, n.ID), "%v", err)
 	}
-	var updated int64
-	if s, ok := fields["updatedAt"].(string); ok {
-		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			updated = t.UnixMilli()
-		}
-	}
 	loc := ix.locale(n.Locale)
 	res, err := ix.exec("INSERT OR IGNORE INTO node(model, id, stage, locale, updated, doc) VALUES(?, ?, ?, ?, ?, ?)",
-		n.TypeName, n.ID, stageNum(n.Stage), loc, updated, doc)
+		n.TypeName, n.ID, stageNum(n.Stage), loc, updatedMillis(fields), doc)
 	if err != nil {
 		return err
 	}
@@ -281,15 +283,45 @@ func (ix *snapshotIndex) node(n Node, v Value) error {
 	if err := unmarshal(old, &merged); err != nil {
 		return fmt.Errorf("importapi: snapshot index: %w", err)
 	}
-	for k, x := range n.Fields {
-		merged[k] = x
+	for k, x := range fields {
+		if _, ok := n.Fields[k]; ok {
+			merged[k] = x
+		}
 	}
 	if doc, err = json.Marshal(merged); err != nil {
 		return v.errorf(entryName(n.TypeName, n.ID), "%v", err)
 	}
 	_, err = ix.exec("UPDATE node SET doc = ?, updated = ? WHERE model = ? AND id = ? AND stage = ? AND locale = ?",
-		doc, updated, n.TypeName, n.ID, stageNum(n.Stage), loc)
+		doc, updatedMillis(merged), n.TypeName, n.ID, stageNum(n.Stage), loc)
 	return err
+}
+
+// timeFormat is how the content API writes system timestamps.
+const timeFormat = "2006-01-02T15:04:05.000000+00:00"
+
+// canonicalTime writes a timestamp as the content API does; other values
+// are returned as they are.
+func canonicalTime(x any) any {
+	s, ok := x.(string)
+	if !ok {
+		return x
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return x
+	}
+	return t.UTC().Format(timeFormat)
+}
+
+// updatedMillis is a node's updatedAt in milliseconds since the epoch (0
+// when it has none that parses).
+func updatedMillis(fields map[string]any) int64 {
+	if s, ok := fields["updatedAt"].(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t.UnixMilli()
+		}
+	}
+	return 0
 }
 
 func (ix *snapshotIndex) list(n Node, v Value) error {
