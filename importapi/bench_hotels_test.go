@@ -50,7 +50,10 @@ func benchHotelsSchema(tb testing.TB) *ast.Schema {
 // TestSnapshotHotelsChild, in the STAGESYNC_BENCH_SNAPSHOT_CHILD
 // environment variable.
 type snapshotChild struct {
-	Hotels      int
+	Hotels int
+	// Step is "export" (Source into Dir) or "import" (Dir into Dest).
+	Step        string
+	Dir         string
 	Source      string
 	SourceToken string
 	Dest        string
@@ -58,15 +61,19 @@ type snapshotChild struct {
 }
 
 // snapshotResult is what TestSnapshotHotelsChild prints on a line of its
-// own after snapshotPrefix.
+// own after snapshotPrefix (each child fills its step's fields).
 type snapshotResult struct {
 	Hotels, Entries int
 	NDFBytes        int64
-	// Peak RSS (VmHWM) before the export, after the export and after the
-	// import; peak HeapInuse sampled during each step.
-	BaseMB, ExportMB, ImportMB       float64
-	ExportHeapMB, ImportHeapMB       float64
-	ExportWall, ImportWall           time.Duration
+	// Peak RSS (VmHWM) of each child process before its step and after
+	// it; peak HeapInuse sampled during each step.
+	ExportBaseMB, ImportBaseMB float64
+	ExportMB, ImportMB         float64
+	ExportHeapMB, ImportHeapMB float64
+	ExportWall, ImportWall     time.Duration
+	// OpenWall is the time OpenSource takes alone (check and index, one
+	// pass over the NDF), measured before the import.
+	OpenWall                         time.Duration
 	Created, Published, ImportFailed int
 }
 
@@ -79,10 +86,11 @@ const snapshotPrefix = "SNAPSHOT_HOTELS "
 // with a state database on disk): the time and entries/s of each step, the
 // NDF bytes, and the peak memory of each step — the peak RSS of the
 // process (VmHWM) and the peak HeapInuse sampled at its progress events.
-// The peak RSS only grows within a process, so each scale runs in a child
-// process of its own (this test binary re-run as TestSnapshotHotelsChild)
-// against the source and destination stages emulated in this process: the
-// child's memory is the export's and the import's, not the emulators'.
+// The peak RSS only grows within a process, so each step of each scale
+// runs in a child process of its own (this test binary re-run as
+// TestSnapshotHotelsChild) against the source and destination stages
+// emulated in this process: a child's memory is the export's or the
+// import's, not the emulators'.
 //
 // It runs 10k hotels (30,200 entries); with STAGESYNC_BENCH_RSS=1, 10k
 // and 100k (302,000 entries), to show that memory does not grow with the
@@ -115,26 +123,38 @@ func BenchmarkSnapshotHotels(b *testing.B) {
 			if err := benchhotels.Seed(src.Stage, sc); err != nil {
 				b.Fatal(err)
 			}
-			arg, err := json.Marshal(snapshotChild{Hotels: hotels, Source: src.URL, SourceToken: src.Token, Dest: dst.URL, DestToken: dst.Token})
-			if err != nil {
-				b.Fatal(err)
-			}
-			cmd := exec.Command(os.Args[0], "-test.run=^TestSnapshotHotelsChild$", "-test.v", "-test.count=1", "-test.timeout=0")
-			cmd.Env = append(os.Environ(), "STAGESYNC_BENCH_SNAPSHOT_CHILD="+string(arg))
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				b.Fatalf("child at %d hotels: %v\n%s", hotels, err, out)
-			}
+			dir := filepath.Join(b.TempDir(), "snapshot")
 			var res snapshotResult
-			found := false
-			lines := bufio.NewScanner(bytes.NewReader(out))
-			for lines.Scan() {
-				if line, ok := strings.CutPrefix(strings.TrimSpace(lines.Text()), snapshotPrefix); ok {
-					found = json.Unmarshal([]byte(line), &res) == nil
+			for _, step := range []string{"export", "import"} {
+				arg, err := json.Marshal(snapshotChild{Hotels: hotels, Step: step, Dir: dir, Source: src.URL, SourceToken: src.Token, Dest: dst.URL, DestToken: dst.Token})
+				if err != nil {
+					b.Fatal(err)
 				}
-			}
-			if !found {
-				b.Fatalf("child at %d hotels printed no result:\n%s", hotels, out)
+				cmd := exec.Command(os.Args[0], "-test.run=^TestSnapshotHotelsChild$", "-test.v", "-test.count=1", "-test.timeout=0")
+				cmd.Env = append(os.Environ(), "STAGESYNC_BENCH_SNAPSHOT_CHILD="+string(arg))
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					b.Fatalf("%s child at %d hotels: %v\n%s", step, hotels, err, out)
+				}
+				var got snapshotResult
+				found := false
+				lines := bufio.NewScanner(bytes.NewReader(out))
+				for lines.Scan() {
+					if line, ok := strings.CutPrefix(strings.TrimSpace(lines.Text()), snapshotPrefix); ok {
+						found = json.Unmarshal([]byte(line), &got) == nil
+					}
+				}
+				if !found {
+					b.Fatalf("%s child at %d hotels printed no result:\n%s", step, hotels, out)
+				}
+				res.Hotels = hotels
+				if step == "export" {
+					res.Entries, res.NDFBytes = got.Entries, got.NDFBytes
+					res.ExportBaseMB, res.ExportMB, res.ExportHeapMB, res.ExportWall = got.ExportBaseMB, got.ExportMB, got.ExportHeapMB, got.ExportWall
+				} else {
+					res.ImportBaseMB, res.ImportMB, res.ImportHeapMB, res.ImportWall, res.OpenWall = got.ImportBaseMB, got.ImportMB, got.ImportHeapMB, got.ImportWall, got.OpenWall
+					res.Created, res.Published, res.ImportFailed = got.Created, got.Published, got.ImportFailed
+				}
 			}
 			if res.Entries != sc.Entries() || res.Created != sc.Entries() || res.ImportFailed > 0 {
 				b.Fatalf("child at %d hotels: exported %d entries, imported %d (%d failed), want %d", hotels, res.Entries, res.Created, res.ImportFailed, sc.Entries())
@@ -144,25 +164,28 @@ func BenchmarkSnapshotHotels(b *testing.B) {
 					b.Fatalf("%d hotels: %d %s entries published in the destination, want %d", hotels, got, m, want)
 				}
 			}
-			fmt.Printf("snapshot: %d hotels (%d entries, %.1f MB of NDF): export %s (%.0f entries/s), import %s (%.0f entries/s, %d published); "+
-				"peak RSS %.0f MB before, %.0f MB after the export, %.0f MB after the import; peak HeapInuse %.0f MB in the export, %.0f MB in the import\n",
+			fmt.Printf("snapshot: %d hotels (%d entries, %.1f MB of NDF): export %s (%.0f entries/s), import %s (%.0f entries/s, %d published; opening the snapshot alone %s); "+
+				"peak RSS of the export process %.0f MB (%.0f MB before it), of the import process %.0f MB (%.0f MB before it); peak HeapInuse %.0f MB in the export, %.0f MB in the import\n",
 				hotels, res.Entries, float64(res.NDFBytes)/1e6,
 				res.ExportWall.Round(time.Millisecond), float64(res.Entries)/res.ExportWall.Seconds(),
-				res.ImportWall.Round(time.Millisecond), float64(res.Entries)/res.ImportWall.Seconds(), res.Published,
-				res.BaseMB, res.ExportMB, res.ImportMB, res.ExportHeapMB, res.ImportHeapMB)
+				res.ImportWall.Round(time.Millisecond), float64(res.Entries)/res.ImportWall.Seconds(), res.Published, res.OpenWall.Round(time.Millisecond),
+				res.ExportMB, res.ExportBaseMB, res.ImportMB, res.ImportBaseMB, res.ExportHeapMB, res.ImportHeapMB)
 			results = append(results, res)
 			src.Close()
 			dst.Close()
 		}
 		first, last := results[0], results[len(results)-1]
 		if len(results) > 1 {
-			fmt.Printf("snapshot: peak RSS %d → %d hotels: %.0f MB → %.0f MB (x%.2f for x%.0f entries); peak HeapInuse of the import %.0f MB → %.0f MB\n",
-				first.Hotels, last.Hotels, first.ImportMB, last.ImportMB, last.ImportMB/first.ImportMB,
-				float64(last.Entries)/float64(first.Entries), first.ImportHeapMB, last.ImportHeapMB)
+			fmt.Printf("snapshot: %d → %d hotels (x%.0f entries): peak RSS of the export %.0f MB → %.0f MB, of the import %.0f MB → %.0f MB; peak HeapInuse of the export %.0f MB → %.0f MB, of the import %.0f MB → %.0f MB\n",
+				first.Hotels, last.Hotels, float64(last.Entries)/float64(first.Entries),
+				first.ExportMB, last.ExportMB, first.ImportMB, last.ImportMB,
+				first.ExportHeapMB, last.ExportHeapMB, first.ImportHeapMB, last.ImportHeapMB)
 		}
 		for _, r := range results {
 			k := r.Hotels / 1000
-			b.ReportMetric(r.ImportMB, fmt.Sprintf("peak-RSS-MB-%dk", k))
+			b.ReportMetric(r.ExportMB, fmt.Sprintf("export-peak-RSS-MB-%dk", k))
+			b.ReportMetric(r.ImportMB, fmt.Sprintf("import-peak-RSS-MB-%dk", k))
+			b.ReportMetric(r.ExportHeapMB, fmt.Sprintf("export-peak-heap-MB-%dk", k))
 			b.ReportMetric(r.ImportHeapMB, fmt.Sprintf("import-peak-heap-MB-%dk", k))
 			b.ReportMetric(float64(r.Entries)/r.ExportWall.Seconds(), fmt.Sprintf("export-entries/s-%dk", k))
 			b.ReportMetric(float64(r.Entries)/r.ImportWall.Seconds(), fmt.Sprintf("import-entries/s-%dk", k))
@@ -171,10 +194,9 @@ func BenchmarkSnapshotHotels(b *testing.B) {
 	}
 }
 
-// TestSnapshotHotelsChild is the child process of BenchmarkSnapshotHotels:
-// it exports the source stage it is given into a snapshot, imports the
-// snapshot into the destination, and prints its peak memory after each
-// step. It skips unless STAGESYNC_BENCH_SNAPSHOT_CHILD is set.
+// TestSnapshotHotelsChild is a child process of BenchmarkSnapshotHotels:
+// it exports the source stage it is given into a snapshot, or imports the
+// snapshot into the destination, and prints its time and peak memory. It skips unless STAGESYNC_BENCH_SNAPSHOT_CHILD is set.
 func TestSnapshotHotelsChild(t *testing.T) {
 	arg := os.Getenv("STAGESYNC_BENCH_SNAPSHOT_CHILD")
 	if arg == "" {
@@ -200,46 +222,55 @@ func TestSnapshotHotelsChild(t *testing.T) {
 		peak = max(peak, ms.HeapInuse)
 		mu.Unlock()
 	}
-	res := snapshotResult{Hotels: c.Hotels, BaseMB: peakRSSMB()}
-	dir := filepath.Join(t.TempDir(), "snapshot")
-	start := time.Now()
-	n := 0
-	man, err := importapi.Export(context.Background(), source, s, dir, importapi.ExportOptions{
-		Progress: func(string, int, int64) {
-			if n++; n%1000 == 0 {
-				sample()
-			}
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sample()
-	res.ExportWall, res.ExportMB, res.ExportHeapMB = time.Since(start), peakRSSMB(), float64(peak)/(1<<20)
-	for _, f := range man.Files {
-		res.NDFBytes += f.Bytes
-	}
-	for _, ct := range man.Counts {
-		if ct.Stage == importapi.StageDraft && ct.Locale == "" {
-			res.Entries += ct.Entries
+	res := snapshotResult{Hotels: c.Hotels}
+	if c.Step == "export" {
+		res.ExportBaseMB = peakRSSMB()
+		start := time.Now()
+		n := 0
+		man, err := importapi.Export(context.Background(), source, s, c.Dir, importapi.ExportOptions{
+			Progress: func(string, int, int64) {
+				if n++; n%1000 == 0 {
+					sample()
+				}
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	runtime.GC()
-	peak = 0
-	start = time.Now()
-	report, _, err := importapi.Import(context.Background(), dir, stagesync.SyncConfig{
-		Dest: dest, DestSchema: s, StatePath: filepath.Join(t.TempDir(), "state.db"),
-		Progress: func(stagesync.Event) { sample() },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sample()
-	res.ImportWall, res.ImportMB, res.ImportHeapMB = time.Since(start), peakRSSMB(), float64(peak)/(1<<20)
-	res.ImportFailed = len(report.Failures())
-	for _, m := range report.Models() {
-		res.Created += m.Created
-		res.Published += m.Published
+		sample()
+		res.ExportWall, res.ExportMB, res.ExportHeapMB = time.Since(start), peakRSSMB(), float64(peak)/(1<<20)
+		for _, f := range man.Files {
+			res.NDFBytes += f.Bytes
+		}
+		for _, ct := range man.Counts {
+			if ct.Stage == importapi.StageDraft && ct.Locale == "" {
+				res.Entries += ct.Entries
+			}
+		}
+	} else {
+		res.ImportBaseMB = peakRSSMB()
+		start := time.Now()
+		src, err := importapi.OpenSource(context.Background(), c.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.OpenWall = time.Since(start)
+		src.Close()
+		start = time.Now()
+		report, _, err := importapi.Import(context.Background(), c.Dir, stagesync.SyncConfig{
+			Dest: dest, DestSchema: s, StatePath: filepath.Join(t.TempDir(), "state.db"),
+			Progress: func(stagesync.Event) { sample() },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sample()
+		res.ImportWall, res.ImportMB, res.ImportHeapMB = time.Since(start), peakRSSMB(), float64(peak)/(1<<20)
+		res.ImportFailed = len(report.Failures())
+		for _, m := range report.Models() {
+			res.Created += m.Created
+			res.Published += m.Published
+		}
 	}
 	out, err := json.Marshal(res)
 	if err != nil {

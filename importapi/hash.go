@@ -74,7 +74,7 @@ func ContentHashes(dir string) (_ map[string]string, err error) {
 				return nil, v.errorf(entryName(n.TypeName, n.ID), "%v", err)
 			}
 			if vt == Lists {
-				own, err := idHash.get(n.ID)
+				own, err := idHash.lookup(n.ID)
 				if err != nil {
 					return nil, err
 				}
@@ -84,7 +84,7 @@ func ContentHashes(dir string) (_ map[string]string, err error) {
 			h := sha256.Sum256(append([]byte(key+"\x00"), b...))
 			add(key, h)
 			if n.Stage == StageDraft && n.Locale == "" {
-				if err := idHash.put(n.ID, h[:16]); err != nil {
+				if err := idHash.add(n.ID, h[:16]); err != nil {
 					return nil, err
 				}
 			}
@@ -102,11 +102,11 @@ func ContentHashes(dir string) (_ map[string]string, err error) {
 		if r[0].Position != nil {
 			pos = *r[0].Position
 		}
-		a, err := idHash.get(r[0].ID)
+		a, err := idHash.lookup(r[0].ID)
 		if err != nil {
 			return nil, err
 		}
-		b, err := idHash.get(r[1].ID)
+		b, err := idHash.lookup(r[1].ID)
 		if err != nil {
 			return nil, err
 		}
@@ -168,10 +168,11 @@ func withoutIDs(x any) any {
 // idHashes maps the ids of a snapshot's nodes to the first 16 bytes of
 // their hash, in a scratch SQLite file.
 type idHashes struct {
-	dir  string
-	db   *sql.DB
-	tx   *sql.Tx
-	rows int
+	dir      string
+	db       *sql.DB
+	tx       *sql.Tx
+	put, get *sql.Stmt // of tx
+	rows     int
 }
 
 func newIDHashes() (*idHashes, error) {
@@ -203,17 +204,25 @@ func (h *idHashes) begin() error {
 		return fmt.Errorf("importapi: hashing: %w", err)
 	}
 	h.tx = tx
+	if h.put, err = tx.Prepare("INSERT OR REPLACE INTO h(id, hash) VALUES(?, ?)"); err == nil {
+		h.get, err = tx.Prepare("SELECT hash FROM h WHERE id = ?")
+	}
+	if err != nil {
+		return fmt.Errorf("importapi: hashing: %w", err)
+	}
 	return nil
 }
 
-func (h *idHashes) put(id string, sum []byte) error {
+func (h *idHashes) add(id string, sum []byte) error {
 	if err := h.begin(); err != nil {
 		return err
 	}
-	if _, err := h.tx.Exec("INSERT OR REPLACE INTO h(id, hash) VALUES(?, ?)", id, sum); err != nil {
+	if _, err := h.put.Exec(id, sum); err != nil {
 		return fmt.Errorf("importapi: hashing: %w", err)
 	}
 	if h.rows++; h.rows >= indexCommitEvery {
+		h.put.Close()
+		h.get.Close()
 		err := h.tx.Commit()
 		h.tx, h.rows = nil, 0
 		if err != nil {
@@ -223,14 +232,14 @@ func (h *idHashes) put(id string, sum []byte) error {
 	return nil
 }
 
-// get returns the hash of id, zero when id has none.
-func (h *idHashes) get(id string) ([16]byte, error) {
+// lookup returns the hash of id, zero when id has none.
+func (h *idHashes) lookup(id string) ([16]byte, error) {
 	var out [16]byte
 	if err := h.begin(); err != nil {
 		return out, err
 	}
 	var b []byte
-	err := h.tx.QueryRow("SELECT hash FROM h WHERE id = ?", id).Scan(&b)
+	err := h.get.QueryRow(id).Scan(&b)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return out, fmt.Errorf("importapi: hashing: %w", err)
 	}

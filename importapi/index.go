@@ -63,10 +63,12 @@ type snapshotIndex struct {
 	// now stands in for the timestamps a legacy node does not carry.
 	now string
 
-	// While building: the open transaction, its rows and the next seq.
-	tx   *sql.Tx
-	rows int
-	seq  int64
+	// While building: the open transaction, its statements, its rows and
+	// the next seq.
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+	rows  int
+	seq   int64
 }
 
 // newIndex creates an empty index in a new scratch directory.
@@ -101,17 +103,35 @@ func (ix *snapshotIndex) close() error {
 	return err
 }
 
-// exec runs a statement in the build's transaction, committing it every
-// indexCommitEvery rows.
-func (ix *snapshotIndex) exec(query string, args ...any) (sql.Result, error) {
+// stmt returns query prepared in the build's transaction, which it begins
+// when none is open.
+func (ix *snapshotIndex) stmt(query string) (*sql.Stmt, error) {
 	if ix.tx == nil {
 		tx, err := ix.db.Begin()
 		if err != nil {
 			return nil, fmt.Errorf("importapi: snapshot index: %w", err)
 		}
-		ix.tx = tx
+		ix.tx, ix.stmts = tx, map[string]*sql.Stmt{}
 	}
-	res, err := ix.tx.Exec(query, args...)
+	st := ix.stmts[query]
+	if st == nil {
+		var err error
+		if st, err = ix.tx.Prepare(query); err != nil {
+			return nil, fmt.Errorf("importapi: snapshot index: %w", err)
+		}
+		ix.stmts[query] = st
+	}
+	return st, nil
+}
+
+// exec runs a statement in the build's transaction, committing it every
+// indexCommitEvery rows.
+func (ix *snapshotIndex) exec(query string, args ...any) (sql.Result, error) {
+	st, err := ix.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.Exec(args...)
 	if err != nil {
 		return nil, fmt.Errorf("importapi: snapshot index: %w", err)
 	}
@@ -121,11 +141,21 @@ func (ix *snapshotIndex) exec(query string, args ...any) (sql.Result, error) {
 	return res, nil
 }
 
-func (ix *snapshotIndex) queryRow(query string, args ...any) *sql.Row {
-	if ix.tx != nil {
-		return ix.tx.QueryRow(query, args...)
+// queryOne scans the one row of a query in the build's transaction;
+// found is false when there is none.
+func (ix *snapshotIndex) queryOne(query string, args []any, dest ...any) (found bool, err error) {
+	st, err := ix.stmt(query)
+	if err != nil {
+		return false, err
 	}
-	return ix.db.QueryRow(query, args...)
+	err = st.QueryRow(args...).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("importapi: snapshot index: %w", err)
+	}
+	return true, nil
 }
 
 // commit ends the build's transaction.
@@ -133,8 +163,11 @@ func (ix *snapshotIndex) commit() error {
 	if ix.tx == nil {
 		return nil
 	}
+	for _, st := range ix.stmts {
+		st.Close()
+	}
 	err := ix.tx.Commit()
-	ix.tx, ix.rows = nil, 0
+	ix.tx, ix.stmts, ix.rows = nil, nil, 0
 	if err != nil {
 		return fmt.Errorf("importapi: snapshot index: %w", err)
 	}
@@ -158,25 +191,18 @@ func (ix *snapshotIndex) finish() error {
 func (ix *snapshotIndex) add(id, model string, published bool) (string, error) {
 	var prev string
 	var wasPub bool
-	err := ix.queryRow("SELECT model, published FROM ids WHERE id = ?", id).Scan(&prev, &wasPub)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("importapi: snapshot index: %w", err)
+	if _, err := ix.queryOne("SELECT model, published FROM ids WHERE id = ?", []any{id}, &prev, &wasPub); err != nil {
+		return "", err
 	}
-	_, err = ix.exec("INSERT OR REPLACE INTO ids(id, model, published) VALUES(?, ?, ?)", id, model, published || wasPub)
+	_, err := ix.exec("INSERT OR REPLACE INTO ids(id, model, published) VALUES(?, ?, ?)", id, model, published || wasPub)
 	return prev, err
 }
 
 func (ix *snapshotIndex) model(id string) (string, bool, error) {
 	var model string
 	var pub bool
-	err := ix.queryRow("SELECT model, published FROM ids WHERE id = ?", id).Scan(&model, &pub)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("importapi: snapshot index: %w", err)
-	}
-	return model, pub, nil
+	_, err := ix.queryOne("SELECT model, published FROM ids WHERE id = ?", []any{id}, &model, &pub)
+	return model, pub, err
 }
 
 func (ix *snapshotIndex) addRef(pr pendingRef) error {
@@ -187,15 +213,16 @@ func (ix *snapshotIndex) addRef(pr pendingRef) error {
 
 func (ix *snapshotIndex) refs() iter.Seq2[pendingRef, error] {
 	return func(yield func(pendingRef, error) bool) {
-		if err := ix.commit(); err != nil {
-			yield(pendingRef{}, err)
-			return
-		}
 		// Read in slices by seq, so that no statement stays open while
 		// the caller looks ids up on the one connection.
 		var after int64
 		for {
-			rows, err := ix.db.Query("SELECT seq, file, line, idx, entry, tmodel, tid FROM cref WHERE seq > ? ORDER BY seq LIMIT 1000", after)
+			st, err := ix.stmt("SELECT seq, file, line, idx, entry, tmodel, tid FROM cref WHERE seq > ? ORDER BY seq LIMIT 1000")
+			if err != nil {
+				yield(pendingRef{}, err)
+				return
+			}
+			rows, err := st.Query(after)
 			if err != nil {
 				yield(pendingRef{}, fmt.Errorf("importapi: snapshot index: %w", err))
 				return
@@ -275,9 +302,9 @@ func (ix *snapshotIndex) node(n Node, v Value) error {
 	// A node imported again (a legacy upsert): its fields are set over
 	// the ones it had.
 	var old []byte
-	if err := ix.queryRow("SELECT doc FROM node WHERE model = ? AND id = ? AND stage = ? AND locale = ?",
-		n.TypeName, n.ID, stageNum(n.Stage), loc).Scan(&old); err != nil {
-		return fmt.Errorf("importapi: snapshot index: %w", err)
+	if _, err := ix.queryOne("SELECT doc FROM node WHERE model = ? AND id = ? AND stage = ? AND locale = ?",
+		[]any{n.TypeName, n.ID, stageNum(n.Stage), loc}, &old); err != nil {
+		return err
 	}
 	var merged map[string]any
 	if err := unmarshal(old, &merged); err != nil {

@@ -2,10 +2,12 @@ package importapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/stagesync/stagesync/importapi"
+	"github.com/stagesync/stagesync/schema"
 )
 
 // TestSourceAnswersReads: a snapshot source answers the content API's
@@ -75,5 +77,68 @@ func TestSourceAnswersReads(t *testing.T) {
 		if _, err := query(bad.query); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%s: error %v, want one saying %q", bad.query, err, bad.want)
 		}
+	}
+}
+
+// TestSourceComponentRelations: relations inside components are checked
+// once every node is read — 2,500 of them, more than one slice of the
+// index's pending references — and read back as relations; a component
+// relation to a node the snapshot lacks is refused, naming it.
+func TestSourceComponentRelations(t *testing.T) {
+	sdl, err := schema.SynthesizeDescription([]byte(placesYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := schema.LoadString("places.graphql", sdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2500
+	write := func(missing bool) string {
+		dir := t.TempDir()
+		w := importapi.NewWriter(dir, importapi.Nodes, 0)
+		for i := range n {
+			city := fmt.Sprintf("city%d", (i+1)%n)
+			if missing && i == n-1 {
+				city = "nowhere"
+			}
+			for _, node := range []importapi.Node{
+				{TypeName: "Place", ID: fmt.Sprintf("place%d", i), Fields: map[string]any{"name": fmt.Sprint("Place ", i),
+					"address": map[string]any{"__typename": "Address", "id": fmt.Sprintf("addr%d", i), "street": "Main", "city": map[string]any{"_typeName": "City", "id": city}}}},
+				{TypeName: "City", ID: fmt.Sprintf("city%d", i), Fields: map[string]any{"name": fmt.Sprint("City ", i)}},
+			} {
+				if err := w.Write(node); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	src, err := importapi.OpenSourceWithSchema(t.Context(), write(false), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var out struct {
+		Places []struct {
+			ID      string
+			Address struct {
+				Street string
+				City   struct{ ID, Name string }
+			}
+		}
+	}
+	if err := src.Stage.Do(t.Context(), `{ places(stage: DRAFT, orderBy: id_ASC, first: 3) { id address { street city { id name } } } }`, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Places) != 3 || out.Places[0].Address.City.ID != "city1" || out.Places[0].Address.City.Name != "City 1" || out.Places[0].Address.Street != "Main" {
+		t.Errorf("places as read: %+v", out.Places)
+	}
+	_, err = importapi.OpenSourceWithSchema(t.Context(), write(true), s)
+	if err == nil || !strings.Contains(err.Error(), `City "nowhere"`) || !strings.Contains(err.Error(), `Place "place2499"`) {
+		t.Errorf("a component relation to a missing node: error %v", err)
 	}
 }
