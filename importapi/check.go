@@ -94,11 +94,16 @@ func check(dir string, p *schema.Project, ids idSet, visit checkVisitor) (CheckR
 				}
 			} else {
 				res.Lists++
-				if model, _, err := ids.model(n.ID); err != nil {
+				if model, published, err := ids.model(n.ID); err != nil {
 					report(err)
 					return done()
 				} else if model != n.TypeName {
 					if !report(v.errorf(name, "list of a node the snapshot does not hold")) {
+						return done()
+					}
+					continue
+				} else if n.Stage == StagePublished && !published {
+					if !report(v.errorf(name, "a PUBLISHED list of %s, which has no PUBLISHED node in the snapshot", name)) {
 						return done()
 					}
 					continue
