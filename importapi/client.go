@@ -254,7 +254,8 @@ func (c *Client) Import(ctx context.Context, vt ValueType, values iter.Seq2[Valu
 // twice links nothing twice. A snapshot's one-sided relation pairs (with
 // "_position") are sent as legacy pairs, once per relation; the legacy
 // import keeps no order on the other side. Values of other stages
-// (PUBLISHED) are left out: the legacy API knows one stage. Check the
+// (PUBLISHED) are left out: the legacy API knows one stage (CheckLegacy
+// finds the entries whose PUBLISHED version differs). Check the
 // directory first (see Check): ImportSnapshot stops at the first file that
 // does not parse, possibly after earlier files were sent.
 func (c *Client) ImportSnapshot(ctx context.Context, dir string) (ImportResult, error) {

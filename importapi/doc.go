@@ -63,10 +63,12 @@
 // scratch SQLite file; the Source it returns answers the content API's
 // read queries from that file in this process, so that it can be the
 // source of stagesync.Sync, Plan and Compare without the snapshot ever
-// being in memory. Import does that and syncs into a destination stage,
-// so that importing a snapshot gets the identity map, relation order,
-// publish state, locales
-// and schema pre-flight of a sync, and a second import writes nothing.
+// being in memory (the index takes about as much disk as the NDF files
+// and is removed by Close). Import does that and syncs into a destination
+// stage, so that importing a snapshot gets the identity map, relation
+// order, publish state, locales and schema pre-flight of a sync, and a
+// second import writes nothing. The legacy /import has no stages:
+// CheckLegacy finds the entries whose PUBLISHED version it would lose.
 //
 // # The legacy endpoints
 //
