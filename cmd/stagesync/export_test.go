@@ -42,6 +42,10 @@ func seedLibraryMore(t *testing.T, s *stagetest.Server) {
 // into an empty stage (--verify compares it with the snapshot), import
 // again (nothing written), sync --from DIR, and refuse a bad snapshot.
 func TestExportImportCommands(t *testing.T) {
+	// The scratch files of the snapshot source and of the content hashes
+	// go to TMPDIR; none is left behind (checked at the end).
+	scratch := t.TempDir()
+	t.Setenv("TMPDIR", scratch)
 	src, dst := libraryStage(t, nil), libraryStage(t, nil)
 	seedLibrary(t, src)
 	seedLibraryMore(t, src)
@@ -115,6 +119,15 @@ func TestExportImportCommands(t *testing.T) {
 	}
 	if c := bad.Stage.Counters(); c.Requests != 0 {
 		t.Errorf("the bad import sent %d requests to the destination", c.Requests)
+	}
+	left, err := os.ReadDir(scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		if strings.HasPrefix(e.Name(), "stagesync-") {
+			t.Errorf("scratch %s left in TMPDIR", e.Name())
+		}
 	}
 }
 
