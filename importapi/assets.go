@@ -16,7 +16,6 @@ import (
 
 	"github.com/stagesync/stagesync/filestack"
 	"github.com/stagesync/stagesync/stagesync"
-	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
 // AssetModel is Hygraph's asset model.
@@ -126,11 +125,10 @@ func safeFileName(s string) string {
 	return s
 }
 
-// storeAssets puts a snapshot's asset files into the bucket of the
-// emulated stage, checking each file's size and SHA-256 against the
-// manifest, and returns the handle of each asset id.
-func storeAssets(ctx context.Context, dir string, files []AssetFile, st *stagetest.Stage) (map[string]string, error) {
-	client := st.AssetServer().Client(st.AssetBucket().APIKey())
+// storeAssets puts a snapshot's asset files into a bucket, checking each
+// file's size and SHA-256 against the manifest, and returns the handle of
+// each asset id.
+func storeAssets(ctx context.Context, dir string, files []AssetFile, client *filestack.Client) (map[string]string, error) {
 	handles := make(map[string]string, len(files))
 	for _, a := range files {
 		full := filepath.Join(dir, filepath.FromSlash(a.Path))

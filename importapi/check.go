@@ -3,6 +3,7 @@ package importapi
 import (
 	"errors"
 	"fmt"
+	"iter"
 
 	"github.com/stagesync/stagesync/schema"
 )
@@ -27,6 +28,20 @@ const maxProblems = 20
 // Check keeps the snapshot's ids (and their models) in memory to resolve
 // relations: about 60 bytes per entry, never the content.
 func Check(dir string, p *schema.Project) (CheckResult, error) {
+	return check(dir, p, newMemIDs(), nil)
+}
+
+// checkVisitor is told of every value check finds valid, in the order
+// read: nodes, lists, then relations. An error it returns stops the check.
+type checkVisitor interface {
+	node(n Node, v Value) error
+	list(n Node, v Value) error
+	relation(r Relation, v Value) error
+}
+
+// check is Check keeping the snapshot's ids in ids, and telling visit
+// (when set) of every valid value.
+func check(dir string, p *schema.Project, ids idSet, visit checkVisitor) (CheckResult, error) {
 	var res CheckResult
 	var problems []error
 	report := func(err error) bool {
@@ -34,13 +49,10 @@ func Check(dir string, p *schema.Project) (CheckResult, error) {
 		return len(problems) < maxProblems
 	}
 	done := func() (CheckResult, error) { return res, errors.Join(problems...) }
-	nodes := map[string]string{} // id → model
-	published := map[string]bool{}
 	locales := map[string]bool{}
 	for _, l := range p.Locales[min(1, len(p.Locales)):] {
 		locales[l] = true
 	}
-	var pendingRefs []pendingRef
 	for _, vt := range []ValueType{Nodes, Lists} {
 		for v, err := range ReadDir(dir, vt) {
 			if err != nil {
@@ -70,24 +82,34 @@ func Check(dir string, p *schema.Project) (CheckResult, error) {
 			}
 			if vt == Nodes {
 				res.Nodes++
-				if prev, ok := nodes[n.ID]; ok && prev != n.TypeName {
+				prev, err := ids.add(n.ID, n.TypeName, n.Stage == StagePublished)
+				if err != nil {
+					report(err)
+					return done()
+				}
+				if prev != "" && prev != n.TypeName {
 					if !report(v.errorf(name, "id %q is also a %s node", n.ID, prev)) {
 						return done()
 					}
 				}
-				nodes[n.ID] = n.TypeName
-				if n.Stage == StagePublished {
-					published[n.ID] = true
-				}
 			} else {
 				res.Lists++
-				if nodes[n.ID] != n.TypeName {
+				if model, published, err := ids.model(n.ID); err != nil {
+					report(err)
+					return done()
+				} else if model != n.TypeName {
 					if !report(v.errorf(name, "list of a node the snapshot does not hold")) {
+						return done()
+					}
+					continue
+				} else if n.Stage == StagePublished && !published {
+					if !report(v.errorf(name, "a PUBLISHED list of %s, which has no PUBLISHED node in the snapshot", name)) {
 						return done()
 					}
 					continue
 				}
 			}
+			valid := true
 			for k, x := range n.Fields {
 				switch k {
 				case "createdAt", "updatedAt", "publishedAt":
@@ -95,29 +117,61 @@ func Check(dir string, p *schema.Project) (CheckResult, error) {
 				}
 				f := field(m, k)
 				if f == nil {
+					valid = false
 					if !report(v.errorf(name, "%s has no field %q", m.Name, k)) {
 						return done()
 					}
 					continue
 				}
 				if isRelationKind(f.Kind) {
+					valid = false
 					if !report(v.errorf(name, "%s.%s is a relation: it belongs in a relations file", m.Name, k)) {
 						return done()
 					}
 					continue
 				}
 				if f.Kind == schema.KindComponent || f.Kind == schema.KindUnionComponent {
-					if err := componentRefs(p, f, x, func(r Ref) { pendingRefs = append(pendingRefs, pendingRef{v: v, entry: name, ref: r}) }); err != nil {
+					var refErr error
+					err := componentRefs(p, f, x, func(r Ref) {
+						if refErr == nil {
+							refErr = ids.addRef(pendingRef{v: v, entry: name, ref: r})
+						}
+					})
+					if refErr != nil {
+						report(refErr)
+						return done()
+					}
+					if err != nil {
+						valid = false
 						if !report(v.errorf(name, "%s.%s: %v", m.Name, k, err)) {
 							return done()
 						}
 					}
 				}
 			}
+			if valid && visit != nil && len(problems) == 0 {
+				var err error
+				if vt == Nodes {
+					err = visit.node(n, v)
+				} else {
+					err = visit.list(n, v)
+				}
+				if err != nil {
+					report(err)
+					return done()
+				}
+			}
 		}
 	}
-	for _, pr := range pendingRefs {
-		if nodes[pr.ref.ID] != pr.ref.TypeName {
+	for pr, err := range ids.refs() {
+		if err != nil {
+			report(err)
+			return done()
+		}
+		if model, _, err := ids.model(pr.ref.ID); err != nil {
+			report(err)
+			return done()
+		} else if model != pr.ref.TypeName {
 			if !report(pr.v.errorf(pr.entry, "a component relates to %s, which the snapshot does not hold", entryName(pr.ref.TypeName, pr.ref.ID))) {
 				return done()
 			}
@@ -137,19 +191,26 @@ func Check(dir string, p *schema.Project) (CheckResult, error) {
 			continue
 		}
 		name := entryName(r[0].TypeName, r[0].ID)
+		valid := true
 		for i, side := range r {
 			m := p.Model(side.TypeName)
+			model, published, err := ids.model(side.ID)
+			if err != nil {
+				report(err)
+				return done()
+			}
+			ok := false
 			switch {
 			case m == nil || m.Component:
 				if !report(v.errorf(name, "side %d: unknown _typeName %q", i+1, side.TypeName)) {
 					return done()
 				}
-			case nodes[side.ID] != side.TypeName:
+			case model != side.TypeName:
 				if !report(v.errorf(name, "relation %s.%s → %s: %s is not in the snapshot; export the model it belongs to as well, or drop the relation",
 					r[0].TypeName, r[0].FieldName, entryName(r[1].TypeName, r[1].ID), entryName(side.TypeName, side.ID))) {
 					return done()
 				}
-			case r.Stage() == StagePublished && !published[side.ID]:
+			case r.Stage() == StagePublished && !published:
 				if !report(v.errorf(name, "a PUBLISHED relation of %s, which has no PUBLISHED node in the snapshot", entryName(side.TypeName, side.ID))) {
 					return done()
 				}
@@ -159,7 +220,18 @@ func Check(dir string, p *schema.Project) (CheckResult, error) {
 					if !report(v.errorf(name, "side %d: %s has no relation field %q", i+1, side.TypeName, side.FieldName)) {
 						return done()
 					}
+				} else {
+					ok = true
 				}
+			default:
+				ok = true
+			}
+			valid = valid && ok
+		}
+		if valid && visit != nil && len(problems) == 0 {
+			if err := visit.relation(r, v); err != nil {
+				report(err)
+				return done()
 			}
 		}
 	}
@@ -173,6 +245,57 @@ type pendingRef struct {
 	v     Value
 	entry string
 	ref   Ref
+}
+
+// idSet holds the ids of a snapshot's nodes while Check reads it, and the
+// relation targets inside components, checked once every node is read.
+type idSet interface {
+	// add records a node; prev is the model the id had already, if any.
+	add(id, model string, published bool) (prev string, err error)
+	// model returns the model of id ("" when unknown) and whether it has
+	// a PUBLISHED node.
+	model(id string) (model string, published bool, err error)
+	addRef(pendingRef) error
+	refs() iter.Seq2[pendingRef, error]
+}
+
+// memIDs is an idSet in memory: about 60 bytes per entry.
+type memIDs struct {
+	nodes     map[string]string // id → model
+	published map[string]bool
+	pending   []pendingRef
+}
+
+func newMemIDs() *memIDs {
+	return &memIDs{nodes: map[string]string{}, published: map[string]bool{}}
+}
+
+func (m *memIDs) add(id, model string, published bool) (string, error) {
+	prev := m.nodes[id]
+	m.nodes[id] = model
+	if published {
+		m.published[id] = true
+	}
+	return prev, nil
+}
+
+func (m *memIDs) model(id string) (string, bool, error) {
+	return m.nodes[id], m.published[id], nil
+}
+
+func (m *memIDs) addRef(pr pendingRef) error {
+	m.pending = append(m.pending, pr)
+	return nil
+}
+
+func (m *memIDs) refs() iter.Seq2[pendingRef, error] {
+	return func(yield func(pendingRef, error) bool) {
+		for _, pr := range m.pending {
+			if !yield(pr, nil) {
+				return
+			}
+		}
+	}
 }
 
 func field(m *schema.Model, name string) *schema.Field {

@@ -88,6 +88,14 @@ func TestNDFBadInput(t *testing.T) {
 			want: []string{"relations/000001.json:2: value 0 (Hotel \"h1\")", `Destination "d9" is not in the snapshot`},
 		},
 		{
+			name: "published list of a node that is not published",
+			files: map[string]string{
+				"nodes/000001.json": nodesFile(goodHotel),
+				"lists/000001.json": "{\"valueType\":\"lists\",\"values\":[\n" + `{"_typeName":"Hotel","id":"h1","_stage":"PUBLISHED","name":["x"]}` + "\n]}\n",
+			},
+			want: []string{"lists/000001.json:2: value 0 (Hotel \"h1\")", "no PUBLISHED node"},
+		},
+		{
 			name:  "field the model lacks",
 			files: map[string]string{"nodes/000001.json": nodesFile(`{"_typeName":"Hotel","id":"h1","name":"x","slug":"x","pool":true}`)},
 			want:  []string{"nodes/000001.json:2: value 0 (Hotel \"h1\")", `has no field "pool"`},

@@ -254,7 +254,8 @@ func (c *Client) Import(ctx context.Context, vt ValueType, values iter.Seq2[Valu
 // twice links nothing twice. A snapshot's one-sided relation pairs (with
 // "_position") are sent as legacy pairs, once per relation; the legacy
 // import keeps no order on the other side. Values of other stages
-// (PUBLISHED) are left out: the legacy API knows one stage. Check the
+// (PUBLISHED) are left out: the legacy API knows one stage (CheckLegacy
+// finds the entries whose PUBLISHED version differs). Check the
 // directory first (see Check): ImportSnapshot stops at the first file that
 // does not parse, possibly after earlier files were sent.
 func (c *Client) ImportSnapshot(ctx context.Context, dir string) (ImportResult, error) {
@@ -266,14 +267,24 @@ func (c *Client) ImportSnapshot(ctx context.Context, dir string) (ImportResult, 
 		total.Failures = append(total.Failures, r.Failures...)
 	}
 	for _, vt := range ValueTypes {
-		seen := map[string]bool{}
+		// The list values and relations seen (the stage's, then those
+		// sent), on disk: they grow with the stage and the snapshot.
+		var seen *diskSet
 		if vt != Nodes {
+			var err error
+			if seen, err = newDiskSet(); err != nil {
+				return total, err
+			}
 			for raw, err := range c.Export(ctx, vt) {
 				if err != nil {
+					seen.close()
 					return total, err
 				}
 				if k, _, ok := dedupeKey(vt, raw); ok {
-					seen[k] = true
+					if _, err := seen.add(k); err != nil {
+						seen.close()
+						return total, err
+					}
 				}
 			}
 		}
@@ -290,12 +301,16 @@ func (c *Client) ImportSnapshot(ctx context.Context, dir string) (ImportResult, 
 						skipped++
 						continue
 					}
-				} else if vt != Nodes {
-					if seen[k] {
+				} else if seen != nil {
+					fresh, err := seen.add(k)
+					if err != nil {
+						yield(v, err)
+						return
+					}
+					if !fresh {
 						skipped++
 						continue
 					}
-					seen[k] = true
 				}
 				v.Raw = raw
 				if !yield(v, nil) {
@@ -304,6 +319,9 @@ func (c *Client) ImportSnapshot(ctx context.Context, dir string) (ImportResult, 
 			}
 		}
 		r, err := c.Import(ctx, vt, values)
+		if seen != nil {
+			seen.close()
+		}
 		r.Skipped += skipped
 		add(r)
 		if err != nil {

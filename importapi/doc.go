@@ -59,11 +59,16 @@
 // Export reads a stage with the sync's own reader and writes a snapshot.
 // Check validates a snapshot against a schema before anything is written,
 // naming the file, line, index and entry of every problem. OpenSource
-// loads a snapshot into an emulated stage in this process (stagetest), so
-// that it can be the source of stagesync.Sync, Plan and Compare; Import
-// does that and syncs into a destination stage, so that importing a
-// snapshot gets the identity map, relation order, publish state, locales
-// and schema pre-flight of a sync, and a second import writes nothing.
+// checks a snapshot and, in the same streaming pass, indexes it into a
+// scratch SQLite file; the Source it returns answers the content API's
+// read queries from that file in this process, so that it can be the
+// source of stagesync.Sync, Plan and Compare without the snapshot ever
+// being in memory (the index takes about as much disk as the NDF files
+// and is removed by Close). Import does that and syncs into a destination
+// stage, so that importing a snapshot gets the identity map, relation
+// order, publish state, locales and schema pre-flight of a sync, and a
+// second import writes nothing. The legacy /import has no stages:
+// CheckLegacy finds the entries whose PUBLISHED version it would lose.
 //
 // # The legacy endpoints
 //

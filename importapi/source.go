@@ -14,6 +14,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/stagesync/stagesync/filestack"
+	"github.com/stagesync/stagesync/filestack/filestacktest"
+	"github.com/stagesync/stagesync/internal/gqlexec"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
@@ -78,11 +80,14 @@ func load(ctx context.Context, dir string, st *stagetest.Stage, handles map[stri
 	return nil
 }
 
-// Source is a snapshot served as a stage: an emulated stage in this
-// process holding the snapshot, reached without a network, for use as the
-// source of stagesync.Sync, Plan or Compare.
+// Source is a snapshot served as a stage, for use as the source of
+// stagesync.Sync, Plan or Compare: the snapshot's values are indexed in a
+// scratch SQLite file (built in one streaming pass while the snapshot is
+// checked) and the read queries of the content API are answered from it
+// in this process, without a network. Memory does not grow with the
+// snapshot. The source is read-only.
 type Source struct {
-	// Stage is the stagesync handle of the emulated stage.
+	// Stage is the stagesync handle of the snapshot.
 	Stage *stagesync.Stage
 	// Schema is the snapshot's schema.
 	Schema *ast.Schema
@@ -91,13 +96,14 @@ type Source struct {
 	// Counts are the values the snapshot holds.
 	Counts CheckResult
 
-	emu *stagetest.Stage
+	ix      *snapshotIndex
+	handler http.Handler
+	files   *filestacktest.Server // the asset files, when the snapshot has some
 }
 
 // OpenSource checks the snapshot in dir against its own schema (see Check)
-// and loads it into an emulated stage (see Load). Nothing is written
-// anywhere: a snapshot with bad input is refused here, with every problem
-// named.
+// and indexes it (see Source). Nothing is written anywhere: a snapshot
+// with bad input is refused here, with every problem named.
 func OpenSource(ctx context.Context, dir string) (*Source, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
@@ -135,57 +141,68 @@ func IsNDFDir(dir string) bool {
 	return HasManifest(dir) || len(files) > 0
 }
 
-func open(ctx context.Context, dir string, m *Manifest, s *ast.Schema) (*Source, error) {
+func open(ctx context.Context, dir string, m *Manifest, s *ast.Schema) (_ *Source, err error) {
 	p, err := schema.Discover(s)
 	if err != nil {
 		return nil, fmt.Errorf("importapi: the snapshot's schema: %w", err)
 	}
-	counts, err := Check(dir, p)
+	ix, err := newIndex(p)
 	if err != nil {
+		return nil, err
+	}
+	src := &Source{Schema: s, Manifest: m, ix: ix}
+	defer func() {
+		if err != nil {
+			src.Close()
+		}
+	}()
+	if src.Counts, err = check(dir, p, ix, ix); err != nil {
 		return nil, fmt.Errorf("importapi: snapshot %s is not valid:\n%w", dir, err)
 	}
-	var opts []stagetest.Option
+	if err = ix.finish(); err != nil {
+		return nil, err
+	}
+	res := newResolver(ix, p)
 	if len(m.Assets) > 0 {
 		// The files are served by a Filestack emulator on a loopback
-		// port, for the sync's asset phase to fetch.
-		opts = append(opts, stagetest.WithAssets(nil, ""))
-	}
-	emu, err := stagetest.NewStage(s, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("importapi: serving the snapshot's schema: %w", err)
-	}
-	var handles map[string]string
-	if len(m.Assets) > 0 {
-		if handles, err = storeAssets(ctx, dir, m.Assets, emu); err != nil {
-			emu.Close()
+		// port, from disk, for the sync's asset phase to fetch.
+		src.files = filestacktest.New(filestacktest.WithMemoryThreshold(0))
+		if res.handles, err = storeAssets(ctx, dir, m.Assets, src.AssetFiles()); err != nil {
 			return nil, err
 		}
+		res.cdn = src.files.CDNURL()
 	}
-	if err := load(ctx, dir, emu, handles); err != nil {
-		emu.Close()
-		return nil, fmt.Errorf("importapi: loading snapshot %s: %w", dir, err)
-	}
-	hc := &http.Client{Transport: handlerTransport{emu}}
-	stage := stagesync.NewStage("snapshot", "snapshot://"+dir, "", stagesync.WithHTTPClient(hc),
+	src.handler = gqlexec.Handler(gqlexec.New(s, res))
+	hc := &http.Client{Transport: handlerTransport{src.handler}}
+	src.Stage = stagesync.NewStage("snapshot", "snapshot://"+dir, "", stagesync.WithHTTPClient(hc),
 		stagesync.WithRateLimit(stagesync.RateLimit{Initial: math.Inf(1)}))
-	return &Source{Stage: stage, Schema: s, Manifest: m, Counts: counts, emu: emu}, nil
+	return src, nil
 }
 
 // AssetFiles returns a Filestack client of the bucket holding the
 // snapshot's asset files, for stagesync.AssetOptions.SourceFiles; nil when
 // the snapshot has no asset files.
 func (s *Source) AssetFiles() *filestack.Client {
-	if s.emu.AssetServer() == nil {
+	if s.files == nil {
 		return nil
 	}
-	return s.emu.AssetServer().Client(s.emu.AssetBucket().APIKey())
+	return s.files.Client(snapshotBucket)
 }
 
-// Emulator returns the emulated stage holding the snapshot.
-func (s *Source) Emulator() *stagetest.Stage { return s.emu }
+// snapshotBucket is the API key of the bucket of a snapshot's asset files.
+const snapshotBucket = "snapshot"
 
-// Close releases the emulated stage.
-func (s *Source) Close() error { return s.emu.Close() }
+// Handler returns the snapshot's GraphQL endpoint: the content API's read
+// queries, answered from the snapshot (see Source).
+func (s *Source) Handler() http.Handler { return s.handler }
+
+// Close releases the snapshot's index and asset files.
+func (s *Source) Close() error {
+	if s.files != nil {
+		s.files.Close()
+	}
+	return s.ix.close()
+}
 
 // handlerTransport answers HTTP requests with a handler in this process.
 type handlerTransport struct{ h http.Handler }

@@ -60,7 +60,7 @@ func TestModelSnapshot(t *testing.T) {
 				// The snapshot, under the source's endpoint: checkEqual
 				// reads the identity map the state keeps for it.
 				snapshot := stagesync.NewStage("snapshot", w.p.src.URL, "",
-					stagesync.WithHTTPClient(&http.Client{Transport: inProcess{src.Emulator()}}),
+					stagesync.WithHTTPClient(&http.Client{Transport: inProcess{src.Handler()}}),
 					stagesync.WithRateLimit(stagesync.RateLimit{Initial: math.Inf(1)}))
 				cfg := modelConfig(w.p, w.path, snapshot, nil)
 				cfg.SourceSchema = src.Schema

@@ -42,6 +42,10 @@ func seedLibraryMore(t *testing.T, s *stagetest.Server) {
 // into an empty stage (--verify compares it with the snapshot), import
 // again (nothing written), sync --from DIR, and refuse a bad snapshot.
 func TestExportImportCommands(t *testing.T) {
+	// The scratch files of the snapshot source and of the content hashes
+	// go to TMPDIR; none is left behind (checked at the end).
+	scratch := t.TempDir()
+	t.Setenv("TMPDIR", scratch)
 	src, dst := libraryStage(t, nil), libraryStage(t, nil)
 	seedLibrary(t, src)
 	seedLibraryMore(t, src)
@@ -116,14 +120,32 @@ func TestExportImportCommands(t *testing.T) {
 	if c := bad.Stage.Counters(); c.Requests != 0 {
 		t.Errorf("the bad import sent %d requests to the destination", c.Requests)
 	}
+	left, err := os.ReadDir(scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		if strings.HasPrefix(e.Name(), "stagesync-") {
+			t.Errorf("scratch %s left in TMPDIR", e.Name())
+		}
+	}
 }
 
 // TestImportLegacyCommand: import --legacy sends the snapshot's DRAFT
-// content through /import; twice, it links nothing twice.
+// content through /import; twice, it links nothing twice. Every entry is
+// published as its draft is first: a published version that differs is
+// refused (TestImportLegacyRefusesDifferingPublished).
 func TestImportLegacyCommand(t *testing.T) {
 	src, dst := libraryStage(t, nil), libraryStage(t, nil)
 	seedLibrary(t, src)
 	seedLibraryMore(t, src)
+	for _, m := range []string{"Author", "Tag", "Book"} {
+		for _, e := range src.Stage.All(m, "DRAFT") {
+			if err := src.Stage.Publish(m, e["id"].(string)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	t.Setenv("SRC_TOKEN", src.Token)
 	t.Setenv("DST_TOKEN", dst.Token)
 	snap := filepath.Join(t.TempDir(), "snap")
@@ -134,6 +156,9 @@ func TestImportLegacyCommand(t *testing.T) {
 		code, stdout, stderr := runCLI(t, "import", snap, "--legacy", "--to", dst.URL, "--to-token-env", "DST_TOKEN")
 		if code != exitOK {
 			t.Fatalf("import --legacy run %d: exit %d\n%s\n%s", run, code, stdout, stderr)
+		}
+		if !strings.Contains(stdout, "arrive as drafts") {
+			t.Errorf("run %d: no note that published entries arrive as drafts:\n%s", run, stdout)
 		}
 		for _, b := range src.Stage.All("Book", "DRAFT") {
 			got, ok := dst.Stage.Get("Book", b["id"].(string), "DRAFT")
@@ -150,6 +175,44 @@ func TestImportLegacyCommand(t *testing.T) {
 		got, _ := dst.Stage.Get("Tag", tag["id"].(string), "DRAFT")
 		if g, w := jsonOf(got["books"]), jsonOf(tag["books"]); len(g) != len(w) {
 			t.Errorf("run %d: tag books = %s, want %s (no duplicates)", run, g, w)
+		}
+	}
+}
+
+// TestImportLegacyRefusesDifferingPublished: the legacy /import has no
+// stages, so import --legacy of a snapshot with a published book whose
+// newer draft differs refuses before writing anything, naming the book and
+// the import to use instead, rather than importing the draft alone and
+// silently dropping the published version (which the code before this
+// test did, exiting 0).
+func TestImportLegacyRefusesDifferingPublished(t *testing.T) {
+	src, dst := libraryStage(t, nil), libraryStage(t, nil)
+	seedLibrary(t, src)
+	seedLibraryMore(t, src) // Tehanu: published with 250 pages, 260 in its draft
+	t.Setenv("SRC_TOKEN", src.Token)
+	t.Setenv("DST_TOKEN", dst.Token)
+	snap := filepath.Join(t.TempDir(), "snap")
+	if code, stdout, stderr := runCLI(t, "export", "--from", src.URL, "--from-token-env", "SRC_TOKEN", "-o", snap, "-q"); code != exitOK {
+		t.Fatalf("export: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var tehanu string
+	for _, b := range src.Stage.All("Book", "DRAFT") {
+		if b["title"] == "Tehanu" {
+			tehanu = b["id"].(string)
+		}
+	}
+	code, stdout, stderr := runCLI(t, "import", snap, "--legacy", "--to", dst.URL, "--to-token-env", "DST_TOKEN")
+	if code != exitUsage {
+		t.Fatalf("import --legacy: exit %d, want %d (refused)\n%s\n%s", code, exitUsage, stdout, stderr)
+	}
+	for _, want := range []string{`Book "` + tehanu + `"`, "PUBLISHED version differs", "without --legacy", "Nothing was written"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("the refusal does not say %q:\n%s", want, stderr)
+		}
+	}
+	for _, m := range []string{"Book", "Author", "Tag"} {
+		if n := len(dst.Stage.All(m, "DRAFT")); n != 0 {
+			t.Errorf("%d %s entries written", n, m)
 		}
 	}
 }

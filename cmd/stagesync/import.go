@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -30,8 +31,9 @@ characters, relations to entries the snapshot does not hold — and nothing is w
 when any of it is wrong; each problem names the file, the line, the value and the
 entry.
 
-The snapshot is then the source of a sync (it is served by an emulated stage in this
-process): the schema pre-flight against the destination, the identity map in the
+The snapshot is then the source of a sync (indexed into a scratch file on disk in the
+same pass as the check, and read from there in this process: memory does not grow with
+the snapshot): the schema pre-flight against the destination, the identity map in the
 state database, relation order, publish state and localizations work as in
 ` + "`stagesync sync`" + `, and every sync flag applies. Running the same import again
 writes nothing.
@@ -40,7 +42,10 @@ writes nothing.
 /import endpoint instead (nodes, lists, relations, in requests under 1 MB), after
 checking it against the destination's schema; list values and relations the
 destination holds already (read through /export) are not sent again. The system token
-is read from --to-token-env.
+is read from --to-token-env. The legacy format has no stages: a snapshot with an entry
+whose PUBLISHED version differs from its DRAFT is refused (the entries are named;
+import it without --legacy to keep both), and entries published as they are arrive as
+drafts.
 
 Exit codes as for sync; 2 also when the snapshot is not valid.`,
 		Args: cobra.ExactArgs(1),
@@ -80,13 +85,25 @@ func runLegacyImport(cmd *cobra.Command, dir string, f *syncFlags) error {
 	if err != nil {
 		return withCode(exitFailures, fmt.Errorf("the destination's schema: %w", err))
 	}
-	counts, err := importapi.Check(dir, p)
+	counts, stages, err := importapi.CheckLegacy(dir, p)
 	if err != nil {
 		return withCode(exitUsage, fmt.Errorf("snapshot %s does not fit the destination; nothing was written:\n%w", dir, err))
+	}
+	if stages.Differ > 0 {
+		more := ""
+		if n := stages.Differ - len(stages.Entries); n > 0 {
+			more = fmt.Sprintf(" and %d more", n)
+		}
+		return withCode(exitUsage, fmt.Errorf("snapshot %s has %d entries whose PUBLISHED version differs from their DRAFT version: %s%s; "+
+			"the legacy /import knows one stage and would import the drafts only, losing the published versions. Nothing was written: "+
+			"import it without --legacy (stagesync import %s --to %s), which keeps both", dir, stages.Differ, strings.Join(stages.Entries, ", "), more, dir, f.to))
 	}
 	c := importapi.NewClient(f.to, token, nil)
 	res, err := c.ImportSnapshot(ctx, dir)
 	w := cmd.OutOrStdout()
+	if stages.Published > 0 {
+		fmt.Fprintf(w, "note: %d entries are published in the snapshot, as their drafts are; the legacy /import has no stages, so they arrive as drafts: publish them in the destination, or import without --legacy\n", stages.Published)
+	}
 	fmt.Fprintf(w, "legacy import of %s (%d nodes, %d lists, %d relations): %d values sent in %d requests, %d left out (already there, or not DRAFT)\n",
 		dir, counts.Nodes, counts.Lists, counts.Relations, res.Sent, res.Requests, res.Skipped)
 	for i, fl := range res.Failures {
@@ -106,9 +123,10 @@ func runLegacyImport(cmd *cobra.Command, dir string, f *syncFlags) error {
 }
 
 // snapshotSource makes a snapshot directory given as --from the source of
-// cfg: checked whole, then served by an emulated stage in this process.
-// NDF files without a manifest (a plain legacy export) are read against
-// the destination's schema.
+// cfg: checked whole and indexed on disk, then read in this process (see
+// importapi.Source); closeSnapshot releases it. NDF files without a
+// manifest (a plain legacy export) are read against the destination's
+// schema.
 func (f *syncFlags) snapshotSource(cfg *stagesync.SyncConfig) error {
 	if !importapi.IsNDFDir(f.from) {
 		return nil
@@ -128,6 +146,15 @@ func (f *syncFlags) snapshotSource(cfg *stagesync.SyncConfig) error {
 	if err != nil {
 		return err
 	}
+	f.snapshot = src
 	cfg.Source, cfg.SourceSchema = src.Stage, src.Schema
 	return nil
+}
+
+// closeSnapshot releases the snapshot source snapshotSource opened, if any.
+func (f *syncFlags) closeSnapshot() {
+	if f.snapshot != nil {
+		_ = f.snapshot.Close()
+		f.snapshot = nil
+	}
 }

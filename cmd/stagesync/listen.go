@@ -109,6 +109,7 @@ func runListen(cmd *cobra.Command, f *syncFlags, lf *listenFlags) error {
 		return withCode(exitUsage, err)
 	}
 	cfg, err := f.config(false, nil)
+	defer f.closeSnapshot()
 	if err != nil {
 		return withCode(exitUsage, err)
 	}

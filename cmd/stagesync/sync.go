@@ -32,6 +32,9 @@ func init() {
 // syncFlags are the flags shared by `sync` and `plan`.
 type syncFlags struct {
 	from, fromTokenEnv string
+	// snapshot is the source opened from a snapshot DIR given as --from
+	// (import.go); closed when the run ends.
+	snapshot           interface{ Close() error }
 	to, toTokenEnv     string
 	models             []string
 	modelsSet          bool // --models was given, possibly empty
@@ -338,6 +341,7 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 		f.rateSet = fl.Changed // after the config file, which sets it too
 	}
 	cfg, err := f.config(dryRun, cmd.ErrOrStderr())
+	defer f.closeSnapshot()
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
