@@ -14,27 +14,27 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/stagesync/stagesync/filestack"
-	"github.com/stagesync/stagesync/filestack/filestacktest"
+	"github.com/stagesync/stagesync/internal/emulator"
+	"github.com/stagesync/stagesync/internal/filestackemu"
 	"github.com/stagesync/stagesync/internal/gqlexec"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync"
-	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
 // loadBatch is how many values Load hands the emulator at a time.
 const loadBatch = 500
 
-// Load imports a checked snapshot (see Check) into an emulated stage, file
-// after file, nodes, then lists, then relations, keeping the snapshot's
-// ids, stages and locales. A value the stage refuses fails the load with
+// Load imports a checked snapshot (see Check) into an emulated stage (a
+// *stagetest.Stage), file after file, nodes, then lists, then relations,
+// keeping the snapshot's ids, stages and locales. A value the stage refuses fails the load with
 // an *InputError naming it.
-func Load(ctx context.Context, dir string, st *stagetest.Stage) error {
+func Load(ctx context.Context, dir string, st *emulator.Stage) error {
 	return load(ctx, dir, st, nil)
 }
 
 // load is Load with the bucket handles of the snapshot's asset files by
 // asset id, set on the Asset nodes.
-func load(ctx context.Context, dir string, st *stagetest.Stage, handles map[string]string) error {
+func load(ctx context.Context, dir string, st *emulator.Stage, handles map[string]string) error {
 	for _, vt := range ValueTypes {
 		var batch []json.RawMessage
 		var where []Value
@@ -98,7 +98,7 @@ type Source struct {
 
 	ix      *snapshotIndex
 	handler http.Handler
-	files   *filestacktest.Server // the asset files, when the snapshot has some
+	files   *filestackemu.Server // the asset files, when the snapshot has some
 }
 
 // OpenSource checks the snapshot in dir against its own schema (see Check)
@@ -166,7 +166,7 @@ func open(ctx context.Context, dir string, m *Manifest, s *ast.Schema) (_ *Sourc
 	if len(m.Assets) > 0 {
 		// The files are served by a Filestack emulator on a loopback
 		// port, from disk, for the sync's asset phase to fetch.
-		src.files = filestacktest.New(filestacktest.WithMemoryThreshold(0))
+		src.files = filestackemu.New(filestackemu.WithMemoryThreshold(0))
 		if res.handles, err = storeAssets(ctx, dir, m.Assets, src.AssetFiles()); err != nil {
 			return nil, err
 		}
