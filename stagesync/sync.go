@@ -234,12 +234,13 @@ type engine struct {
 	pageSize, conc int
 	ctl            control // stops the run from within; serializes events
 
-	dest    map[string]*destIndex // per model, read in the background
-	outside *outside              // looks up targets in models left out of the sync
-	planned plannedCreates        // of a dry run
-	marks   map[string]time.Time  // per model, the high-water mark this run reaches
-	scratch string                // the run's scratch directory
-	opened  *State                // the state the run opened, closed at its end
+	dest     map[string]*destIndex // per model, read in the background
+	targeted map[string]bool       // models whose destination is read by targeted reads (see destTargeted)
+	outside  *outside              // looks up targets in models left out of the sync
+	planned  plannedCreates        // of a dry run
+	marks    map[string]time.Time  // per model, the high-water mark this run reaches
+	scratch  string                // the run's scratch directory
+	opened   *State                // the state the run opened, closed at its end
 
 	mu       sync.Mutex // guards works and queue
 	works    []*work    // of the models within relation cycles
@@ -428,6 +429,7 @@ func (e *engine) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
 	e.dest, e.marks = map[string]*destIndex{}, map[string]time.Time{}
+	e.targeted = map[string]bool{}
 	readIndex := func(i int) {
 		if i >= len(e.ord.models) {
 			return
@@ -435,6 +437,12 @@ func (e *engine) run(ctx context.Context) error {
 		m := e.ord.models[i]
 		di := newDestIndex(m, e.scratch)
 		e.dest[m] = di
+		if e.destTargeted(m) {
+			// Filled page by page, by syncModel (see targetedDest).
+			e.targeted[m] = true
+			close(di.done)
+			return
+		}
 		wg.Go(func() {
 			defer close(di.done)
 			di.err = e.readDest(dctx, di)
@@ -507,6 +515,10 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 	if di.err != nil {
 		return di.err
 	}
+	targeted := e.targeted[model]
+	if targeted {
+		fetch = e.targetedDest(model, di, fetch)
+	}
 	matchField := e.cfg.Match[model]
 	match := func(srcID string, entry map[string]any) (*destEntry, error) {
 		if d, ok := e.state.DestID(model, srcID); ok {
@@ -521,7 +533,11 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		if matchField != "" {
 			if k := matchKey(entry[matchField]); k != "" {
 				if de := di.unmatchedByKey(k); de != nil {
-					return de, nil
+					// A targeted read's entry mapped to another source
+					// entry, which this run does not read: not this one's.
+					if other, ok := e.state.SourceID(model, de.id); !targeted || !ok || other == srcID {
+						return de, nil
+					}
 				}
 			}
 		}
@@ -567,6 +583,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		return ctx.Err()
 	}
 	done := 0
+	var readIDs []string // of a targeted model, for targetedOrphans
 	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
 		if err != nil {
 			_ = g.Wait()
@@ -574,6 +591,9 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		}
 		srcID, _ := entry["id"].(string)
 		e.report.add(model, countRead, 1)
+		if targeted {
+			readIDs = append(readIDs, srcID)
+		}
 		var shape entryShape
 		_, shape.publish = entry["documentInStages"]
 		_, shape.locales = entry["localizations"]
@@ -625,6 +645,12 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		return err
 	}
 	e.emit(Event{Phase: PhaseWrite, Model: model, Done: done, Total: done})
+	if targeted {
+		if err := e.targetedOrphans(ctx, model, di, readIDs); err != nil {
+			return err
+		}
+		return di.dbErr
+	}
 	if delta {
 		// The entries a delta read leaves out still exist in the source;
 		// only destination entries whose source is gone are orphans.
