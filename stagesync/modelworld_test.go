@@ -647,6 +647,9 @@ func (w *modelWorld) applyOp(k opKind) bool {
 		q := fmt.Sprintf(`mutation($id: ID!) { %s(where: {id: $id}) { id } }`, m.API.Delete)
 		w.must(w.ctl.Do(ctx, q, map[string]any{"id": id}, nil), "delete")
 		w.logf("delete %s %s", m.Name, id)
+		// The entries that pointed at it change with no updatedAt of
+		// their own (see deltaBlindOps).
+		w.deltaBlind = w.deltaBlind || w.related(m)
 		return true
 	case opPublish:
 		if id == "" {
@@ -880,6 +883,23 @@ func (w *modelWorld) syncComplete() {
 // random schedule runs a delta sync only after operations it sees.
 var deltaBlindOps = map[opKind]bool{
 	opPublish: true, opUnpublish: true, opRelinkTwoWay: true, opReorderManyToMany: true, opReorderOneToMany: true,
+}
+
+// related reports whether entries of m can be in a relation with entries
+// of another model or of m itself: a field of m, or of any model,
+// relates them.
+func (w *modelWorld) related(m *schema.Model) bool {
+	for _, o := range w.proj.Models {
+		for _, f := range o.ContentFields() {
+			if f.Kind != schema.KindRelation && f.Kind != schema.KindUnionRelation {
+				continue
+			}
+			if o.Name == m.Name || slices.Contains(f.Targets, m.Name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // syncDelta runs a delta sync without mirror mode, whose destination
