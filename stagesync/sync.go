@@ -100,9 +100,20 @@ type SyncConfig struct {
 	DryRun bool
 	// Delta reads only the source entries updated since the state's
 	// high-water mark of their model (set by every run in which all of a
-	// model's entries synced), and the other entries' ids to find
-	// deletions. Typed models are always read whole; entries that did not
-	// change are compared and skipped as in a full sync.
+	// model's entries synced). Typed models are always read whole; entries
+	// that did not change are compared and skipped as in a full sync.
+	//
+	// The destination is read only where those entries may match it: by
+	// id (the identity map's, and the same id) and by the Match field's
+	// values, in batched reads. Deletions are found from both stages'
+	// entry counts checked against the identity map; when the counts do
+	// not prove that nothing is orphaned, and in mirror runs, with creates
+	// in flight, or with a Match field and a Transform, the model's whole
+	// destination and every source id are read, as a full sync does (see
+	// destTargeted). A delta reads the entries whose DRAFT updatedAt
+	// moved: a change that leaves it (a publish or unpublish alone, a
+	// two-way relation set from its other side, in the emulator; whether
+	// Hygraph moves it then is unverified) is seen by a full sync only.
 	Delta bool
 	// StatePath, when set, is the state database (see LoadState), opened
 	// at the start (created if missing, except by a dry run) and committed
