@@ -209,7 +209,7 @@ func matchKey(x any) string {
 
 // deltaRead reports whether model's source is read as a delta.
 func (e *engine) deltaRead(model string) bool {
-	return e.typed[model] == nil && e.cfg.Delta && e.entries == nil && e.srcOps[model].readSince != "" && !e.state.HighWater(model).IsZero()
+	return e.typed[model] == nil && e.cfg.Delta && e.entries == nil && e.srcOps[model].readSince != "" && !e.since[model].IsZero()
 }
 
 // sourceReader marks the model's high-water mark and starts reading its
@@ -223,7 +223,7 @@ func (e *engine) sourceReader(ctx context.Context, model string) (FetchFunc[map[
 	case e.entrySource(model) != nil:
 		fetch = e.entrySource(model)
 	case e.deltaRead(model):
-		since := e.state.HighWater(model).Format(time.RFC3339Nano)
+		since := e.since[model].Format(time.RFC3339Nano)
 		fetch = queryFetcher(e.cfg.Source, ops, ops.readSince, map[string]any{"since": since})
 	default:
 		fetch = fetcher(e.cfg.Source, ops)

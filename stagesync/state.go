@@ -463,6 +463,17 @@ func (s *State) setHighWater(model string, t time.Time) {
 	}
 }
 
+// clearHighWater forgets the high-water mark of model: its next delta
+// sync reads every entry (see engine.run).
+func (s *State) clearHighWater(model string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.highWater[model]; ok {
+		delete(s.highWater, model)
+		s.dirty = true
+	}
+}
+
 // pendingCreate is a create in flight: sent to the destination, its
 // answer not yet known.
 type pendingCreate struct {

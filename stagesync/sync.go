@@ -250,6 +250,7 @@ type engine struct {
 	outside  *outside              // looks up targets in models left out of the sync
 	planned  plannedCreates        // of a dry run
 	marks    map[string]time.Time  // per model, the high-water mark this run reaches
+	since    map[string]time.Time  // per model, the high-water mark at the run's start (see run)
 	scratch  string                // the run's scratch directory
 	opened   *State                // the state the run opened, closed at its end
 
@@ -431,6 +432,28 @@ func (e *engine) prepare(ctx context.Context) error {
 // run writes the models in order, then the later phases.
 func (e *engine) run(ctx context.Context) error {
 	e.destSize, e.srcSize = map[string]int{}, map[string]int{}
+	// While a run writes, the destination is not what the high-water
+	// marks promise: a run may write entries whose source did not change
+	// (the other sides of relations held back or taken for a while, see
+	// holds and singles) and an interrupted run leaves them half-written,
+	// where a delta sync, which reads the entries updated since the marks,
+	// would never look again. So the marks of the run's models are taken
+	// away, in the state database, before the first write, and given back
+	// (or moved on) at the end: after an interrupted run, the next delta
+	// sync reads everything. The run itself reads as the marks said at its
+	// start (see since).
+	e.since = map[string]time.Time{}
+	for _, m := range e.ord.models {
+		e.since[m] = e.state.HighWater(m)
+	}
+	if !e.cfg.DryRun && e.entries == nil {
+		for _, m := range e.ord.models {
+			e.state.clearHighWater(m)
+		}
+		if err := e.save(); err != nil {
+			return err
+		}
+	}
 	if err := e.assets(ctx); err != nil {
 		return err
 	}
@@ -495,6 +518,13 @@ func (e *engine) run(ctx context.Context) error {
 		}
 		for m, t := range e.marks {
 			if !failed[m] && !t.IsZero() {
+				e.state.setHighWater(m, t)
+			}
+		}
+		// A model that failed, or whose source has no entries, keeps the
+		// mark it had.
+		for m, t := range e.since {
+			if !t.IsZero() && e.state.HighWater(m).IsZero() {
 				e.state.setHighWater(m, t)
 			}
 		}
