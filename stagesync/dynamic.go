@@ -25,6 +25,9 @@ type modelOps struct {
 	// DateTime!. ids reads only the ids, latest the greatest updatedAt
 	// (variables: none).
 	readSince, ids, latest string
+	// count reads the number of the model's entries (variables: none); ""
+	// when the schema has no connection query for it.
+	count string
 	// readWhere is read narrowed by $where: the model's WhereInput (the
 	// entries of a single-entry run, see SyncConfig.Entries); "" when the
 	// model has no WhereInput.
@@ -118,6 +121,9 @@ func buildOps(p *schema.Project, m *schema.Model, nested int) (*modelOps, error)
 			ops.more[f.Name] = fmt.Sprintf("query StagesyncMore%s_%s($id: ID!, $skip: Int!, $stage: Stage!) { item: %s(where: {id: $id}, stage: $stage) { %s } }",
 				m.Name, f.Name, api.Single, sel)
 		}
+	}
+	if api.Connection != "" {
+		ops.count = fmt.Sprintf("query StagesyncCount%s { items: %s(stage: DRAFT) { aggregate { count } } }", m.Name, api.Connection)
 	}
 	ops.latest = fmt.Sprintf("query StagesyncLatest%s { items: %s(stage: DRAFT, orderBy: updatedAt_DESC, first: 1) { id updatedAt } }", m.Name, api.List)
 	ops.create = fmt.Sprintf("mutation StagesyncCreate%s($data: %s!) { %s(data: $data) { id } }", m.Name, api.CreateInput, api.Create)

@@ -144,34 +144,12 @@ func pageReader(s *Stage, ops *modelOps, query string, extra map[string]any) Fet
 // readDest reads every destination entry of a model into its index.
 func (e *engine) readDest(ctx context.Context, x *destIndex) error {
 	model := x.model
-	dm := e.dst.Model(model)
-	matchField := e.cfg.Match[model]
 	n := 0
 	for entry, err := range Paginate(ctx, e.destFetcher(model), WithPageSize(e.pageSize)) {
 		if err != nil {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 		}
-		id, _ := entry["id"].(string)
-		d := &destEntry{model: model, id: id}
-		if c, ok := entry["createdAt"].(string); ok {
-			d.created = timeKey(c)
-		}
-		if pub := entryform.Published(entry); pub != nil {
-			v, _ := canonEntry(e.dst, dm, pub, e.ord.reverse[model], sameID)
-			d.pub = hashVersion(v)
-		} else if _, ok := entry[pubReadErrorKey]; ok {
-			// A published version that cannot be read differs from
-			// any the source has: it is published over or unpublished.
-			d.pub = fieldHashes{}
-		}
-		v, _ := canonEntry(e.dst, dm, entry, e.ord.reverse[model], sameID)
-		d.draft = hashVersion(v)
-		d.content = e.createDigest(model, d.draft)
-		d.comps = destComponents(dm, entry, e.positionedLists(model))
-		if matchField != "" {
-			d.key = matchKey(entry[matchField])
-		}
-		if err := x.add(d); err != nil {
+		if err := x.add(e.destEntryOf(model, entry)); err != nil {
 			return err
 		}
 		if n++; n%e.pageSize == 0 {
@@ -183,6 +161,33 @@ func (e *engine) readDest(ctx context.Context, x *destIndex) error {
 	}
 	e.emit(Event{Phase: PhaseRead, Model: model, Done: n, Total: n})
 	return nil
+}
+
+// destEntryOf is what the index keeps of a destination entry of model as
+// read.
+func (e *engine) destEntryOf(model string, entry map[string]any) *destEntry {
+	dm := e.dst.Model(model)
+	id, _ := entry["id"].(string)
+	d := &destEntry{model: model, id: id}
+	if c, ok := entry["createdAt"].(string); ok {
+		d.created = timeKey(c)
+	}
+	if pub := entryform.Published(entry); pub != nil {
+		v, _ := canonEntry(e.dst, dm, pub, e.ord.reverse[model], sameID)
+		d.pub = hashVersion(v)
+	} else if _, ok := entry[pubReadErrorKey]; ok {
+		// A published version that cannot be read differs from
+		// any the source has: it is published over or unpublished.
+		d.pub = fieldHashes{}
+	}
+	v, _ := canonEntry(e.dst, dm, entry, e.ord.reverse[model], sameID)
+	d.draft = hashVersion(v)
+	d.content = e.createDigest(model, d.draft)
+	d.comps = destComponents(dm, entry, e.positionedLists(model))
+	if f := e.cfg.Match[model]; f != "" {
+		d.key = matchKey(entry[f])
+	}
+	return d
 }
 
 // timeKey normalizes a DateTime for comparison: milliseconds since the
@@ -204,7 +209,7 @@ func matchKey(x any) string {
 
 // deltaRead reports whether model's source is read as a delta.
 func (e *engine) deltaRead(model string) bool {
-	return e.typed[model] == nil && e.cfg.Delta && e.entries == nil && e.srcOps[model].readSince != "" && !e.state.HighWater(model).IsZero()
+	return e.typed[model] == nil && e.cfg.Delta && e.entries == nil && e.srcOps[model].readSince != "" && !e.since[model].IsZero()
 }
 
 // sourceReader marks the model's high-water mark and starts reading its
@@ -218,7 +223,7 @@ func (e *engine) sourceReader(ctx context.Context, model string) (FetchFunc[map[
 	case e.entrySource(model) != nil:
 		fetch = e.entrySource(model)
 	case e.deltaRead(model):
-		since := e.state.HighWater(model).Format(time.RFC3339Nano)
+		since := e.since[model].Format(time.RFC3339Nano)
 		fetch = queryFetcher(e.cfg.Source, ops, ops.readSince, map[string]any{"since": since})
 	default:
 		fetch = fetcher(e.cfg.Source, ops)

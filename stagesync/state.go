@@ -480,6 +480,17 @@ func (s *State) setHighWater(model string, t time.Time) {
 	}
 }
 
+// clearHighWater forgets the high-water mark of model: its next delta
+// sync reads every entry (see engine.run).
+func (s *State) clearHighWater(model string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.highWater[model]; ok {
+		delete(s.highWater, model)
+		s.dirty = true
+	}
+}
+
 // pendingCreate is a create in flight: sent to the destination, its
 // answer not yet known.
 type pendingCreate struct {
@@ -527,6 +538,49 @@ func (s *State) clearPending(model, sourceID string) {
 	if len(s.pending[model]) == 0 {
 		delete(s.pending, model)
 	}
+}
+
+// hasPending reports whether creates of model are in flight (see
+// setPending).
+func (s *State) hasPending(model string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending[model]) > 0
+}
+
+// countIDs returns the number of source entries of model the identity map
+// holds, or -1 when the state database cannot be read.
+func (s *State) countIDs(model string) int {
+	n := 0
+	switch {
+	case s.parent != nil:
+		if n = s.parent.countIDs(model); n < 0 {
+			return n
+		}
+	case s.db != nil:
+		if err := s.db.QueryRow(`SELECT COUNT(*) FROM ids WHERE model = ?`, model).Scan(&n); err != nil {
+			return -1
+		}
+	}
+	s.mu.Lock()
+	changes := maps.Clone(s.ids[model])
+	s.mu.Unlock()
+	for src, dst := range changes {
+		if !s.buffered() {
+			if dst != "" {
+				n++
+			}
+			continue
+		}
+		_, inBase := s.baseDestID(model, src)
+		switch {
+		case dst == "" && inBase:
+			n--
+		case dst != "" && !inBase:
+			n++
+		}
+	}
+	return n
 }
 
 // pendingSharing counts the creates in flight of model recorded with the

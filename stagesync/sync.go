@@ -100,9 +100,20 @@ type SyncConfig struct {
 	DryRun bool
 	// Delta reads only the source entries updated since the state's
 	// high-water mark of their model (set by every run in which all of a
-	// model's entries synced), and the other entries' ids to find
-	// deletions. Typed models are always read whole; entries that did not
-	// change are compared and skipped as in a full sync.
+	// model's entries synced). Typed models are always read whole; entries
+	// that did not change are compared and skipped as in a full sync.
+	//
+	// The destination is read only where those entries may match it: by
+	// id (the identity map's, and the same id) and by the Match field's
+	// values, in batched reads. Deletions are found from both stages'
+	// entry counts checked against the identity map; when the counts do
+	// not prove that nothing is orphaned, and in mirror runs, with creates
+	// in flight, or with a Match field and a Transform, the model's whole
+	// destination and every source id are read, as a full sync does (see
+	// destTargeted). A delta reads the entries whose DRAFT updatedAt
+	// moved: a change that leaves it (a publish or unpublish alone, a
+	// two-way relation set from its other side, in the emulator; whether
+	// Hygraph moves it then is unverified) is seen by a full sync only.
 	Delta bool
 	// StatePath, when set, is the state database (see LoadState), opened
 	// at the start (created if missing, except by a dry run) and committed
@@ -243,12 +254,14 @@ type engine struct {
 	pageSize, conc int
 	ctl            control // stops the run from within; serializes events
 
-	dest    map[string]*destIndex // per model, read in the background
-	outside *outside              // looks up targets in models left out of the sync
-	planned plannedCreates        // of a dry run
-	marks   map[string]time.Time  // per model, the high-water mark this run reaches
-	scratch string                // the run's scratch directory
-	opened  *State                // the state the run opened, closed at its end
+	dest     map[string]*destIndex // per model, read in the background
+	targeted map[string]bool       // models whose destination is read by targeted reads (see destTargeted)
+	outside  *outside              // looks up targets in models left out of the sync
+	planned  plannedCreates        // of a dry run
+	marks    map[string]time.Time  // per model, the high-water mark this run reaches
+	since    map[string]time.Time  // per model, the high-water mark at the run's start (see run)
+	scratch  string                // the run's scratch directory
+	opened   *State                // the state the run opened, closed at its end
 
 	mu       sync.Mutex // guards works and queue
 	works    []*work    // of the models within relation cycles
@@ -431,6 +444,28 @@ func (e *engine) prepare(ctx context.Context) error {
 // run writes the models in order, then the later phases.
 func (e *engine) run(ctx context.Context) error {
 	e.destSize, e.srcSize = map[string]int{}, map[string]int{}
+	// While a run writes, the destination is not what the high-water
+	// marks promise: a run may write entries whose source did not change
+	// (the other sides of relations held back or taken for a while, see
+	// holds and singles) and an interrupted run leaves them half-written,
+	// where a delta sync, which reads the entries updated since the marks,
+	// would never look again. So the marks of the run's models are taken
+	// away, in the state database, before the first write, and given back
+	// (or moved on) at the end: after an interrupted run, the next delta
+	// sync reads everything. The run itself reads as the marks said at its
+	// start (see since).
+	e.since = map[string]time.Time{}
+	for _, m := range e.ord.models {
+		e.since[m] = e.state.HighWater(m)
+	}
+	if !e.cfg.DryRun && e.entries == nil {
+		for _, m := range e.ord.models {
+			e.state.clearHighWater(m)
+		}
+		if err := e.save(); err != nil {
+			return err
+		}
+	}
 	if err := e.assets(ctx); err != nil {
 		return err
 	}
@@ -440,6 +475,7 @@ func (e *engine) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
 	e.dest, e.marks = map[string]*destIndex{}, map[string]time.Time{}
+	e.targeted = map[string]bool{}
 	readIndex := func(i int) {
 		if i >= len(e.ord.models) {
 			return
@@ -447,6 +483,12 @@ func (e *engine) run(ctx context.Context) error {
 		m := e.ord.models[i]
 		di := newDestIndex(m, e.scratch)
 		e.dest[m] = di
+		if e.destTargeted(m) {
+			// Filled page by page, by syncModel (see targetedDest).
+			e.targeted[m] = true
+			close(di.done)
+			return
+		}
 		wg.Go(func() {
 			defer close(di.done)
 			di.err = e.readDest(dctx, di)
@@ -491,6 +533,13 @@ func (e *engine) run(ctx context.Context) error {
 				e.state.setHighWater(m, t)
 			}
 		}
+		// A model that failed, or whose source has no entries, keeps the
+		// mark it had.
+		for m, t := range e.since {
+			if !t.IsZero() && e.state.HighWater(m).IsZero() {
+				e.state.setHighWater(m, t)
+			}
+		}
 	}
 	if err := e.save(); err != nil {
 		return err
@@ -519,6 +568,10 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 	if di.err != nil {
 		return di.err
 	}
+	targeted := e.targeted[model]
+	if targeted {
+		fetch = e.targetedDest(model, di, fetch)
+	}
 	matchField := e.cfg.Match[model]
 	match := func(srcID string, entry map[string]any) (*destEntry, error) {
 		if d, ok := e.state.DestID(model, srcID); ok {
@@ -533,7 +586,11 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		if matchField != "" {
 			if k := matchKey(entry[matchField]); k != "" {
 				if de := di.unmatchedByKey(k); de != nil {
-					return de, nil
+					// A targeted read's entry mapped to another source
+					// entry, which this run does not read: not this one's.
+					if other, ok := e.state.SourceID(model, de.id); !targeted || !ok || other == srcID {
+						return de, nil
+					}
 				}
 			}
 		}
@@ -579,6 +636,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		return ctx.Err()
 	}
 	done := 0
+	var readIDs []string // of a targeted model, for targetedOrphans
 	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
 		if err != nil {
 			_ = g.Wait()
@@ -586,6 +644,9 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		}
 		srcID, _ := entry["id"].(string)
 		e.report.add(model, countRead, 1)
+		if targeted {
+			readIDs = append(readIDs, srcID)
+		}
 		var shape entryShape
 		_, shape.publish = entry["documentInStages"]
 		_, shape.locales = entry["localizations"]
@@ -637,6 +698,12 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		return err
 	}
 	e.emit(Event{Phase: PhaseWrite, Model: model, Done: done, Total: done})
+	if targeted {
+		if err := e.targetedOrphans(ctx, model, di, readIDs); err != nil {
+			return err
+		}
+		return di.dbErr
+	}
 	if delta {
 		// The entries a delta read leaves out still exist in the source;
 		// only destination entries whose source is gone are orphans.
