@@ -558,7 +558,7 @@ func (s *State) countIDs(model string) int {
 			return n
 		}
 	case s.db != nil:
-		if err := s.db.QueryRow(`SELECT COUNT(*) FROM ids WHERE model = ?`, model).Scan(&n); err != nil {
+		if err := s.db.QueryRow(rebind(s.pg, `SELECT COUNT(*) FROM ids WHERE model = ?`), model).Scan(&n); err != nil {
 			return -1
 		}
 	}

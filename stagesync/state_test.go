@@ -55,6 +55,9 @@ func checkState(t *testing.T, got *State, t0 time.Time) {
 	if c, ok := got.pendingOf("Hotel", "h9"); ok {
 		t.Errorf("pending Hotel h9 = %+v after clearPending", c)
 	}
+	if n := got.countIDs("Hotel"); n != 1 {
+		t.Errorf("countIDs(Hotel) = %d, want 1", n)
+	}
 	if diff := cmp.Diff([]string{"Hotel", "Review"}, got.Models()); diff != "" {
 		t.Errorf("models: %s", diff)
 	}
