@@ -46,6 +46,12 @@ type RateLimit struct {
 	// increase until the first 429: a limiter that starts low finds a high
 	// limit in a few steps.
 	SlowStart bool
+	// Spacing is the least time between two decreases (default 0: every
+	// 429 to a request sent since the last decrease makes one). A stage
+	// that counts requests per second keeps answering 429 for a while
+	// after a client slowed down; without a spacing each of those answers
+	// cuts the rate again, down to Min.
+	Spacing time.Duration
 }
 
 // withDefaults fills zero fields.
@@ -99,6 +105,7 @@ type aimd struct {
 
 	throttledOnce bool      // a 429 was seen: slow start is over
 	lastThrottle  time.Time // of the last 429
+	lastCut       time.Time // of the last decrease
 }
 
 func newAIMD(cfg RateLimit) aimd {
@@ -164,6 +171,10 @@ func (a *aimd) throttledBy(epoch uint64, now time.Time, gentle bool) bool {
 	if a.unlimited() || epoch != a.epoch {
 		return false
 	}
+	if a.cfg.Spacing > 0 && !a.lastCut.IsZero() && now.Sub(a.lastCut) < a.cfg.Spacing {
+		return false
+	}
+	a.lastCut = now
 	a.epoch++
 	factor := a.cfg.Decrease
 	if gentle {
@@ -206,6 +217,17 @@ type sendRate struct {
 // okWindows is the number of windows in a row without a 429 that make
 // their smallest count a rate known to pass.
 const okWindows = 10
+
+// rateBusy is the share of its rate a stage must have sent in the last
+// whole second for a success to raise the rate (see limiter.grow).
+const rateBusy = 0.8
+
+// busy reports whether at least rateBusy of rate was sent in the last
+// whole second before now.
+func (r *sendRate) busy(now time.Time, rate float64) bool {
+	r.roll(now)
+	return float64(r.last) >= math.Floor(rateBusy*rate)
+}
 
 // sent counts a request sent at now.
 func (r *sendRate) sent(now time.Time) {
@@ -321,6 +343,21 @@ func (l *limiter) observe(epoch uint64, throttled bool, retryAfter time.Duration
 		changed = l.state.successAt(now)
 	}
 	if changed {
+		l.lim.SetLimit(rate.Limit(l.state.rate))
+	}
+}
+
+// grow counts a success toward raising the rate, only while the stage
+// sends close to its rate: a request that waited for a token was held back
+// by the rate, but a rate that is not used is not known to pass. Without
+// this a scheduler held back by something else (the operations in flight)
+// keeps raising a rate it never sends at, until a burst at that rate meets
+// the stage's own limit.
+func (l *limiter) grow() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if l.sends.busy(now, l.state.rate) && l.state.successAt(now) {
 		l.lim.SetLimit(rate.Limit(l.state.rate))
 	}
 }
