@@ -355,3 +355,145 @@ func TestSendRateSuspect(t *testing.T) {
 		t.Error("429 while sending 11/s, more than known to pass: rate not suspected")
 	}
 }
+
+// TestOpLimitsPerBatch: the operations a merged request holds follow
+// Little's law, (rate·duration + 1)·n ≤ the limit, from the measured
+// request duration; before any answer, or without a rate limit, they are
+// the limit (and never more than one request may hold).
+func TestOpLimitsPerBatch(t *testing.T) {
+	o := newOpLimits(true, [2]RateLimit{opLimit(30, 45, false), opLimit(15, 15, false)})
+	if got := o.perBatch(1, 25); got != 15 {
+		t.Errorf("before any answer: %d, want the limit 15", got)
+	}
+	o.took(1, 130*time.Millisecond)
+	// 25 req/s × 0.13 s = 3.25 requests in flight, plus one waiting:
+	// 15 / 4.25 = 3.5.
+	if got := o.perBatch(1, 25); got != 3 {
+		t.Errorf("at 25 req/s, 130 ms: %d, want 3", got)
+	}
+	if got := o.perBatch(1, 5); got != 9 {
+		t.Errorf("at 5 req/s, 130 ms: %d, want 9 (15 / 1.65)", got)
+	}
+	if got := o.perBatch(1, math.Inf(1)); got != 15 {
+		t.Errorf("rate not limited: %d, want the limit 15", got)
+	}
+	if got := o.perBatch(1, 1000); got != 1 {
+		t.Errorf("at 1000 req/s: %d, want at least 1", got)
+	}
+	// The mean moves a fifth of the way to each new answer.
+	o.took(1, 230*time.Millisecond)
+	if got := o.dur[1]; math.Abs(got-0.15) > 1e-9 {
+		t.Errorf("mean duration %v, want 0.15", got)
+	}
+	// Queries have their own.
+	if got := o.perBatch(0, 25); got != 30 {
+		t.Errorf("queries: %d, want their limit 30", got)
+	}
+	o.perRequest[1] = 2
+	if got := o.perBatch(1, 5); got != 2 {
+		t.Errorf("one request may hold 2: %d", got)
+	}
+	if off := newOpLimits(false, [2]RateLimit{}); off.perBatch(1, 25) != math.MaxInt {
+		t.Error("without a plan: a target")
+	}
+}
+
+// TestOpLimitsWaitForWhole: a batch waits until the operations it wants
+// are free rather than taking the few that are (a request, and a rate
+// token, spent on a sliver); what one request may hold is read when the
+// operations are granted, not when they were asked for.
+func TestOpLimitsWaitForWhole(t *testing.T) {
+	o := newOpLimits(true, [2]RateLimit{opLimit(30, 45, false), opLimit(10, 15, false)})
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	g, err := o.acquire(ctx, 1, 8, 8)
+	if err != nil || g.n != 8 {
+		t.Fatalf("8 of 10: %+v, %v", g, err)
+	}
+	if got, err := o.acquire(cancelled, 1, 1, 4); err == nil {
+		t.Fatalf("want 4 with 2 free: granted %d at once; want it to wait", got.n)
+	}
+	o.release(1, 6)
+	if got, err := o.acquire(cancelled, 1, 1, 4); err != nil || got.n != 4 {
+		t.Fatalf("want 4 with 8 free: %+v, %v", got, err)
+	} else {
+		o.release(1, got.n)
+	}
+	o.perRequest[1] = 3
+	if got, err := o.acquire(ctx, 1, 1, 4); err != nil || got.n != 3 {
+		t.Fatalf("want 4 when a request may hold 3: %+v, %v; want 3", got, err)
+	}
+}
+
+// TestStageRateGrowsOnlyWhenUsed: successes of requests that waited for a
+// token raise a plan's rate only while the stage sends at least 80% of it:
+// held back by its operations, a stage that sends 10 req/s does not learn
+// that 40 pass.
+func TestStageRateGrowsOnlyWhenUsed(t *testing.T) {
+	auto, err := LookupPlanLimits("auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStage("dev", "http://127.0.0.1:1/", "", WithPlanLimits(auto))
+	now := time.Unix(1000, 0)
+	s.limiter.now = func() time.Time { return now }
+	s.ops.now = s.limiter.now
+	second := func(sends int) { // sends evenly spread over one second
+		end := now.Add(time.Second)
+		for range sends {
+			s.limiter.sent()
+			now = now.Add(time.Second / time.Duration(sends+1))
+		}
+		now = end
+	}
+	g := opGrant{kind: 1, n: 1}
+	second(2)
+	for range 30 {
+		s.observe(0, true, g, false, 0)
+	}
+	if r := s.Stats().Rate; r != 5 {
+		t.Fatalf("sending 2 of 5 req/s: rate %v after 30 successes, want 5", r)
+	}
+	second(4)
+	for range 10 {
+		s.observe(0, true, g, false, 0)
+	}
+	if r := s.Stats().Rate; r != 10 {
+		t.Fatalf("sending 4 of 5 req/s: rate %v after 10 successes, want 10 (doubled)", r)
+	}
+	second(5)
+	for range 10 {
+		s.observe(0, true, g, false, 0)
+	}
+	if r := s.Stats().Rate; r != 10 {
+		t.Fatalf("sending 5 of 10 req/s: rate %v, want 10", r)
+	}
+}
+
+// TestAIMDSpacing: a plan's limits decrease at most once a second: the
+// 429s one overload keeps drawing after the first decrease (to requests
+// sent after it, so of the new epoch) do not cut again and again.
+func TestAIMDSpacing(t *testing.T) {
+	growth, err := LookupPlanLimits("growth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  RateLimit
+		want []float64
+	}{
+		{"rate", growth.rateLimit(), []float64{17.5, 17.5, 17.5, 12.25}},
+		{"operations", opLimit(10, 15, false), []float64{7, 7, 7, 4.9}},
+	} {
+		a := newAIMD(tc.cfg)
+		t0 := time.Unix(1000, 0)
+		for i, at := range []time.Duration{0, 300 * time.Millisecond, 900 * time.Millisecond, 1100 * time.Millisecond} {
+			a.throttledAt(a.epoch, t0.Add(at))
+			if math.Abs(a.rate-tc.want[i]) > 1e-9 {
+				t.Errorf("%s: 429 at +%v: %v, want %v", tc.name, at, a.rate, tc.want[i])
+			}
+		}
+	}
+}
