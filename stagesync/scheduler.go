@@ -38,6 +38,12 @@ type PlanLimits struct {
 // upward again.
 const planQuiet = 2 * time.Second
 
+// planPeakPatience slows a plan's rate increases near the rate of the
+// last decrease (see RateLimit.PeakPatience): on a Hobby plan a step of 1
+// req/s is a fifth of the rate, and the stage's 429s would come back
+// after every two steps.
+const planPeakPatience = 4
+
 // planSpacing is the least time between two decreases of a scheduler's
 // limits: Hygraph counts requests per second, so the 429s of one overload
 // keep coming for about that long after the client slowed down.
@@ -85,6 +91,7 @@ func (p PlanLimits) rateLimit() RateLimit {
 		Min:           math.Min(1, p.Rate),
 		IncreaseAfter: 10,
 		Step:          math.Max(1, p.Rate/20),
+		PeakPatience:  planPeakPatience,
 		Decrease:      0.7,
 		Quiet:         planQuiet,
 		SlowStart:     p.Probe,
@@ -164,22 +171,26 @@ type opLimits struct {
 	// dur is the mean duration in seconds, from sending to answer, of the
 	// requests of each kind answered 200 (a moving average); 0 before the
 	// first.
-	dur  [2]float64
-	wake chan struct{} // closed when operations are released or a limit grows
-	now  func() time.Time
+	dur [2]float64
+	// maxOK is the most operations of each kind a request answered 200
+	// held.
+	maxOK [2]int
+	wake  chan struct{} // closed when operations are released or a limit grows
+	now   func() time.Time
 }
 
 // durationWeight is the weight of the latest answer in opLimits.dur.
 const durationWeight = 0.2
 
-// took records that a request of kind k was answered (200) d after it was
-// sent.
-func (o *opLimits) took(k int, d time.Duration) {
+// took records that a request holding n operations of kind k was answered
+// (200) d after it was sent.
+func (o *opLimits) took(k, n int, d time.Duration) {
 	if !o.on || d <= 0 {
 		return
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.maxOK[k] = max(o.maxOK[k], n)
 	if o.dur[k] == 0 {
 		o.dur[k] = d.Seconds()
 		return
@@ -301,8 +312,12 @@ func (o *opLimits) throttle(g opGrant, gentle bool) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if g.others == 0 && g.n > 1 {
+	if g.others == 0 && g.n > 1 && g.n > o.maxOK[g.kind] {
 		// Alone in flight and still too many: no request may hold n.
+		// Not when a request of n or more passed before: then this 429
+		// is the rate's (a stage at its rate answers 429 to a request
+		// alone in flight too), and taking it for the operations would
+		// shrink every request for good.
 		o.perRequest[g.kind] = min(o.perRequest[g.kind], g.n-1)
 		return
 	}

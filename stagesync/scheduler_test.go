@@ -365,7 +365,7 @@ func TestOpLimitsPerBatch(t *testing.T) {
 	if got := o.perBatch(1, 25); got != 15 {
 		t.Errorf("before any answer: %d, want the limit 15", got)
 	}
-	o.took(1, 130*time.Millisecond)
+	o.took(1, 4, 130*time.Millisecond)
 	// 25 req/s × 0.13 s = 3.25 requests in flight, plus one waiting:
 	// 15 / 4.25 = 3.5.
 	if got := o.perBatch(1, 25); got != 3 {
@@ -381,7 +381,7 @@ func TestOpLimitsPerBatch(t *testing.T) {
 		t.Errorf("at 1000 req/s: %d, want at least 1", got)
 	}
 	// The mean moves a fifth of the way to each new answer.
-	o.took(1, 230*time.Millisecond)
+	o.took(1, 4, 230*time.Millisecond)
 	if got := o.dur[1]; math.Abs(got-0.15) > 1e-9 {
 		t.Errorf("mean duration %v, want 0.15", got)
 	}

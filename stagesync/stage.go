@@ -503,7 +503,7 @@ func (s *Stage) acquire(ctx context.Context, op ast.Operation, need, want int) (
 // target is the operations of op's kind a merged request should hold: see
 // opLimits.perBatch.
 func (s *Stage) target(op ast.Operation) int {
-	return s.ops.perBatch(kindOf(op), s.limiter.rate())
+	return s.ops.perBatch(kindOf(op), s.limiter.throughput())
 }
 
 // shrink gives back the operations of h beyond n, before its request is
@@ -756,7 +756,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if resp.StatusCode == http.StatusOK && st != nil {
-		s.ops.took(st.ops.kind, time.Since(sentAt))
+		s.ops.took(st.ops.kind, st.ops.n, time.Since(sentAt))
 	}
 	throttled := resp.StatusCode == http.StatusTooManyRequests
 	var ra time.Duration
