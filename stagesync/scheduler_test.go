@@ -497,3 +497,87 @@ func TestAIMDSpacing(t *testing.T) {
 		}
 	}
 }
+
+// TestOpLimitsLoneThrottle: a 429 to a request alone in flight lowers what
+// one request may hold only when no request that large passed before;
+// otherwise it was the rate's (a stage at its rate answers 429 to a lone
+// request too) and goes to the limit on operations in flight.
+func TestOpLimitsLoneThrottle(t *testing.T) {
+	o := newOpLimits(true, [2]RateLimit{opLimit(10, 15, false), opLimit(10, 15, false)})
+	o.took(1, 5, 100*time.Millisecond) // a request of 5 passed
+	o.throttle(opGrant{kind: 1, n: 5}, false)
+	if o.perRequest[1] != 15 {
+		t.Errorf("429 to a lone request of 5 after one of 5 passed: a request may hold %d, want 15", o.perRequest[1])
+	}
+	if got := o.limit(1); got != 7 {
+		t.Errorf("and the limit: %v, want 7", got)
+	}
+	o.throttle(opGrant{kind: 1, n: 8, epoch: o.state[1].epoch}, false)
+	if o.perRequest[1] != 7 {
+		t.Errorf("429 to a lone request of 8, larger than any that passed: a request may hold %d, want 7", o.perRequest[1])
+	}
+}
+
+// TestStageTargetThroughput: batches are sized for the most requests the
+// stage was sent in a second when the rate is lower now: a cut of the
+// rate after a 429 does not make requests hold more operations.
+func TestStageTargetThroughput(t *testing.T) {
+	growth, err := LookupPlanLimits("growth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStage("dev", "http://127.0.0.1:1/", "", WithPlanLimits(growth))
+	now := time.Unix(1000, 0)
+	s.limiter.now = func() time.Time { return now }
+	s.ops.took(1, 4, 150*time.Millisecond)
+	// 10 mutations in flight at 25 req/s and 0.15 s: 10 / 4.75.
+	if got := s.target(ast.Mutation); got != 2 {
+		t.Fatalf("at 25 req/s: %d, want 2", got)
+	}
+	for range 25 {
+		s.limiter.sent()
+		now = now.Add(time.Second / 25)
+	}
+	s.limiter.sent() // closes the window of 25
+	s.limiter.throttle(0, 0, false)
+	if r := s.limiter.rate(); r != 17.5 {
+		t.Fatalf("rate %v after a 429, want 17.5", r)
+	}
+	now = now.Add(2 * time.Second)
+	s.limiter.throttle(1, 0, false)
+	// At 12.25 req/s the target would be 10 / 2.84 = 3.
+	if r, got := s.limiter.rate(), s.target(ast.Mutation); r != 12.25 || got != 2 {
+		t.Errorf("rate %v, target %d; want 12.25 and the target of 25 req/s, 2", r, got)
+	}
+}
+
+// TestAIMDPeakPatience: after a full decrease, increases within 10% of
+// the rate before it take four times the successes; a gentle decrease
+// (blamed on two limits at once) sets no such peak.
+func TestAIMDPeakPatience(t *testing.T) {
+	cfg := RateLimit{Initial: 20, Max: 100, Min: 1, IncreaseAfter: 10, Step: 1, Decrease: 0.7, PeakPatience: 4}
+	a := newAIMD(cfg)
+	t0 := time.Unix(1000, 0)
+	a.throttledBy(a.epoch, t0, true) // gentle: 17, no peak
+	count := func(to float64) int {
+		n := 0
+		for a.rate < to {
+			a.successAt(t0.Add(time.Minute))
+			n++
+		}
+		return n
+	}
+	if n := count(20); n != 30 {
+		t.Errorf("after a gentle decrease, 17 → 20: %d successes, want 30", n)
+	}
+	a.throttledBy(a.epoch, t0, false) // 20 → 14, peak 20
+	if n := count(18); n != 40 {
+		t.Errorf("14 → 18, under 90%% of 20: %d successes, want 40", n)
+	}
+	if n := count(23); n != 200 {
+		t.Errorf("18 → 23, within 10%% of 20: %d successes, want 200", n)
+	}
+	if n := count(24); n != 10 {
+		t.Errorf("23 → 24, above 20 / 0.9: %d successes, want 10", n)
+	}
+}
