@@ -185,11 +185,14 @@ func (b *Batcher) Stats() BatchStats {
 }
 
 // gate says when the next client can take a request: acquire waits until
-// it can take one of at least need operations of op's kind and grants up to
-// want; shrink gives back what the batch does not use.
+// it can take one of want operations of op's kind (at least need, fewer
+// than want when it cannot take so many at all) and grants them; shrink
+// gives back what the batch does not use.
 type gate interface {
 	acquire(ctx context.Context, op ast.Operation, need, want int) (*heldSlot, func(), error)
 	shrink(h *heldSlot, n int)
+	// target is the operations of op's kind a merged request should hold.
+	target(op ast.Operation) int
 }
 
 // semGate is the gate of a client that is not a Stage's: requests in
@@ -205,6 +208,8 @@ func (g semGate) acquire(ctx context.Context, _ ast.Operation, _, want int) (*he
 }
 
 func (semGate) shrink(*heldSlot, int) {}
+
+func (semGate) target(ast.Operation) int { return math.MaxInt }
 
 // batchKind is what may share a request.
 type batchKind struct {
@@ -364,12 +369,16 @@ func (b *Batcher) dispatch() {
 			return
 		}
 		head := b.queue[0]
-		op, need := head.kind.op, head.ops
+		op := head.kind.op
+		// Wait for the operations of a whole batch, the stage's target
+		// (without a plan: every free one): sending fewer as soon as some
+		// are free would spend a request, and a rate token, on a sliver.
+		// What queues while they and the token are awaited joins the
+		// batch; shrink gives back what it does not use.
+		need, want := head.ops, b.gate.target(op)
 		b.mu.Unlock()
 
-		// Take every free operation: what queues while the token is
-		// awaited joins the batch; shrink gives back what it does not use.
-		held, release, err := b.gate.acquire(context.Background(), op, need, math.MaxInt)
+		held, release, err := b.gate.acquire(context.Background(), op, need, want)
 		if err != nil { // cannot happen with a background context
 			b.failAll(err)
 			continue

@@ -37,6 +37,12 @@ type RateLimit struct {
 	IncreaseAfter int
 	// Step is the additive increase in requests per second (default Max/10).
 	Step float64
+	// PeakPatience, when above 1, makes an increase within 10% of the
+	// rate before the last full decrease (not a gentle one, whose 429 may
+	// have been something else's) wait for PeakPatience times
+	// IncreaseAfter successes: the limit is near there, and each 429
+	// costs a request and a decrease.
+	PeakPatience int
 	// Decrease is the factor a 429 multiplies the rate by (default 0.5).
 	Decrease float64
 	// Quiet is how long after the last 429 increases wait (default 0: an
@@ -46,6 +52,12 @@ type RateLimit struct {
 	// increase until the first 429: a limiter that starts low finds a high
 	// limit in a few steps.
 	SlowStart bool
+	// Spacing is the least time between two decreases (default 0: every
+	// 429 to a request sent since the last decrease makes one). A stage
+	// that counts requests per second keeps answering 429 for a while
+	// after a client slowed down; without a spacing each of those answers
+	// cuts the rate again, down to Min.
+	Spacing time.Duration
 }
 
 // withDefaults fills zero fields.
@@ -99,7 +111,13 @@ type aimd struct {
 
 	throttledOnce bool      // a 429 was seen: slow start is over
 	lastThrottle  time.Time // of the last 429
+	lastCut       time.Time // of the last decrease
+	peak          float64   // the rate before the last full decrease
 }
+
+// nearPeak is how close to the rate before the last decrease
+// RateLimit.PeakPatience applies: between nearPeak and 1/nearPeak of it.
+const nearPeak = 0.9
 
 func newAIMD(cfg RateLimit) aimd {
 	cfg = cfg.withDefaults()
@@ -119,7 +137,11 @@ func (a *aimd) successAt(now time.Time) bool {
 		return false
 	}
 	a.ok++
-	if a.ok < a.cfg.IncreaseAfter || a.rate >= a.cfg.Max {
+	need := a.cfg.IncreaseAfter
+	if a.cfg.PeakPatience > 1 && a.peak > 0 && a.rate >= nearPeak*a.peak && a.rate <= a.peak/nearPeak {
+		need *= a.cfg.PeakPatience // close to where the last 429s came: slowly
+	}
+	if a.ok < need || a.rate >= a.cfg.Max {
 		return false
 	}
 	if a.cfg.Quiet > 0 && a.throttledOnce && now.Sub(a.lastThrottle) < a.cfg.Quiet {
@@ -164,6 +186,13 @@ func (a *aimd) throttledBy(epoch uint64, now time.Time, gentle bool) bool {
 	if a.unlimited() || epoch != a.epoch {
 		return false
 	}
+	if a.cfg.Spacing > 0 && !a.lastCut.IsZero() && now.Sub(a.lastCut) < a.cfg.Spacing {
+		return false
+	}
+	a.lastCut = now
+	if !gentle {
+		a.peak = a.rate // blamed alone: the limit is about here
+	}
 	a.epoch++
 	factor := a.cfg.Decrease
 	if gentle {
@@ -201,11 +230,23 @@ type sendRate struct {
 	throttled bool      // the current window got a 429
 	run       []int     // the windows without a 429 since the last one that had one
 	ok        int       // the rate known to pass
+	most      int       // the most sent in a whole window
 }
 
 // okWindows is the number of windows in a row without a 429 that make
 // their smallest count a rate known to pass.
 const okWindows = 10
+
+// rateBusy is the share of its rate a stage must have sent in the last
+// whole second for a success to raise the rate (see limiter.grow).
+const rateBusy = 0.8
+
+// busy reports whether at least rateBusy of rate was sent in the last
+// whole second before now.
+func (r *sendRate) busy(now time.Time, rate float64) bool {
+	r.roll(now)
+	return float64(r.last) >= math.Floor(rateBusy*rate)
+}
 
 // sent counts a request sent at now.
 func (r *sendRate) sent(now time.Time) {
@@ -232,6 +273,9 @@ func (r *sendRate) roll(now time.Time) {
 		}
 	}
 	r.last = r.count
+	if !r.start.IsZero() {
+		r.most = max(r.most, r.count)
+	}
 	if now.Sub(r.start) >= 2*time.Second {
 		r.last = 0
 	}
@@ -325,6 +369,21 @@ func (l *limiter) observe(epoch uint64, throttled bool, retryAfter time.Duration
 	}
 }
 
+// grow counts a success toward raising the rate, only while the stage
+// sends close to its rate: a request that waited for a token was held back
+// by the rate, but a rate that is not used is not known to pass. Without
+// this a scheduler held back by something else (the operations in flight)
+// keeps raising a rate it never sends at, until a burst at that rate meets
+// the stage's own limit.
+func (l *limiter) grow() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if l.sends.busy(now, l.state.rate) && l.state.successAt(now) {
+		l.lim.SetLimit(rate.Limit(l.state.rate))
+	}
+}
+
 // pauseFor makes every request of the stage wait d (a Retry-After) from
 // now; a shorter pause does not shorten a longer one. l.mu is held.
 func (l *limiter) pauseFor(now time.Time, d time.Duration) {
@@ -361,4 +420,15 @@ func (l *limiter) rate() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.state.rate
+}
+
+// throughput is the request rate to size batches for: the current rate,
+// or the most requests the stage was sent in one second if that is more
+// (+Inf when limiting is off). A decrease of the rate after a 429 that
+// was the operations' doing must not make every request hold more
+// operations, which draws more such 429s.
+func (l *limiter) throughput() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return math.Max(l.state.rate, float64(l.sends.most))
 }

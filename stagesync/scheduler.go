@@ -38,6 +38,17 @@ type PlanLimits struct {
 // upward again.
 const planQuiet = 2 * time.Second
 
+// planPeakPatience slows a plan's rate increases near the rate of the
+// last decrease (see RateLimit.PeakPatience): on a Hobby plan a step of 1
+// req/s is a fifth of the rate, and the stage's 429s would come back
+// after every two steps.
+const planPeakPatience = 4
+
+// planSpacing is the least time between two decreases of a scheduler's
+// limits: Hygraph counts requests per second, so the 429s of one overload
+// keep coming for about that long after the client slowed down.
+const planSpacing = time.Second
+
 // planPresets are the presets of LookupPlanLimits, from Hygraph's "API limits" page:
 // requests per second, concurrent query/mutation operations and body caps
 // for queries and mutations (10/30, 15/70, 20/80 KB), less a margin for
@@ -80,9 +91,11 @@ func (p PlanLimits) rateLimit() RateLimit {
 		Min:           math.Min(1, p.Rate),
 		IncreaseAfter: 10,
 		Step:          math.Max(1, p.Rate/20),
+		PeakPatience:  planPeakPatience,
 		Decrease:      0.7,
 		Quiet:         planQuiet,
 		SlowStart:     p.Probe,
+		Spacing:       planSpacing,
 	}
 }
 
@@ -97,6 +110,7 @@ func opLimit(start, ceiling int, probe bool) RateLimit {
 		Decrease:      0.7,
 		Quiet:         planQuiet,
 		SlowStart:     probe,
+		Spacing:       planSpacing,
 	}
 }
 
@@ -154,8 +168,56 @@ type opLimits struct {
 	// at first, then one less than a request that got a 429 although it
 	// was alone in flight (the stage cannot take that many at once).
 	perRequest [2]int
-	wake       chan struct{} // closed when operations are released or a limit grows
-	now        func() time.Time
+	// dur is the mean duration in seconds, from sending to answer, of the
+	// requests of each kind answered 200 (a moving average); 0 before the
+	// first.
+	dur [2]float64
+	// maxOK is the most operations of each kind a request answered 200
+	// held.
+	maxOK [2]int
+	wake  chan struct{} // closed when operations are released or a limit grows
+	now   func() time.Time
+}
+
+// durationWeight is the weight of the latest answer in opLimits.dur.
+const durationWeight = 0.2
+
+// took records that a request holding n operations of kind k was answered
+// (200) d after it was sent.
+func (o *opLimits) took(k, n int, d time.Duration) {
+	if !o.on || d <= 0 {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.maxOK[k] = max(o.maxOK[k], n)
+	if o.dur[k] == 0 {
+		o.dur[k] = d.Seconds()
+		return
+	}
+	o.dur[k] += durationWeight * (d.Seconds() - o.dur[k])
+}
+
+// perBatch is the operations of kind k that one merged request should
+// hold at the request rate r, so that the rate, not the operations in
+// flight, is what the stage runs into: by Little's law r·D requests of
+// duration D are in flight at rate r, plus the next one, which holds its
+// operations while it waits for its token; with n operations each, that
+// is (r·D + 1)·n, which must stay within the limit. A request of more
+// operations takes longer (mutations run one after another), so D follows
+// n; the moving average converges to where both fit. Before any answer,
+// and when the rate is not limited, it is the limit itself.
+func (o *opLimits) perBatch(k int, r float64) int {
+	if !o.on {
+		return math.MaxInt
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := min(o.capOf(k), o.perRequest[k])
+	if d := o.dur[k]; d > 0 && r > 0 && !math.IsInf(r, 1) {
+		n = min(n, int(o.state[k].rate/(r*d+1)))
+	}
+	return max(1, n)
 }
 
 func newOpLimits(on bool, cfg [2]RateLimit) *opLimits {
@@ -188,9 +250,10 @@ func (o *opLimits) limit(k int) float64 {
 	return o.state[k].rate
 }
 
-// acquire waits until at least need operations of kind k fit under the
-// limit (or none is in flight, so that a request larger than the limit
-// still goes, alone) and takes up to want of them.
+// acquire waits until want operations of kind k (at least need; at most
+// the limit and what one request may hold) fit under the limit, or none
+// is in flight, so that a request larger than the limit still goes, alone;
+// and takes them.
 func (o *opLimits) acquire(ctx context.Context, k, need, want int) (opGrant, error) {
 	need = max(need, 1)
 	want = max(want, need)
@@ -202,8 +265,11 @@ func (o *opLimits) acquire(ctx context.Context, k, need, want int) (opGrant, err
 		o.mu.Lock()
 		c := o.capOf(k)
 		free := c - o.inFlight[k]
-		if free >= need || o.inFlight[k] == 0 {
-			n := max(need, min(want, free, o.perRequest[k]))
+		// What one request may hold is read now: a 429 answered while
+		// this one waited may have lowered it.
+		w := max(need, min(want, c, o.perRequest[k]))
+		if free >= w || o.inFlight[k] == 0 {
+			n := max(need, min(w, free))
 			g := opGrant{kind: k, n: n, epoch: o.state[k].epoch, waited: waited, others: o.inFlight[k]}
 			o.inFlight[k] += n
 			g.saturated = waited || o.inFlight[k] >= c
@@ -246,8 +312,12 @@ func (o *opLimits) throttle(g opGrant, gentle bool) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if g.others == 0 && g.n > 1 {
+	if g.others == 0 && g.n > 1 && g.n > o.maxOK[g.kind] {
 		// Alone in flight and still too many: no request may hold n.
+		// Not when a request of n or more passed before: then this 429
+		// is the rate's (a stage at its rate answers 429 to a request
+		// alone in flight too), and taking it for the operations would
+		// shrink every request for good.
 		o.perRequest[g.kind] = min(o.perRequest[g.kind], g.n-1)
 		return
 	}

@@ -355,3 +355,229 @@ func TestSendRateSuspect(t *testing.T) {
 		t.Error("429 while sending 11/s, more than known to pass: rate not suspected")
 	}
 }
+
+// TestOpLimitsPerBatch: the operations a merged request holds follow
+// Little's law, (rate·duration + 1)·n ≤ the limit, from the measured
+// request duration; before any answer, or without a rate limit, they are
+// the limit (and never more than one request may hold).
+func TestOpLimitsPerBatch(t *testing.T) {
+	o := newOpLimits(true, [2]RateLimit{opLimit(30, 45, false), opLimit(15, 15, false)})
+	if got := o.perBatch(1, 25); got != 15 {
+		t.Errorf("before any answer: %d, want the limit 15", got)
+	}
+	o.took(1, 4, 130*time.Millisecond)
+	// 25 req/s × 0.13 s = 3.25 requests in flight, plus one waiting:
+	// 15 / 4.25 = 3.5.
+	if got := o.perBatch(1, 25); got != 3 {
+		t.Errorf("at 25 req/s, 130 ms: %d, want 3", got)
+	}
+	if got := o.perBatch(1, 5); got != 9 {
+		t.Errorf("at 5 req/s, 130 ms: %d, want 9 (15 / 1.65)", got)
+	}
+	if got := o.perBatch(1, math.Inf(1)); got != 15 {
+		t.Errorf("rate not limited: %d, want the limit 15", got)
+	}
+	if got := o.perBatch(1, 1000); got != 1 {
+		t.Errorf("at 1000 req/s: %d, want at least 1", got)
+	}
+	// The mean moves a fifth of the way to each new answer.
+	o.took(1, 4, 230*time.Millisecond)
+	if got := o.dur[1]; math.Abs(got-0.15) > 1e-9 {
+		t.Errorf("mean duration %v, want 0.15", got)
+	}
+	// Queries have their own.
+	if got := o.perBatch(0, 25); got != 30 {
+		t.Errorf("queries: %d, want their limit 30", got)
+	}
+	o.perRequest[1] = 2
+	if got := o.perBatch(1, 5); got != 2 {
+		t.Errorf("one request may hold 2: %d", got)
+	}
+	if off := newOpLimits(false, [2]RateLimit{}); off.perBatch(1, 25) != math.MaxInt {
+		t.Error("without a plan: a target")
+	}
+}
+
+// TestOpLimitsWaitForWhole: a batch waits until the operations it wants
+// are free rather than taking the few that are (a request, and a rate
+// token, spent on a sliver); what one request may hold is read when the
+// operations are granted, not when they were asked for.
+func TestOpLimitsWaitForWhole(t *testing.T) {
+	o := newOpLimits(true, [2]RateLimit{opLimit(30, 45, false), opLimit(10, 15, false)})
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	g, err := o.acquire(ctx, 1, 8, 8)
+	if err != nil || g.n != 8 {
+		t.Fatalf("8 of 10: %+v, %v", g, err)
+	}
+	if got, err := o.acquire(cancelled, 1, 1, 4); err == nil {
+		t.Fatalf("want 4 with 2 free: granted %d at once; want it to wait", got.n)
+	}
+	o.release(1, 6)
+	if got, err := o.acquire(cancelled, 1, 1, 4); err != nil || got.n != 4 {
+		t.Fatalf("want 4 with 8 free: %+v, %v", got, err)
+	} else {
+		o.release(1, got.n)
+	}
+	o.perRequest[1] = 3
+	if got, err := o.acquire(ctx, 1, 1, 4); err != nil || got.n != 3 {
+		t.Fatalf("want 4 when a request may hold 3: %+v, %v; want 3", got, err)
+	}
+}
+
+// TestStageRateGrowsOnlyWhenUsed: successes of requests that waited for a
+// token raise a plan's rate only while the stage sends at least 80% of it:
+// held back by its operations, a stage that sends 10 req/s does not learn
+// that 40 pass.
+func TestStageRateGrowsOnlyWhenUsed(t *testing.T) {
+	auto, err := LookupPlanLimits("auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStage("dev", "http://127.0.0.1:1/", "", WithPlanLimits(auto))
+	now := time.Unix(1000, 0)
+	s.limiter.now = func() time.Time { return now }
+	s.ops.now = s.limiter.now
+	second := func(sends int) { // sends evenly spread over one second
+		end := now.Add(time.Second)
+		for range sends {
+			s.limiter.sent()
+			now = now.Add(time.Second / time.Duration(sends+1))
+		}
+		now = end
+	}
+	g := opGrant{kind: 1, n: 1}
+	second(2)
+	for range 30 {
+		s.observe(0, true, g, false, 0)
+	}
+	if r := s.Stats().Rate; r != 5 {
+		t.Fatalf("sending 2 of 5 req/s: rate %v after 30 successes, want 5", r)
+	}
+	second(4)
+	for range 10 {
+		s.observe(0, true, g, false, 0)
+	}
+	if r := s.Stats().Rate; r != 10 {
+		t.Fatalf("sending 4 of 5 req/s: rate %v after 10 successes, want 10 (doubled)", r)
+	}
+	second(5)
+	for range 10 {
+		s.observe(0, true, g, false, 0)
+	}
+	if r := s.Stats().Rate; r != 10 {
+		t.Fatalf("sending 5 of 10 req/s: rate %v, want 10", r)
+	}
+}
+
+// TestAIMDSpacing: a plan's limits decrease at most once a second: the
+// 429s one overload keeps drawing after the first decrease (to requests
+// sent after it, so of the new epoch) do not cut again and again.
+func TestAIMDSpacing(t *testing.T) {
+	growth, err := LookupPlanLimits("growth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  RateLimit
+		want []float64
+	}{
+		{"rate", growth.rateLimit(), []float64{17.5, 17.5, 17.5, 12.25}},
+		{"operations", opLimit(10, 15, false), []float64{7, 7, 7, 4.9}},
+	} {
+		a := newAIMD(tc.cfg)
+		t0 := time.Unix(1000, 0)
+		for i, at := range []time.Duration{0, 300 * time.Millisecond, 900 * time.Millisecond, 1100 * time.Millisecond} {
+			a.throttledAt(a.epoch, t0.Add(at))
+			if math.Abs(a.rate-tc.want[i]) > 1e-9 {
+				t.Errorf("%s: 429 at +%v: %v, want %v", tc.name, at, a.rate, tc.want[i])
+			}
+		}
+	}
+}
+
+// TestOpLimitsLoneThrottle: a 429 to a request alone in flight lowers what
+// one request may hold only when no request that large passed before;
+// otherwise it was the rate's (a stage at its rate answers 429 to a lone
+// request too) and goes to the limit on operations in flight.
+func TestOpLimitsLoneThrottle(t *testing.T) {
+	o := newOpLimits(true, [2]RateLimit{opLimit(10, 15, false), opLimit(10, 15, false)})
+	o.took(1, 5, 100*time.Millisecond) // a request of 5 passed
+	o.throttle(opGrant{kind: 1, n: 5}, false)
+	if o.perRequest[1] != 15 {
+		t.Errorf("429 to a lone request of 5 after one of 5 passed: a request may hold %d, want 15", o.perRequest[1])
+	}
+	if got := o.limit(1); got != 7 {
+		t.Errorf("and the limit: %v, want 7", got)
+	}
+	o.throttle(opGrant{kind: 1, n: 8, epoch: o.state[1].epoch}, false)
+	if o.perRequest[1] != 7 {
+		t.Errorf("429 to a lone request of 8, larger than any that passed: a request may hold %d, want 7", o.perRequest[1])
+	}
+}
+
+// TestStageTargetThroughput: batches are sized for the most requests the
+// stage was sent in a second when the rate is lower now: a cut of the
+// rate after a 429 does not make requests hold more operations.
+func TestStageTargetThroughput(t *testing.T) {
+	growth, err := LookupPlanLimits("growth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStage("dev", "http://127.0.0.1:1/", "", WithPlanLimits(growth))
+	now := time.Unix(1000, 0)
+	s.limiter.now = func() time.Time { return now }
+	s.ops.took(1, 4, 150*time.Millisecond)
+	// 10 mutations in flight at 25 req/s and 0.15 s: 10 / 4.75.
+	if got := s.target(ast.Mutation); got != 2 {
+		t.Fatalf("at 25 req/s: %d, want 2", got)
+	}
+	for range 25 {
+		s.limiter.sent()
+		now = now.Add(time.Second / 25)
+	}
+	s.limiter.sent() // closes the window of 25
+	s.limiter.throttle(0, 0, false)
+	if r := s.limiter.rate(); r != 17.5 {
+		t.Fatalf("rate %v after a 429, want 17.5", r)
+	}
+	now = now.Add(2 * time.Second)
+	s.limiter.throttle(1, 0, false)
+	// At 12.25 req/s the target would be 10 / 2.84 = 3.
+	if r, got := s.limiter.rate(), s.target(ast.Mutation); r != 12.25 || got != 2 {
+		t.Errorf("rate %v, target %d; want 12.25 and the target of 25 req/s, 2", r, got)
+	}
+}
+
+// TestAIMDPeakPatience: after a full decrease, increases within 10% of
+// the rate before it take four times the successes; a gentle decrease
+// (blamed on two limits at once) sets no such peak.
+func TestAIMDPeakPatience(t *testing.T) {
+	cfg := RateLimit{Initial: 20, Max: 100, Min: 1, IncreaseAfter: 10, Step: 1, Decrease: 0.7, PeakPatience: 4}
+	a := newAIMD(cfg)
+	t0 := time.Unix(1000, 0)
+	a.throttledBy(a.epoch, t0, true) // gentle: 17, no peak
+	count := func(to float64) int {
+		n := 0
+		for a.rate < to {
+			a.successAt(t0.Add(time.Minute))
+			n++
+		}
+		return n
+	}
+	if n := count(20); n != 30 {
+		t.Errorf("after a gentle decrease, 17 → 20: %d successes, want 30", n)
+	}
+	a.throttledBy(a.epoch, t0, false) // 20 → 14, peak 20
+	if n := count(18); n != 40 {
+		t.Errorf("14 → 18, under 90%% of 20: %d successes, want 40", n)
+	}
+	if n := count(23); n != 200 {
+		t.Errorf("18 → 23, within 10%% of 20: %d successes, want 200", n)
+	}
+	if n := count(24); n != 10 {
+		t.Errorf("23 → 24, above 20 / 0.9: %d successes, want 10", n)
+	}
+}

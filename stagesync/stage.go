@@ -500,6 +500,12 @@ func (s *Stage) acquire(ctx context.Context, op ast.Operation, need, want int) (
 	return h, release, nil
 }
 
+// target is the operations of op's kind a merged request should hold: see
+// opLimits.perBatch.
+func (s *Stage) target(op ast.Operation) int {
+	return s.ops.perBatch(kindOf(op), s.limiter.throughput())
+}
+
 // shrink gives back the operations of h beyond n, before its request is
 // sent. A batch that uses every operation granted stays saturated: it took
 // the last free ones.
@@ -738,6 +744,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	trace := &httptrace.ClientTrace{
 		WroteHeaders: func() { wrote.Store(true) },
 	}
+	sentAt := time.Now()
 	resp, err := t.base.RoundTrip(req.WithContext(httptrace.WithClientTrace(ctx, trace)))
 	if err != nil {
 		if !wrote.Load() {
@@ -747,6 +754,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			st.sent.Store(true)
 		}
 		return nil, err
+	}
+	if resp.StatusCode == http.StatusOK && st != nil {
+		s.ops.took(st.ops.kind, st.ops.n, time.Since(sentAt))
 	}
 	throttled := resp.StatusCode == http.StatusTooManyRequests
 	var ra time.Duration
@@ -793,8 +803,11 @@ func (s *Stage) observe(epoch uint64, rateLimited bool, g opGrant, throttled boo
 		}
 		return
 	}
-	if rateLimited || !s.ops.on {
+	switch {
+	case !s.ops.on:
 		s.limiter.observe(epoch, false, 0)
+	case rateLimited:
+		s.limiter.grow()
 	}
 	if opsSaturated {
 		s.ops.observe(g, false)
