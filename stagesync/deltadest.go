@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 )
 
 // destTargeted reports whether the destination entries of model are read
@@ -262,31 +261,4 @@ func (e *engine) count(ctx context.Context, s *Stage, ops *modelOps) (int, error
 }
 
 // matchedIDs returns the ids of the entries marked matched, sorted.
-func (x *destIndex) matchedIDs() []string {
-	var out []string
-	if x.db == nil {
-		for id, d := range x.byID {
-			if d.matched {
-				out = append(out, id)
-			}
-		}
-		slices.Sort(out)
-		return out
-	}
-	rows, err := x.db.Query(`SELECT id FROM dest WHERE matched = 1 ORDER BY id`)
-	if err != nil {
-		x.fail(err)
-		return nil
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			x.fail(err)
-			return nil
-		}
-		out = append(out, id)
-	}
-	x.fail(rows.Err())
-	return out
-}
+func (x *destIndex) matchedIDs() []string { return x.idsMatched(true) }

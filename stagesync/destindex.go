@@ -289,18 +289,22 @@ func (x *destIndex) unmatched() []string {
 	return slices.DeleteFunc(out, func(id string) bool { return x.kept[id] })
 }
 
-func (x *destIndex) unmatchedAll() []string {
+func (x *destIndex) unmatchedAll() []string { return x.idsMatched(false) }
+
+// idsMatched returns the ids of the entries whose matched flag is matched,
+// sorted.
+func (x *destIndex) idsMatched(matched bool) []string {
 	var out []string
 	if x.db == nil {
 		for id, d := range x.byID {
-			if !d.matched {
+			if d.matched == matched {
 				out = append(out, id)
 			}
 		}
 		slices.Sort(out)
 		return out
 	}
-	rows, err := x.db.Query(`SELECT id FROM dest WHERE matched = 0 ORDER BY id`)
+	rows, err := x.db.Query(`SELECT id FROM dest WHERE matched = ? ORDER BY id`, matched)
 	if err != nil {
 		x.fail(err)
 		return nil

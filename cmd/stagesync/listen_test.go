@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,10 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/stagesync/stagesync/internal/gcmssig"
 	"github.com/stagesync/stagesync/internal/listen"
+	"github.com/stagesync/stagesync/internal/pgtest"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
@@ -286,38 +284,10 @@ func TestServeWebhook(t *testing.T) {
 	}
 }
 
-// postgresQueueURL returns a postgres:// queue URL in a schema of its own,
+// postgresQueueURL returns a postgres:// URL in a schema of its own,
 // skipping the test without STAGESYNC_TEST_POSTGRES.
 func postgresQueueURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("STAGESYNC_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("set STAGESYNC_TEST_POSTGRES=postgres://USER@HOST/DB to run the tests of the PostgreSQL queue")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("STAGESYNC_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("stagesync_cli_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if conn, err := pgx.Connect(ctx, base); err == nil {
-			_, _ = conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE")
-			conn.Close(ctx)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.SchemaURL(t, "the PostgreSQL queue and state")
 }
 
 // TestListenCommandPostgresKilled: two listeners on one PostgreSQL queue

@@ -2,58 +2,17 @@ package listen
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"net/url"
-	"os"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/stagesync/stagesync/internal/pgtest"
 )
-
-// postgresEnv names the variable that enables the PostgreSQL tests: a
-// postgres:// URL of a database the tests may create schemas in.
-const postgresEnv = "STAGESYNC_TEST_POSTGRES"
 
 // postgresQueue returns a queue URL in a schema of its own, dropped when
 // the test ends; it skips the test without STAGESYNC_TEST_POSTGRES.
 func postgresQueue(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv(postgresEnv)
-	if base == "" {
-		t.Skipf("set %s=postgres://USER@HOST/DB to run the tests of the PostgreSQL queue", postgresEnv)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("%s: %v", postgresEnv, err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("stagesync_test_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.SchemaURL(t, "the PostgreSQL queue")
 }
 
 func TestListenPostgresEndToEnd(t *testing.T) {
