@@ -22,24 +22,15 @@ import (
 
 	"github.com/stagesync/stagesync/importapi"
 	"github.com/stagesync/stagesync/internal/benchhotels"
-	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
-// benchHotelsSchema synthesizes the hotels project of the engine's
-// benchmarks (stagesync/testdata/bench/hotels.yaml).
+// benchHotelsSchema synthesizes the hotels project of the benchmarks
+// (benchhotels.Schema).
 func benchHotelsSchema(tb testing.TB) *ast.Schema {
 	tb.Helper()
-	b, err := os.ReadFile("../stagesync/testdata/bench/hotels.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sdl, err := schema.SynthesizeDescription(b)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s, err := schema.LoadString("hotels.graphql", sdl)
+	s, err := benchhotels.Schema()
 	if err != nil {
 		tb.Fatal(err)
 	}

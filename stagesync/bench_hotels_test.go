@@ -26,7 +26,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/stagesync/stagesync/internal/benchhotels"
-	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
@@ -52,21 +51,14 @@ const (
 	rssLatency = 5 * time.Millisecond
 )
 
-// hotelsModels are the models of testdata/bench/hotels.yaml in write order.
-var hotelsModels = []string{"Destination", "Hotel", "Review"}
+// hotelsModels are the models of the data set in write order.
+var hotelsModels = benchhotels.Models
 
-// hotelsSchema synthesizes the project of testdata/bench/hotels.yaml.
+// hotelsSchema synthesizes the hotels project of the benchmarks
+// (benchhotels.Schema).
 func hotelsSchema(tb testing.TB) *ast.Schema {
 	tb.Helper()
-	b, err := os.ReadFile("testdata/bench/hotels.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sdl, err := schema.SynthesizeDescription(b)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s, err := schema.LoadString("hotels.graphql", sdl)
+	s, err := benchhotels.Schema()
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/stagesync/stagesync/internal/benchhotels"
-	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
 )
 
@@ -27,19 +26,11 @@ const (
 	benchServiceTime = 20 * time.Millisecond // per operation; mutations of a request one after another
 )
 
-// benchHotelsSchema synthesizes the hotels project of the engine's
-// benchmark (stagesync/testdata/bench/hotels.yaml).
+// benchHotelsSchema synthesizes the hotels project of the benchmarks
+// (benchhotels.Schema).
 func benchHotelsSchema(tb testing.TB) *ast.Schema {
 	tb.Helper()
-	b, err := os.ReadFile("../../stagesync/testdata/bench/hotels.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sdl, err := schema.SynthesizeDescription(b)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s, err := schema.LoadString("hotels.graphql", sdl)
+	s, err := benchhotels.Schema()
 	if err != nil {
 		tb.Fatal(err)
 	}

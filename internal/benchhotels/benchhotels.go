@@ -3,7 +3,7 @@
 // destination per 50 hotels, two reviews per hotel, 3 in 10 entries
 // published (with published targets), entries of about 300 to 600 bytes,
 // seeded in-process into an emulated stage with the schema of
-// stagesync/testdata/bench/hotels.yaml.
+// hotels.yaml (embedded: Schema).
 package benchhotels
 
 import (
