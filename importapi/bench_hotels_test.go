@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -215,7 +214,7 @@ func TestSnapshotHotelsChild(t *testing.T) {
 	}
 	res := snapshotResult{Hotels: c.Hotels}
 	if c.Step == "export" {
-		res.ExportBaseMB = peakRSSMB()
+		res.ExportBaseMB = benchhotels.PeakRSSMB()
 		start := time.Now()
 		n := 0
 		man, err := importapi.Export(context.Background(), source, s, c.Dir, importapi.ExportOptions{
@@ -229,7 +228,7 @@ func TestSnapshotHotelsChild(t *testing.T) {
 			t.Fatal(err)
 		}
 		sample()
-		res.ExportWall, res.ExportMB, res.ExportHeapMB = time.Since(start), peakRSSMB(), float64(peak)/(1<<20)
+		res.ExportWall, res.ExportMB, res.ExportHeapMB = time.Since(start), benchhotels.PeakRSSMB(), float64(peak)/(1<<20)
 		for _, f := range man.Files {
 			res.NDFBytes += f.Bytes
 		}
@@ -239,7 +238,7 @@ func TestSnapshotHotelsChild(t *testing.T) {
 			}
 		}
 	} else {
-		res.ImportBaseMB = peakRSSMB()
+		res.ImportBaseMB = benchhotels.PeakRSSMB()
 		start := time.Now()
 		src, err := importapi.OpenSource(context.Background(), c.Dir)
 		if err != nil {
@@ -256,7 +255,7 @@ func TestSnapshotHotelsChild(t *testing.T) {
 			t.Fatal(err)
 		}
 		sample()
-		res.ImportWall, res.ImportMB, res.ImportHeapMB = time.Since(start), peakRSSMB(), float64(peak)/(1<<20)
+		res.ImportWall, res.ImportMB, res.ImportHeapMB = time.Since(start), benchhotels.PeakRSSMB(), float64(peak)/(1<<20)
 		res.ImportFailed = len(report.Failures())
 		for _, m := range report.Models() {
 			res.Created += m.Created
@@ -268,28 +267,4 @@ func TestSnapshotHotelsChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Println(snapshotPrefix + string(out))
-}
-
-// peakRSSMB returns the peak resident set size of this process in MB
-// (VmHWM on Linux, getrusage elsewhere), as BenchmarkHotelsRSS measures it.
-func peakRSSMB() float64 {
-	if b, err := os.ReadFile("/proc/self/status"); err == nil {
-		for line := range strings.Lines(string(b)) {
-			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				var kb float64
-				if _, err := fmt.Sscanf(strings.TrimSpace(v), "%g kB", &kb); err == nil {
-					return kb / 1024
-				}
-			}
-		}
-	}
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return math.NaN()
-	}
-	kb := float64(ru.Maxrss)
-	if runtime.GOOS == "darwin" {
-		kb /= 1024 // bytes there
-	}
-	return kb / 1024
 }

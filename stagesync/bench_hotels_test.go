@@ -15,11 +15,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -289,32 +287,6 @@ func hotelsConfig(src, dst *stagesync.Stage, s *ast.Schema, state *stagesync.Sta
 	}
 }
 
-// peakRSSMB returns the peak resident set size of this process in MB. On
-// Linux it is VmHWM of /proc/self/status: getrusage's ru_maxrss carries the
-// high-water mark of the process image before an exec, so a child started
-// by a large parent would report the parent's peak.
-func peakRSSMB() float64 {
-	if b, err := os.ReadFile("/proc/self/status"); err == nil {
-		for line := range strings.Lines(string(b)) {
-			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				var kb float64
-				if _, err := fmt.Sscanf(strings.TrimSpace(v), "%g kB", &kb); err == nil {
-					return kb / 1024
-				}
-			}
-		}
-	}
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return math.NaN()
-	}
-	kb := float64(ru.Maxrss)
-	if runtime.GOOS == "darwin" {
-		kb /= 1024 // bytes there
-	}
-	return kb / 1024
-}
-
 // syncRun is one measured Sync.
 type syncRun struct {
 	wall               time.Duration
@@ -414,7 +386,7 @@ func BenchmarkHotels10k(b *testing.B) {
 
 		full := runSync(b, src, dst, s, state)
 		b.StopTimer()
-		rss := peakRSSMB()
+		rss := benchhotels.PeakRSSMB()
 		checkCounts(b, full.report, sc, false)
 		logFull(b, sc, full, rss)
 
@@ -787,7 +759,7 @@ func TestHotelsRSSChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := hotelsSchema(t)
-	res := rssResult{Hotels: c.Hotels, BaseMB: peakRSSMB()}
+	res := rssResult{Hotels: c.Hotels, BaseMB: benchhotels.PeakRSSMB()}
 	stage := func(name, url, token string) *stagesync.Stage {
 		return stagesync.NewStage(name, url, token,
 			stagesync.WithRateLimit(stagesync.RateLimit{Initial: c.Rate, Max: c.Rate}),
@@ -813,9 +785,9 @@ func TestHotelsRSSChild(t *testing.T) {
 			entries += m.Read
 		}
 		if i == 0 {
-			res.Entries, res.FullWall, res.FullMB = entries, time.Since(start), peakRSSMB()
+			res.Entries, res.FullWall, res.FullMB = entries, time.Since(start), benchhotels.PeakRSSMB()
 		} else {
-			res.ResyncWall, res.ResyncMB = time.Since(start), peakRSSMB()
+			res.ResyncWall, res.ResyncMB = time.Since(start), benchhotels.PeakRSSMB()
 		}
 	}
 	out, err := json.Marshal(res)
