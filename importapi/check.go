@@ -310,16 +310,7 @@ func field(m *schema.Model, name string) *schema.Field {
 // componentRefs calls fn with every relation target inside a component
 // value.
 func componentRefs(p *schema.Project, f *schema.Field, x any, fn func(Ref)) error {
-	var items []any
-	switch v := x.(type) {
-	case nil:
-		return nil
-	case []any:
-		items = v
-	default:
-		items = []any{v}
-	}
-	for _, it := range items {
+	for _, it := range asList(x) {
 		c, ok := it.(map[string]any)
 		if !ok {
 			return errors.New("a component value is an object with __typename")

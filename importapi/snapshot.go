@@ -321,17 +321,24 @@ func (w *SnapshotWriter) component(f *schema.Field, x any) any {
 	return out
 }
 
-// refList reads relation targets as read ({"id"} or {"__typename","id"},
-// one or a list).
-func refList(x any) []Ref {
-	var items []any
+// asList returns a field's value as a list: nil for nil, a list as it is,
+// one value as a list of one.
+func asList(x any) []any {
 	switch v := x.(type) {
 	case nil:
 		return nil
 	case []any:
-		items = v
-	default:
-		items = []any{v}
+		return v
+	}
+	return []any{x}
+}
+
+// refList reads relation targets as read ({"id"} or {"__typename","id"},
+// one or a list).
+func refList(x any) []Ref {
+	items := asList(x)
+	if items == nil {
+		return nil
 	}
 	out := make([]Ref, 0, len(items))
 	for _, it := range items {
