@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,44 +14,7 @@ import (
 // so far.
 func startServeProject(t *testing.T, args ...string) (run *serveRun, printed []string, mgmtURL string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	stderr := new(lockedBuffer)
-	root := newRootCmd()
-	root.SetArgs(append([]string{"serve"}, args...))
-	root.SetOut(pw)
-	root.SetErr(stderr)
-	done := make(chan struct{})
-	run = &serveRun{done: done, cancel: cancel, stderr: stderr}
-	go func() {
-		run.err = root.ExecuteContext(ctx)
-		pw.Close()
-		close(done)
-	}()
-	lines := make(chan string, 64)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	run.lines = lines
-	t.Cleanup(func() {
-		cancel()
-		for range lines {
-		}
-		<-done
-	})
-	for line := range lines {
-		printed = append(printed, line)
-		if u, ok := strings.CutPrefix(line, "management: "); ok {
-			return run, printed, u
-		}
-	}
-	<-done
-	t.Fatalf("serve ended before printing the Management API's URL: %v\nstdout: %q\nstderr: %s", run.err, printed, stderr)
-	return nil, nil, ""
+	return serveUntil(t, "management: ", args)
 }
 
 func TestServeProject(t *testing.T) {

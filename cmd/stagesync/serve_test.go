@@ -52,6 +52,16 @@ func (l *lockedBuffer) String() string {
 // cancels, and returns once the endpoint is printed.
 func startServe(t *testing.T, args ...string) *serveRun {
 	t.Helper()
+	run, printed, ep := serveUntil(t, "endpoint: ", args)
+	run.first, run.endpoint = printed[0], ep
+	return run
+}
+
+// serveUntil runs `stagesync serve args...` with a context the test
+// cancels, and returns once a line starting with prefix is printed: the
+// run, the lines printed so far and the rest of that line.
+func serveUntil(t *testing.T, prefix string, args []string) (run *serveRun, printed []string, value string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	stderr := new(lockedBuffer)
@@ -60,7 +70,7 @@ func startServe(t *testing.T, args ...string) *serveRun {
 	root.SetOut(pw)
 	root.SetErr(stderr)
 	done := make(chan struct{})
-	run := &serveRun{done: done, cancel: cancel, stderr: stderr}
+	run = &serveRun{done: done, cancel: cancel, stderr: stderr}
 	go func() {
 		run.err = root.ExecuteContext(ctx)
 		pw.Close()
@@ -82,17 +92,14 @@ func startServe(t *testing.T, args ...string) *serveRun {
 		<-done
 	})
 	for line := range lines {
-		if run.first == "" {
-			run.first = line
-		}
-		if ep, ok := strings.CutPrefix(line, "endpoint: "); ok {
-			run.endpoint = ep
-			return run
+		printed = append(printed, line)
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			return run, printed, v
 		}
 	}
 	<-done
-	t.Fatalf("serve ended before printing its endpoint: %v\nstdout: %q\nstderr: %s", run.err, run.first, stderr)
-	return nil
+	t.Fatalf("serve ended before printing %q: %v\nstdout: %q\nstderr: %s", prefix, run.err, printed, stderr)
+	return nil, nil, ""
 }
 
 // stop cancels the server and returns the rest of its output and its error.
