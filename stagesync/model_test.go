@@ -16,13 +16,12 @@ package stagesync_test
 //
 //	-stagesync.seed=N   the seed (printed when a run fails)
 //	-stagesync.soak     more rounds, more seeds, kills
-//	-stagesync.allops   include the operation kinds of knownBroken, and run
-//	                    the regression tests of known bugs (skipped otherwise)
+//	-stagesync.allops   include the operation kinds of knownBroken
 //
 // The machinery is in modelworld_test.go. Failures the random test found
-// are minimized into TestModelRegression_* tests below, skipped while the
-// bug is there; the operation kinds that trigger them are in knownBroken,
-// left out of the random mix until the bug is fixed. TestModelSharedCreatedAt
+// are minimized into TestModelRegression_* tests below; while a bug is not
+// fixed, the operation kinds that trigger it go in knownBroken, left out
+// of the random mix (none are now). TestModelSharedCreatedAt
 // is the adoption of in-flight creates that share one createdAt.
 
 import (

@@ -1548,15 +1548,6 @@ func set(ids ...string) map[string]any {
 	return map[string]any{"set": list}
 }
 
-// skipKnownBug skips a regression test of a bug that is not fixed yet,
-// unless -stagesync.allops.
-func skipKnownBug(t *testing.T, bug string) {
-	t.Helper()
-	if !*modelAllOpsFlag {
-		t.Skip("known bug: " + bug + "; see model_test.go (run with -stagesync.allops to see it fail)")
-	}
-}
-
 func asAnyList(x any) []any {
 	l, _ := x.([]any)
 	return l

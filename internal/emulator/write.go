@@ -476,6 +476,3 @@ func (t *tx) applyLocalizations(d *document, in map[string]any) error {
 	}
 	return nil
 }
-
-// remove deletes an entry (nested delete).
-func (t *tx) deleteDoc(d *document) { t.remove(d) }

@@ -199,12 +199,11 @@ func (w *world) noFailedJobs(t *testing.T) {
 // editor makes random edits on the source: creates, updates, relation
 // reorders, publishes, unpublishes and deletes of authors, books and tags.
 type editor struct {
-	t     *testing.T
-	s     *stagesync.Stage
-	rng   *rand.Rand
-	n     int
-	ids   map[string][]string
-	dirty map[string]bool
+	t   *testing.T
+	s   *stagesync.Stage
+	rng *rand.Rand
+	n   int
+	ids map[string][]string
 }
 
 func newEditor(t *testing.T, s *stagesync.Stage, seed uint64) *editor {
