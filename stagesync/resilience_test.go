@@ -730,7 +730,7 @@ func TestSyncResumeAfterKill(t *testing.T) {
 
 // faultBooks is the number of books of the fault test: few, for a stage
 // that takes 5 requests per second. (21 rather than 20 so that the last
-// book, Ursula's favorite, is a draft: see the note on TestSyncDelta.)
+// book, Ursula's favorite, is a draft: see the note on deltaBooks.)
 const faultBooks = 21
 
 // TestSyncFaultsRateLimited syncs into a destination that takes 5 requests
@@ -744,13 +744,6 @@ const faultBooks = 21
 // the rule). The emulator's faults strike before a request is handled, so
 // a "may have been applied" create never was: a duplicate could only come
 // from the engine.
-//
-// Known failure (not of the fault handling): schema discovery pairs the
-// one-way Author.favorite with Book.author (see the note on TestSyncDelta),
-// so the published author of book 0, Isaac's favorite, depends on the order
-// of the writes; the retries and second runs that faults cause change that
-// order, and in most runs compare then finds book 0's published author and
-// the authors' published books wrong, and the no-op run rewrites them.
 func TestSyncFaultsRateLimited(t *testing.T) {
 	for _, retryAfter := range []bool{false, true} {
 		name := "without-Retry-After"
@@ -1043,11 +1036,9 @@ func modelReport(r *stagesync.Report, model string) stagesync.ModelReport {
 // authors, 2 books are 1% of the entries.
 //
 // Not 200: seedLibrary makes the last book Ursula's favorite, and with 200
-// books that book is published, which trips a bug outside delta sync:
-// schema discovery pairs the one-way Author.favorite with Book.author (the
-// reverse of Author.books), so connecting a favorite moves the book to
-// that author in both emulated stages, and the full sync already leaves
-// Ursula's published `books` with one book too many.
+// books that book is published, which tripped a bug outside delta sync
+// (schema discovery paired the one-way Author.favorite with Book.author;
+// fixed in b54b8aa, where this count was chosen).
 const deltaBooks = 201
 
 func TestSyncDelta(t *testing.T) {
