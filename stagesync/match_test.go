@@ -240,6 +240,7 @@ func TestSyncResumeAmbiguousCreate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	cfg := p.fileConfig(path, nil, stageVia("dest", p.dst.URL, p.dst.Token, answerLoser{newTransport(t)}))
 	cfg.Models = []string{"Note"}
+	cfg.MaxRounds = 1 // a run that ends before it repairs (killed): the next run resumes
 	report, _, err := stagesync.Sync(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("first sync: %v", err)

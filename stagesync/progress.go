@@ -13,7 +13,12 @@ const (
 	PhaseDraft     Phase = "draft"     // drafts written on top of published versions
 	PhaseDelete    Phase = "delete"    // mirror deletions
 	PhaseVerify    Phase = "verify"    // both stages read again and compared (SyncConfig.Verify)
-	PhaseDone      Phase = "done"
+	// PhaseRepair starts another pass over the phases above, for the
+	// entries the last one left failed for a reason that may pass (see
+	// SyncConfig.MaxRounds): Done is the pass (2, 3, ...), Total the
+	// entries that failed. The events of the pass count from zero again.
+	PhaseRepair Phase = "repair"
+	PhaseDone   Phase = "done"
 )
 
 // Event reports progress to SyncConfig.Progress. The engine hands events

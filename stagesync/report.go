@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -22,7 +23,11 @@ type Report struct {
 	failures []Failure
 	failed   map[failureKey]int // index in failures
 	verify   *VerifyResult
-	cut      []CutTarget // of a single-entry run (see CutTargets)
+	cut      []CutTarget    // of a single-entry run (see CutTargets)
+	adopted  map[string]int // per model, creates of an earlier pass adopted (see absorb)
+	// Rounds is the number of passes the run made: 1, or more when it
+	// repaired entries a pass left failed (see SyncConfig.MaxRounds).
+	Rounds int
 	// Started and Finished bound the run.
 	Started, Finished time.Time
 }
@@ -104,7 +109,7 @@ const (
 
 // newReport returns an empty report.
 func newReport() *Report {
-	return &Report{models: map[string]*ModelReport{}, failed: map[failureKey]int{}}
+	return &Report{models: map[string]*ModelReport{}, failed: map[failureKey]int{}, Rounds: 1}
 }
 
 // model returns the entry for name, creating it; r.mu must be held.
@@ -150,6 +155,66 @@ func (r *Report) add(model string, c counter, n int) {
 	default:
 		panic(fmt.Sprintf("stagesync: unknown counter %d", c))
 	}
+}
+
+// adopt counts a create of an earlier pass of the run (its answer lost)
+// found in the destination and adopted.
+func (r *Report) adopt(model string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.adopted == nil {
+		r.adopted = map[string]int{}
+	}
+	r.adopted[model]++
+}
+
+// progressed reports whether the run wrote or adopted an entry.
+func (r *Report) progressed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range r.models {
+		if m.Created+m.Updated+m.Deleted+m.Published+r.adopted[m.Name] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// failedKeys returns the entries that failed.
+func (r *Report) failedKeys() map[failureKey]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[failureKey]bool, len(r.failed))
+	for k := range r.failed {
+		out[k] = true
+	}
+	return out
+}
+
+// absorb adds the report of a further pass of the run (see
+// SyncConfig.MaxRounds). Its writes add to the counts (and the creates of
+// an earlier pass it adopted count as created); what it read, failed and
+// left orphaned replaces the earlier pass's, which it read again.
+// Unchanged stays the first pass's, less what later passes wrote: an
+// entry a pass wrote is found unchanged by the next.
+func (r *Report) absorb(next *Report) {
+	next.mu.Lock()
+	defer next.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, name := range next.order {
+		n, m := next.models[name], r.model(name)
+		m.Created += n.Created + next.adopted[name]
+		m.Updated += n.Updated
+		m.Deleted += n.Deleted
+		m.Published += n.Published
+		m.Read, m.Failed, m.Orphaned = n.Read, n.Failed, n.Orphaned
+		m.Unchanged = max(0, min(m.Unchanged, m.Read-m.Created-m.Updated-m.Failed))
+	}
+	r.failures = slices.Clone(next.failures)
+	r.failed = maps.Clone(next.failed)
+	r.cut = slices.Clone(next.cut)
+	r.Rounds++
 }
 
 // fail records a reason an entry failed. The first reason of an entry
@@ -244,14 +309,19 @@ type reportJSON struct {
 	Models   []ModelReport `json:"models"`
 	Failures []Failure     `json:"failures"`
 	Verify   *VerifyResult `json:"verify,omitempty"`
+	Rounds   int           `json:"rounds,omitempty"`
 	Started  *time.Time    `json:"started,omitempty"`
 	Finished *time.Time    `json:"finished,omitempty"`
 }
 
 // MarshalJSON writes {"models":[...],"failures":[...]} with started and
-// finished times when known.
+// finished times when known, and "rounds" when the run made more than one
+// pass.
 func (r *Report) MarshalJSON() ([]byte, error) {
 	j := reportJSON{Models: r.Models(), Failures: r.Failures(), Verify: r.Verify()}
+	if r.Rounds > 1 {
+		j.Rounds = r.Rounds
+	}
 	if !r.Started.IsZero() {
 		j.Started = &r.Started
 	}
@@ -303,7 +373,11 @@ func (r *Report) WriteSummary(w io.Writer, maxLines int, more string) (int64, er
 		}
 	}
 	if !r.Started.IsZero() && !r.Finished.IsZero() {
-		fmt.Fprintf(cw, "took %s\n", r.Finished.Sub(r.Started).Round(time.Millisecond))
+		rounds := ""
+		if r.Rounds > 1 {
+			rounds = fmt.Sprintf(" in %d passes (the later ones repaired entries an earlier one left failed)", r.Rounds)
+		}
+		fmt.Fprintf(cw, "took %s%s\n", r.Finished.Sub(r.Started).Round(time.Millisecond), rounds)
 	}
 	return cw.n, cw.err
 }

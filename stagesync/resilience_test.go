@@ -737,12 +737,12 @@ const faultBooks = 21
 // per second (429 beyond, with or without Retry-After), fails 10% of the
 // requests with a 5xx and drops 5% of the connections, with a Stage
 // configured as for a real project (10 req/s, so it has to back off on
-// 429s). The sync must complete, with the destination equal to the source,
-// no duplicates, and a no-op run after. A create that failed in a way that
-// may have applied it is reported and left to the next run, and the next
-// run meets faults too, so up to five runs are allowed (two or three are
-// the rule). The emulator's faults strike before a request is handled, so
-// a "may have been applied" create never was: a duplicate could only come
+// 429s). One call of Sync must complete, with the destination equal to
+// the source, no duplicates, and a no-op run after: a create that failed
+// in a way that may have applied it is left failed by its pass and
+// repaired by the next (see SyncConfig.MaxRounds), which meets faults
+// too. The emulator's faults strike before a request is handled, so a
+// "may have been applied" create never was: a duplicate could only come
 // from the engine.
 func TestSyncFaultsRateLimited(t *testing.T) {
 	for _, retryAfter := range []bool{false, true} {
@@ -760,27 +760,26 @@ func TestSyncFaultsRateLimited(t *testing.T) {
 				stagesync.WithRateLimit(stagesync.RateLimit{Initial: 10, Max: 10}),
 				stagesync.WithRetryWait(10*time.Millisecond, 200*time.Millisecond))
 			cfg := p.config()
-
-			const maxRuns = 5
-			var report *stagesync.Report
-			for run := 1; ; run++ {
-				before := p.dst.Stage.Counters()
-				var err error
-				report, _, err = stagesync.Sync(context.Background(), cfg)
-				if err != nil {
-					t.Fatalf("run %d: %v", run, err)
-				}
-				after := p.dst.Stage.Counters()
-				st := p.dest.Stats()
-				t.Logf("run %d: destination got %d requests, %d rejected (429s and injected faults), ran %d mutations; stage: %d retries, %d throttled, rate now %.2f/s; %d failures",
-					run, after.Requests-before.Requests, after.Rejected-before.Rejected, after.Mutations-before.Mutations,
-					st.Retries, st.Throttled, st.Rate, len(report.Failures()))
-				logFailures(t, fmt.Sprintf("run %d", run), report)
-				if report.OK() || run == maxRuns {
-					break
+			cfg.MaxRounds = 20 // the faults go on; the run stops on no progress
+			passes := 0
+			cfg.Progress = func(ev stagesync.Event) {
+				if ev.Phase == stagesync.PhaseRepair {
+					passes = ev.Done
+					t.Logf("pass %d: for %d failed entries", ev.Done, ev.Total)
 				}
 			}
-			failOnFailures(t, fmt.Sprintf("after %d runs", maxRuns), report)
+			report, _, err := stagesync.Sync(context.Background(), cfg)
+			if err != nil {
+				t.Fatalf("sync: %v", err)
+			}
+			after := p.dst.Stage.Counters()
+			st := p.dest.Stats()
+			t.Logf("destination got %d requests, %d rejected (429s and injected faults), ran %d mutations; stage: %d retries, %d throttled, rate now %.2f/s; %d passes",
+				after.Requests, after.Rejected, after.Mutations, st.Retries, st.Throttled, st.Rate, report.Rounds)
+			if report.Rounds != max(passes, 1) {
+				t.Errorf("report.Rounds = %d, but the last repair event named pass %d", report.Rounds, passes)
+			}
+			failOnFailures(t, fmt.Sprintf("after %d passes", report.Rounds), report)
 			p.noDuplicates(t)
 			p.compare(t)
 			p.noopSync(t, cfg)

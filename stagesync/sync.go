@@ -1,6 +1,7 @@
 package stagesync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -185,7 +187,25 @@ type SyncConfig struct {
 	// EntryDepth is the number of relation hops a single-entry run follows
 	// to targets the destination lacks: 0 means 2, negative none.
 	EntryDepth int
+	// MaxRounds bounds the passes of a run (0 means DefaultMaxRounds, 1
+	// one pass). A pass that leaves entries failed for a reason that may
+	// pass (a write answered 5xx, cut off, or throttled past its retries;
+	// a create whose answer was lost, which may have been applied) is
+	// followed by another, as running the same sync again would: it reads
+	// both stages again, adopts the creates that arrived (see adopt: only
+	// an entry identified unambiguously) and writes what is still missing.
+	// Rounds go on while each leaves fewer entries failed than the one
+	// before; see repairRound.
+	MaxRounds int
 }
+
+// DefaultMaxRounds is the most passes a run makes by default (see
+// SyncConfig.MaxRounds).
+const DefaultMaxRounds = 8
+
+// repairStall is the number of passes in a row that repair nothing after
+// which a run ends (see repairRound).
+const repairStall = 3
 
 // Sync copies the models of cfg from the source stage to the destination
 // in one pass: pre-flight (schema diff, before any write), then per model
@@ -219,22 +239,73 @@ func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
 	}
 	e := &engine{cfg: cfg, report: report, plan: plan}
 	defer e.close()
-	parent := ctx
-	ctx, cancel := e.ctl.start(ctx)
-	defer cancel(nil)
-	err := e.prepare(ctx)
-	if err == nil {
-		err = e.run(ctx)
+	ectx, err := e.pass(ctx)
+	rounds := cmp.Or(cfg.MaxRounds, DefaultMaxRounds)
+	var failed map[failureKey]bool // the entries the pass before e left failed
+	stalled := 0                   // passes in a row that repaired none of them
+	for round := 2; round <= rounds && repairRound(e, err, failed, &stalled); round++ {
+		failed = e.report.failedKeys()
+		// The next pass shares the state (and its lock) of the first.
+		next := cfg
+		next.State, next.StatePath = e.state, ""
+		last := e
+		e = &engine{cfg: next, report: newReport(), plan: newPlan(0)}
+		defer e.close()
+		last.emit(Event{Phase: PhaseRepair, Done: round, Total: len(last.report.Failures())})
+		ectx, err = e.pass(ctx)
+		report.absorb(e.report)
 	}
-	err = e.stopped(parent, err)
+	e.report = report
 	if guard := isDeleteGuard(err); err == nil || guard {
-		err = joinVerify(err, e.verify(ctx, guard))
+		err = joinVerify(err, e.verify(ectx, guard))
 	}
 	if err != nil {
 		return report, plan, err
 	}
 	e.emit(Event{Phase: PhaseDone})
 	return report, plan, nil
+}
+
+// pass runs the engine once: pre-flight, then the run. It returns the
+// run's context (cancelled when the engine closes) and what stopped it.
+func (e *engine) pass(parent context.Context) (context.Context, error) {
+	ctx, cancel := e.ctl.start(parent)
+	e.cancel = cancel
+	err := e.prepare(ctx)
+	if err == nil {
+		err = e.run(ctx)
+	}
+	return ctx, e.stopped(parent, err)
+}
+
+// repairRound reports whether a run whose pass e ended with err makes
+// another pass (see SyncConfig.MaxRounds): not for a dry run or a stopped
+// one (a delete refused by the guard is not a stop: the guard refuses
+// while entries failed); only when entries failed and a write among them
+// failed in a way that may pass; and only while the passes make progress.
+// The first pass progressed when it wrote or adopted an entry (a stage
+// that fails every write ends the run after one pass). A later one
+// progressed when it synced an entry the pass before it left failed
+// (before); after repairStall passes in a row that did not (stalled
+// counts them), the run ends: the faults that strike at random strike a
+// retried write again now and then, a write that fails every time fails
+// the pass after too.
+func repairRound(e *engine, err error, before map[failureKey]bool, stalled *int) bool {
+	if e.cfg.DryRun || err != nil && !isDeleteGuard(err) || e.transient.Load() == 0 || e.report.OK() {
+		return false
+	}
+	if before != nil {
+		now := e.report.failedKeys()
+		for k := range before {
+			if !now[k] {
+				*stalled = 0
+				return true
+			}
+		}
+		*stalled++
+		return *stalled < repairStall
+	}
+	return e.report.progressed()
 }
 
 // engine is one run of Sync.
@@ -253,6 +324,8 @@ type engine struct {
 	out            Writer // the destination's (see SyncConfig.Writer)
 	pageSize, conc int
 	ctl            control // stops the run from within; serializes events
+	cancel         context.CancelCauseFunc
+	transient      atomic.Int64 // writes failed in a way that may pass (see repairRound)
 
 	dest     map[string]*destIndex // per model, read in the background
 	targeted map[string]bool       // models whose destination is read by targeted reads (see destTargeted)
@@ -280,6 +353,9 @@ type engine struct {
 // close frees what the run holds: its state database when it opened one,
 // and its scratch directory.
 func (e *engine) close() {
+	if e.cancel != nil {
+		e.cancel(nil)
+	}
 	if e.opened != nil {
 		_ = e.opened.Close()
 	}
@@ -597,7 +673,11 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 		// A create whose response was lost (a killed or cancelled run, a
 		// dropped connection) may have left an entry behind.
 		if pc, ok := e.state.pendingOf(model, srcID); ok {
-			return e.adopt(model, srcID, pc, di)
+			de, err := e.adopt(model, srcID, pc, di)
+			if de != nil {
+				e.report.adopt(model)
+			}
+			return de, err
 		}
 		return nil, nil
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -179,6 +181,9 @@ func (e *engine) failWrite(f Failure, err error) {
 	if e.ctl.ctx != nil && e.ctl.ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		return
 	}
+	if mayPass(err) {
+		e.transient.Add(1)
+	}
 	if !ok {
 		e.report.fail(f)
 		return
@@ -259,4 +264,27 @@ func (e *engine) stopped(parent context.Context, err error) error {
 		err = fmt.Errorf("%w: %w", cerr, err)
 	}
 	return err
+}
+
+// mayPass reports whether a write that failed with err may succeed when
+// tried again later (see SyncConfig.MaxRounds): a create whose answer was
+// lost (it may have been applied: the next pass adopts it or creates it),
+// a 5xx or a 429 left after the stage's retries, or a connection that
+// failed. A GraphQL error or another 4xx would fail the same way again.
+func mayPass(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if errors.Is(err, ErrMaybeApplied) {
+		return true
+	}
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.StatusCode >= 500 || he.StatusCode == http.StatusTooManyRequests
+	}
+	if _, ok := errors.AsType[*RateLimitError](err); ok {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }

@@ -40,6 +40,11 @@ func phaseLabel(p stagesync.Phase, dryRun bool) string {
 	return string(p)
 }
 
+// repairLine announces another pass of the run (stagesync.PhaseRepair).
+func repairLine(e stagesync.Event) string {
+	return fmt.Sprintf("repair    pass %d, for the %d entries the last pass left failed in a way that may pass (a lost answer, a 5xx, a cut connection)", e.Done, e.Total)
+}
+
 // progressBars reports whether the progress on w is drawn as bars: w is a
 // terminal, and neither CI is set nor TERM is dumb.
 func progressBars(w io.Writer) bool {
@@ -56,6 +61,11 @@ func progressBars(w io.Writer) bool {
 func progressPrinter(w io.Writer, dryRun bool) func(stagesync.Event) {
 	last := map[string]stagesync.Event{} // per phase and model
 	return func(e stagesync.Event) {
+		if e.Phase == stagesync.PhaseRepair {
+			fmt.Fprintln(w, repairLine(e))
+			clear(last) // the pass counts from zero again
+			return
+		}
 		label := phaseLabel(e.Phase, dryRun)
 		key := string(e.Phase) + "/" + e.Model
 		prev, seen := last[key]
@@ -122,6 +132,15 @@ func (b *barProgress) event(e stagesync.Event) {
 	defer b.mu.Unlock()
 	if b.stopped {
 		b.plain(e)
+		return
+	}
+	if e.Phase == stagesync.PhaseRepair {
+		// The pass counts from zero again, in bars of its own.
+		for _, r := range b.rows {
+			b.finish(r, true)
+		}
+		clear(b.written)
+		b.line(repairLine(e) + "\n")
 		return
 	}
 	if e.Model == "" {

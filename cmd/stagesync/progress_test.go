@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +88,46 @@ func TestBarProgressInterrupted(t *testing.T) {
 	s := out.String()
 	if !strings.Contains(s, "read/plan   Hotel") || !strings.Contains(s, "] 50") || strings.Contains(s, "100%") {
 		t.Errorf("interrupted bars:\n%s", s)
+	}
+}
+
+// TestProgressRepairPass: a repair pass (stagesync.PhaseRepair) is
+// announced, and its counts, which start from zero again, are printed as
+// a pass of their own: the plain printer prints its headers and counts
+// again, and the bars start new rows.
+func TestProgressRepairPass(t *testing.T) {
+	pass := []stagesync.Event{
+		{Phase: stagesync.PhaseRead, Model: "Hotel", Done: 70, Total: 70},
+		{Phase: stagesync.PhaseWrite, Model: "Hotel", Done: 100, Total: 100},
+	}
+	events := append(slices.Clone(pass), stagesync.Event{Phase: stagesync.PhaseRepair, Done: 2, Total: 3})
+	events = append(events, pass...)
+	events = append(events, stagesync.Event{Phase: stagesync.PhaseDone})
+
+	var b strings.Builder
+	p := progressPrinter(&b, false)
+	for _, e := range events {
+		p(e)
+	}
+	out := b.String()
+	if !strings.Contains(out, "repair    pass 2, for the 3 entries") {
+		t.Errorf("no repair line in\n%s", out)
+	}
+	if n := strings.Count(out, "write     Hotel 100/100\n"); n != 2 {
+		t.Errorf("%d lines of the write counts, want one per pass:\n%s", n, out)
+	}
+
+	var bars lockedBuffer
+	event, stop := newBarProgress(&bars, false, mpb.WithAutoRefresh(), mpb.WithWidth(160))
+	for _, e := range events {
+		event(e)
+	}
+	stop(true)
+	drawn := bars.String()
+	if !strings.Contains(drawn, "repair    pass 2") {
+		t.Errorf("no repair line in the bars:\n%s", drawn)
+	}
+	if n := strings.Count(drawn, "100/100"); n < 2 {
+		t.Errorf("the write bar of the second pass is not drawn (%d completed write bars):\n%s", n, drawn)
 	}
 }
