@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/stagesync/stagesync/filestack"
+	"github.com/stagesync/stagesync/hygraph"
 	"github.com/stagesync/stagesync/stagesync"
 )
 
@@ -54,7 +55,7 @@ func exportAssets(ctx context.Context, s *stagesync.Stage, dir string, hc *http.
 	}
 	var files []AssetFile
 	var total int64
-	for a, err := range stagesync.Paginate(ctx, fetch) {
+	for a, err := range hygraph.Paginate(ctx, fetch) {
 		if err != nil {
 			return files, err
 		}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stagesync/stagesync/filestack"
+	"github.com/stagesync/stagesync/hygraph"
 	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
@@ -424,7 +425,7 @@ func (r *assetRun) readDest(ctx context.Context) (map[string]*dstAsset, error) {
 	e := r.e
 	out := map[string]*dstAsset{}
 	fetch := e.assetFetcher(e.cfg.Dest, r.dst, assetQuery(e.dst, r.dst, e.pageSize), true)
-	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
+	for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSize)) {
 		if err != nil {
 			return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 		}
@@ -459,7 +460,7 @@ func (r *assetRun) readSource(ctx context.Context) ([]*srcAsset, error) {
 	fetch := e.assetFetcher(e.cfg.Source, r.src, assetQuery(e.src, r.src, e.pageSize), false)
 	fetch, stop := readAhead(ctx, fetch, e.pageSize)
 	defer stop()
-	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
+	for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSize)) {
 		if err != nil {
 			return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
 		}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/hygraph"
 	"github.com/stagesync/stagesync/internal/benchhotels"
 	"github.com/stagesync/stagesync/stagesync"
 	"github.com/stagesync/stagesync/stagesync/stagetest"
@@ -282,7 +283,7 @@ func hotelsConfig(src, dst *stagesync.Stage, s *ast.Schema, state *stagesync.Sta
 		State:       state,
 		PageSize:    hotelsMaxPage,
 		Concurrency: 2 * hotelsMaxPage,
-		Batch:       []stagesync.BatchOption{stagesync.WithMaxBytes(hotelsMaxBody), stagesync.WithMaxOps(1000)},
+		Batch:       []hygraph.BatchOption{hygraph.WithMaxBytes(hotelsMaxBody), hygraph.WithMaxOps(1000)},
 		Progress:    progress,
 	}
 }
@@ -556,8 +557,8 @@ var naiveModels = []naiveModel{
 // naiveCopy copies the first limit entries (in write order) from src to dst
 // the naive way and returns how many it copied.
 func naiveCopy(ctx context.Context, src, dst *stagesync.Stage, limit int) (int, error) {
-	ctx = stagesync.Idempotent(ctx) // upserts and publishes by id
-	ids := map[string]string{}      // source id → destination id
+	ctx = hygraph.Idempotent(ctx) // upserts and publishes by id
+	ids := map[string]string{}    // source id → destination id
 	n := 0
 	for _, m := range naiveModels {
 		after := ""

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/hygraph"
 	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
@@ -242,7 +243,7 @@ func (c *comparer) compareModel(ctx context.Context, model string, limit int, ta
 	defer idx.close()
 	dropped := map[string]bool{}
 	refsFailed := map[string]bool{} // source ids relating to a failed entry
-	for entry, err := range Paginate(ctx, fetcher(c.cfg.Source, sops), WithPageSize(c.pageSize())) {
+	for entry, err := range hygraph.Paginate(ctx, fetcher(c.cfg.Source, sops), hygraph.WithPageSize(c.pageSize())) {
 		if err := readErr(c.cfg.Source, entry, err); err != nil {
 			return nil, 0, err
 		}
@@ -281,7 +282,7 @@ func (c *comparer) compareModel(ctx context.Context, model string, limit int, ta
 		}
 		out = append(out, d)
 	}
-	for entry, err := range Paginate(ctx, fetcher(c.cfg.Dest, dops), WithPageSize(c.pageSize())) {
+	for entry, err := range hygraph.Paginate(ctx, fetcher(c.cfg.Dest, dops), hygraph.WithPageSize(c.pageSize())) {
 		if err := readErr(c.cfg.Dest, entry, err); err != nil {
 			return nil, 0, err
 		}
@@ -343,7 +344,7 @@ func (c *comparer) compareModel(ctx context.Context, model string, limit int, ta
 	}
 	if len(want) > 0 {
 		// The source's values of the fields that differ.
-		for entry, err := range Paginate(ctx, fetcher(c.cfg.Source, sops), WithPageSize(c.pageSize())) {
+		for entry, err := range hygraph.Paginate(ctx, fetcher(c.cfg.Source, sops), hygraph.WithPageSize(c.pageSize())) {
 			if err := readErr(c.cfg.Source, entry, err); err != nil {
 				return nil, 0, err
 			}

@@ -10,6 +10,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/stagesync/stagesync/hygraph"
 )
 
 // destTargeted reports whether the destination entries of model are read
@@ -63,7 +65,7 @@ func (e *engine) destTargeted(model string) bool {
 // (and models left out of the sync through outside), as in a full run.
 // The reads run in the caller's goroutine, after the read ahead of the
 // source, so that di is filled and used by one goroutine.
-func (e *engine) targetedDest(model string, di *destIndex, fetch FetchFunc[map[string]any]) FetchFunc[map[string]any] {
+func (e *engine) targetedDest(model string, di *destIndex, fetch hygraph.FetchFunc[map[string]any]) hygraph.FetchFunc[map[string]any] {
 	return func(ctx context.Context, after string, first int) ([]map[string]any, string, bool, error) {
 		items, next, hasNext, err := fetch(ctx, after, first)
 		if err == nil && len(items) > 0 {
@@ -112,7 +114,7 @@ func (e *engine) readDestFor(ctx context.Context, model string, di *destIndex, i
 	var read []map[string]any
 	for _, where := range destWheres(ids, keys, matchField) {
 		fetch := queryFetcher(e.cfg.Dest, ops, ops.readWhere, map[string]any{"where": where})
-		for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
+		for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSize)) {
 			if err != nil {
 				return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 			}

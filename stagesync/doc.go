@@ -1,24 +1,11 @@
-// Package stagesync copies Hygraph (GraphCMS) content between stages.
+// Package stagesync copies Hygraph (GraphCMS) content between stages:
+// Sync reads both stages, matches entries through an identity map kept in
+// a state database (SQLite, or PostgreSQL), plans what changed, checks it
+// and writes it (creates, updates, relations, publish state, deletes),
+// repairing in further passes what a pass left failed in a way that may
+// pass (SyncConfig.MaxRounds). Compare and Verify compare the stages.
 //
-// This file set is its transport layer, on which the sync engine sits:
-//
-//   - Stage is one content-API endpoint and its token: HTTP with retries
-//     (hashicorp/go-retryablehttp), an adaptive per-stage rate limit
-//     (golang.org/x/time/rate, halved on 429, grown slowly on success) and
-//     bounded concurrency. Stage.Client is the graphql.Client that
-//     genqlient-generated functions take; Stage.Do sends a raw operation.
-//   - Batcher is a graphql.Client that merges concurrent requests into one
-//     HTTP request (aliased root fields, renamed variables and fragments)
-//     within a byte budget, and splits the response and its errors back per
-//     caller. Under a strict rate limit it is what makes a sync fast.
-//   - Paginate reads a cursor-paginated list as an iter.Seq2, reporting each
-//     page's end cursor for checkpoints and resuming after one.
-//
-// Errors are typed for errors.As: *HTTPError (non-200 answers, naming the
-// stage), *RateLimitError (429 after every retry), *GraphQLError (errors in a
-// delivered response, with paths relative to the caller's own operation).
-// A write that is not marked Idempotent and might have been applied before
-// it failed matches ErrMaybeApplied, so the engine reconciles instead of
-// creating a duplicate. Tokens never appear in errors, logs or formatted
-// values.
+// The transport (Stage, its scheduler and retries, Batcher, Paginate) is
+// package hygraph; the names a sync's configuration needs (Stage,
+// NewStage and its options, the typed errors) are aliased here.
 package stagesync

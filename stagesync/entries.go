@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stagesync/stagesync/hygraph"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -148,7 +149,7 @@ func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
 				continue // read whole by the sync
 			}
 			fetch := queryFetcher(e.cfg.Source, ops, ops.readWhere, map[string]any{"where": map[string]any{"id_in": frontier[m]}})
-			for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSizeOr())) {
+			for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSizeOr())) {
 				if err != nil {
 					return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
 				}
@@ -286,7 +287,7 @@ func (e *engine) targets(model string, entry map[string]any) []missingRef {
 // entrySource returns the source reader of model in a single-entry run,
 // or nil outside one: pages of the entries prepareEntries read, in id
 // order (each entry is served once: the Transform may change it).
-func (e *engine) entrySource(model string) FetchFunc[map[string]any] {
+func (e *engine) entrySource(model string) hygraph.FetchFunc[map[string]any] {
 	ops := e.srcOps[model]
 	if e.entries == nil || ops.readWhere == "" {
 		return nil
@@ -317,7 +318,7 @@ func entryID(entry map[string]any) string {
 
 // destFetcher reads the destination's entries of model for its index:
 // every entry, or in a single-entry run those its run entries may match.
-func (e *engine) destFetcher(model string) FetchFunc[map[string]any] {
+func (e *engine) destFetcher(model string) hygraph.FetchFunc[map[string]any] {
 	ops := e.dstOps[model]
 	if e.entries == nil || ops.readWhere == "" {
 		return fetcher(e.cfg.Dest, ops)
@@ -356,7 +357,7 @@ func (e *engine) pulled(model, srcID string) bool {
 // Asset model, query assetQuery's): every asset, or in a single-entry run
 // the run's (dest: those they may match; else the source's named and
 // pulled-in assets).
-func (e *engine) assetFetcher(s *Stage, m *schema.Model, query string, dest bool) FetchFunc[map[string]any] {
+func (e *engine) assetFetcher(s *Stage, m *schema.Model, query string, dest bool) hygraph.FetchFunc[map[string]any] {
 	ops := &modelOps{model: m}
 	if e.entries == nil || m.API == nil || m.API.WhereInput == "" {
 		return queryFetcher(s, ops, query, nil)

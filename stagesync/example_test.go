@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/hygraph"
 	"github.com/stagesync/stagesync/internal/gqlexec"
 	"github.com/stagesync/stagesync/stagesync"
 )
@@ -27,10 +28,10 @@ func Example() {
 
 	dev := stagesync.NewStage("dev", srv.URL, "token",
 		stagesync.WithRateLimit(stagesync.RateLimit{Initial: 25})) // a growth plan
-	writes := stagesync.NewBatcher(dev.Client())
+	writes := hygraph.NewBatcher(dev.Client())
 
 	// Upserts by a unique key are safe to retry: mark them idempotent.
-	wctx := stagesync.Idempotent(ctx)
+	wctx := hygraph.Idempotent(ctx)
 	var wg sync.WaitGroup
 	for i := range 12 {
 		wg.Add(1)
@@ -61,8 +62,8 @@ func Example() {
 		return out.Hotels, out.Hotels[len(out.Hotels)-1].ID, len(out.Hotels) == first, nil
 	}
 	n := 0
-	for h, err := range stagesync.Paginate(ctx, fetch, stagesync.WithPageSize(5),
-		stagesync.OnPage(func(cursor string, n int) { fmt.Printf("checkpoint after %s (%d hotels)\n", cursor, n) })) {
+	for h, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(5),
+		hygraph.OnPage(func(cursor string, n int) { fmt.Printf("checkpoint after %s (%d hotels)\n", cursor, n) })) {
 		if err != nil {
 			fmt.Println(err)
 			break

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/stagesync/stagesync/hygraph"
 	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
@@ -206,7 +207,7 @@ func (e *engine) reachesOutside(model string) bool {
 // prefetching wraps fetch so that the relation targets of each page in
 // models left out of the sync are looked up as the page is read (in the
 // background, when the pages are read ahead).
-func (e *engine) prefetching(model string, fetch FetchFunc[map[string]any]) FetchFunc[map[string]any] {
+func (e *engine) prefetching(model string, fetch hygraph.FetchFunc[map[string]any]) hygraph.FetchFunc[map[string]any] {
 	if e.outside == nil {
 		return fetch
 	}

@@ -131,5 +131,5 @@ func introspect(ctx context.Context, s *Stage) (*ast.Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("introspection: %w", err)
 	}
-	return schema.LoadString("introspection of "+s.endpoint, sdl)
+	return schema.LoadString("introspection of "+s.Endpoint(), sdl)
 }

@@ -14,11 +14,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/stagesync/stagesync/hygraph"
 	"github.com/stagesync/stagesync/internal/entryform"
 )
 
 // fetcher reads pages of a model from a stage.
-func fetcher(s *Stage, ops *modelOps) FetchFunc[map[string]any] {
+func fetcher(s *Stage, ops *modelOps) hygraph.FetchFunc[map[string]any] {
 	return queryFetcher(s, ops, ops.read, nil)
 }
 
@@ -37,7 +38,7 @@ const readErrorKey = "\x00readError"
 // them is read again without its published version (see readDraft): it
 // is returned as its draft marked with pubReadErrorKey, or, when its draft
 // cannot be read either, as {"id": id, readErrorKey: error}.
-func queryFetcher(s *Stage, ops *modelOps, query string, extra map[string]any) FetchFunc[map[string]any] {
+func queryFetcher(s *Stage, ops *modelOps, query string, extra map[string]any) hygraph.FetchFunc[map[string]any] {
 	read := pageReader(s, ops, query, extra)
 	idQuery := ops.idsOf[query]
 	if idQuery == "" {
@@ -103,7 +104,7 @@ func queryFetcher(s *Stage, ops *modelOps, query string, extra map[string]any) F
 }
 
 // pageReader reads one page of a model with a read query.
-func pageReader(s *Stage, ops *modelOps, query string, extra map[string]any) FetchFunc[map[string]any] {
+func pageReader(s *Stage, ops *modelOps, query string, extra map[string]any) hygraph.FetchFunc[map[string]any] {
 	model := ops.model.Name
 	return func(ctx context.Context, after string, first int) ([]map[string]any, string, bool, error) {
 		vars := map[string]any{"first": first}
@@ -145,7 +146,7 @@ func pageReader(s *Stage, ops *modelOps, query string, extra map[string]any) Fet
 func (e *engine) readDest(ctx context.Context, x *destIndex) error {
 	model := x.model
 	n := 0
-	for entry, err := range Paginate(ctx, e.destFetcher(model), WithPageSize(e.pageSize)) {
+	for entry, err := range hygraph.Paginate(ctx, e.destFetcher(model), hygraph.WithPageSize(e.pageSize)) {
 		if err != nil {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 		}
@@ -214,9 +215,9 @@ func (e *engine) deltaRead(model string) bool {
 
 // sourceReader marks the model's high-water mark and starts reading its
 // source's first page in the background.
-func (e *engine) sourceReader(ctx context.Context, model string) (FetchFunc[map[string]any], func(), error) {
+func (e *engine) sourceReader(ctx context.Context, model string) (hygraph.FetchFunc[map[string]any], func(), error) {
 	ops := e.srcOps[model]
-	var fetch FetchFunc[map[string]any]
+	var fetch hygraph.FetchFunc[map[string]any]
 	switch {
 	case e.typed[model] != nil:
 		fetch = e.typed[model].fetch(e.cfg.Source.Client())
@@ -265,7 +266,7 @@ func (e *engine) mark(ctx context.Context, model string) error {
 // reading only the source's ids.
 func (e *engine) markExisting(ctx context.Context, model string, di *destIndex) error {
 	fetch := queryFetcher(e.cfg.Source, e.srcOps[model], e.srcOps[model].ids, nil)
-	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
+	for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSize)) {
 		if err != nil {
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
 		}
@@ -283,7 +284,7 @@ func (e *engine) markExisting(ctx context.Context, model string, di *destIndex) 
 // at once and, when a page has been fetched, the next one is fetched in
 // the background while the caller works on it. stop ends a read ahead in
 // flight; call it once the pages are no longer needed.
-func readAhead[T any](ctx context.Context, fetch FetchFunc[T], first int) (_ FetchFunc[T], stop func()) {
+func readAhead[T any](ctx context.Context, fetch hygraph.FetchFunc[T], first int) (_ hygraph.FetchFunc[T], stop func()) {
 	type page struct {
 		items   []T
 		next    string

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/hygraph"
 	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
@@ -47,7 +48,7 @@ func ReadEntries(ctx context.Context, s *Stage, sdl *ast.Schema, model string, p
 			yield(Entry{}, fmt.Errorf("stagesync: %s: %w", s, err))
 			return
 		}
-		for raw, err := range Paginate(ctx, fetcher(s, ops), WithPageSize(pageSize)) {
+		for raw, err := range hygraph.Paginate(ctx, fetcher(s, ops), hygraph.WithPageSize(pageSize)) {
 			if err != nil {
 				yield(Entry{}, fmt.Errorf("stagesync: %s: %w", s, err))
 				return

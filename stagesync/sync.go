@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/stagesync/stagesync/hygraph"
 	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
@@ -130,7 +131,7 @@ type SyncConfig struct {
 	// 100); the destination's Batcher merges them.
 	Concurrency int
 	// Batch configures the Batcher that carries the writes.
-	Batch []BatchOption
+	Batch []hygraph.BatchOption
 	// PlanLimit bounds the entries per model the returned plan lists; its
 	// counts are always complete. 0 lists every entry of a dry run and the
 	// first 1,000 of a real run, so that the memory of a large
@@ -507,7 +508,7 @@ func (e *engine) prepare(ctx context.Context) error {
 	if e.conc <= 0 {
 		e.conc = defaultWriteConcurrency
 	}
-	e.out = graphqlWriter{client: NewBatcher(e.cfg.Dest.Client(), e.cfg.Batch...), ops: func(m string) *modelOps { return e.dstOps[m] }}
+	e.out = graphqlWriter{client: hygraph.NewBatcher(e.cfg.Dest.Client(), e.cfg.Batch...), ops: func(m string) *modelOps { return e.dstOps[m] }}
 	if e.cfg.Writer != nil {
 		e.out = e.cfg.Writer(e.out)
 	}
@@ -717,7 +718,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 	}
 	done := 0
 	var readIDs []string // of a targeted model, for targetedOrphans
-	for entry, err := range Paginate(ctx, fetch, WithPageSize(e.pageSize)) {
+	for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSize)) {
 		if err != nil {
 			_ = g.Wait()
 			return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/Khan/genqlient/graphql"
+	"github.com/stagesync/stagesync/hygraph"
 	"github.com/stagesync/stagesync/internal/entryform"
 )
 
@@ -22,7 +23,7 @@ import (
 type Model interface {
 	// ModelName is the name of the model in both stages' schemas.
 	ModelName() string
-	fetch(c graphql.Client) FetchFunc[map[string]any]
+	fetch(c graphql.Client) hygraph.FetchFunc[map[string]any]
 	transform(ctx context.Context, model string, entry map[string]any) error
 }
 
@@ -47,7 +48,7 @@ type TypedModel[T any] struct {
 // ModelName implements Model.
 func (m TypedModel[T]) ModelName() string { return m.Name }
 
-func (m TypedModel[T]) fetch(c graphql.Client) FetchFunc[map[string]any] {
+func (m TypedModel[T]) fetch(c graphql.Client) hygraph.FetchFunc[map[string]any] {
 	return func(ctx context.Context, after string, first int) ([]map[string]any, string, bool, error) {
 		if m.Read == nil {
 			return nil, "", false, fmt.Errorf("typed model %s has no Read function", m.Name)

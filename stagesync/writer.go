@@ -14,6 +14,7 @@ import (
 	"fmt"
 
 	"github.com/Khan/genqlient/graphql"
+	"github.com/stagesync/stagesync/hygraph"
 )
 
 // The operations of a Change that are not entry operations of a plan: a
@@ -103,7 +104,7 @@ func (g graphqlWriter) Write(ctx context.Context, c Change) (string, error) {
 		return "", fmt.Errorf("stagesync: the destination's %s cannot %s", c.Model, c.Op)
 	}
 	if c.Op != OpCreate {
-		ctx = Idempotent(ctx)
+		ctx = hygraph.Idempotent(ctx)
 	}
 	var raw json.RawMessage
 	if err := g.client.MakeRequest(ctx, &graphql.Request{Query: query, Variables: vars, OpName: opName(query)}, &graphql.Response{Data: &raw}); err != nil {

@@ -1,4 +1,4 @@
-package stagesync
+package hygraph
 
 import (
 	"context"
@@ -490,20 +490,38 @@ func (b *Batcher) take(ops int) []*item {
 }
 
 // send sends one batch and hands out the results.
+// do sends batch's request (req: the one item's, or the merged one) to the
+// next client: to a Stage as a stageCall with the batch's kind, operations and
+// held slot; to another client as a plain request.
+func (b *Batcher) do(ctx context.Context, req *graphql.Request, resp *graphql.Response, batch []*item, held *heldSlot) error {
+	sc, ok := b.next.(stageClient)
+	if !ok {
+		return b.next.MakeRequest(ctx, req, resp)
+	}
+	ops := 0
+	for _, it := range batch {
+		ops += it.ops
+	}
+	c := stageCall{op: batch[0].kind.op, ops: max(ops, 1), idempotent: batch[0].kind.idempotent, held: held,
+		requeue: len(batch) > 1 && b.rebatches(batch)}
+	return sc.s.request(ctx, req, resp, c)
+}
+
 func (b *Batcher) send(held *heldSlot, release func(), batch []*item) {
 	defer release()
 	if _, ok := b.gate.(*Stage); !ok {
 		held = nil // a semGate's grant is the Batcher's own: nothing for the next client
 	}
-	ctx, cancel := mergedContext(batch, held, b.rebatches(batch))
+	ctx, cancel := mergedContext(batch)
 	defer cancel()
+	do := func(req *graphql.Request, resp *graphql.Response) error { return b.do(ctx, req, resp, batch, held) }
 	b.requests.Add(1)
 
 	if len(batch) == 1 {
 		it := batch[0]
 		var raw json.RawMessage
 		resp := &graphql.Response{Data: &raw}
-		err := b.next.MakeRequest(ctx, it.req, resp)
+		err := do(it.req, resp)
 		var gerr *GraphQLError
 		switch {
 		case err == nil:
@@ -522,7 +540,7 @@ func (b *Batcher) send(held *heldSlot, release func(), batch []*item) {
 	req := merge(batch)
 	var raw json.RawMessage
 	resp := &graphql.Response{Data: &raw}
-	err := b.next.MakeRequest(ctx, req, resp)
+	err := do(req, resp)
 	var gerr *GraphQLError
 	status := statusOf(err)
 	switch {
@@ -807,22 +825,13 @@ func ownerOf(path ast.Path, n int) (int, string, bool) {
 }
 
 // mergedContext is the context of a request serving several callers: not
-// cancelled until all of theirs are, carrying the held slot and, for a batch
-// of idempotent mutations, the Idempotent mark.
-func mergedContext(batch []*item, held *heldSlot, rebatch bool) (context.Context, context.CancelFunc) {
+// cancelled until all of theirs are; for a batch of idempotent mutations,
+// it carries the Idempotent mark to a next client other than a Stage (a
+// Stage is told as a stageCall; see Batcher.do).
+func mergedContext(batch []*item) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	if batch[0].kind.idempotent && batch[0].kind.op == ast.Mutation {
 		ctx = Idempotent(ctx)
-	}
-	ctx = withHeld(ctx, held)
-	ctx = context.WithValue(ctx, opKey, batch[0].kind.op)
-	ops := 0
-	for _, it := range batch {
-		ops += it.ops
-	}
-	ctx = context.WithValue(ctx, opsKey, max(ops, 1))
-	if len(batch) > 1 && rebatch {
-		ctx = context.WithValue(ctx, requeueKey, true)
 	}
 	var left atomic.Int64
 	left.Store(int64(len(batch)))

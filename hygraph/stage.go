@@ -1,4 +1,4 @@
-package stagesync
+package hygraph
 
 import (
 	"context"
@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,7 +73,8 @@ type Stage struct {
 	header   http.Header
 	log      *slog.Logger
 
-	http    *retryablehttp.Client
+	hc      http.Client // the HTTP client; each call sends through a copy (see send)
+	retry   retryConfig
 	limiter *limiter
 	ops     *opLimits // operations in flight per kind (off without a plan)
 	bodies  [2]int    // body budgets of a plan for Batchers: queries, mutations (0: none)
@@ -201,25 +200,11 @@ func NewStage(name, endpoint, token string, opts ...StageOption) *Stage {
 		t.MaxIdleConnsPerHost = cfg.maxConc
 		hc = http.Client{Transport: t, Timeout: DefaultTimeout}
 	}
-	base := hc.Transport
-	if base == nil {
-		base = http.DefaultTransport
+	if hc.Transport == nil {
+		hc.Transport = http.DefaultTransport
 	}
-	hc.Transport = &transport{stage: s, base: base}
-
-	s.http = &retryablehttp.Client{
-		HTTPClient:   &hc,
-		RetryWaitMin: cfg.waitMin,
-		RetryWaitMax: cfg.waitMax,
-		RetryMax:     cfg.retryMax,
-		CheckRetry:   s.checkRetry,
-		Backoff:      s.backoff,
-		// Keep the last answer and error: Stage turns them into typed errors.
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-	}
-	if cfg.logger != nil {
-		s.http.Logger = slogAdapter{s}
-	}
+	s.hc = hc
+	s.retry = retryConfig{waitMin: cfg.waitMin, waitMax: cfg.waitMax, max: cfg.retryMax}
 	return s
 }
 
@@ -312,23 +297,32 @@ type wireResponse struct {
 
 // MakeRequest implements graphql.Client.
 func (c stageClient) MakeRequest(ctx context.Context, req *graphql.Request, resp *graphql.Response) error {
-	s := c.s
+	op := operationOf(req.Query, req.OpName)
+	return c.s.request(ctx, req, resp, stageCall{op: op, ops: operationsOf(req.Query, req.OpName), idempotent: op == ast.Query || isIdempotent(ctx)})
+}
+
+// stageCall is what the layers of a Stage's transport know of one request
+// besides its body: its kind, its operations as Hygraph counts them (a
+// Batcher's merged request is counted by its Batcher: parsing it here
+// again would cost as much as building it), whether it may be sent again
+// after an answer that leaves its effect unknown, whether a 429 goes back
+// to its Batcher rather than being retried here (requeue), and the slot a
+// Batcher acquired for it before building it (held; nil to acquire one).
+type stageCall struct {
+	op         ast.Operation
+	ops        int
+	idempotent bool
+	requeue    bool
+	held       *heldSlot
+}
+
+// request sends req as c and decodes the answer into resp.
+func (s *Stage) request(ctx context.Context, req *graphql.Request, resp *graphql.Response, c stageCall) error {
 	body, err := json.Marshal(wireRequest{Query: req.Query, Variables: req.Variables, OperationName: req.OpName})
 	if err != nil {
 		return fmt.Errorf("stage %q: encoding request: %w", s.name, err)
 	}
-	op, ok := ctx.Value(opKey).(ast.Operation)
-	if !ok {
-		op = operationOf(req.Query, req.OpName)
-	}
-	// A Batcher's merged request is counted by its Batcher: parsing it
-	// here again would cost as much as building it, and caching it (it is
-	// never sent twice) would fill the cache with large documents.
-	ops, ok := ctx.Value(opsKey).(int)
-	if !ok {
-		ops = operationsOf(req.Query, req.OpName)
-	}
-	wr, err := s.send(ctx, body, op, ops)
+	wr, err := s.send(ctx, body, c)
 	if err != nil {
 		return err
 	}
@@ -425,35 +419,29 @@ func cacheStore(cache *sync.Map, size *atomic.Int64, query string, key, v any) {
 	cache.Store(key, v)
 }
 
-// ctxKey keys the context values of this package.
-type ctxKey int
-
-const (
-	idempotentKey ctxKey = iota
-	callKey
-	heldKey
-	opKey      // the ast.Operation of a request a Batcher built
-	opsKey     // the number of operations (root fields) of a request a Batcher built
-	requeueKey // a merged request: on 429 its Batcher re-batches it rather than the stage retrying it
-)
+// idempotentKey is the context key of the Idempotent mark: the caller's,
+// since genqlient's generated functions pass a request nothing else. The
+// layers of a Stage's transport pass what they know of a request as a stageCall.
+type idempotentKey struct{}
 
 // Idempotent marks ctx: mutations sent with it are safe to repeat (upserts,
 // updates, deletes and publishes by id; never creates), so the Stage retries
 // them after any retryable failure and never reports ErrMaybeApplied for
 // them. Queries need no mark.
 func Idempotent(ctx context.Context) context.Context {
-	return context.WithValue(ctx, idempotentKey, true)
+	return context.WithValue(ctx, idempotentKey{}, true)
 }
 
 // isIdempotent reports whether ctx is marked with Idempotent.
 func isIdempotent(ctx context.Context) bool {
-	v, _ := ctx.Value(idempotentKey).(bool)
+	v, _ := ctx.Value(idempotentKey{}).(bool)
 	return v
 }
 
 // callState follows one logical request through its HTTP attempts.
 type callState struct {
 	idempotent bool
+	requeue    bool                     // see stageCall
 	held       atomic.Pointer[heldSlot] // a slot and token acquired ahead (batching)
 	ops        opGrant                  // the operations it holds
 	attempts   atomic.Int64
@@ -519,23 +507,18 @@ func (s *Stage) shrink(h *heldSlot, n int) {
 	h.ops.saturated = h.ops.waited
 }
 
-// withHeld returns ctx carrying h to the next request sent with it.
-func withHeld(ctx context.Context, h *heldSlot) context.Context {
-	if h == nil {
-		return ctx
-	}
-	return context.WithValue(ctx, heldKey, h)
-}
-
-// send posts one GraphQL request body holding ops operations and returns
-// the decoded answer of a 200 response, or a typed error.
-func (s *Stage) send(ctx context.Context, body []byte, op ast.Operation, ops int) (*wireResponse, error) {
-	st := &callState{idempotent: op == ast.Query || isIdempotent(ctx)}
-	if h, ok := ctx.Value(heldKey).(*heldSlot); ok && h != nil {
+// send posts one GraphQL request body as c and returns the decoded answer
+// of a 200 response, or a typed error. Its layers: the scheduler's slot
+// and operations (held by c, or acquired here), the retries
+// (go-retryablehttp, with this call's policy), and per HTTP attempt the
+// rate token and the scheduler's accounting (transport).
+func (s *Stage) send(ctx context.Context, body []byte, c stageCall) (*wireResponse, error) {
+	op, ops := c.op, c.ops
+	st := &callState{idempotent: op == ast.Query || c.idempotent, requeue: c.requeue}
+	if h := c.held; h != nil {
+		// The slot is the caller's to release; this request uses it once.
 		st.held.Store(h)
 		st.ops = h.ops
-		// The slot is the caller's to release; this request uses it once.
-		ctx = context.WithValue(ctx, heldKey, (*heldSlot)(nil))
 	} else {
 		if err := s.sem.Acquire(ctx, 1); err != nil {
 			return nil, err
@@ -550,7 +533,6 @@ func (s *Stage) send(ctx context.Context, body []byte, op ast.Operation, ops int
 	}
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
-	ctx = context.WithValue(ctx, callKey, st)
 
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, body)
 	if err != nil {
@@ -567,7 +549,7 @@ func (s *Stage) send(ctx context.Context, body []byte, op ast.Operation, ops int
 		req.Header.Set("Authorization", "Bearer "+string(s.token))
 	}
 
-	resp, err := s.http.Do(req)
+	resp, err := s.client(st).Do(req)
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()
@@ -622,94 +604,13 @@ func (s *Stage) send(ctx context.Context, body []byte, op ast.Operation, ops int
 	return &wr, nil
 }
 
-// checkRetry is the retry policy; see Stage.
-func (s *Stage) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
-	st, _ := ctx.Value(callKey).(*callState)
-	idempotent := st != nil && st.idempotent
-	if err != nil {
-		var ns *notSentError
-		if errors.As(err, &ns) {
-			retry, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err)
-			return retry, nil
-		}
-		if !idempotent {
-			return false, nil
-		}
-		retry, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err)
-		return retry, nil
-	}
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		// A throttled request was not acted on. A merged one goes back
-		// to its Batcher, to be merged again within the limits the 429
-		// taught the scheduler: the same request could never pass.
-		requeue, _ := ctx.Value(requeueKey).(bool)
-		return !requeue, nil
-	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
-		return idempotent, nil
-	}
-	return false, nil
-}
-
-// backoff is the wait before retry attempt (counting from 0): the
-// Retry-After of a 429 or 503 answer, capped, or else exponential backoff
-// with jitter.
-func (s *Stage) backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-	return backoff(min, max, s.retryAfterCap, attempt, resp, s.jitter, time.Now())
-}
-
-// backoff computes a retry wait; see Stage.backoff. jitter returns a number
-// in [0, 1).
-func backoff(min, max, retryAfterCap time.Duration, attempt int, resp *http.Response, jitter func() float64, now time.Time) time.Duration {
-	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
-			return capRetryAfter(ra, retryAfterCap)
-		}
-	}
-	d := float64(min) * math.Pow(2, float64(attempt))
-	if d > float64(max) || math.IsInf(d, 0) || math.IsNaN(d) {
-		d = float64(max)
-	}
-	// "Equal jitter": at least half the exponential wait, so waits still
-	// grow, and a random rest so clients that failed together spread out.
-	return time.Duration(d/2 + jitter()*d/2)
-}
-
-// capRetryAfter bounds a Retry-After wait (a non-positive cap means no cap).
-func capRetryAfter(d, limit time.Duration) time.Duration {
-	if limit > 0 && d > limit {
-		return limit
-	}
-	return d
-}
-
-// parseRetryAfter parses a Retry-After header: seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs < 0 || math.IsNaN(secs) || secs > math.MaxInt64/float64(time.Second) {
-			return 0, false
-		}
-		return time.Duration(secs * float64(time.Second)), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
-}
-
 // transport applies the stage's rate limit to every HTTP attempt, feeds the
 // answers to the adaptive limiter, and marks transport errors that happened
 // before the request was written.
 type transport struct {
 	stage *Stage
 	base  http.RoundTripper
+	st    *callState // the call whose attempts it sends
 }
 
 // notSentError is a transport error that happened before any of the request
@@ -723,7 +624,7 @@ func (e *notSentError) Unwrap() error { return e.err }
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	s := t.stage
 	ctx := req.Context()
-	st, _ := ctx.Value(callKey).(*callState)
+	st := t.st
 	var epoch uint64
 	var limited bool
 	if h := heldOf(st); h != nil {
