@@ -23,7 +23,11 @@ func newGenCmd() *cobra.Command {
     are never overwritten: edit them freely);
  2. run genqlient with DIR/genqlient.yaml (or --config), which binds
     Hygraph's custom scalars so that values round-trip unchanged; the default
-    config is rewritten on every run unless its first line is removed;
+    config is rewritten on every run unless its first line is removed.
+    genqlient runs as a child process in DIR: always the version stagesync
+    pins (` + codegen.GenqlientVersion + `, not one DIR's module declares as a tool), built
+    with the go command, which must be on PATH, in this environment (GOFLAGS,
+    GOPROXY, ... apply);
  3. generate DIR/zz_stagesync.go from the read queries as they are on disk:
     <Model>Model(transform) returns the model's stagesync.TypedModel, and
     Models() all of them, for stagesync.SyncConfig.Typed. The sync writes
@@ -35,7 +39,7 @@ func newGenCmd() *cobra.Command {
 Without --models the operations of every writable model are scaffolded.
 
 Exit codes: 0 done, 2 a file does not parse, a model is unknown, an
-operation does not validate, or genqlient fails.`,
+operation does not validate, genqlient fails, or there is no go command.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.SchemaPath == "" {

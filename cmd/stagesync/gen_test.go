@@ -105,6 +105,9 @@ func TestGenErrors(t *testing.T) {
 		{"arguments", []string{"gen", "--schema", sdl, "--out", dir, "extra"}, nil, []string{"unknown command"}},
 		{"unknown model", []string{"gen", "--schema", sdl, "--models", "Nope", "--out", dir}, nil, []string{`"Nope"`, "writable models"}},
 		{"bad schema", []string{"gen", "--schema", bad, "--out", dir}, nil, []string{"bad.graphqls"}},
+		{"no go command", []string{"gen", "--schema", sdl, "--models", "Post", "--out", dir}, func(t *testing.T) {
+			t.Setenv("PATH", t.TempDir())
+		}, []string{"gen needs the Go toolchain", "no go command on PATH", "https://go.dev/doc/install"}},
 		{"two read queries", []string{"gen", "--schema", sdl, "--models", "Tag", "--out", dir}, func(t *testing.T) {
 			if err := os.MkdirAll(filepath.Dir(dup), 0o755); err != nil {
 				t.Fatal(err)

@@ -1,7 +1,8 @@
 package filestacktest
 
 // The emulator lives in internal/filestackemu, so that `stagesync serve`
-// does not link package testing; filestacktest is its front door for tests
+// does not link package testing (checked by cmd/stagesync's
+// TestBinaryDoesNotLinkTesting); filestacktest is its front door for tests
 // and programs: these are its names, documented there
 // (go doc github.com/stagesync/stagesync/internal/filestackemu).
 

@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/Khan/genqlient/generate"
-
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -137,36 +135,57 @@ func generateInto(res *Result, opts Options) error {
 	if err := writeDefaultConfig(res, cfgPath, opts.ConfigPath != "", schemaPath, outDir, opts.Package); err != nil {
 		return err
 	}
-	cfg, err := generate.ReadAndValidateConfig(cfgPath)
+	cfg, err := readConfig(cfgPath)
 	if err != nil {
-		return fmt.Errorf("codegen: genqlient: %w", err)
+		return err
 	}
-	files, err := generate.Generate(cfg)
+	genPaths := []string{cfg.Generated}
+	if cfg.ExportOperations != "" {
+		genPaths = append(genPaths, cfg.ExportOperations)
+	}
+	before, err := snapshot(genPaths...)
 	if err != nil {
-		return fmt.Errorf("codegen: genqlient (%s): %w", cfgPath, err)
+		return err
+	}
+	warnings, err := runGenqlient(cfgPath, outDir)
+	if err != nil {
+		return errors.Join(err, before.restore())
+	}
+	res.Warnings = append(res.Warnings, warnings...)
+	files := map[string][]byte{}
+	for _, name := range genPaths {
+		if files[name], err = os.ReadFile(name); err != nil {
+			return errors.Join(fmt.Errorf("codegen: genqlient (%s): %w", cfgPath, err), before.restore())
+		}
 	}
 
 	// 3. The glue, from the operations as they are on disk. It is built
-	// before anything is written, so that a read query the glue refuses
-	// leaves the package as it was rather than half regenerated.
+	// before anything else is written, and genqlient's files are put back
+	// when it fails, so that a read query the glue refuses leaves the
+	// package as it was rather than half regenerated.
 	pkgDir := filepath.Dir(cfg.Generated)
 	glue, err := buildGlue(cfgPath, cfg, s, p, files[cfg.Generated])
 	if err != nil {
-		return err
+		return errors.Join(err, before.restore())
 	}
 	res.Models = glue.models
 	res.Warnings = append(res.Warnings, glue.warnings...)
-	src, err := glue.render(cfg.Package)
+	src, err := glue.render()
 	if err != nil {
-		return err
+		return errors.Join(err, before.restore())
 	}
 	files[filepath.Join(pkgDir, GlueFile)] = src
 	for _, name := range sortedKeys(files) {
-		if err := res.write(name, files[name]); err != nil {
+		if _, ok := before[name]; ok {
+			err = before.record(res, name, files[name])
+		} else {
+			err = res.write(name, files[name])
+		}
+		if err != nil {
 			return err
 		}
 	}
-	if err := writeDoc(res, pkgDir, cfg.Package, opts, schemaPath, outDir, glue.models); err != nil {
+	if err := writeDoc(res, pkgDir, glue.pkg, opts, schemaPath, outDir, glue.models); err != nil {
 		return err
 	}
 	return nil

@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"errors"
 	"flag"
 	"io/fs"
 	"os"
@@ -162,9 +163,19 @@ func TestGenerateTwiceIsIdentical(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := readTree(t, dir)
+	generated := filepath.Join(dir, "generated.go")
+	old, err := os.Stat(generated)
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := Generate(opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// genqlient rewrote generated.go with the same bytes; it keeps its time,
+	// as a file left alone.
+	if now, err := os.Stat(generated); err != nil || !now.ModTime().Equal(old.ModTime()) {
+		t.Errorf("generated.go's time changed on the second run: %v", err)
 	}
 	if len(res.Written) != 0 || len(res.Scaffolded) != 0 || len(res.Kept) != 6 {
 		t.Errorf("second run: written %q, scaffolded %q, kept %d", res.Written, res.Scaffolded, len(res.Kept))
@@ -347,6 +358,10 @@ func TestGenerateReadQueryChecks(t *testing.T) {
 						t.Errorf("error %q lacks %q", err, w)
 					}
 				}
+				// genqlient had written generated.go: it is taken back.
+				if _, err := os.Stat(filepath.Join(dir, "generated.go")); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("generated.go left behind by a failed run (stat: %v)", err)
+				}
 				return
 			}
 			if err != nil {
@@ -391,6 +406,26 @@ func TestGenerateErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGenerateOutsideModule generates into a directory in no module:
+// genqlient cannot look the package up, and its warning is Generate's.
+func TestGenerateOutsideModule(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "hotels")
+	schemaPath := filepath.Join(dir, "schema.graphql")
+	copyFile(t, synthesized(t, "hotel.yaml"), schemaPath)
+	res, err := Generate(Options{SchemaPath: schemaPath, Models: []string{"Hotel"}, OutDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(res.Warnings, func(w string) bool {
+		return strings.HasPrefix(w, "genqlient: unable to identify current package-path")
+	}) {
+		t.Errorf("warnings %q lack genqlient's", res.Warnings)
+	}
+	if glue, _ := os.ReadFile(filepath.Join(dir, GlueFile)); !strings.Contains(string(glue), "\npackage hotels\n") {
+		t.Errorf("glue:\n%s", glue)
 	}
 }
 

@@ -81,6 +81,74 @@ func writeDefaultConfig(res *Result, path string, explicit bool, schemaPath, out
 	return res.write(path, b.Bytes())
 }
 
+// runConfig is the part of a genqlient config Generate reads back: where
+// genqlient writes and what the glue needs. readConfig makes its paths
+// absolute and fills its defaults as genqlient does
+// (generate.Config.ValidateAndFillDefaults); genqlient itself validates
+// the rest when it runs. The package is not read here: it is the package
+// clause of the file genqlient generates.
+type runConfig struct {
+	Operations       stringList `yaml:"operations"`
+	Generated        string     `yaml:"generated"`
+	ExportOperations string     `yaml:"export_operations"`
+	ContextType      string     `yaml:"context_type"`
+	ClientGetter     string     `yaml:"client_getter"`
+}
+
+// stringList is a YAML string or list of strings, as genqlient's
+// generate.StringList.
+type stringList []string
+
+func (l *stringList) UnmarshalYAML(value *yaml.Node) error {
+	if value.Kind == yaml.ScalarNode {
+		var s string
+		if err := value.Decode(&s); err != nil {
+			return err
+		}
+		*l = stringList{s}
+		return nil
+	}
+	var list []string
+	if err := value.Decode(&list); err != nil {
+		return err
+	}
+	*l = list
+	return nil
+}
+
+// readConfig reads the genqlient config at path (absolute).
+func readConfig(path string) (*runConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("codegen: genqlient config: %w", err)
+	}
+	var cfg runConfig
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		return nil, fmt.Errorf("codegen: genqlient config %s: %w", path, err)
+	}
+	dir := filepath.Dir(path)
+	join := func(p string) string {
+		if filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	for i, op := range cfg.Operations {
+		cfg.Operations[i] = join(op)
+	}
+	if cfg.Generated == "" {
+		cfg.Generated = "generated.go"
+	}
+	cfg.Generated = join(cfg.Generated)
+	if cfg.ExportOperations != "" {
+		cfg.ExportOperations = join(cfg.ExportOperations)
+	}
+	if cfg.ContextType == "" {
+		cfg.ContextType = "context.Context"
+	}
+	return &cfg, nil
+}
+
 // packageName returns the package of the Go files in dir (test files
 // aside), or a name derived from dir's base name.
 func packageName(dir string) (string, error) {

@@ -1,7 +1,8 @@
 package stagetest
 
 // The emulator lives in internal/emulator, so that `stagesync serve` does
-// not link package testing; stagetest is its front door for tests and
+// not link package testing (checked by cmd/stagesync's
+// TestBinaryDoesNotLinkTesting); stagetest is its front door for tests and
 // programs: these are its names, documented there
 // (go doc github.com/stagesync/stagesync/internal/emulator).
 

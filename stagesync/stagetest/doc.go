@@ -21,8 +21,9 @@
 // http.Handler; `stagesync serve` puts one behind its own http.Server, with
 // a bbolt Backend to keep the content across restarts.
 //
-// The emulator itself lives in internal/emulator (so that the stagesync
-// binary does not link package testing); the names here are its, as type
+// The emulator itself lives in internal/emulator, so that the stagesync
+// binary does not link package testing (cmd/stagesync's
+// TestBinaryDoesNotLinkTesting checks it); the names here are its, as type
 // aliases and thin wrappers, documented there:
 // go doc github.com/stagesync/stagesync/internal/emulator.
 //
