@@ -55,6 +55,57 @@ func (e *engine) createDigest(model string, h fieldHashes) string {
 	return contentDigest(h, keys)
 }
 
+// sentVersion returns the canonical version v of an entry of model as a
+// create sends it: the relation targets that have no destination entry
+// (placeholders) left out, as inputBuilder.build leaves them out. The
+// entry the create makes reads back without them, so the digest of what
+// was sent (see pendingCreate) must not hold them either: a create whose
+// answer was lost would not be adopted and would be made again.
+func (e *engine) sentVersion(model string, v map[string]any) map[string]any {
+	m := e.dst.Model(model)
+	var out map[string]any
+	for k, x := range v {
+		name, _, _ := strings.Cut(k, "@")
+		f := m.Field(name)
+		if f == nil || !isRelation(f.Kind) {
+			continue
+		}
+		kept, changed := withoutPlaceholders(x)
+		if !changed {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(v)
+		}
+		out[k] = kept
+	}
+	if out == nil {
+		return v
+	}
+	return out
+}
+
+// withoutPlaceholders returns a canonical relation value without its
+// targets that are placeholders ("?id", or "Type:?id" for union members),
+// and whether it left any out.
+func withoutPlaceholders(x any) (any, bool) {
+	missing := func(r any) bool {
+		s, ok := r.(string)
+		return ok && (strings.HasPrefix(s, placeholder) || strings.Contains(s, ":"+placeholder))
+	}
+	list, ok := x.([]any)
+	if !ok {
+		if missing(x) {
+			return nil, true
+		}
+		return x, false
+	}
+	if !slices.ContainsFunc(list, missing) {
+		return x, false
+	}
+	return slices.DeleteFunc(slices.Clone(list), missing), true
+}
+
 // hashEmptyList is the hash of an empty list.
 var hashEmptyList = hashValue([]any{})
 

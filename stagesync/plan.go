@@ -423,7 +423,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	if cur == nil {
 		// Recorded before the create is sent: should its answer be lost,
 		// the next run finds the entry by what was sent.
-		e.state.setPending(model, srcID, pendingCreate{created: createdAt, sent: e.createDigest(model, hContent)})
+		e.state.setPending(model, srcID, pendingCreate{created: createdAt, sent: e.createDigest(model, hashVersion(e.sentVersion(model, content)))})
 	}
 	return func(ctx context.Context) {
 		switch {
