@@ -514,3 +514,12 @@ func (c *catalog) useReverses(p *schema.Project) {
 		}
 	}
 }
+
+// discover returns the project model of s, or nil when discovery fails.
+func discover(s *ast.Schema) *schema.Project {
+	p, err := schema.Discover(s)
+	if err != nil {
+		return nil
+	}
+	return p
+}

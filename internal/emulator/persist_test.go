@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stagesync/stagesync/internal/emulator/gate"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -46,7 +47,7 @@ func TestHelperServe(t *testing.T) {
 	if err != nil {
 		fail(err)
 	}
-	st, err := NewStage(s, WithBackend(b), WithLimits(Limits{Token: persistToken}), WithMaxPage(100_000))
+	st, err := NewStage(s, WithBackend(b), WithLimits(gate.Limits{Token: persistToken}), WithMaxPage(100_000))
 	if err != nil {
 		fail(err)
 	}

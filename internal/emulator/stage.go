@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stagesync/stagesync/internal/emulator/gate"
 	"github.com/stagesync/stagesync/internal/gqlexec"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -31,7 +32,7 @@ type Stage struct {
 	cat      *catalog
 	exec     *gqlexec.Executor
 	project  *schema.Project
-	counters Counters
+	counters gate.Counters
 	handler  http.Handler
 
 	assets *assetFiles // nil without WithAssets
@@ -97,7 +98,8 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) {
 	if cfg.assets {
 		st.assets = newAssetFiles(cfg, cat)
 	}
-	st.handler = st.wrapGate(http.HandlerFunc(st.serveHTTP)) // serveHTTP: legacy.go
+	// serveHTTP: legacy.go
+	st.handler = gate.New(cfg.limits, &st.counters, st.shape).Wrap(http.HandlerFunc(st.serveHTTP))
 	st.startHooks()
 	return st, nil
 }
@@ -107,7 +109,7 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) {
 func (s *Stage) Project() *schema.Project { return s.project }
 
 // Counters returns what the stage has served so far.
-func (s *Stage) Counters() CountersSnapshot { return s.counters.Snapshot() }
+func (s *Stage) Counters() gate.CountersSnapshot { return s.counters.Snapshot() }
 
 // Close releases the stage's backend, if any, stops the uploads in flight
 // and the Filestack emulator the stage started (see WithAssets). Requests
@@ -163,22 +165,22 @@ func (s *Stage) Execute(ctx context.Context, req gqlexec.Request) (resp *gqlexec
 // shape tells the gate whether an HTTP request carries a mutation and how
 // many operations (root fields) it holds, to refuse mutations to read-only
 // tokens and count operations in flight. A request that does not validate
-// is looked at by the parser alone (see documentShape); one that does not
+// is looked at by the parser alone (see gate.DocumentShape); one that does not
 // decode is one query operation. The executor rejects both. A legacy
 // /import is one mutation, /export one query (legacy.go).
-func (s *Stage) shape(r *http.Request, body []byte) requestShape {
+func (s *Stage) shape(r *http.Request, body []byte) gate.Shape {
 	if kind, ok := isLegacyPath(r); ok {
-		return requestShape{mutation: kind == "import", ops: 1}
+		return gate.Shape{Mutation: kind == "import", Ops: 1}
 	}
 	req, err := decodeRequest(r, body)
 	if err != nil {
-		return requestShape{ops: 1}
+		return gate.Shape{Ops: 1}
 	}
 	op, n, err := s.exec.RootFields(req)
 	if err != nil {
-		return documentShape(req.Query, req.OperationName)
+		return gate.DocumentShape(req.Query, req.OperationName)
 	}
-	return requestShape{mutation: op == ast.Mutation, ops: max(n, 1)}
+	return gate.Shape{Mutation: op == ast.Mutation, Ops: max(n, 1)}
 }
 
 // decodeRequest reads a GraphQL request from a POST body or GET query.

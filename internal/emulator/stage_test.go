@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stagesync/stagesync/internal/emulator/gate"
 	"github.com/stagesync/stagesync/internal/fixturedir"
 	"github.com/stagesync/stagesync/internal/gqlexec"
 	"github.com/stagesync/stagesync/schema"
@@ -23,7 +24,7 @@ func TestCounters(t *testing.T) {
 	mustPost(t, st, `{ posts { id } }`, nil)
 	mustPost(t, st, `mutation { a: createCategory(data: {name: "X"}) { id } b: updatePost(where: {slug: "alpha"}, data: {author: {connect: {id: "a2"}}}) { id } }`, nil)
 	got := st.Counters()
-	want := CountersSnapshot{
+	want := gate.CountersSnapshot{
 		Requests:       before.Requests + 2,
 		Queries:        before.Queries + 1,
 		Mutations:      before.Mutations + 2,

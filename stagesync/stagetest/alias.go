@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/stagesync/stagesync/internal/emulator"
+	"github.com/stagesync/stagesync/internal/emulator/gate"
 	"github.com/stagesync/stagesync/internal/filestackemu"
 )
 
@@ -47,7 +48,7 @@ const (
 
 var (
 	// PlanNames lists the plans WithPlan knows.
-	PlanNames = emulator.PlanNames
+	PlanNames = gate.PlanNames
 )
 
 type (
@@ -57,9 +58,9 @@ type (
 	// database, one bbolt bucket per Write.Bucket.
 	BoltBackend = emulator.BoltBackend
 	// Counters count what a stage has served.
-	Counters = emulator.Counters
+	Counters = gate.Counters
 	// CountersSnapshot is a copy of Counters at one moment.
-	CountersSnapshot = emulator.CountersSnapshot
+	CountersSnapshot = gate.CountersSnapshot
 	// LegacyCursor is the position of a legacy export.
 	LegacyCursor = emulator.LegacyCursor
 	// LegacyFailure is one failed value of a legacy import.
@@ -67,11 +68,11 @@ type (
 	// Limits configures how an emulated stage behaves at the HTTP level, in front
 	// of GraphQL: authentication, request caps, rate limiting, latency and
 	// injected faults.
-	Limits = emulator.Limits
+	Limits = gate.Limits
 	// Option configures a Stage or Server.
 	Option = emulator.Option
 	// Plan is the set of limits of one Hygraph plan, as WithPlan applies them.
-	Plan = emulator.Plan
+	Plan = gate.Plan
 	// Project is an emulated Hygraph project: environments, each an emulated
 	// Stage, and the Management API queries that list them.
 	Project = emulator.Project
@@ -97,7 +98,7 @@ type (
 )
 
 // LookupPlan returns the preset of the plan named name (case-insensitive).
-func LookupPlan(name string) (Plan, error) { return emulator.LookupPlan(name) }
+func LookupPlan(name string) (Plan, error) { return gate.LookupPlan(name) }
 
 // NewProject returns an emulated project with no environments yet (see
 // AddEnvironment).
