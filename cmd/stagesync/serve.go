@@ -20,6 +20,7 @@ import (
 
 	"github.com/stagesync/stagesync/internal/emulator"
 	"github.com/stagesync/stagesync/internal/emulator/gate"
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -203,9 +204,9 @@ func serveWithContext(ctx context.Context, c serveConfig, stdout, stderr io.Writ
 	if c.plan != "" {
 		opts = append(opts, emulator.WithPlan(c.plan))
 	}
-	var backend *emulator.BoltBackend
+	var backend *store.BoltBackend
 	if c.dataDir != "" {
-		if backend, err = emulator.OpenBolt(c.dataDir); err != nil {
+		if backend, err = store.OpenBolt(c.dataDir); err != nil {
 			return withCode(exitUsage, err)
 		}
 		defer func() {

@@ -4,13 +4,14 @@ import (
 	"time"
 
 	"github.com/stagesync/stagesync/internal/emulator/gate"
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/stagesync/stagesync/internal/filestackemu"
 )
 
 // config collects what the options set.
 type config struct {
 	limits      gate.Limits
-	backend     Backend
+	backend     store.Backend
 	maxPage     int              // maximum `first`/`last`; default 100
 	defaultPage int              // entries when neither `first` nor `last` is given; default 10
 	clock       func() time.Time // default time.Now
@@ -33,7 +34,7 @@ type Option func(*config)
 func WithLimits(l gate.Limits) Option { return func(c *config) { c.limits = l } }
 
 // WithBackend persists the stage's documents in b (default: memory only).
-func WithBackend(b Backend) Option { return func(c *config) { c.backend = b } }
+func WithBackend(b store.Backend) Option { return func(c *config) { c.backend = b } }
 
 // WithMaxPage sets the largest page a query may ask for (default 100).
 func WithMaxPage(n int) Option { return func(c *config) { c.maxPage = n } }
@@ -73,7 +74,7 @@ func (c *config) applyPlan() error {
 	if err != nil {
 		return err
 	}
-	p.Fill(&c.limits)
+	gate.ApplyPlan(&c.limits, p)
 	if c.maxPage == 0 {
 		c.maxPage = p.MaxPage
 	}

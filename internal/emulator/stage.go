@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stagesync/stagesync/internal/emulator/gate"
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/stagesync/stagesync/internal/gqlexec"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -44,8 +45,7 @@ type Stage struct {
 	hooks []*hook // see WithWebhook
 
 	mu     sync.RWMutex
-	st     *store
-	ids    *idGen
+	st     *store.Store
 	closed bool
 }
 
@@ -79,10 +79,9 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &Stage{cfg: cfg, cat: cat, st: newStore(cat)}
-	st.ids = newIDGen(cfg.seed, cfg.clock)
+	st := &Stage{cfg: cfg, cat: cat, st: store.New(cat.Catalog, cfg.backend, cfg.seed, cfg.clock)}
 	st.project = discover(s)
-	cat.useReverses(st.project)
+	cat.UseReverses(st.project)
 	listSize := cfg.defaultPage
 	if listSize <= 0 {
 		listSize = DefaultPageSize
@@ -91,7 +90,7 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) {
 		gqlexec.WithMaxCost(cfg.limits.MaxQueryCost, listSize),
 		gqlexec.WithMaxResponseBytes(cfg.limits.MaxResponseBytes))
 	if cfg.backend != nil {
-		if err := st.load(cfg.backend); err != nil {
+		if err := st.st.Load(); err != nil {
 			return nil, err
 		}
 	}
@@ -202,34 +201,8 @@ func decodeRequest(r *http.Request, body []byte) (gqlexec.Request, error) {
 	if err := dec.Decode(&req); err != nil {
 		return req, fmt.Errorf("body is not a GraphQL request: %w", err)
 	}
-	req.Variables = plainNumbers(req.Variables).(map[string]any)
+	req.Variables = store.PlainNumbers(req.Variables).(map[string]any)
 	return req, nil
-}
-
-// plainNumbers turns json.Numbers into int64 (when integral) or float64.
-func plainNumbers(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if x == nil {
-			return map[string]any(nil)
-		}
-		for k, e := range x {
-			x[k] = plainNumbers(e)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = plainNumbers(e)
-		}
-		return x
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	}
-	return v
 }
 
 // serveGraphQL is the stage's GraphQL endpoint behind the gate.

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/stagesync/stagesync/internal/emulator/gate"
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/stagesync/stagesync/internal/fixturedir"
 	"github.com/stagesync/stagesync/internal/gqlexec"
 	"github.com/stagesync/stagesync/schema"
@@ -42,7 +43,7 @@ func TestCounters(t *testing.T) {
 type memBackend struct {
 	mu      sync.Mutex
 	data    map[string][]byte
-	applies [][]Write
+	applies [][]store.Write
 	fail    error
 }
 
@@ -58,7 +59,7 @@ func (b *memBackend) Load(fn func(bucket, key string, value []byte) error) error
 	return nil
 }
 
-func (b *memBackend) Apply(writes []Write) error {
+func (b *memBackend) Apply(writes []store.Write) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.fail != nil {

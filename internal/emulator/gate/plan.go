@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// Plan is the set of limits of one Hygraph plan: the gate's (see Fill)
-// and the page sizes of the stage behind it.
+// Plan is the set of limits of one Hygraph plan: the gate's (see
+// ApplyPlan) and the page sizes of the stage behind it.
 type Plan struct {
 	// Name is the plan's name: hobby, growth or enterprise.
 	Name string
@@ -53,9 +53,10 @@ func LookupPlan(name string) (Plan, error) {
 	return p, nil
 }
 
-// Fill sets every limit of l that is zero to the plan's value, so that a
-// limit set on its own wins over the plan.
-func (p Plan) Fill(l *Limits) {
+// ApplyPlan sets every limit of l that is zero to p's value, so that a
+// limit set on its own wins over the plan. (A function, not a method, so
+// that Plan's method set, which package stagetest re-exports, stays empty.)
+func ApplyPlan(l *Limits, p Plan) {
 	if l.Rate == 0 {
 		l.Rate = p.Rate
 	}

@@ -32,7 +32,7 @@ func TestLookupPlan(t *testing.T) {
 				t.Fatal(err)
 			}
 			l := tc.own
-			p.Fill(&l)
+			ApplyPlan(&l, p)
 			if l != tc.want {
 				t.Errorf("limits\n%+v, want\n%+v", l, tc.want)
 			}
