@@ -97,8 +97,7 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) {
 	if cfg.assets {
 		st.assets = newAssetFiles(cfg, cat)
 	}
-	// serveHTTP: legacy.go
-	st.handler = gate.New(cfg.limits, &st.counters, st.shape).Wrap(http.HandlerFunc(st.serveHTTP))
+	st.handler = gate.New(cfg.limits, &st.counters, st.shape).Wrap(http.HandlerFunc(st.serveHTTP)) // serveHTTP: legacy.go
 	st.startHooks()
 	return st, nil
 }
