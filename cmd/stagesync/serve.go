@@ -19,6 +19,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stagesync/stagesync/internal/emulator"
+	"github.com/stagesync/stagesync/internal/emulator/gate"
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -36,7 +38,7 @@ type serveConfig struct {
 	tokenSet  bool // --token given, possibly empty to turn auth off
 	readToken string
 	dataDir   string
-	limits    emulator.Limits
+	limits    gate.Limits
 	maxPage   int
 	project   projectFlags // --env: several environments of one project (serve_project.go)
 	plan      string       // --plan: a Hygraph plan preset
@@ -119,7 +121,7 @@ closes the data directory and prints what it served.`,
 	f.StringVar(&c.webhook, "webhook", "", "post a Hygraph-shaped webhook to `URL` on every change (queued; 3 s timeout, up to 5 attempts)")
 	f.StringVar(&c.webhookSecretEnv, "webhook-secret-env", "", "environment `VAR` holding the secret that signs the webhooks (gcms-signature)")
 	f.StringSliceVar(&c.webhookModels, "webhook-models", nil, "send webhooks for these models only (default: every model)")
-	f.StringVar(&c.plan, "plan", "", "Hygraph plan preset: "+strings.Join(emulator.PlanNames, ", ")+" (limits given on their own flags win)")
+	f.StringVar(&c.plan, "plan", "", "Hygraph plan preset: "+strings.Join(gate.PlanNames, ", ")+" (limits given on their own flags win)")
 	f.IntVar(&c.limits.ConcurrentQueries, "concurrent-queries", 0, "query operations in flight before 429, each root field counted (0: no cap)")
 	f.IntVar(&c.limits.ConcurrentMutations, "concurrent-mutations", 0, "mutation operations in flight before 429, each root field counted (0: no cap)")
 	f.DurationVar(&c.limits.ServiceTime, "service-time", 0, "time one operation takes (mutations of a request one after another), e.g. 20ms")
@@ -159,7 +161,7 @@ func (c *serveConfig) validate() error {
 	check(l.MaxResponseBytes >= 0, "--max-response-bytes %d: must not be negative", l.MaxResponseBytes)
 	check(c.defPage >= 0, "--default-page %d: must not be negative", c.defPage)
 	if c.plan != "" {
-		if _, err := emulator.LookupPlan(c.plan); err != nil {
+		if _, err := gate.LookupPlan(c.plan); err != nil {
 			errs = append(errs, fmt.Errorf("--plan: %w", err))
 		}
 	}
@@ -202,9 +204,9 @@ func serveWithContext(ctx context.Context, c serveConfig, stdout, stderr io.Writ
 	if c.plan != "" {
 		opts = append(opts, emulator.WithPlan(c.plan))
 	}
-	var backend *emulator.BoltBackend
+	var backend *store.BoltBackend
 	if c.dataDir != "" {
-		if backend, err = emulator.OpenBolt(c.dataDir); err != nil {
+		if backend, err = store.OpenBolt(c.dataDir); err != nil {
 			return withCode(exitUsage, err)
 		}
 		defer func() {

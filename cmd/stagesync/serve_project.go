@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stagesync/stagesync/internal/emulator"
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/stagesync/stagesync/internal/filestackemu"
 	"github.com/stagesync/stagesync/schema"
 )
@@ -122,7 +123,7 @@ func serveProject(ctx context.Context, c serveConfig, stdout, stderr io.Writer) 
 			opts = append(opts, emulator.WithAssets(files, e.name+"-"+strings.ToLower(rand.Text()[:10])))
 		}
 		if c.dataDir != "" {
-			backend, err := emulator.OpenBolt(filepath.Join(c.dataDir, e.name))
+			backend, err := store.OpenBolt(filepath.Join(c.dataDir, e.name))
 			if err != nil {
 				return withCode(exitUsage, fmt.Errorf("--env %s: %w", e.name, err))
 			}

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/stagesync/stagesync/filestack"
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/stagesync/stagesync/internal/filestackemu"
 )
 
@@ -104,7 +105,7 @@ func newAssetFiles(cfg config, c *catalog) *assetFiles {
 	// The stage's own fetches are not retried: a failed fetch is an
 	// ASSET_ERROR_UPLOAD the client sees and may retry.
 	a.client = a.fs.Client(a.key, filestack.WithRetry(0, 0, 0))
-	if def := c.schema.Types["AssetCreateInput"]; def != nil && def.Fields.ForName("uploadUrl") != nil {
+	if def := c.Schema.Types["AssetCreateInput"]; def != nil && def.Fields.ForName("uploadUrl") != nil {
 		a.upload = true
 	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
@@ -249,16 +250,16 @@ func (s *Stage) drainUploads(ctx context.Context) error {
 // input with an uploadUrl, on the new asset system: it marks the DRAFT
 // version pending and returns the fetch to dispatch once the write is
 // committed (nil when there is none).
-func (t *tx) assetUpload(d *document, data map[string]any, create bool) *uploadJob {
+func (t *tx) assetUpload(d *store.Document, data map[string]any, create bool) *uploadJob {
 	a := t.s.assets
-	if a == nil || !a.upload || d.model.name != "Asset" {
+	if a == nil || !a.upload || d.Model.Name != "Asset" {
 		return nil
 	}
 	src, _ := data["uploadUrl"].(string)
 	if src == "" {
 		return nil
 	}
-	v := t.mut(d, t.s.cat.draft)
+	v := t.Mut(d, t.s.cat.Draft)
 	if v == nil {
 		return nil
 	}
@@ -266,10 +267,10 @@ func (t *tx) assetUpload(d *document, data map[string]any, create bool) *uploadJ
 	if create {
 		status = UploadCreatePending
 	}
-	v.vals["upload"] = map[string]any{"status": status, "expiresAt": nil, "error": nil, "requestPostData": nil}
+	v.Vals["upload"] = map[string]any{"status": status, "expiresAt": nil, "error": nil, "requestPostData": nil}
 	name, _ := data["fileName"].(string)
 	if name == "" {
-		name, _ = t.s.assetValue(d.model, v, "fileName").(string)
+		name, _ = t.s.assetValue(d.Model, v, "fileName").(string)
 	}
 	if name == "" {
 		if u, err := url.Parse(src); err == nil {
@@ -280,9 +281,9 @@ func (t *tx) assetUpload(d *document, data map[string]any, create bool) *uploadJ
 		if name == "" {
 			name = "file"
 		}
-		t.s.setAssetValue(d.model, v, "fileName", name)
+		t.s.setAssetValue(d.Model, v, "fileName", name)
 	}
-	return &uploadJob{id: d.id, url: src, fileName: name}
+	return &uploadJob{id: d.ID, url: src, fileName: name}
 }
 
 // dispatchUpload schedules a fetch after its write was committed.
@@ -316,24 +317,24 @@ func (s *Stage) fetchUpload(ctx context.Context, j *uploadJob) {
 			delete(a.latest, j.id)
 		}
 		a.mu.Unlock()
-		d := t.doc(j.id)
-		if stale || d == nil || d.model.name != "Asset" {
+		d := t.Doc(j.id)
+		if stale || d == nil || d.Model.Name != "Asset" {
 			return nil // a later upload replaced this one, or the asset is gone
 		}
-		for st, v := range d.versions {
-			if v == nil || !uploadPending(v.vals["upload"]) {
+		for st, v := range d.Versions {
+			if v == nil || !uploadPending(v.Vals["upload"]) {
 				continue
 			}
-			mv := t.mut(d, st)
+			mv := t.Mut(d, st)
 			if err != nil {
-				mv.vals["upload"] = map[string]any{"status": UploadError, "expiresAt": nil, "requestPostData": nil,
+				mv.Vals["upload"] = map[string]any{"status": UploadError, "expiresAt": nil, "requestPostData": nil,
 					"error": map[string]any{"code": UploadErrorCode, "message": uploadMessage(j.url, err)}}
 				continue
 			}
-			s.setAssetValue(d.model, mv, "handle", f.Handle)
-			s.setAssetValue(d.model, mv, "size", float64(f.Size))
-			s.setAssetValue(d.model, mv, "mimeType", f.Type)
-			mv.vals["upload"] = map[string]any{"status": UploadComplete, "expiresAt": nil, "error": nil, "requestPostData": nil}
+			s.setAssetValue(d.Model, mv, "handle", f.Handle)
+			s.setAssetValue(d.Model, mv, "size", float64(f.Size))
+			s.setAssetValue(d.Model, mv, "mimeType", f.Type)
+			mv.Vals["upload"] = map[string]any{"status": UploadComplete, "expiresAt": nil, "error": nil, "requestPostData": nil}
 		}
 		return nil
 	})
@@ -361,31 +362,31 @@ func uploadPending(x any) bool {
 }
 
 // assetValue returns a field of an Asset version in the default locale.
-func (s *Stage) assetValue(m *modelInfo, v *version, name string) any {
-	f := m.byName[name]
+func (s *Stage) assetValue(m *store.Model, v *store.Version, name string) any {
+	f := m.ByName[name]
 	if f == nil {
 		return nil
 	}
-	if f.localized && v.locs != nil {
-		if ld := v.locs[s.cat.locales[0]]; ld != nil {
-			return ld.vals[name]
+	if f.Localized && v.Locs != nil {
+		if ld := v.Locs[s.cat.Locales[0]]; ld != nil {
+			return ld.Vals[name]
 		}
 		return nil
 	}
-	return v.vals[name]
+	return v.Vals[name]
 }
 
 // setAssetValue sets a field of an Asset version in the default locale.
-func (s *Stage) setAssetValue(m *modelInfo, v *version, name string, x any) {
-	f := m.byName[name]
+func (s *Stage) setAssetValue(m *store.Model, v *store.Version, name string, x any) {
+	f := m.ByName[name]
 	if f == nil {
 		return
 	}
-	if f.localized && v.locs != nil {
-		if ld := v.locs[s.cat.locales[0]]; ld != nil {
-			setVal(ld.vals, name, x)
+	if f.Localized && v.Locs != nil {
+		if ld := v.Locs[s.cat.Locales[0]]; ld != nil {
+			setVal(ld.Vals, name, x)
 		}
 		return
 	}
-	setVal(v.vals, name, x)
+	setVal(v.Vals, name, x)
 }

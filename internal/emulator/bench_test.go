@@ -158,8 +158,8 @@ func BenchmarkMemoryPerEntry(b *testing.B) {
 
 // plainOf returns the i-th post's stored form as JSON-able values.
 func (s *Stage) plainOf(i int) map[string]any {
-	md := s.st.byModel["Post"]
-	return s.plain(md.sorted[i], s.cat.draft)
+	md := s.st.ByModel["Post"]
+	return s.plain(md.Sorted[i], s.cat.Draft)
 }
 
 // cursorStages caches the big stages of BenchmarkCursorPage across runs.

@@ -1,6 +1,10 @@
 package emulator
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stagesync/stagesync/internal/emulator/gate"
+)
 
 // conformanceCases run against conformanceStage (see there for the fixture).
 var conformanceCases = []confCase{
@@ -409,17 +413,17 @@ var conformanceCases = []confCase{
 
 	// --- limits (Limits, WithPlan) -----------------------------------------
 	{name: "query cost over the cap is refused before anything is read",
-		opts:   []Option{WithLimits(Limits{MaxQueryCost: 50})},
+		opts:   []Option{WithLimits(gate.Limits{MaxQueryCost: 50})},
 		query:  `{ posts(first: 5) { categories(first: 5) { posts(first: 5) { id } } } }`,
 		status: 400,
 		want:   `{"data":null,"errors":[{"message":"Query cost 155 exceeds the maximum of 50: ask for smaller pages (first/last) or fewer nested lists."}]}`},
 	{name: "query cost counts the default page for lists without first",
-		opts:   []Option{WithLimits(Limits{MaxQueryCost: 100})},
+		opts:   []Option{WithLimits(gate.Limits{MaxQueryCost: 100})},
 		query:  `{ posts { categories { id } } }`,
 		status: 400,
 		want:   `{"data":null,"errors":[{"message":"Query cost 110 exceeds the maximum of 100: ask for smaller pages (first/last) or fewer nested lists."}]}`},
 	{name: "query cost within the cap runs",
-		opts:  []Option{WithLimits(Limits{MaxQueryCost: 1})},
+		opts:  []Option{WithLimits(gate.Limits{MaxQueryCost: 1})},
 		query: `{ posts(first: 1) { slug } }`,
 		want:  `{"data":{"posts":[{"slug":"alpha"}]}}`},
 	{name: "a plan's query cost cap refuses ten nested lists",
@@ -428,21 +432,21 @@ var conformanceCases = []confCase{
 		status: 400,
 		want:   `{"data":null,"errors":[{"message":"Query cost 11111111110 exceeds the maximum of 1000000: ask for smaller pages (first/last) or fewer nested lists."}]}`},
 	{name: "response over the size cap is refused",
-		opts:   []Option{WithLimits(Limits{MaxResponseBytes: 64})},
+		opts:   []Option{WithLimits(gate.Limits{MaxResponseBytes: 64})},
 		query:  `{ posts(stage: DRAFT) { id title slug } }`,
 		status: 400,
 		want:   `{"data":null,"errors":[{"message":"Response too large: the response exceeds the limit of 64 bytes; ask for smaller pages (first/last) or fewer fields."}]}`},
 	{name: "mutations over the concurrent-operation cap in one request get 429",
-		opts:   []Option{WithLimits(Limits{ConcurrentMutations: 2})},
+		opts:   []Option{WithLimits(gate.Limits{ConcurrentMutations: 2})},
 		query:  `mutation { a: deletePost(where: {id: "p3"}) { id } b: deletePost(where: {id: "p4"}) { id } c: deletePost(where: {id: "p5"}) { id } }`,
 		status: 429,
 		want:   `{"data":null,"errors":[{"message":"Too many requests: more than 2 concurrent mutation operations (this request has 3)"}],"extensions":{"requestId":"stagetest-000000000001"}}`},
 	{name: "mutations within the concurrent-operation cap run",
-		opts:  []Option{WithLimits(Limits{ConcurrentMutations: 2})},
+		opts:  []Option{WithLimits(gate.Limits{ConcurrentMutations: 2})},
 		query: `mutation { a: deletePost(where: {id: "p4"}) { slug } b: deletePost(where: {id: "p5"}) { slug } }`,
 		want:  `{"data":{"a":{"slug":"delta"},"b":{"slug":"epsilon"}}}`},
 	{name: "mutation over its body cap gets 413",
-		opts:   []Option{WithLimits(Limits{MaxQueryBody: 1000, MaxMutationBody: 60})},
+		opts:   []Option{WithLimits(gate.Limits{MaxQueryBody: 1000, MaxMutationBody: 60})},
 		query:  `mutation { deletePost(where: {id: "p5"}) { id } }`,
 		status: 413,
 		want:   `{"data":null,"errors":[{"message":"Payload too large: the request body exceeds the limit of 60 bytes"}],"extensions":{"requestId":"stagetest-000000000001"}}`},

@@ -1,11 +1,15 @@
 package emulator
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/stagesync/stagesync/internal/emulator/store"
+)
 
 // Cursor pages. A root list read in default order or in id order
 // (orderBy: id_ASC) with first/after, the way clients page through a model,
-// is answered from the model's ordered lists (modelDocs.sorted and
-// modelDocs.byID): it finds the cursor by binary search and walks on from
+// is answered from the model's ordered lists in the store (Docs.Sorted and
+// Docs.ByID): it finds the cursor by binary search and walks on from
 // it until the page and one more entry are found, so its cost depends on
 // the page size, not on the size of the model. Everything else takes the
 // general path (allViews, then selectViews), and so does any read the
@@ -18,11 +22,11 @@ import "sort"
 // the caller must take the general path, which also reports errors). The
 // total is left to selection.count, which scans the model when the
 // aggregate count is selected.
-func (s *Stage) cursorSelect(m *modelInfo, args map[string]any, ci ctxInfo) (sel selection, ok bool) {
+func (s *Stage) cursorSelect(m *store.Model, args map[string]any, ci ctxInfo) (sel selection, ok bool) {
 	if s.scanPages.Load() {
 		return selection{}, false
 	}
-	md := s.st.byModel[m.name]
+	md := s.st.ByModel[m.Name]
 	if md == nil {
 		return selection{}, false
 	}
@@ -31,34 +35,34 @@ func (s *Stage) cursorSelect(m *modelInfo, args map[string]any, ci ctxInfo) (sel
 		return selection{}, false
 	}
 	where, _ := args["where"].(map[string]any)
-	if len(where) > 0 && !whereCannotFail(m, where) {
+	if len(where) > 0 && !s.cat.whereCannotFail(m, where) {
 		return selection{}, false
 	}
 	// The list in the order of the read, and the cursor's place in it.
-	var list []*document
+	var list []*store.Document
 	start := 0
 	switch ob, _ := args["orderBy"].(string); ob {
 	case "": // default order: creation time, then id
-		list = md.sorted
+		list = md.Sorted
 		if pa.hasAfter {
-			d := s.st.byID[pa.after]
-			if d == nil || d.model != m {
+			d := s.st.ByID[pa.after]
+			if d == nil || d.Model != m {
 				return selection{}, false
 			}
-			i := sort.Search(len(list), func(i int) bool { return !lessDoc(list[i], d) })
+			i := sort.Search(len(list), func(i int) bool { return !store.LessDoc(list[i], d) })
 			if i >= len(list) || list[i] != d {
 				return selection{}, false
 			}
 			start = i + 1
 		}
 	case "id_ASC":
-		if f := m.byName["id"]; f == nil || f.kind != kindSystem {
+		if f := m.ByName["id"]; f == nil || f.Kind != store.KindSystem {
 			return selection{}, false
 		}
-		list = md.byID
+		list = md.ByID
 		if pa.hasAfter {
-			i := md.searchID(pa.after)
-			if i >= len(list) || list[i].id != pa.after || i+1 < len(list) && list[i+1].id == pa.after {
+			i := md.SearchID(pa.after)
+			if i >= len(list) || list[i].ID != pa.after || i+1 < len(list) && list[i+1].ID == pa.after {
 				return selection{}, false
 			}
 			start = i + 1
@@ -67,7 +71,7 @@ func (s *Stage) cursorSelect(m *modelInfo, args map[string]any, ci ctxInfo) (sel
 		return selection{}, false
 	}
 	// keep reports whether d is in the selection (before pagination).
-	keep := func(d *document) (view, bool) {
+	keep := func(d *store.Document) (view, bool) {
 		vw, ok := s.viewOf(d, ci.stage, ci.locales)
 		if !ok {
 			return view{}, false
@@ -128,12 +132,12 @@ func (s *Stage) cursorSelect(m *modelInfo, args map[string]any, ci ctxInfo) (sel
 // reads answers like filtering all of them. Filters on relations and
 // components (which are evaluated against other models and reject some
 // operators) and unknown keys do not qualify.
-func whereCannotFail(m *modelInfo, where map[string]any) bool {
+func (c *catalog) whereCannotFail(m *store.Model, where map[string]any) bool {
 	for k, arg := range where {
 		switch k {
 		case "AND", "OR", "NOT":
-			for _, w := range asList(arg) {
-				if wm, ok := w.(map[string]any); ok && !whereCannotFail(m, wm) {
+			for _, w := range store.AsList(arg) {
+				if wm, ok := w.(map[string]any); ok && !c.whereCannotFail(m, wm) {
 					return false
 				}
 			}
@@ -141,8 +145,8 @@ func whereCannotFail(m *modelInfo, where map[string]any) bool {
 		case "_search", "documentInStages_some", "documentInStages_every", "documentInStages_none":
 			continue
 		}
-		spec := parseWhereKey(m, k)
-		if spec.f == nil || spec.f.kind == kindRelation || spec.f.kind == kindComponent {
+		spec := c.parseWhereKey(m, k)
+		if spec.f == nil || spec.f.Kind == store.KindRelation || spec.f.Kind == store.KindComponent {
 			return false
 		}
 	}

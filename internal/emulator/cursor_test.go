@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/stagesync/stagesync/internal/gqlexec"
 )
 
@@ -287,7 +288,7 @@ func TestCursorPagesMatchScan(t *testing.T) {
 			t.Errorf("read %d: the quick path answered only %d times", i, quick[i])
 		}
 	}
-	t.Logf("%d posts; quick path answers by read: %v", len(st.st.byModel["Post"].byID), quick)
+	t.Logf("%d posts; quick path answers by read: %v", len(st.st.ByModel["Post"].ByID), quick)
 }
 
 // compareSelect compares the selection of read r at cursor after by the
@@ -297,16 +298,16 @@ func compareSelect(t *testing.T, st *Stage, r cursorRead, after any, since strin
 	t.Helper()
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	m := st.cat.models["Post"]
+	m := st.cat.Models["Post"]
 	args := r.args(after, since)
 	if after == nil {
 		delete(args, "after")
 	}
 	locs := r.locs
 	if locs == nil {
-		locs = st.cat.locales[:1]
+		locs = st.cat.Locales[:1]
 	}
-	ci := ctxInfo{stage: st.cat.stageIdx[r.stage], locales: locs}
+	ci := ctxInfo{stage: st.cat.StageIdx[r.stage], locales: locs}
 	want, err := st.selectViews(m, st.allViews(m, ci), args, ci, true)
 	if err != nil {
 		t.Fatal(err)
@@ -316,8 +317,8 @@ func compareSelect(t *testing.T, st *Stage, r cursorRead, after any, since strin
 		if r.quick && after != nil {
 			// The cursor must be missing from the selection.
 			if slices.ContainsFunc(st.allViews(m, ci), func(vw view) bool {
-				ok, _ := st.matchEntry(vw, asMap(args["where"]), ci)
-				return vw.d.id == after && (args["where"] == nil || ok)
+				ok, _ := st.matchEntry(vw, store.AsMap(args["where"]), ci)
+				return vw.d.ID == after && (args["where"] == nil || ok)
 			}) {
 				t.Fatalf("the quick path did not answer %v although the cursor is in the selection", args)
 			}
@@ -329,7 +330,7 @@ func compareSelect(t *testing.T, st *Stage, r cursorRead, after any, since strin
 	ids := func(vs []view) []string {
 		out := make([]string, len(vs))
 		for i, vw := range vs {
-			out[i] = vw.d.id + "/" + vw.loc
+			out[i] = vw.d.ID + "/" + vw.loc
 		}
 		return out
 	}
@@ -346,23 +347,23 @@ func checkOrderedLists(t *testing.T, st *Stage) {
 	t.Helper()
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	for name, md := range st.st.byModel {
-		if len(md.byID) != len(md.sorted) {
-			t.Fatalf("%s: %d documents by id, %d in default order", name, len(md.byID), len(md.sorted))
+	for name, md := range st.st.ByModel {
+		if len(md.ByID) != len(md.Sorted) {
+			t.Fatalf("%s: %d documents by id, %d in default order", name, len(md.ByID), len(md.Sorted))
 		}
-		in := map[*document]bool{}
-		for i, d := range md.sorted {
-			if i > 0 && !lessDoc(md.sorted[i-1], d) {
-				t.Fatalf("%s: %s before %s in default order", name, md.sorted[i-1].id, d.id)
+		in := map[*store.Document]bool{}
+		for i, d := range md.Sorted {
+			if i > 0 && !store.LessDoc(md.Sorted[i-1], d) {
+				t.Fatalf("%s: %s before %s in default order", name, md.Sorted[i-1].ID, d.ID)
 			}
 			in[d] = true
 		}
-		for i, d := range md.byID {
-			if i > 0 && md.byID[i-1].id >= d.id {
-				t.Fatalf("%s: %s before %s in id order", name, md.byID[i-1].id, d.id)
+		for i, d := range md.ByID {
+			if i > 0 && md.ByID[i-1].ID >= d.ID {
+				t.Fatalf("%s: %s before %s in id order", name, md.ByID[i-1].ID, d.ID)
 			}
-			if !in[d] || st.st.byID[d.id] != d || d.model.name != name {
-				t.Fatalf("%s: %s is in the id order but not in the model", name, d.id)
+			if !in[d] || st.st.ByID[d.ID] != d || d.Model.Name != name {
+				t.Fatalf("%s: %s is in the id order but not in the model", name, d.ID)
 			}
 		}
 	}

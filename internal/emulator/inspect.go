@@ -1,9 +1,13 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+
+	"github.com/stagesync/stagesync/internal/emulator/store"
 )
 
 // Create creates an entry of model through the same path as the
@@ -25,7 +29,7 @@ func (s *Stage) Create(ctx context.Context, model string, data map[string]any) (
 	err = s.inTx(func(t *tx) error {
 		d, err := t.create(m, data)
 		if err == nil {
-			id = d.id
+			id = d.ID
 		}
 		return err
 	})
@@ -50,7 +54,7 @@ func (s *Stage) Update(ctx context.Context, model, id string, data map[string]an
 		return err
 	}
 	return s.inTx(func(t *tx) error {
-		d, err := t.mustFind(m, map[string]any{"id": id}, s.cat.draft)
+		d, err := t.mustFind(m, map[string]any{"id": id}, s.cat.Draft)
 		if err != nil {
 			return err
 		}
@@ -66,7 +70,7 @@ func (s *Stage) Publish(model, id string) error {
 		return err
 	}
 	return s.inTx(func(t *tx) error {
-		d, err := t.mustFind(m, map[string]any{"id": id}, s.cat.draft)
+		d, err := t.mustFind(m, map[string]any{"id": id}, s.cat.Draft)
 		if err != nil {
 			return err
 		}
@@ -87,7 +91,7 @@ func (s *Stage) Seed(model, stage string, docs ...map[string]any) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	st, ok := s.cat.stageIdx[stage]
+	st, ok := s.cat.StageIdx[stage]
 	if !ok {
 		return nil, fmt.Errorf("stagetest: unknown stage %q", stage)
 	}
@@ -96,13 +100,13 @@ func (s *Stage) Seed(model, stage string, docs ...map[string]any) ([]string, err
 		for i, raw := range docs {
 			doc, err := goValues(raw)
 			if err == nil {
-				var d *document
+				var d *store.Document
 				d, err = t.seed(m, doc)
-				if err == nil && st != s.cat.draft {
+				if err == nil && st != s.cat.Draft {
 					_, err = t.publish(d, map[string]any{"to": []any{stage}})
 				}
 				if err == nil {
-					ids = append(ids, d.id)
+					ids = append(ids, d.ID)
 				}
 			}
 			if err != nil {
@@ -118,43 +122,43 @@ func (s *Stage) Seed(model, stage string, docs ...map[string]any) ([]string, err
 }
 
 // seed creates one document from a Seed map.
-func (t *tx) seed(m *modelInfo, doc map[string]any) (*document, error) {
-	draft := t.s.cat.draft
-	var d *document
+func (t *tx) seed(m *store.Model, doc map[string]any) (*store.Document, error) {
+	draft := t.s.cat.Draft
+	var d *store.Document
 	if id, ok := doc["id"].(string); ok && id != "" {
-		if t.doc(id) != nil {
+		if t.Doc(id) != nil {
 			return nil, fmt.Errorf("an entry with id %q already exists", id)
 		}
-		d = &document{model: m, id: id, versions: make([]*version, len(t.s.cat.stages))}
-		t.touch(d)
-		t.created[id] = d
+		d = &store.Document{Model: m, ID: id, Versions: make([]*store.Version, len(t.s.cat.Stages))}
+		t.Touch(d)
+		t.Created[id] = d
 	} else {
-		d = t.newDoc(m)
+		d = t.NewDoc(m)
 	}
-	v := &version{createdAt: t.now, updatedAt: t.now, vals: map[string]any{}}
+	v := &store.Version{CreatedAt: t.Now, UpdatedAt: t.Now, Vals: map[string]any{}}
 	if x, ok := doc["createdAt"].(string); ok {
-		v.createdAt = canonicalTime(x).(string)
+		v.CreatedAt = canonicalTime(x).(string)
 	}
 	if x, ok := doc["updatedAt"].(string); ok {
-		v.updatedAt = canonicalTime(x).(string)
-	} else if v.createdAt != t.now {
-		v.updatedAt = v.createdAt
+		v.UpdatedAt = canonicalTime(x).(string)
+	} else if v.CreatedAt != t.Now {
+		v.UpdatedAt = v.CreatedAt
 	}
-	if m.localized {
-		v.locs = map[string]*locData{t.s.cat.locales[0]: {createdAt: v.createdAt, updatedAt: v.updatedAt, vals: map[string]any{}}}
+	if m.Localized {
+		v.Locs = map[string]*store.Loc{t.s.cat.Locales[0]: {CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, Vals: map[string]any{}}}
 	}
-	t.set(d, draft, v)
-	for _, f := range m.fields {
-		x, ok := doc[f.name]
-		if !ok || f.kind == kindSystem {
+	t.Set(d, draft, v)
+	for _, f := range m.Fields {
+		x, ok := doc[f.Name]
+		if !ok || f.Kind == store.KindSystem {
 			continue
 		}
-		if f.kind == kindRelation {
-			for _, id := range asList(x) {
+		if f.Kind == store.KindRelation {
+			for _, id := range store.AsList(x) {
 				sid, _ := id.(string)
-				target := t.doc(sid)
-				if target == nil || !contains(f.targets, target.model.name) {
-					return nil, fmt.Errorf("%s.%s: no %v entry with id %q", m.name, f.name, f.targets, sid)
+				target := t.Doc(sid)
+				if target == nil || !slices.Contains(f.Targets, target.Model.Name) {
+					return nil, fmt.Errorf("%s.%s: no %v entry with id %q", m.Name, f.Name, f.Targets, sid)
 				}
 				if err := t.link(draft, d, f, target, nil); err != nil {
 					return nil, err
@@ -167,28 +171,28 @@ func (t *tx) seed(m *modelInfo, doc map[string]any) (*document, error) {
 		}
 	}
 	if locs, ok := doc["localizations"].(map[string]any); ok {
-		if v.locs == nil {
-			return nil, fmt.Errorf("%s has no localized fields", m.name)
+		if v.Locs == nil {
+			return nil, fmt.Errorf("%s has no localized fields", m.Name)
 		}
 		for l, x := range locs {
-			if _, ok := t.s.cat.stageIdx[l]; ok {
+			if _, ok := t.s.cat.StageIdx[l]; ok {
 				continue
 			}
-			ld := v.locs[l]
+			ld := v.Locs[l]
 			if ld == nil {
-				ld = &locData{createdAt: v.createdAt, updatedAt: v.updatedAt, vals: map[string]any{}}
-				v.locs[l] = ld
+				ld = &store.Loc{CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, Vals: map[string]any{}}
+				v.Locs[l] = ld
 			}
-			for k, val := range asMap(x) {
-				f := m.byName[k]
-				if f == nil || !f.localized {
-					return nil, fmt.Errorf("%s.%s is not a localized field", m.name, k)
+			for k, val := range store.AsMap(x) {
+				f := m.ByName[k]
+				if f == nil || !f.Localized {
+					return nil, fmt.Errorf("%s.%s is not a localized field", m.Name, k)
 				}
 				sv, err := storedValue(f, val)
 				if err != nil {
 					return nil, err
 				}
-				setVal(ld.vals, k, sv)
+				setVal(ld.Vals, k, sv)
 			}
 		}
 	}
@@ -200,9 +204,9 @@ func (t *tx) seed(m *modelInfo, doc map[string]any) (*document, error) {
 func (s *Stage) Get(model, id, stage string) (map[string]any, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	st, ok := s.cat.stageIdx[stage]
-	d := s.st.byID[id]
-	if !ok || d == nil || d.model.name != model || d.versions[st] == nil {
+	st, ok := s.cat.StageIdx[stage]
+	d := s.st.ByID[id]
+	if !ok || d == nil || d.Model.Name != model || d.Versions[st] == nil {
 		return nil, false
 	}
 	return s.plain(d, st), true
@@ -217,14 +221,14 @@ func (s *Stage) Get(model, id, stage string) (map[string]any, bool) {
 func (s *Stage) All(model, stage string) []map[string]any {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	st, ok := s.cat.stageIdx[stage]
-	md := s.st.byModel[model]
+	st, ok := s.cat.StageIdx[stage]
+	md := s.st.ByModel[model]
 	if !ok || md == nil {
 		return nil
 	}
 	var out []map[string]any
-	for _, d := range md.sorted {
-		if d.versions[st] != nil {
+	for _, d := range md.Sorted {
+		if d.Versions[st] != nil {
 			out = append(out, s.plain(d, st))
 		}
 	}
@@ -232,22 +236,22 @@ func (s *Stage) All(model, stage string) []map[string]any {
 }
 
 // plain renders a version as plain Go values.
-func (s *Stage) plain(d *document, st int) map[string]any {
-	v := d.versions[st]
+func (s *Stage) plain(d *store.Document, st int) map[string]any {
+	v := d.Versions[st]
 	out := map[string]any{
-		"id": d.id, "stage": s.cat.stages[st],
-		"createdAt": v.createdAt, "updatedAt": v.updatedAt, "publishedAt": nilIfEmpty(v.publishedAt),
+		"id": d.ID, "stage": s.cat.Stages[st],
+		"createdAt": v.CreatedAt, "updatedAt": v.UpdatedAt, "publishedAt": nilIfEmpty(v.PublishedAt),
 	}
-	def := s.cat.locales[0]
-	for k, x := range v.vals {
-		out[k] = s.plainValue(d.model.byName[k], x)
+	def := s.cat.Locales[0]
+	for k, x := range v.Vals {
+		out[k] = s.plainValue(d.Model.ByName[k], x)
 	}
-	if v.locs != nil {
+	if v.Locs != nil {
 		locs := map[string]any{}
-		for l, ld := range v.locs {
+		for l, ld := range v.Locs {
 			lm := map[string]any{}
-			for k, x := range ld.vals {
-				lm[k] = s.plainValue(d.model.byName[k], x)
+			for k, x := range ld.Vals {
+				lm[k] = s.plainValue(d.Model.ByName[k], x)
 				if l == def {
 					out[k] = lm[k]
 				}
@@ -259,35 +263,35 @@ func (s *Stage) plain(d *document, st int) map[string]any {
 	return out
 }
 
-func (s *Stage) plainValue(f *fieldInfo, x any) any {
+func (s *Stage) plainValue(f *store.Field, x any) any {
 	switch v := x.(type) {
-	case []ref:
-		if f != nil && !f.list {
+	case []store.Ref:
+		if f != nil && !f.List {
 			if len(v) == 0 {
 				return nil
 			}
-			return v[0].id
+			return v[0].ID
 		}
 		ids := make([]any, len(v))
 		for i, r := range v {
-			ids[i] = r.id
+			ids[i] = r.ID
 		}
 		return ids
-	case []*comp:
+	case []*store.Comp:
 		list := make([]any, len(v))
 		for i, c := range v {
-			cm := map[string]any{"id": c.id, "__typename": c.typ}
-			cmodel := s.cat.models[c.typ]
-			for k, cx := range c.vals {
-				var cf *fieldInfo
+			cm := map[string]any{"id": c.ID, "__typename": c.Type}
+			cmodel := s.cat.Models[c.Type]
+			for k, cx := range c.Vals {
+				var cf *store.Field
 				if cmodel != nil {
-					cf = cmodel.byName[k]
+					cf = cmodel.ByName[k]
 				}
 				cm[k] = s.plainValue(cf, cx)
 			}
 			list[i] = cm
 		}
-		if f != nil && !f.list {
+		if f != nil && !f.List {
 			if len(list) == 0 {
 				return nil
 			}
@@ -305,8 +309,8 @@ func nilIfEmpty(s string) any {
 	return s
 }
 
-func (s *Stage) writableModel(model string) (*modelInfo, error) {
-	m := s.cat.docModel(model)
+func (s *Stage) writableModel(model string) (*store.Model, error) {
+	m := s.cat.DocModel(model)
 	if m == nil {
 		return nil, fmt.Errorf("stagetest: the schema has no model %q", model)
 	}
@@ -335,5 +339,12 @@ func decodeRequestVars(b []byte) (map[string]any, error) {
 	if err := jsonUseNumber(b, &m); err != nil {
 		return nil, err
 	}
-	return plainNumbers(m).(map[string]any), nil
+	return store.PlainNumbers(m).(map[string]any), nil
+}
+
+// jsonUseNumber decodes b into v keeping numbers as json.Number.
+func jsonUseNumber(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(v)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/internal/emulator/gate"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -96,7 +97,7 @@ func literal(v *ast.Value) string {
 // TestBadInputIsHarmless: malformed requests get a GraphQL error body, never
 // crash the stage or change what it stores, and the stage keeps serving.
 func TestBadInputIsHarmless(t *testing.T) {
-	srv := NewServer(t, conformanceSchema(t), WithLimits(Limits{MaxBody: 64 << 10}))
+	srv := NewServer(t, conformanceSchema(t), WithLimits(gate.Limits{MaxBody: 64 << 10}))
 	if _, err := srv.Stage.Create(context.Background(), "Category", map[string]any{"name": "Kept"}); err != nil {
 		t.Fatal(err)
 	}

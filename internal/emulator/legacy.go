@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+
+	"github.com/stagesync/stagesync/internal/emulator/store"
 )
 
 // The legacy import/export API of GraphCMS v1 (Prisma 1's Normalized Data
@@ -198,7 +201,7 @@ func (t *tx) importObject(raw json.RawMessage, list bool) error {
 	}
 	typ, _ := obj["_typeName"].(string)
 	id, _ := obj["id"].(string)
-	m := t.s.cat.docModel(typ)
+	m := t.s.cat.DocModel(typ)
 	switch {
 	case typ == "":
 		return errors.New("the value has no _typeName")
@@ -213,49 +216,49 @@ func (t *tx) importObject(raw json.RawMessage, list bool) error {
 	if stName == "" {
 		stName = "DRAFT"
 	}
-	st, ok := t.s.cat.stageIdx[stName]
+	st, ok := t.s.cat.StageIdx[stName]
 	if !ok {
 		return fmt.Errorf("%s %q: unknown _stage %q", typ, id, stName)
 	}
 	locale, _ := obj["_locale"].(string)
-	def := t.s.cat.locales[0]
+	def := t.s.cat.Locales[0]
 	if locale == def {
 		locale = ""
 	}
-	if locale != "" && !contains(t.s.cat.locales, locale) {
+	if locale != "" && !slices.Contains(t.s.cat.Locales, locale) {
 		return fmt.Errorf("%s %q: unknown _locale %q", typ, id, locale)
 	}
-	d := t.doc(id)
-	if d != nil && d.model != m {
-		return fmt.Errorf("%s %q: the id belongs to a %s", typ, id, d.model.name)
+	d := t.Doc(id)
+	if d != nil && d.Model != m {
+		return fmt.Errorf("%s %q: the id belongs to a %s", typ, id, d.Model.Name)
 	}
-	if list && (d == nil || d.versions[st] == nil) {
+	if list && (d == nil || d.Versions[st] == nil) {
 		return fmt.Errorf("%s %q has no %s node: import its node before its lists", typ, id, stName)
 	}
 	if d == nil {
-		d = &document{model: m, id: id, versions: make([]*version, len(t.s.cat.stages))}
-		t.touch(d)
-		t.created[id] = d
+		d = &store.Document{Model: m, ID: id, Versions: make([]*store.Version, len(t.s.cat.Stages))}
+		t.Touch(d)
+		t.Created[id] = d
 	}
-	v := t.mut(d, st)
+	v := t.Mut(d, st)
 	if v == nil {
-		v = &version{createdAt: t.now, updatedAt: t.now, vals: map[string]any{}}
-		if m.localized {
-			v.locs = map[string]*locData{def: {createdAt: t.now, updatedAt: t.now, vals: map[string]any{}}}
+		v = &store.Version{CreatedAt: t.Now, UpdatedAt: t.Now, Vals: map[string]any{}}
+		if m.Localized {
+			v.Locs = map[string]*store.Loc{def: {CreatedAt: t.Now, UpdatedAt: t.Now, Vals: map[string]any{}}}
 		}
-		if st != t.s.cat.draft {
-			v.publishedAt = t.now
+		if st != t.s.cat.Draft {
+			v.PublishedAt = t.Now
 		}
-		t.set(d, st, v)
+		t.Set(d, st, v)
 	}
-	var ld *locData
+	var ld *store.Loc
 	if locale != "" {
-		if v.locs == nil {
+		if v.Locs == nil {
 			return fmt.Errorf("%s %q: _locale %s, but %s has no localized fields", typ, id, locale, typ)
 		}
-		if ld = v.locs[locale]; ld == nil {
-			ld = &locData{createdAt: v.createdAt, updatedAt: v.updatedAt, publishedAt: v.publishedAt, vals: map[string]any{}}
-			v.locs[locale] = ld
+		if ld = v.Locs[locale]; ld == nil {
+			ld = &store.Loc{CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, PublishedAt: v.PublishedAt, Vals: map[string]any{}}
+			v.Locs[locale] = ld
 		}
 	}
 	for k, x := range obj {
@@ -264,60 +267,60 @@ func (t *tx) importObject(raw json.RawMessage, list bool) error {
 			continue
 		case "createdAt", "updatedAt", "publishedAt":
 			s, _ := canonicalTime(x).(string)
-			if s == "" || list || (k == "createdAt" && ld == nil && st == t.s.cat.draft && !t.isCreated(d)) {
+			if s == "" || list || (k == "createdAt" && ld == nil && st == t.s.cat.Draft && !t.IsCreated(d)) {
 				// An entry's creation time is its default order: set
 				// when the entry is created, never moved after.
 				continue
 			}
-			target := &v.createdAt
+			target := &v.CreatedAt
 			if ld != nil {
-				target = &ld.createdAt
+				target = &ld.CreatedAt
 			}
 			switch k {
 			case "updatedAt":
-				target = &v.updatedAt
+				target = &v.UpdatedAt
 				if ld != nil {
-					target = &ld.updatedAt
+					target = &ld.UpdatedAt
 				}
 			case "publishedAt":
-				if st == t.s.cat.draft {
+				if st == t.s.cat.Draft {
 					continue
 				}
-				target = &v.publishedAt
+				target = &v.PublishedAt
 				if ld != nil {
-					target = &ld.publishedAt
+					target = &ld.PublishedAt
 				}
 			}
 			*target = s
-			if ld == nil && v.locs != nil && v.locs[def] != nil {
-				dl := v.locs[def]
+			if ld == nil && v.Locs != nil && v.Locs[def] != nil {
+				dl := v.Locs[def]
 				switch k {
 				case "createdAt":
-					dl.createdAt = s
+					dl.CreatedAt = s
 				case "updatedAt":
-					dl.updatedAt = s
+					dl.UpdatedAt = s
 				case "publishedAt":
-					dl.publishedAt = s
+					dl.PublishedAt = s
 				}
 			}
 			continue
 		}
-		f := m.byName[k]
-		if f == nil || f.kind == kindSystem {
+		f := m.ByName[k]
+		if f == nil || f.Kind == store.KindSystem {
 			return fmt.Errorf("%s %q: %s has no field %q", typ, id, typ, k)
 		}
-		scalarList := f.list && (f.kind == kindScalar || f.kind == kindEnum)
+		scalarList := f.List && (f.Kind == store.KindScalar || f.Kind == store.KindEnum)
 		switch {
-		case f.kind == kindRelation:
+		case f.Kind == store.KindRelation:
 			return fmt.Errorf("%s %q: %s.%s is a relation; it goes in a relations value", typ, id, typ, k)
 		case list && !scalarList:
 			return fmt.Errorf("%s %q: %s.%s is not a list of scalars; it goes in a node", typ, id, typ, k)
 		}
-		if locale != "" && !f.localized {
+		if locale != "" && !f.Localized {
 			return fmt.Errorf("%s %q: %s.%s is not localized, but the value has _locale %s", typ, id, typ, k, locale)
 		}
 		var val any
-		if f.kind == kindComponent {
+		if f.Kind == store.KindComponent {
 			comps, err := t.importComponents(f, x)
 			if err != nil {
 				return fmt.Errorf("%s %q: %s.%s: %w", typ, id, typ, k, err)
@@ -329,12 +332,12 @@ func (t *tx) importObject(raw json.RawMessage, list bool) error {
 				return fmt.Errorf("%s %q: %s.%s: %w", typ, id, typ, k, err)
 			}
 		}
-		vals := v.vals
+		vals := v.Vals
 		switch {
 		case ld != nil:
-			vals = ld.vals
-		case f.localized && v.locs != nil:
-			vals = v.locs[def].vals
+			vals = ld.Vals
+		case f.Localized && v.Locs != nil:
+			vals = v.Locs[def].Vals
 		}
 		if list {
 			old, _ := vals[k].([]any)
@@ -348,7 +351,7 @@ func (t *tx) importObject(raw json.RawMessage, list bool) error {
 
 // importComponents converts a component value (an object or a list of
 // them, each with "__typename") to stored components.
-func (t *tx) importComponents(f *fieldInfo, x any) ([]*comp, error) {
+func (t *tx) importComponents(f *store.Field, x any) ([]*store.Comp, error) {
 	var items []any
 	switch v := x.(type) {
 	case nil:
@@ -358,63 +361,63 @@ func (t *tx) importComponents(f *fieldInfo, x any) ([]*comp, error) {
 	default:
 		items = []any{v}
 	}
-	out := make([]*comp, 0, len(items))
+	out := make([]*store.Comp, 0, len(items))
 	for i, it := range items {
 		obj, ok := it.(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("component %d is not an object", i)
 		}
 		typ, _ := obj["__typename"].(string)
-		if typ == "" && len(f.targets) == 1 {
-			typ = f.targets[0]
+		if typ == "" && len(f.Targets) == 1 {
+			typ = f.Targets[0]
 		}
-		cm := t.s.cat.models[typ]
-		if cm == nil || !cm.component || !contains(f.targets, typ) {
-			return nil, fmt.Errorf("component %d: %q is not one of %v", i, typ, f.targets)
+		cm := t.s.cat.Models[typ]
+		if cm == nil || !cm.Component || !slices.Contains(f.Targets, typ) {
+			return nil, fmt.Errorf("component %d: %q is not one of %v", i, typ, f.Targets)
 		}
-		c := &comp{typ: typ, vals: map[string]any{}}
-		if c.id, _ = obj["id"].(string); c.id == "" {
-			c.id = t.s.ids.next()
+		c := &store.Comp{Type: typ, Vals: map[string]any{}}
+		if c.ID, _ = obj["id"].(string); c.ID == "" {
+			c.ID = t.s.st.NewID()
 		}
 		for k, val := range obj {
 			if k == "__typename" || k == "id" || k == "_typeName" {
 				continue
 			}
-			cf := cm.byName[k]
-			if cf == nil || cf.kind == kindSystem {
+			cf := cm.ByName[k]
+			if cf == nil || cf.Kind == store.KindSystem {
 				return nil, fmt.Errorf("component %d: %s has no field %q", i, typ, k)
 			}
-			switch cf.kind {
-			case kindRelation:
-				var refs []ref
-				for _, r := range asList(val) {
+			switch cf.Kind {
+			case store.KindRelation:
+				var refs []store.Ref
+				for _, r := range store.AsList(val) {
 					rm, _ := r.(map[string]any)
 					rt, _ := rm["_typeName"].(string)
 					if rt == "" {
 						rt, _ = rm["__typename"].(string)
 					}
 					rid, _ := rm["id"].(string)
-					if rt == "" && len(cf.targets) == 1 {
-						rt = cf.targets[0]
+					if rt == "" && len(cf.Targets) == 1 {
+						rt = cf.Targets[0]
 					}
-					if rid == "" || !contains(cf.targets, rt) {
-						return nil, fmt.Errorf("component %d: %s.%s: a relation target is {\"_typeName\", \"id\"} of %v", i, typ, k, cf.targets)
+					if rid == "" || !slices.Contains(cf.Targets, rt) {
+						return nil, fmt.Errorf("component %d: %s.%s: a relation target is {\"_typeName\", \"id\"} of %v", i, typ, k, cf.Targets)
 					}
-					refs = append(refs, ref{typ: rt, id: rid})
+					refs = append(refs, store.Ref{Type: rt, ID: rid})
 				}
-				setVal(c.vals, k, refsValue(refs))
-			case kindComponent:
+				setVal(c.Vals, k, refsValue(refs))
+			case store.KindComponent:
 				sub, err := t.importComponents(cf, val)
 				if err != nil {
 					return nil, fmt.Errorf("component %d: %s.%s: %w", i, typ, k, err)
 				}
-				setVal(c.vals, k, compsValue(sub))
+				setVal(c.Vals, k, compsValue(sub))
 			default:
 				sv, err := storedValue(cf, val)
 				if err != nil {
 					return nil, fmt.Errorf("component %d: %s.%s: %w", i, typ, k, err)
 				}
-				setVal(c.vals, k, sv)
+				setVal(c.Vals, k, sv)
 			}
 		}
 		out = append(out, c)
@@ -438,29 +441,29 @@ func (t *tx) importRelation(raw json.RawMessage) error {
 	if stName == "" {
 		stName = "DRAFT"
 	}
-	st, ok := t.s.cat.stageIdx[stName]
+	st, ok := t.s.cat.StageIdx[stName]
 	if !ok {
 		return fmt.Errorf("unknown _stage %q", stName)
 	}
-	var docs [2]*document
-	var fields [2]*fieldInfo
+	var docs [2]*store.Document
+	var fields [2]*store.Field
 	for i, side := range pair {
-		m := t.s.cat.docModel(side.TypeName)
+		m := t.s.cat.DocModel(side.TypeName)
 		if m == nil {
 			return fmt.Errorf("side %d: unknown _typeName %q", i+1, side.TypeName)
 		}
-		d := t.doc(side.ID)
-		if d == nil || d.model != m || d.versions[st] == nil {
+		d := t.Doc(side.ID)
+		if d == nil || d.Model != m || d.Versions[st] == nil {
 			return fmt.Errorf("side %d: no %s node with id %q in %s", i+1, side.TypeName, side.ID, stName)
 		}
 		docs[i] = d
 		if side.FieldName != "" {
-			f := m.byName[side.FieldName]
-			if f == nil || f.kind != kindRelation {
+			f := m.ByName[side.FieldName]
+			if f == nil || f.Kind != store.KindRelation {
 				return fmt.Errorf("side %d: %s has no relation field %q", i+1, side.TypeName, side.FieldName)
 			}
 			other := pair[1-i].TypeName
-			if !contains(f.targets, other) {
+			if !slices.Contains(f.Targets, other) {
 				return fmt.Errorf("side %d: %s.%s does not relate to %s", i+1, side.TypeName, side.FieldName, other)
 			}
 			fields[i] = f
@@ -477,25 +480,25 @@ func (t *tx) importRelation(raw json.RawMessage) error {
 			continue
 		}
 		a, b := docs[i], docs[1-i]
-		v := t.mut(a, st)
-		r := ref{typ: b.model.name, id: b.id}
-		if !fields[i].list {
-			v.vals[fields[i].name] = []ref{r}
+		v := t.Mut(a, st)
+		r := store.Ref{Type: b.Model.Name, ID: b.ID}
+		if !fields[i].List {
+			v.Vals[fields[i].Name] = []store.Ref{r}
 			continue
 		}
 		// Appended whether or not it is linked already: the legacy import
 		// duplicates a relation imported twice. A one-sided pair goes to
 		// its _position (the end, when the pairs come in order).
-		if p := pair[0].Position; p != nil && *p < len(asRefs(v.vals[fields[i].name])) {
-			old := asRefs(v.vals[fields[i].name])
+		if p := pair[0].Position; p != nil && *p < len(store.AsRefs(v.Vals[fields[i].Name])) {
+			old := store.AsRefs(v.Vals[fields[i].Name])
 			at := max(0, *p)
-			refs := make([]ref, 0, len(old)+1)
+			refs := make([]store.Ref, 0, len(old)+1)
 			refs = append(append(append(refs, old[:at]...), r), old[at:]...)
-			delete(t.owned, ownedKey{a, st, fields[i].name})
-			v.vals[fields[i].name] = refs
+			t.Disown(a, st, fields[i].Name)
+			v.Vals[fields[i].Name] = refs
 			continue
 		}
-		t.appendRef(a, st, v, fields[i].name, r)
+		t.AppendRef(a, st, v, fields[i].Name, r)
 	}
 	return nil
 }
@@ -516,8 +519,8 @@ func (s *Stage) Export(fileType string, c LegacyCursor, maxBytes int) ([]json.Ra
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	draft := s.cat.draft
-	def := s.cat.locales[0]
+	draft := s.cat.Draft
+	def := s.cat.Locales[0]
 	var out []json.RawMessage
 	size := 0
 	add := func(v any) bool {
@@ -529,26 +532,26 @@ func (s *Stage) Export(fileType string, c LegacyCursor, maxBytes int) ([]json.Ra
 		size += len(b)
 		return size < maxBytes
 	}
-	for ; c.Table < len(s.cat.order); c.Table, c.Row = c.Table+1, 0 {
-		m := s.cat.order[c.Table]
-		docs := s.st.byModel[m.name].sorted
+	for ; c.Table < len(s.cat.Order); c.Table, c.Row = c.Table+1, 0 {
+		m := s.cat.Order[c.Table]
+		docs := s.st.ByModel[m.Name].Sorted
 		for ; c.Row < len(docs); c.Row, c.Field, c.Array = c.Row+1, 0, 0 {
 			d := docs[c.Row]
-			v := d.versions[draft]
+			v := d.Versions[draft]
 			if v == nil {
 				continue
 			}
 			switch fileType {
 			case "nodes":
-				n := map[string]any{"_typeName": m.name, "id": d.id, "createdAt": v.createdAt, "updatedAt": v.updatedAt}
-				for k, x := range v.vals {
-					if f := m.byName[k]; f != nil && f.kind != kindRelation && f.kind != kindComponent && !(f.list && (f.kind == kindScalar || f.kind == kindEnum)) {
+				n := map[string]any{"_typeName": m.Name, "id": d.ID, "createdAt": v.CreatedAt, "updatedAt": v.UpdatedAt}
+				for k, x := range v.Vals {
+					if f := m.ByName[k]; f != nil && f.Kind != store.KindRelation && f.Kind != store.KindComponent && !(f.List && (f.Kind == store.KindScalar || f.Kind == store.KindEnum)) {
 						n[k] = x
 					}
 				}
-				if v.locs != nil && v.locs[def] != nil {
-					for k, x := range v.locs[def].vals {
-						if f := m.byName[k]; f != nil && !f.list {
+				if v.Locs != nil && v.Locs[def] != nil {
+					for k, x := range v.Locs[def].Vals {
+						if f := m.ByName[k]; f != nil && !f.List {
 							n[k] = x
 						}
 					}
@@ -558,41 +561,41 @@ func (s *Stage) Export(fileType string, c LegacyCursor, maxBytes int) ([]json.Ra
 					return out, s.exportNext(c), true, nil
 				}
 			default:
-				for ; c.Field < len(m.fields); c.Field, c.Array = c.Field+1, 0 {
-					f := m.fields[c.Field]
+				for ; c.Field < len(m.Fields); c.Field, c.Array = c.Field+1, 0 {
+					f := m.Fields[c.Field]
 					if fileType == "lists" {
-						if !f.list || (f.kind != kindScalar && f.kind != kindEnum) || c.Array > 0 {
+						if !f.List || (f.Kind != store.KindScalar && f.Kind != store.KindEnum) || c.Array > 0 {
 							continue
 						}
-						x := v.vals[f.name]
-						if f.localized && v.locs != nil && v.locs[def] != nil {
-							x = v.locs[def].vals[f.name]
+						x := v.Vals[f.Name]
+						if f.Localized && v.Locs != nil && v.Locs[def] != nil {
+							x = v.Locs[def].Vals[f.Name]
 						}
 						if x == nil {
 							continue
 						}
 						c.Array = 1
-						if !add(map[string]any{"_typeName": m.name, "id": d.id, f.name: x}) {
+						if !add(map[string]any{"_typeName": m.Name, "id": d.ID, f.Name: x}) {
 							c.Field, c.Array = c.Field+1, 0
 							return out, s.exportNext(c), true, nil
 						}
 						continue
 					}
-					if f.kind != kindRelation {
+					if f.Kind != store.KindRelation {
 						continue
 					}
-					refs := asRefs(v.vals[f.name])
+					refs := store.AsRefs(v.Vals[f.Name])
 					for ; c.Array < len(refs); c.Array++ {
 						r := refs[c.Array]
-						if !exportsRelation(m, f, r.typ) || f.reverse[r.typ] == f.name && r.typ == m.name && r.id < d.id {
+						if !exportsRelation(m, f, r.Type) || f.Reverse[r.Type] == f.Name && r.Type == m.Name && r.ID < d.ID {
 							continue // exported from the other side
 						}
-						if td := s.st.byID[r.id]; td == nil || td.versions[draft] == nil {
+						if td := s.st.ByID[r.ID]; td == nil || td.Versions[draft] == nil {
 							continue // a deleted entry, which the API does not show either
 						}
 						pair := []map[string]any{
-							{"_typeName": m.name, "id": d.id, "fieldName": f.name},
-							{"_typeName": r.typ, "id": r.id, "fieldName": f.reverse[r.typ]},
+							{"_typeName": m.Name, "id": d.ID, "fieldName": f.Name},
+							{"_typeName": r.Type, "id": r.ID, "fieldName": f.Reverse[r.Type]},
 						}
 						if !add(pair) {
 							c.Array++
@@ -608,7 +611,7 @@ func (s *Stage) Export(fileType string, c LegacyCursor, maxBytes int) ([]json.Ra
 
 // exportNext returns c, or the finished cursor when c is past the end.
 func (s *Stage) exportNext(c LegacyCursor) LegacyCursor {
-	if c.Table >= len(s.cat.order) {
+	if c.Table >= len(s.cat.Order) {
 		return legacyDone
 	}
 	return c
@@ -618,7 +621,7 @@ func (s *Stage) exportNext(c LegacyCursor) LegacyCursor {
 // of model typ is exported from m's side: one-way relations always, two-way
 // ones from the side whose "Model.field" sorts first (a field that is its
 // own other side: from the entry with the smaller id, see Export).
-func exportsRelation(m *modelInfo, f *fieldInfo, typ string) bool {
-	g := f.reverse[typ]
-	return g == "" || m.name+"."+f.name <= typ+"."+g
+func exportsRelation(m *store.Model, f *store.Field, typ string) bool {
+	g := f.Reverse[typ]
+	return g == "" || m.Name+"."+f.Name <= typ+"."+g
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/internal/emulator/gate"
 	"github.com/stagesync/stagesync/internal/gqlexec"
 )
 
@@ -210,7 +211,7 @@ func (p *Project) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeGateError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s: project %s serves %s and %s",
+	gate.WriteError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s: project %s serves %s and %s",
 		r.URL.Path, p.cfg.ID, ManagementPath, p.ContentPath("<environment>")), "")
 }
 
@@ -222,7 +223,7 @@ func (p *Project) serveManagement(w http.ResponseWriter, r *http.Request) {
 	if tok := p.cfg.ManagementToken; tok != "" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
-			writeGateError(w, http.StatusUnauthorized,
+			gate.WriteError(w, http.StatusUnauthorized,
 				"Unauthorized: send a valid Management API token as 'Authorization: Bearer <token>'", "")
 			return
 		}

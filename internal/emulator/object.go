@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -18,7 +19,7 @@ type entryObj struct {
 }
 
 func (s *Stage) entry(vw view, ci ctxInfo) *entryObj {
-	for i, v := range vw.d.versions {
+	for i, v := range vw.d.Versions {
 		if v == vw.v {
 			ci.stage = i
 			break
@@ -28,24 +29,24 @@ func (s *Stage) entry(vw view, ci ctxInfo) *entryObj {
 }
 
 // TypeName is the entry's model.
-func (e *entryObj) TypeName() string { return e.vw.d.model.name }
+func (e *entryObj) TypeName() string { return e.vw.d.Model.Name }
 
 // ResolveField returns one field of the entry.
 func (e *entryObj) ResolveField(_ context.Context, field *ast.Field, args map[string]any) (any, error) {
-	m := e.vw.d.model
-	f := m.byName[field.Name]
+	m := e.vw.d.Model
+	f := m.ByName[field.Name]
 	if f == nil {
 		return nil, nil
 	}
-	if f.kind == kindSystem {
+	if f.Kind == store.KindSystem {
 		return e.system(f, args)
 	}
 	val := e.s.fieldOf(e.vw, f, "")
-	if m.name == "Asset" {
+	if m.Name == "Asset" {
 		if val == nil {
 			return e.assetDefault(f), nil
 		}
-		if f.name == "upload" {
+		if f.Name == "upload" {
 			return val, nil
 		}
 	}
@@ -57,14 +58,14 @@ func (e *entryObj) ResolveField(_ context.Context, field *ast.Field, args map[st
 // locale's; handle falls back to the id and fileName to the handle; url is
 // the asset CDN's URL of the handle (the Filestack emulator's, see
 // WithAssets); and upload, on the new asset system, is complete.
-func (e *entryObj) assetDefault(f *fieldInfo) any {
+func (e *entryObj) assetDefault(f *store.Field) any {
 	s, d := e.s, e.vw.d
-	switch f.name {
+	switch f.Name {
 	case "handle", "fileName", "mimeType", "size", "width", "height":
-		if v := s.assetValue(d.model, e.vw.v, f.name); v != nil {
+		if v := s.assetValue(d.Model, e.vw.v, f.Name); v != nil {
 			return v
 		}
-		if f.name == "handle" || f.name == "fileName" {
+		if f.Name == "handle" || f.Name == "fileName" {
 			return e.assetHandle()
 		}
 		return nil
@@ -73,7 +74,7 @@ func (e *entryObj) assetDefault(f *fieldInfo) any {
 	case "upload":
 		return map[string]any{"status": UploadComplete, "expiresAt": nil, "error": nil, "requestPostData": nil}
 	}
-	if f.list {
+	if f.List {
 		return []any{}
 	}
 	return nil
@@ -83,43 +84,43 @@ func (e *entryObj) assetDefault(f *fieldInfo) any {
 // in the default locale, else its id.
 func (e *entryObj) assetHandle() string {
 	d := e.vw.d
-	if f := d.model.byName["handle"]; f != nil {
+	if f := d.Model.ByName["handle"]; f != nil {
 		if h, _ := e.s.fieldOf(e.vw, f, "").(string); h != "" {
 			return h
 		}
 	}
-	if h, _ := e.s.assetValue(d.model, e.vw.v, "handle").(string); h != "" {
+	if h, _ := e.s.assetValue(d.Model, e.vw.v, "handle").(string); h != "" {
 		return h
 	}
-	return d.id
+	return d.ID
 }
 
 // system answers the system fields of an entry.
-func (e *entryObj) system(f *fieldInfo, args map[string]any) (any, error) {
+func (e *entryObj) system(f *store.Field, args map[string]any) (any, error) {
 	s := e.s
-	switch f.name {
+	switch f.Name {
 	case "id":
-		return e.vw.d.id, nil
+		return e.vw.d.ID, nil
 	case "stage":
-		return s.cat.stages[e.ci.stage], nil
+		return s.cat.Stages[e.ci.stage], nil
 	case "locale":
 		return e.vw.loc, nil
 	case "createdAt", "updatedAt", "publishedAt":
 		variation, _ := args["variation"].(string)
-		return s.systemDate(e.vw, f.name, variation), nil
+		return s.systemDate(e.vw, f.Name, variation), nil
 	case "history", "scheduledIn":
 		return []any{}, nil
 	case "localizations":
 		out := []any{}
-		if e.vw.v.locs == nil {
+		if e.vw.v.Locs == nil {
 			return out, nil
 		}
 		include, _ := args["includeCurrent"].(bool)
-		for _, l := range localesArg(args, s.cat.locales) {
+		for _, l := range localesArg(args, s.cat.Locales) {
 			if l == e.vw.loc && !include {
 				continue
 			}
-			if e.vw.v.locs[l] != nil {
+			if e.vw.v.Locs[l] != nil {
 				out = append(out, s.entry(view{d: e.vw.d, v: e.vw.v, loc: l}, ctxInfo{stage: e.ci.stage, locales: []string{l}}))
 			}
 		}
@@ -132,9 +133,9 @@ func (e *entryObj) system(f *fieldInfo, args map[string]any) (any, error) {
 		if inherit {
 			locales = []string{e.vw.loc}
 		}
-		for _, x := range asList(args["stages"]) {
+		for _, x := range store.AsList(args["stages"]) {
 			name, _ := x.(string)
-			st, ok := s.cat.stageIdx[name]
+			st, ok := s.cat.StageIdx[name]
 			if !ok || (st == e.ci.stage && !include) {
 				continue
 			}
@@ -145,7 +146,7 @@ func (e *entryObj) system(f *fieldInfo, args map[string]any) (any, error) {
 		return out, nil
 	}
 	// createdBy, updatedBy, publishedBy: the emulator has no users.
-	if f.list {
+	if f.List {
 		return []any{}, nil
 	}
 	return nil, nil
@@ -154,45 +155,45 @@ func (e *entryObj) system(f *fieldInfo, args map[string]any) (any, error) {
 // resolveValue renders a stored value of field f, applying the field's
 // arguments (where, orderBy, pagination, locales) to relations and
 // components.
-func (s *Stage) resolveValue(f *fieldInfo, val any, args map[string]any, ci ctxInfo) (any, error) {
-	switch f.kind {
-	case kindScalar, kindEnum:
-		if val == nil && f.list {
+func (s *Stage) resolveValue(f *store.Field, val any, args map[string]any, ci ctxInfo) (any, error) {
+	switch f.Kind {
+	case store.KindScalar, store.KindEnum:
+		if val == nil && f.List {
 			return []any{}, nil
 		}
 		return val, nil
-	case kindRichText:
+	case store.KindRichText:
 		if val == nil {
 			return nil, nil
 		}
 		return richTextObj{ast: val}, nil
-	case kindLocation:
+	case store.KindLocation:
 		if val == nil {
 			return nil, nil
 		}
 		return locationObj{v: val}, nil
-	case kindColor:
+	case store.KindColor:
 		if val == nil {
 			return nil, nil
 		}
 		return colorObj(val), nil
-	case kindRelation:
+	case store.KindRelation:
 		ci.locales = localesArg(args, ci.locales)
 		var views []view
-		for _, r := range asRefs(val) {
-			if vw, ok := s.viewOf(s.st.byID[r.id], ci.stage, ci.locales); ok {
+		for _, r := range store.AsRefs(val) {
+			if vw, ok := s.viewOf(s.st.ByID[r.ID], ci.stage, ci.locales); ok {
 				views = append(views, vw)
 			}
 		}
-		if !f.list {
+		if !f.List {
 			if len(views) == 0 {
 				return nil, nil
 			}
 			return s.entry(views[0], ci), nil
 		}
-		var m *modelInfo
-		if !f.union && len(f.targets) == 1 {
-			m = s.cat.models[f.targets[0]]
+		var m *store.Model
+		if !f.Union && len(f.Targets) == 1 {
+			m = s.cat.Models[f.Targets[0]]
 		} else {
 			args = withoutKeys(args, "where", "orderBy")
 		}
@@ -201,9 +202,9 @@ func (s *Stage) resolveValue(f *fieldInfo, val any, args map[string]any, ci ctxI
 			return nil, err
 		}
 		return s.entries(sel.page, ci), nil
-	case kindComponent:
+	case store.KindComponent:
 		comps := asComps(val)
-		if !f.list {
+		if !f.List {
 			if len(comps) == 0 {
 				return nil, nil
 			}
@@ -215,14 +216,14 @@ func (s *Stage) resolveValue(f *fieldInfo, val any, args map[string]any, ci ctxI
 		}
 		return s.pageComponents(f, out, args, ci)
 	}
-	if f.list {
+	if f.List {
 		return []any{}, nil
 	}
 	return nil, nil
 }
 
 // pageComponents applies where/orderBy/pagination to component values.
-func (s *Stage) pageComponents(f *fieldInfo, comps []any, args map[string]any, ci ctxInfo) (any, error) {
+func (s *Stage) pageComponents(f *store.Field, comps []any, args map[string]any, ci ctxInfo) (any, error) {
 	pa, err := s.pageArgs(nil, args)
 	if err != nil {
 		return nil, err
@@ -232,11 +233,11 @@ func (s *Stage) pageComponents(f *fieldInfo, comps []any, args map[string]any, c
 	byID := map[string]*compObj{}
 	for _, x := range comps {
 		co := x.(*compObj)
-		m := s.cat.models[co.c.typ]
+		m := s.cat.Models[co.c.Type]
 		if m == nil {
 			continue
 		}
-		if len(where) > 0 && !f.union {
+		if len(where) > 0 && !f.Union {
 			ok, err := record{s: s, m: m, c: co.c, ci: ci}.match(where)
 			if err != nil {
 				return nil, err
@@ -245,13 +246,13 @@ func (s *Stage) pageComponents(f *fieldInfo, comps []any, args map[string]any, c
 				continue
 			}
 		}
-		byID[co.c.id] = co
-		views = append(views, view{d: &document{model: m, id: co.c.id}})
+		byID[co.c.ID] = co
+		views = append(views, view{d: &store.Document{Model: m, ID: co.c.ID}})
 	}
-	if ob, ok := args["orderBy"].(string); ok && ob != "" && !f.union && len(views) > 0 {
+	if ob, ok := args["orderBy"].(string); ok && ob != "" && !f.Union && len(views) > 0 {
 		keyed := make([]view, len(views))
 		copy(keyed, views)
-		m := views[0].d.model
+		m := views[0].d.Model
 		if err := s.orderComponents(m, keyed, byID, ob); err != nil {
 			return nil, err
 		}
@@ -263,27 +264,27 @@ func (s *Stage) pageComponents(f *fieldInfo, comps []any, args map[string]any, c
 	sel := s.paginate(views, pa)
 	out := make([]any, len(sel.page))
 	for i, vw := range sel.page {
-		out[i] = byID[vw.d.id]
+		out[i] = byID[vw.d.ID]
 	}
 	return out, nil
 }
 
 // orderComponents sorts component views by an orderBy value.
-func (s *Stage) orderComponents(m *modelInfo, views []view, byID map[string]*compObj, orderBy string) error {
+func (s *Stage) orderComponents(m *store.Model, views []view, byID map[string]*compObj, orderBy string) error {
 	i := strings.LastIndexByte(orderBy, '_')
 	if i <= 0 {
 		return fmt.Errorf("invalid orderBy value %q", orderBy)
 	}
-	f := m.byName[orderBy[:i]]
+	f := m.ByName[orderBy[:i]]
 	if f == nil {
-		return fmt.Errorf("%s cannot be ordered by %q", m.name, orderBy[:i])
+		return fmt.Errorf("%s cannot be ordered by %q", m.Name, orderBy[:i])
 	}
 	desc := orderBy[i+1:] == "DESC"
 	val := func(v view) any {
-		if f.name == "id" {
-			return v.d.id
+		if f.Name == "id" {
+			return v.d.ID
 		}
-		return byID[v.d.id].c.vals[f.name]
+		return byID[v.d.ID].c.Vals[f.Name]
 	}
 	sortViews(views, func(a, b view) int {
 		c := compareNullsLast(val(a), val(b))
@@ -306,54 +307,49 @@ func withoutKeys(args map[string]any, keys ...string) map[string]any {
 	return out
 }
 
-func asRefs(v any) []ref {
-	r, _ := v.([]ref)
-	return r
-}
-
-func asComps(v any) []*comp {
-	c, _ := v.([]*comp)
+func asComps(v any) []*store.Comp {
+	c, _ := v.([]*store.Comp)
 	return c
 }
 
 // compObj is a component value as the executor resolves it.
 type compObj struct {
 	s  *Stage
-	c  *comp
+	c  *store.Comp
 	ci ctxInfo
 }
 
 // TypeName is the component's type.
-func (o *compObj) TypeName() string { return o.c.typ }
+func (o *compObj) TypeName() string { return o.c.Type }
 
 // ResolveField returns one field of the component.
 func (o *compObj) ResolveField(_ context.Context, field *ast.Field, args map[string]any) (any, error) {
-	m := o.s.cat.models[o.c.typ]
+	m := o.s.cat.Models[o.c.Type]
 	if m == nil {
 		return nil, nil
 	}
-	f := m.byName[field.Name]
+	f := m.ByName[field.Name]
 	if f == nil {
 		return nil, nil
 	}
-	if f.kind == kindSystem {
-		switch f.name {
+	if f.Kind == store.KindSystem {
+		switch f.Name {
 		case "id":
-			return o.c.id, nil
+			return o.c.ID, nil
 		case "stage":
-			return o.s.cat.stages[o.ci.stage], nil
+			return o.s.cat.Stages[o.ci.stage], nil
 		case "locale":
 			if len(o.ci.locales) > 0 {
 				return o.ci.locales[0], nil
 			}
-			return o.s.cat.locales[0], nil
+			return o.s.cat.Locales[0], nil
 		}
-		if f.list {
+		if f.List {
 			return []any{}, nil
 		}
 		return nil, nil
 	}
-	return o.s.resolveValue(f, o.c.vals[f.name], args, o.ci)
+	return o.s.resolveValue(f, o.c.Vals[f.Name], args, o.ci)
 }
 
 // richTextObj renders a stored rich-text AST.

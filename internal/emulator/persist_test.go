@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stagesync/stagesync/internal/emulator/gate"
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -42,11 +44,11 @@ func TestHelperServe(t *testing.T) {
 	if err != nil {
 		fail(err)
 	}
-	b, err := OpenBolt(dir)
+	b, err := store.OpenBolt(dir)
 	if err != nil {
 		fail(err)
 	}
-	st, err := NewStage(s, WithBackend(b), WithLimits(Limits{Token: persistToken}), WithMaxPage(100_000))
+	st, err := NewStage(s, WithBackend(b), WithLimits(gate.Limits{Token: persistToken}), WithMaxPage(100_000))
 	if err != nil {
 		fail(err)
 	}
@@ -232,11 +234,11 @@ func TestAcknowledgedWritesSurviveKill(t *testing.T) {
 		t.Logf("round %d: killed after %d acknowledged creates", round, inRound)
 
 		// The store opens and passes bbolt's consistency check.
-		b, err := OpenBolt(dir)
+		b, err := store.OpenBolt(dir)
 		if err != nil {
 			t.Fatalf("round %d: reopen after kill: %v", round, err)
 		}
-		if err := b.check(); err != nil {
+		if err := store.CheckBolt(b); err != nil {
 			t.Fatalf("round %d: check after kill: %v", round, err)
 		}
 		if err := b.Close(); err != nil {

@@ -1,33 +1,32 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/stagesync/stagesync/internal/emulator/gate"
 )
 
-// TestWithPlan: a plan preset sets every limit of the plan, each limit set
-// on its own wins whatever the order of the options, and an unknown plan
-// is an error.
+// TestWithPlan: a plan preset sets the limits of the plan (see package
+// gate) and its page sizes, each value set on its own wins whatever the
+// order of the options, and an unknown plan is an error.
 func TestWithPlan(t *testing.T) {
 	s := conformanceSchema(t)
+	growth := gate.Limits{Rate: 25, ConcurrentQueries: 30, ConcurrentMutations: 10, MaxQueryBody: 15_000, MaxMutationBody: 70_000, MaxQueryCost: 1_000_000}
 	cases := []struct {
-		name     string
-		opts     []Option
-		want     Limits
-		maxPage  int
-		defPage  int
-		planName string
+		name    string
+		opts    []Option
+		want    gate.Limits
+		maxPage int
+		defPage int
 	}{
-		{"hobby", []Option{WithPlan("hobby")},
-			Limits{Rate: 5, ConcurrentQueries: 10, ConcurrentMutations: 5, MaxQueryBody: 10_000, MaxMutationBody: 30_000, MaxQueryCost: presetQueryCost}, 100, 10, "hobby"},
-		{"growth", []Option{WithPlan("Growth")},
-			Limits{Rate: 25, ConcurrentQueries: 30, ConcurrentMutations: 10, MaxQueryBody: 15_000, MaxMutationBody: 70_000, MaxQueryCost: presetQueryCost}, 100, 10, "growth"},
-		{"enterprise", []Option{WithPlan("enterprise")},
-			Limits{Rate: 100, ConcurrentQueries: 60, ConcurrentMutations: 20, MaxQueryBody: 20_000, MaxMutationBody: 80_000, MaxQueryCost: presetQueryCost}, 100, 10, "enterprise"},
+		{"plan alone", []Option{WithPlan("Growth")}, growth, 100, 10},
 		{"own values win, before or after the plan",
-			[]Option{WithLimits(Limits{Rate: 7, ConcurrentMutations: 3, ServiceTime: 5}), WithPlan("growth"), WithMaxPage(50)},
-			Limits{Rate: 7, ConcurrentQueries: 30, ConcurrentMutations: 3, MaxQueryBody: 15_000, MaxMutationBody: 70_000, MaxQueryCost: presetQueryCost, ServiceTime: 5}, 50, 10, "growth"},
+			[]Option{WithLimits(gate.Limits{Rate: 7, ConcurrentMutations: 3, ServiceTime: 5}), WithPlan("growth"), WithMaxPage(50)},
+			gate.Limits{Rate: 7, ConcurrentQueries: 30, ConcurrentMutations: 3, MaxQueryBody: 15_000, MaxMutationBody: 70_000, MaxQueryCost: 1_000_000, ServiceTime: 5}, 50, 10},
+		{"own page size before the plan", []Option{WithDefaultPage(25), WithPlan("growth")}, growth, 100, 25},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,7 +53,11 @@ func TestWithPlan(t *testing.T) {
 // 429 and no Retry-After.
 func TestServerWithPlan(t *testing.T) {
 	srv := NewServer(t, conformanceSchema(t), WithPlan("hobby"))
-	res, err := srv.Client().Post(srv.URL, "application/json", strings.NewReader(mutationsBody(6)))
+	var q strings.Builder
+	for i := range 6 {
+		fmt.Fprintf(&q, ` m%d: createPost(data: {title: \"x\"}) { id }`, i)
+	}
+	res, err := srv.Client().Post(srv.URL, "application/json", strings.NewReader(`{"query":"mutation {`+q.String()+` }"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

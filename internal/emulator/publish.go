@@ -3,18 +3,20 @@ package emulator
 import (
 	"fmt"
 	"slices"
+
+	"github.com/stagesync/stagesync/internal/emulator/store"
 )
 
 // stagesArg returns the stage indexes named by a [Stage!] argument.
 func (t *tx) stagesArg(v any, def string) ([]int, error) {
-	list := asList(v)
+	list := store.AsList(v)
 	if v == nil {
 		list = []any{def}
 	}
 	out := make([]int, 0, len(list))
 	for _, x := range list {
 		name, _ := x.(string)
-		i, ok := t.s.cat.stageIdx[name]
+		i, ok := t.s.cat.StageIdx[name]
 		if !ok {
 			return nil, fmt.Errorf("unknown stage %q", name)
 		}
@@ -29,11 +31,11 @@ func (t *tx) stagesArg(v any, def string) ([]int, error) {
 // withDefaultLocale is false); the other localizations published before
 // stay, and so do those of the named locales DRAFT lacks unless the stage
 // has WithPublishDropsLocales. It returns the first stage published to.
-func (t *tx) publish(d *document, args map[string]any) (int, error) {
-	draft := t.s.cat.draft
-	src := d.versions[draft]
+func (t *tx) publish(d *store.Document, args map[string]any) (int, error) {
+	draft := t.s.cat.Draft
+	src := d.Versions[draft]
 	if src == nil {
-		return draft, fmt.Errorf("%s %q has no DRAFT version to publish", d.model.name, d.id)
+		return draft, fmt.Errorf("%s %q has no DRAFT version to publish", d.Model.Name, d.ID)
 	}
 	to, err := t.stagesArg(args["to"], "PUBLISHED")
 	if err != nil {
@@ -55,50 +57,50 @@ func (t *tx) publish(d *document, args map[string]any) (int, error) {
 			locales[s] = true
 		}
 		if withDefault {
-			locales[t.s.cat.locales[0]] = true
+			locales[t.s.cat.Locales[0]] = true
 		}
 	}
 	for _, st := range to {
 		if st == draft {
 			continue
 		}
-		old := d.versions[st]
-		nv := src.clone()
-		nv.publishedAt = t.now
+		old := d.Versions[st]
+		nv := src.Clone()
+		nv.PublishedAt = t.Now
 		if !publishBase && old != nil {
-			nv.vals = old.clone().vals
-			nv.updatedAt, nv.publishedAt = old.updatedAt, old.publishedAt
+			nv.Vals = old.Clone().Vals
+			nv.UpdatedAt, nv.PublishedAt = old.UpdatedAt, old.PublishedAt
 		}
-		if src.locs != nil {
-			nv.locs = map[string]*locData{}
+		if src.Locs != nil {
+			nv.Locs = map[string]*store.Loc{}
 			if old != nil {
-				for l, ld := range old.locs {
-					nv.locs[l] = ld
+				for l, ld := range old.Locs {
+					nv.Locs[l] = ld
 				}
 			}
-			for l, ld := range src.locs {
+			for l, ld := range src.Locs {
 				if locales == nil || locales[l] {
-					c := ld.clone()
-					c.publishedAt = t.now
-					nv.locs[l] = c
+					c := ld.Clone()
+					c.PublishedAt = t.Now
+					nv.Locs[l] = c
 				}
 			}
 			if t.s.cfg.publishDropsLocales {
-				for l := range nv.locs {
-					if src.locs[l] == nil && (locales == nil || locales[l]) {
-						delete(nv.locs, l)
+				for l := range nv.Locs {
+					if src.Locs[l] == nil && (locales == nil || locales[l]) {
+						delete(nv.Locs, l)
 					}
 				}
 			}
-			if def := t.s.cat.locales[0]; nv.locs[def] == nil && src.locs[def] != nil {
-				c := src.locs[def].clone()
-				c.publishedAt = t.now
-				nv.locs[def] = c
+			if def := t.s.cat.Locales[0]; nv.Locs[def] == nil && src.Locs[def] != nil {
+				c := src.Locs[def].Clone()
+				c.PublishedAt = t.Now
+				nv.Locs[def] = c
 			}
 		}
 		// Relations to entries are rewritten below so that both sides of
 		// two-way relations agree in st.
-		t.set(d, st, nv)
+		t.Set(d, st, nv)
 		t.syncRelations(d, st, old)
 	}
 	first := draft
@@ -110,76 +112,76 @@ func (t *tx) publish(d *document, args map[string]any) (int, error) {
 
 // syncRelations makes the other side of d's two-way relations in stage st
 // agree with d's version there, given the version d had before (old).
-func (t *tx) syncRelations(d *document, st int, old *version) {
-	nv := d.versions[st]
-	for _, f := range d.model.fields {
-		if f.kind != kindRelation || len(f.reverse) == 0 {
+func (t *tx) syncRelations(d *store.Document, st int, old *store.Version) {
+	nv := d.Versions[st]
+	for _, f := range d.Model.Fields {
+		if f.Kind != store.KindRelation || len(f.Reverse) == 0 {
 			continue
 		}
-		var before, after []ref
+		var before, after []store.Ref
 		if old != nil {
-			before = asRefs(old.vals[f.name])
+			before = store.AsRefs(old.Vals[f.Name])
 		}
 		if nv != nil {
-			after = asRefs(nv.vals[f.name])
+			after = store.AsRefs(nv.Vals[f.Name])
 		}
 		// Entries of stage st that hold d on the other side while d's
 		// version there does not hold them (they were linked while d was
 		// not in st, or d's old version did not say) lose it too: a
 		// two-way relation is one set of links per stage.
 		before = slices.Clone(before)
-		for tm, g := range f.reverse {
-			md := t.s.st.byModel[tm]
+		for tm, g := range f.Reverse {
+			md := t.s.st.ByModel[tm]
 			if md == nil {
 				continue
 			}
-			for _, bd := range md.sorted {
-				if t.deleted[bd] || hasRef(after, bd.id) || hasRef(before, bd.id) {
+			for _, bd := range md.Sorted {
+				if t.Deleted[bd] || hasRef(after, bd.ID) || hasRef(before, bd.ID) {
 					continue
 				}
-				if vb := bd.versions[st]; vb != nil && hasRef(asRefs(vb.vals[g]), d.id) {
-					before = append(before, ref{typ: tm, id: bd.id})
+				if vb := bd.Versions[st]; vb != nil && hasRef(store.AsRefs(vb.Vals[g]), d.ID) {
+					before = append(before, store.Ref{Type: tm, ID: bd.ID})
 				}
 			}
 		}
 		for _, r := range before {
-			if hasRef(after, r.id) {
+			if hasRef(after, r.ID) {
 				continue
 			}
-			if g := f.reverse[r.typ]; g != "" {
-				if bd := t.doc(r.id); bd != nil {
-					if vb := t.mut(bd, st); vb != nil {
-						setVal(vb.vals, g, refsValue(removeRef(asRefs(vb.vals[g]), d.id)))
+			if g := f.Reverse[r.Type]; g != "" {
+				if bd := t.Doc(r.ID); bd != nil {
+					if vb := t.Mut(bd, st); vb != nil {
+						setVal(vb.Vals, g, refsValue(removeRef(store.AsRefs(vb.Vals[g]), d.ID)))
 					}
 				}
 			}
 		}
 		for _, r := range after {
-			g := f.reverse[r.typ]
-			bd := t.doc(r.id)
-			if g == "" || bd == nil || bd.versions[st] == nil {
+			g := f.Reverse[r.Type]
+			bd := t.Doc(r.ID)
+			if g == "" || bd == nil || bd.Versions[st] == nil {
 				continue
 			}
-			gf := bd.model.byName[g]
-			vb := bd.versions[st]
-			if hasRef(asRefs(vb.vals[g]), d.id) {
+			gf := bd.Model.ByName[g]
+			vb := bd.Versions[st]
+			if hasRef(store.AsRefs(vb.Vals[g]), d.ID) {
 				continue
 			}
-			vb = t.mut(bd, st)
-			if !gf.list {
-				for _, c := range asRefs(vb.vals[g]) {
-					if cd := t.doc(c.id); cd != nil && cd != d {
-						if cf := cd.model.byName[gf.reverse[cd.model.name]]; cf != nil {
-							if vc := t.mut(cd, st); vc != nil {
-								setVal(vc.vals, cf.name, refsValue(removeRef(asRefs(vc.vals[cf.name]), bd.id)))
+			vb = t.Mut(bd, st)
+			if !gf.List {
+				for _, c := range store.AsRefs(vb.Vals[g]) {
+					if cd := t.Doc(c.ID); cd != nil && cd != d {
+						if cf := cd.Model.ByName[gf.Reverse[cd.Model.Name]]; cf != nil {
+							if vc := t.Mut(cd, st); vc != nil {
+								setVal(vc.Vals, cf.Name, refsValue(removeRef(store.AsRefs(vc.Vals[cf.Name]), bd.ID)))
 							}
 						}
 					}
 				}
-				vb.vals[g] = []ref{{typ: d.model.name, id: d.id}}
+				vb.Vals[g] = []store.Ref{{Type: d.Model.Name, ID: d.ID}}
 				continue
 			}
-			t.appendRef(bd, st, vb, g, ref{typ: d.model.name, id: d.id})
+			t.AppendRef(bd, st, vb, g, store.Ref{Type: d.Model.Name, ID: d.ID})
 		}
 	}
 }
@@ -187,7 +189,7 @@ func (t *tx) syncRelations(d *document, st int, old *version) {
 // unpublish removes d from the stages in args["from"] (default PUBLISHED),
 // or, with args["locales"], only those localizations (the whole version
 // when none would remain).
-func (t *tx) unpublish(d *document, args map[string]any) error {
+func (t *tx) unpublish(d *store.Document, args map[string]any) error {
 	from, err := t.stagesArg(args["from"], "PUBLISHED")
 	if err != nil {
 		return err
@@ -204,24 +206,24 @@ func (t *tx) unpublish(d *document, args map[string]any) error {
 		unpublishBase = b
 	}
 	for _, st := range from {
-		if st == t.s.cat.draft {
-			return fmt.Errorf("%s %q cannot be unpublished from the DRAFT stage", d.model.name, d.id)
+		if st == t.s.cat.Draft {
+			return fmt.Errorf("%s %q cannot be unpublished from the DRAFT stage", d.Model.Name, d.ID)
 		}
-		old := d.versions[st]
+		old := d.Versions[st]
 		if old == nil {
 			continue
 		}
-		if len(locales) > 0 && old.locs != nil {
-			nv := old.clone()
+		if len(locales) > 0 && old.Locs != nil {
+			nv := old.Clone()
 			for _, l := range locales {
-				delete(nv.locs, l)
+				delete(nv.Locs, l)
 			}
-			if len(nv.locs) > 0 && (!unpublishBase || nv.locs[t.s.cat.locales[0]] != nil) {
-				t.set(d, st, nv)
+			if len(nv.Locs) > 0 && (!unpublishBase || nv.Locs[t.s.cat.Locales[0]] != nil) {
+				t.Set(d, st, nv)
 				continue
 			}
 		}
-		t.set(d, st, nil)
+		t.Set(d, st, nil)
 		t.syncRelations(d, st, old)
 	}
 	return nil
@@ -234,7 +236,7 @@ func (t *tx) unpublish(d *document, args map[string]any) error {
 func (t *tx) many(rf *rootField, args map[string]any, ci *ctxInfo) (selection, error) {
 	s := t.s
 	m := rf.model
-	st := s.cat.draft
+	st := s.cat.Draft
 	var err error
 	switch rf.op {
 	case opPublishMany:
@@ -250,7 +252,7 @@ func (t *tx) many(rf *rootField, args map[string]any, ci *ctxInfo) (selection, e
 			}
 		}
 	}
-	sci := ctxInfo{stage: st, locales: s.cat.locales}
+	sci := ctxInfo{stage: st, locales: s.cat.Locales}
 	views := s.allViews(m, sci)
 	pa := args
 	if !rf.connection {
@@ -274,7 +276,7 @@ func (t *tx) many(rf *rootField, args map[string]any, ci *ctxInfo) (selection, e
 }
 
 // manyAll is many for a BatchPayload form matching more than a page.
-func (t *tx) manyAll(rf *rootField, m *modelInfo, views []view, args map[string]any, sci ctxInfo, ci *ctxInfo) (selection, error) {
+func (t *tx) manyAll(rf *rootField, m *store.Model, views []view, args map[string]any, sci ctxInfo, ci *ctxInfo) (selection, error) {
 	var kept []view
 	where, _ := args["where"].(map[string]any)
 	for _, vw := range views {
@@ -290,7 +292,7 @@ func (t *tx) manyAll(rf *rootField, m *modelInfo, views []view, args map[string]
 }
 
 func (t *tx) stageByName(name string) (int, error) {
-	i, ok := t.s.cat.stageIdx[name]
+	i, ok := t.s.cat.StageIdx[name]
 	if !ok {
 		return 0, fmt.Errorf("unknown stage %q", name)
 	}
@@ -305,25 +307,25 @@ func (t *tx) applyMany(rf *rootField, sel selection, args map[string]any, ci *ct
 		d := vw.d
 		switch rf.op {
 		case opUpdateMany:
-			if err := t.update(d, asMap(args["data"])); err != nil {
+			if err := t.update(d, store.AsMap(args["data"])); err != nil {
 				return selection{}, err
 			}
-			out = append(out, view{d: d, v: d.versions[t.s.cat.draft], loc: vw.loc})
+			out = append(out, view{d: d, v: d.Versions[t.s.cat.Draft], loc: vw.loc})
 		case opDeleteMany:
 			out = append(out, vw)
-			t.remove(d)
+			t.Remove(d)
 		case opPublishMany:
 			st, err := t.publish(d, args)
 			if err != nil {
 				return selection{}, err
 			}
 			ci.stage = st
-			out = append(out, view{d: d, v: d.versions[st], loc: vw.loc})
+			out = append(out, view{d: d, v: d.Versions[st], loc: vw.loc})
 		case opUnpublishMany:
 			if err := t.unpublish(d, args); err != nil {
 				return selection{}, err
 			}
-			if v := d.versions[t.s.cat.draft]; v != nil {
+			if v := d.Versions[t.s.cat.Draft]; v != nil {
 				out = append(out, view{d: d, v: v, loc: vw.loc})
 			}
 		}

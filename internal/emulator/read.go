@@ -6,13 +6,14 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // view is a document as seen in one stage and locale.
 type view struct {
-	d   *document
-	v   *version
+	d   *store.Document
+	v   *store.Version
 	loc string // the locale the entry is read in (default locale for unlocalized models)
 }
 
@@ -24,23 +25,23 @@ type ctxInfo struct {
 
 // viewOf returns d as read in stage with the locale fallback list locales:
 // the first locale d has; false if d does not exist there.
-func (s *Stage) viewOf(d *document, stage int, locales []string) (view, bool) {
-	if d == nil || stage < 0 || stage >= len(d.versions) {
+func (s *Stage) viewOf(d *store.Document, stage int, locales []string) (view, bool) {
+	if d == nil || stage < 0 || stage >= len(d.Versions) {
 		return view{}, false
 	}
-	v := d.versions[stage]
+	v := d.Versions[stage]
 	if v == nil {
 		return view{}, false
 	}
-	if !d.model.localized || v.locs == nil {
-		loc := s.cat.locales[0]
+	if !d.Model.Localized || v.Locs == nil {
+		loc := s.cat.Locales[0]
 		if len(locales) > 0 {
 			loc = locales[0]
 		}
 		return view{d: d, v: v, loc: loc}, true
 	}
 	for _, l := range locales {
-		if v.locs[l] != nil {
+		if v.Locs[l] != nil {
 			return view{d: d, v: v, loc: l}, true
 		}
 	}
@@ -53,7 +54,7 @@ func (s *Stage) stageArg(args map[string]any, def int) (int, error) {
 	if !ok {
 		return def, nil
 	}
-	i, ok := s.cat.stageIdx[name]
+	i, ok := s.cat.StageIdx[name]
 	if !ok {
 		return 0, fmt.Errorf("unknown stage %q", name)
 	}
@@ -77,19 +78,19 @@ func localesArg(args map[string]any, def []string) []string {
 
 // query answers a root query field.
 func (s *Stage) query(rf *rootField, field *ast.Field, args map[string]any) (any, error) {
-	published := s.cat.draft
-	if p, ok := s.cat.stageIdx["PUBLISHED"]; ok {
+	published := s.cat.Draft
+	if p, ok := s.cat.StageIdx["PUBLISHED"]; ok {
 		published = p
 	}
 	stage, err := s.stageArg(args, published)
 	if err != nil {
 		return nil, err
 	}
-	ci := ctxInfo{stage: stage, locales: localesArg(args, s.cat.locales[:1])}
+	ci := ctxInfo{stage: stage, locales: localesArg(args, s.cat.Locales[:1])}
 	switch rf.op {
 	case opNode:
 		id, _ := args["id"].(string)
-		d := s.st.byID[id]
+		d := s.st.ByID[id]
 		if vw, ok := s.viewOf(d, stage, ci.locales); ok {
 			return s.entry(vw, ci), nil
 		}
@@ -121,13 +122,13 @@ func (s *Stage) query(rf *rootField, field *ast.Field, args map[string]any) (any
 }
 
 // allViews lists the entries of m in stage, in default order.
-func (s *Stage) allViews(m *modelInfo, ci ctxInfo) []view {
-	md := s.st.byModel[m.name]
+func (s *Stage) allViews(m *store.Model, ci ctxInfo) []view {
+	md := s.st.ByModel[m.Name]
 	if md == nil {
 		return nil
 	}
-	out := make([]view, 0, len(md.sorted))
-	for _, d := range md.sorted {
+	out := make([]view, 0, len(md.Sorted))
+	for _, d := range md.Sorted {
 		if vw, ok := s.viewOf(d, ci.stage, ci.locales); ok {
 			out = append(out, vw)
 		}
@@ -162,7 +163,7 @@ func (a aggregate) ResolveField(_ context.Context, f *ast.Field, _ map[string]an
 // args["orderBy"] (ties and default: creation time, then id, ascending)
 // and paginates with first/last/skip/after/before. root marks root fields,
 // where a missing first/last means the default page size.
-func (s *Stage) selectViews(m *modelInfo, views []view, args map[string]any, ci ctxInfo, root bool) (selection, error) {
+func (s *Stage) selectViews(m *store.Model, views []view, args map[string]any, ci ctxInfo, root bool) (selection, error) {
 	pa, err := s.pageArgs(m, args)
 	if err != nil {
 		return selection{}, err
@@ -196,7 +197,7 @@ type pageArgs struct {
 	hasBefore         bool
 }
 
-func (s *Stage) pageArgs(m *modelInfo, args map[string]any) (pageArgs, error) {
+func (s *Stage) pageArgs(m *store.Model, args map[string]any) (pageArgs, error) {
 	pa := pageArgs{first: -1, last: -1, skip: -1}
 	for _, k := range []string{"first", "last", "skip"} {
 		v, ok := args[k]
@@ -245,7 +246,7 @@ func (s *Stage) paginate(views []view, pa pageArgs) selection {
 	if pa.hasAfter {
 		start = end
 		for i, vw := range views {
-			if vw.d.id == pa.after {
+			if vw.d.ID == pa.after {
 				start = i + 1
 				break
 			}
@@ -254,7 +255,7 @@ func (s *Stage) paginate(views []view, pa pageArgs) selection {
 	if pa.hasBefore {
 		end = start
 		for i := start; i < len(views); i++ {
-			if views[i].d.id == pa.before {
+			if views[i].d.ID == pa.before {
 				end = i
 				break
 			}
@@ -287,15 +288,15 @@ func (s *Stage) paginate(views []view, pa pageArgs) selection {
 
 // orderViews sorts views by an orderBy enum value such as title_DESC;
 // ties are broken by id, ascending.
-func (s *Stage) orderViews(m *modelInfo, views []view, orderBy string) error {
+func (s *Stage) orderViews(m *store.Model, views []view, orderBy string) error {
 	i := strings.LastIndexByte(orderBy, '_')
 	if i <= 0 {
 		return fmt.Errorf("invalid orderBy value %q", orderBy)
 	}
 	name, dir := orderBy[:i], orderBy[i+1:]
-	f := m.byName[name]
+	f := m.ByName[name]
 	if f == nil {
-		return fmt.Errorf("%s cannot be ordered by %q", m.name, name)
+		return fmt.Errorf("%s cannot be ordered by %q", m.Name, name)
 	}
 	desc := dir == "DESC"
 	keys := make([]any, len(views))
@@ -315,7 +316,7 @@ func (s *Stage) orderViews(m *modelInfo, views []view, orderBy string) error {
 		if c != 0 {
 			return c < 0
 		}
-		return views[idx[a]].d.id < views[idx[b]].d.id
+		return views[idx[a]].d.ID < views[idx[b]].d.ID
 	})
 	sorted := make([]view, len(views))
 	for j, k := range idx {
@@ -392,17 +393,17 @@ func toFloat(v any) (float64, bool) {
 
 // fieldOf returns the stored value of field f of an entry (system date
 // fields per variation).
-func (s *Stage) fieldOf(vw view, f *fieldInfo, variation string) any {
-	if f.kind == kindSystem {
-		switch f.name {
+func (s *Stage) fieldOf(vw view, f *store.Field, variation string) any {
+	if f.Kind == store.KindSystem {
+		switch f.Name {
 		case "id":
-			return vw.d.id
+			return vw.d.ID
 		case "createdAt", "updatedAt", "publishedAt":
-			return s.systemDate(vw, f.name, variation)
+			return s.systemDate(vw, f.Name, variation)
 		case "stage":
-			for i, v := range vw.d.versions {
+			for i, v := range vw.d.Versions {
 				if v == vw.v {
-					return s.cat.stages[i]
+					return s.cat.Stages[i]
 				}
 			}
 		case "locale":
@@ -410,13 +411,13 @@ func (s *Stage) fieldOf(vw view, f *fieldInfo, variation string) any {
 		}
 		return nil
 	}
-	if f.localized {
-		if ld := vw.v.locs[vw.loc]; ld != nil {
-			return ld.vals[f.name]
+	if f.Localized {
+		if ld := vw.v.Locs[vw.loc]; ld != nil {
+			return ld.Vals[f.Name]
 		}
 		return nil
 	}
-	return vw.v.vals[f.name]
+	return vw.v.Vals[f.Name]
 }
 
 // systemDate returns createdAt, updatedAt or publishedAt: of the base
@@ -433,9 +434,9 @@ func (s *Stage) systemDate(vw view, name, variation string) any {
 		}
 		return p
 	}
-	base = pick(vw.v.createdAt, vw.v.updatedAt, vw.v.publishedAt)
-	if ld := vw.v.locs[vw.loc]; ld != nil {
-		loc = pick(ld.createdAt, ld.updatedAt, ld.publishedAt)
+	base = pick(vw.v.CreatedAt, vw.v.UpdatedAt, vw.v.PublishedAt)
+	if ld := vw.v.Locs[vw.loc]; ld != nil {
+		loc = pick(ld.CreatedAt, ld.UpdatedAt, ld.PublishedAt)
 	}
 	var out string
 	switch variation {
@@ -443,7 +444,7 @@ func (s *Stage) systemDate(vw view, name, variation string) any {
 		out = base
 	case "LOCALIZATION":
 		out = loc
-		if vw.v.locs == nil {
+		if vw.v.Locs == nil {
 			out = base
 		}
 	default:
@@ -461,29 +462,29 @@ func (s *Stage) systemDate(vw view, name, variation string) any {
 // findUnique finds the entry of m matching a unique where input in stage,
 // or nil. tx, when not nil, is searched too (entries changed in the
 // current mutation are indexed only when it commits).
-func (s *Stage) findUnique(m *modelInfo, where map[string]any, stage int, tx *tx) (*document, error) {
+func (s *Stage) findUnique(m *store.Model, where map[string]any, stage int, tx *tx) (*store.Document, error) {
 	if len(where) == 0 {
-		return nil, fmt.Errorf("%s: a unique where input needs exactly one field, got none", m.name)
+		return nil, fmt.Errorf("%s: a unique where input needs exactly one field, got none", m.Name)
 	}
-	var found *document
+	var found *store.Document
 	for k, val := range where {
 		if val == nil {
 			continue
 		}
-		var d *document
+		var d *store.Document
 		if k == "id" {
 			id, _ := val.(string)
-			d = s.st.byID[id]
-			if d != nil && d.model != m {
+			d = s.st.ByID[id]
+			if d != nil && d.Model != m {
 				d = nil
 			}
 			if tx != nil && d == nil {
-				d = tx.created[id]
+				d = tx.Created[id]
 			}
 		} else {
-			f := m.byName[k]
+			f := m.ByName[k]
 			if f == nil {
-				return nil, fmt.Errorf("%s has no unique field %q", m.name, k)
+				return nil, fmt.Errorf("%s has no unique field %q", m.Name, k)
 			}
 			d = s.lookupUnique(m, f, val, stage, tx)
 		}
@@ -495,7 +496,7 @@ func (s *Stage) findUnique(m *modelInfo, where map[string]any, stage int, tx *tx
 		}
 		found = d
 	}
-	if found != nil && (stage >= len(found.versions) || found.versions[stage] == nil) {
+	if found != nil && (stage >= len(found.Versions) || found.Versions[stage] == nil) {
 		return nil, nil
 	}
 	return found, nil
@@ -503,38 +504,38 @@ func (s *Stage) findUnique(m *modelInfo, where map[string]any, stage int, tx *tx
 
 // lookupUnique finds the entry whose unique field f has value val in stage
 // (in the default locale for localized fields).
-func (s *Stage) lookupUnique(m *modelInfo, f *fieldInfo, val any, stage int, tx *tx) *document {
-	vk, ok := uniqueKey(canonical(f, val))
+func (s *Stage) lookupUnique(m *store.Model, f *store.Field, val any, stage int, tx *tx) *store.Document {
+	vk, ok := store.UniqueKey(canonical(f, val))
 	if !ok {
 		return nil
 	}
-	fk := f.name
-	if f.localized {
-		fk += "\x00" + s.cat.locales[0]
+	fk := f.Name
+	if f.Localized {
+		fk += "\x00" + s.cat.Locales[0]
 	}
 	if tx != nil {
 		// Entries changed in this mutation take precedence.
-		for _, d := range tx.order {
-			if d.versions == nil || stage >= len(d.versions) {
+		for _, d := range tx.Order {
+			if d.Versions == nil || stage >= len(d.Versions) {
 				continue
 			}
 			var hit bool
-			uniqueEntries(m, d.versions[stage], func(k, v string) {
+			store.UniqueEntries(m, d.Versions[stage], func(k, v string) {
 				if k == fk && v == vk {
 					hit = true
 				}
 			})
-			if hit && d.model == m {
+			if hit && d.Model == m {
 				return d
 			}
 		}
 	}
-	md := s.st.byModel[m.name]
+	md := s.st.ByModel[m.Name]
 	if md == nil {
 		return nil
 	}
-	d := md.unique[stage][fk][vk]
-	if d != nil && tx != nil && tx.touched(d) {
+	d := md.Unique[stage][fk][vk]
+	if d != nil && tx != nil && tx.Touched(d) {
 		return nil // changed in this mutation and no longer matching
 	}
 	return d
@@ -553,7 +554,7 @@ func (s *Stage) entries(views []view, ci ctxInfo) []any {
 func (s *Stage) connection(sel selection, ci ctxInfo) map[string]any {
 	edges := make([]any, len(sel.page))
 	for i, vw := range sel.page {
-		edges[i] = map[string]any{"cursor": vw.d.id, "node": s.entry(vw, ci)}
+		edges[i] = map[string]any{"cursor": vw.d.ID, "node": s.entry(vw, ci)}
 	}
 	pi := map[string]any{
 		"hasNextPage":     sel.hasNext,
@@ -563,8 +564,8 @@ func (s *Stage) connection(sel selection, ci ctxInfo) map[string]any {
 		"pageSize":        int64(len(sel.page)),
 	}
 	if len(sel.page) > 0 {
-		pi["startCursor"] = sel.page[0].d.id
-		pi["endCursor"] = sel.page[len(sel.page)-1].d.id
+		pi["startCursor"] = sel.page[0].d.ID
+		pi["endCursor"] = sel.page[len(sel.page)-1].d.ID
 	}
 	var agg any = map[string]any{"count": int64(sel.total)}
 	if sel.count != nil {
@@ -583,6 +584,6 @@ func sortViews(views []view, cmp func(a, b view) int) {
 		if c := cmp(views[i], views[j]); c != 0 {
 			return c < 0
 		}
-		return views[i].d.id < views[j].d.id
+		return views[i].d.ID < views[j].d.ID
 	})
 }

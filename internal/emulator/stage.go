@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stagesync/stagesync/internal/emulator/gate"
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/stagesync/stagesync/internal/gqlexec"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -31,7 +33,7 @@ type Stage struct {
 	cat      *catalog
 	exec     *gqlexec.Executor
 	project  *schema.Project
-	counters Counters
+	counters gate.Counters
 	handler  http.Handler
 
 	assets *assetFiles // nil without WithAssets
@@ -43,8 +45,7 @@ type Stage struct {
 	hooks []*hook // see WithWebhook
 
 	mu     sync.RWMutex
-	st     *store
-	ids    *idGen
+	st     *store.Store
 	closed bool
 }
 
@@ -78,10 +79,9 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &Stage{cfg: cfg, cat: cat, st: newStore(cat)}
-	st.ids = newIDGen(cfg.seed, cfg.clock)
+	st := &Stage{cfg: cfg, cat: cat, st: store.New(cat.Catalog, cfg.backend, cfg.seed, cfg.clock)}
 	st.project = discover(s)
-	cat.useReverses(st.project)
+	cat.UseReverses(st.project)
 	listSize := cfg.defaultPage
 	if listSize <= 0 {
 		listSize = DefaultPageSize
@@ -90,14 +90,14 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) {
 		gqlexec.WithMaxCost(cfg.limits.MaxQueryCost, listSize),
 		gqlexec.WithMaxResponseBytes(cfg.limits.MaxResponseBytes))
 	if cfg.backend != nil {
-		if err := st.load(cfg.backend); err != nil {
+		if err := st.st.Load(); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.assets {
 		st.assets = newAssetFiles(cfg, cat)
 	}
-	st.handler = st.wrapGate(http.HandlerFunc(st.serveHTTP)) // serveHTTP: legacy.go
+	st.handler = gate.New(cfg.limits, &st.counters, st.shape).Wrap(http.HandlerFunc(st.serveHTTP)) // serveHTTP: legacy.go
 	st.startHooks()
 	return st, nil
 }
@@ -107,7 +107,7 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) {
 func (s *Stage) Project() *schema.Project { return s.project }
 
 // Counters returns what the stage has served so far.
-func (s *Stage) Counters() CountersSnapshot { return s.counters.Snapshot() }
+func (s *Stage) Counters() gate.CountersSnapshot { return s.counters.Snapshot() }
 
 // Close releases the stage's backend, if any, stops the uploads in flight
 // and the Filestack emulator the stage started (see WithAssets). Requests
@@ -163,22 +163,22 @@ func (s *Stage) Execute(ctx context.Context, req gqlexec.Request) (resp *gqlexec
 // shape tells the gate whether an HTTP request carries a mutation and how
 // many operations (root fields) it holds, to refuse mutations to read-only
 // tokens and count operations in flight. A request that does not validate
-// is looked at by the parser alone (see documentShape); one that does not
+// is looked at by the parser alone (see gate.DocumentShape); one that does not
 // decode is one query operation. The executor rejects both. A legacy
 // /import is one mutation, /export one query (legacy.go).
-func (s *Stage) shape(r *http.Request, body []byte) requestShape {
+func (s *Stage) shape(r *http.Request, body []byte) gate.Shape {
 	if kind, ok := isLegacyPath(r); ok {
-		return requestShape{mutation: kind == "import", ops: 1}
+		return gate.Shape{Mutation: kind == "import", Ops: 1}
 	}
 	req, err := decodeRequest(r, body)
 	if err != nil {
-		return requestShape{ops: 1}
+		return gate.Shape{Ops: 1}
 	}
 	op, n, err := s.exec.RootFields(req)
 	if err != nil {
-		return documentShape(req.Query, req.OperationName)
+		return gate.DocumentShape(req.Query, req.OperationName)
 	}
-	return requestShape{mutation: op == ast.Mutation, ops: max(n, 1)}
+	return gate.Shape{Mutation: op == ast.Mutation, Ops: max(n, 1)}
 }
 
 // decodeRequest reads a GraphQL request from a POST body or GET query.
@@ -200,34 +200,8 @@ func decodeRequest(r *http.Request, body []byte) (gqlexec.Request, error) {
 	if err := dec.Decode(&req); err != nil {
 		return req, fmt.Errorf("body is not a GraphQL request: %w", err)
 	}
-	req.Variables = plainNumbers(req.Variables).(map[string]any)
+	req.Variables = store.PlainNumbers(req.Variables).(map[string]any)
 	return req, nil
-}
-
-// plainNumbers turns json.Numbers into int64 (when integral) or float64.
-func plainNumbers(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if x == nil {
-			return map[string]any(nil)
-		}
-		for k, e := range x {
-			x[k] = plainNumbers(e)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = plainNumbers(e)
-		}
-		return x
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	}
-	return v
 }
 
 // serveGraphQL is the stage's GraphQL endpoint behind the gate.

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stagesync/stagesync/internal/emulator/gate"
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/stagesync/stagesync/internal/fixturedir"
 	"github.com/stagesync/stagesync/internal/gqlexec"
 	"github.com/stagesync/stagesync/schema"
@@ -23,7 +25,7 @@ func TestCounters(t *testing.T) {
 	mustPost(t, st, `{ posts { id } }`, nil)
 	mustPost(t, st, `mutation { a: createCategory(data: {name: "X"}) { id } b: updatePost(where: {slug: "alpha"}, data: {author: {connect: {id: "a2"}}}) { id } }`, nil)
 	got := st.Counters()
-	want := CountersSnapshot{
+	want := gate.CountersSnapshot{
 		Requests:       before.Requests + 2,
 		Queries:        before.Queries + 1,
 		Mutations:      before.Mutations + 2,
@@ -41,7 +43,7 @@ func TestCounters(t *testing.T) {
 type memBackend struct {
 	mu      sync.Mutex
 	data    map[string][]byte
-	applies [][]Write
+	applies [][]store.Write
 	fail    error
 }
 
@@ -57,7 +59,7 @@ func (b *memBackend) Load(fn func(bucket, key string, value []byte) error) error
 	return nil
 }
 
-func (b *memBackend) Apply(writes []Write) error {
+func (b *memBackend) Apply(writes []store.Write) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.fail != nil {

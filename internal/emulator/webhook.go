@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/stagesync/stagesync/internal/gcmssig"
 )
 
@@ -127,8 +128,8 @@ func (t *tx) notifyHooks() {
 	if len(s.hooks) == 0 {
 		return
 	}
-	draft, pub := s.cat.draft, -1
-	if i, ok := s.cat.stageIdx["PUBLISHED"]; ok {
+	draft, pub := s.cat.Draft, -1
+	if i, ok := s.cat.StageIdx["PUBLISHED"]; ok {
 		pub = i
 	}
 	type event struct {
@@ -136,38 +137,38 @@ func (t *tx) notifyHooks() {
 		Data      map[string]any `json:"data"`
 	}
 	var events []event
-	add := func(d *document, op string, st int) {
+	add := func(d *store.Document, op string, st int) {
 		var data map[string]any
-		if v := d.versions[st]; v != nil {
+		if v := d.Versions[st]; v != nil {
 			data = s.payload(d, st)
 		} else {
-			data = map[string]any{"id": d.id, "stage": s.cat.stages[st]}
+			data = map[string]any{"id": d.ID, "stage": s.cat.Stages[st]}
 		}
-		data["__typename"] = d.model.name
+		data["__typename"] = d.Model.Name
 		events = append(events, event{Operation: op, Data: data})
 	}
-	for _, d := range t.order {
-		old := t.saved[d]
-		_, isNew := t.created[d.id]
-		gone := t.deleted[d] || !hasVersion(d)
+	for _, d := range t.Order {
+		old := t.Saved[d]
+		_, isNew := t.Created[d.ID]
+		gone := t.Deleted[d] || !store.HasVersion(d)
 		switch {
 		case isNew && gone:
 		case isNew:
 			add(d, "create", draft)
-			if pub >= 0 && d.versions[pub] != nil {
+			if pub >= 0 && d.Versions[pub] != nil {
 				add(d, "publish", pub)
 			}
 		case gone:
 			add(d, "delete", draft)
 		default:
-			if old[draft] != d.versions[draft] && d.versions[draft] != nil {
+			if old[draft] != d.Versions[draft] && d.Versions[draft] != nil {
 				add(d, "update", draft)
 			}
 			switch {
 			case pub < 0:
-			case old[pub] != d.versions[pub] && d.versions[pub] != nil:
+			case old[pub] != d.Versions[pub] && d.Versions[pub] != nil:
 				add(d, "publish", pub)
-			case old[pub] != nil && d.versions[pub] == nil:
+			case old[pub] != nil && d.Versions[pub] == nil:
 				add(d, "unpublish", pub)
 			}
 		}
@@ -188,20 +189,20 @@ func (t *tx) notifyHooks() {
 
 // payload renders a version as a webhook's data: system fields, the
 // values in the default locale, relations as {"__typename", "id"}.
-func (s *Stage) payload(d *document, st int) map[string]any {
+func (s *Stage) payload(d *store.Document, st int) map[string]any {
 	out := s.plain(d, st)
 	delete(out, "localizations")
-	v := d.versions[st]
-	for k, x := range v.vals {
-		refs, ok := x.([]ref)
+	v := d.Versions[st]
+	for k, x := range v.Vals {
+		refs, ok := x.([]store.Ref)
 		if !ok {
 			continue
 		}
 		list := make([]any, len(refs))
 		for i, r := range refs {
-			list[i] = map[string]any{"__typename": r.typ, "id": r.id}
+			list[i] = map[string]any{"__typename": r.Type, "id": r.ID}
 		}
-		if f := d.model.byName[k]; f != nil && !f.list {
+		if f := d.Model.ByName[k]; f != nil && !f.List {
 			out[k] = nil
 			if len(list) > 0 {
 				out[k] = list[0]

@@ -5,12 +5,14 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/stagesync/stagesync/internal/emulator/store"
 )
 
 // whereSpec is a parsed where-input key: the field it filters and the
 // operator suffix ("" for equality).
 type whereSpec struct {
-	f  *fieldInfo
+	f  *store.Field
 	op string
 }
 
@@ -26,17 +28,18 @@ var whereOps = []string{
 }
 
 // parseWhereKey maps a where-input key of model m to its field and operator.
-func parseWhereKey(m *modelInfo, key string) *whereSpec {
-	if v, ok := m.whereKeys.Load(key); ok {
+func (c *catalog) parseWhereKey(m *store.Model, key string) *whereSpec {
+	cache := c.whereKeys[m]
+	if v, ok := cache.Load(key); ok {
 		return v.(*whereSpec)
 	}
 	var spec *whereSpec
-	if f := m.byName[key]; f != nil {
+	if f := m.ByName[key]; f != nil {
 		spec = &whereSpec{f: f}
 	} else {
 		for _, op := range whereOps {
 			if name, ok := strings.CutSuffix(key, op); ok {
-				if f := m.byName[name]; f != nil {
+				if f := m.ByName[name]; f != nil {
 					spec = &whereSpec{f: f, op: op}
 					break
 				}
@@ -46,13 +49,13 @@ func parseWhereKey(m *modelInfo, key string) *whereSpec {
 	if spec == nil {
 		spec = &whereSpec{}
 	}
-	m.whereKeys.Store(key, spec)
+	cache.Store(key, spec)
 	return spec
 }
 
 // matchEntry reports whether an entry matches a where input.
 func (s *Stage) matchEntry(vw view, where map[string]any, ci ctxInfo) (bool, error) {
-	r := record{s: s, m: vw.d.model, vw: vw, ci: ci}
+	r := record{s: s, m: vw.d.Model, vw: vw, ci: ci}
 	return r.match(where)
 }
 
@@ -60,21 +63,21 @@ func (s *Stage) matchEntry(vw view, where map[string]any, ci ctxInfo) (bool, err
 // component value.
 type record struct {
 	s  *Stage
-	m  *modelInfo
-	vw view  // entries
-	c  *comp // components
+	m  *store.Model
+	vw view        // entries
+	c  *store.Comp // components
 	ci ctxInfo
 }
 
-func (r record) value(f *fieldInfo) any {
+func (r record) value(f *store.Field) any {
 	if r.c != nil {
-		if f.name == "id" {
-			return r.c.id
+		if f.Name == "id" {
+			return r.c.ID
 		}
-		if f.name == "stage" {
-			return r.s.cat.stages[r.ci.stage]
+		if f.Name == "stage" {
+			return r.s.cat.Stages[r.ci.stage]
 		}
-		return r.c.vals[f.name]
+		return r.c.Vals[f.Name]
 	}
 	return r.s.fieldOf(r.vw, f, "COMBINED")
 }
@@ -92,7 +95,7 @@ func (r record) match(where map[string]any) (bool, error) {
 func (r record) matchKey(k string, arg any) (bool, error) {
 	switch k {
 	case "AND":
-		for _, w := range asList(arg) {
+		for _, w := range store.AsList(arg) {
 			if wm, ok := w.(map[string]any); ok {
 				if ok, err := r.match(wm); err != nil || !ok {
 					return false, err
@@ -101,7 +104,7 @@ func (r record) matchKey(k string, arg any) (bool, error) {
 		}
 		return true, nil
 	case "OR":
-		list := asList(arg)
+		list := store.AsList(arg)
 		if arg == nil {
 			return true, nil
 		}
@@ -115,7 +118,7 @@ func (r record) matchKey(k string, arg any) (bool, error) {
 		return len(list) == 0, nil
 	case "NOT":
 		// NOT: none of the given filters (each combined by AND) matches.
-		for _, w := range asList(arg) {
+		for _, w := range store.AsList(arg) {
 			if wm, ok := w.(map[string]any); ok {
 				ok, err := r.match(wm)
 				if err != nil {
@@ -133,8 +136,8 @@ func (r record) matchKey(k string, arg any) (bool, error) {
 			return true, nil
 		}
 		q = strings.ToLower(q)
-		for _, f := range r.m.fields {
-			if f.kind != kindScalar || f.named != "String" || f.list {
+		for _, f := range r.m.Fields {
+			if f.Kind != store.KindScalar || f.Named != "String" || f.List {
 				continue
 			}
 			if s, ok := r.value(f).(string); ok && strings.Contains(strings.ToLower(s), q) {
@@ -145,16 +148,16 @@ func (r record) matchKey(k string, arg any) (bool, error) {
 	case "documentInStages_some", "documentInStages_every", "documentInStages_none":
 		return r.matchStages(strings.TrimPrefix(k, "documentInStages"), arg)
 	}
-	spec := parseWhereKey(r.m, k)
+	spec := r.s.cat.parseWhereKey(r.m, k)
 	if spec.f == nil {
-		return false, fmt.Errorf("%s: unknown filter %q", r.m.name, k)
+		return false, fmt.Errorf("%s: unknown filter %q", r.m.Name, k)
 	}
 	f := spec.f
-	switch f.kind {
-	case kindRelation, kindComponent:
+	switch f.Kind {
+	case store.KindRelation, store.KindComponent:
 		return r.matchRelation(f, spec.op, arg)
-	case kindSystem:
-		switch f.name {
+	case store.KindSystem:
+		switch f.Name {
 		case "createdBy", "updatedBy", "publishedBy":
 			return false, nil // no users in the emulator
 		case "scheduledIn":
@@ -177,7 +180,7 @@ func (r record) matchKey(k string, arg any) (bool, error) {
 			return true, nil // a null operand is no filter
 		}
 	}
-	if val == nil && !f.list {
+	if val == nil && !f.List {
 		// Comparisons with null are never true, negated or not (SQL).
 		return false, nil
 	}
@@ -195,10 +198,10 @@ func isNullValue(v any) bool {
 }
 
 // matchScalar applies one operator to a stored value.
-func matchScalar(f *fieldInfo, op string, val, arg any) bool {
-	if f.list {
-		have := asList(val)
-		want := asList(arg)
+func matchScalar(f *store.Field, op string, val, arg any) bool {
+	if f.List {
+		have := store.AsList(val)
+		want := store.AsList(arg)
 		switch op {
 		case "":
 			return listEqual(have, want)
@@ -235,9 +238,9 @@ func matchScalar(f *fieldInfo, op string, val, arg any) bool {
 		// "Any other value that exists and is not equal to the given value."
 		return !valueEqual(val, arg)
 	case "_in":
-		return listHas(asList(arg), val)
+		return listHas(store.AsList(arg), val)
 	case "_not_in":
-		return !listHas(asList(arg), val)
+		return !listHas(store.AsList(arg), val)
 	case "_lt", "_lte", "_gt", "_gte":
 		if val == nil {
 			return false
@@ -309,46 +312,36 @@ func listEqual(a, b []any) bool {
 	return true
 }
 
-func asList(v any) []any {
-	switch x := v.(type) {
-	case []any:
-		return x
-	case nil:
-		return nil
-	}
-	return []any{v}
-}
-
 // matchRelation evaluates a relation or component filter: _some, _every,
 // _none on lists, a nested where on single references.
-func (r record) matchRelation(f *fieldInfo, op string, arg any) (bool, error) {
+func (r record) matchRelation(f *store.Field, op string, arg any) (bool, error) {
 	where, _ := arg.(map[string]any)
 	var subs []record
-	switch f.kind {
-	case kindRelation:
-		for _, rf := range asRefs(r.value(f)) {
-			d := r.s.st.byID[rf.id]
+	switch f.Kind {
+	case store.KindRelation:
+		for _, rf := range store.AsRefs(r.value(f)) {
+			d := r.s.st.ByID[rf.ID]
 			if d == nil {
 				continue
 			}
 			if vw, ok := r.s.viewOf(d, r.ci.stage, r.ci.locales); ok {
-				subs = append(subs, record{s: r.s, m: d.model, vw: vw, ci: r.ci})
+				subs = append(subs, record{s: r.s, m: d.Model, vw: vw, ci: r.ci})
 			}
 		}
-	case kindComponent:
+	case store.KindComponent:
 		for _, c := range asComps(r.value(f)) {
-			if m := r.s.cat.models[c.typ]; m != nil {
+			if m := r.s.cat.Models[c.Type]; m != nil {
 				subs = append(subs, record{s: r.s, m: m, c: c, ci: r.ci})
 			}
 		}
 	}
 	matchSub := func(sub record) (bool, error) {
 		w := where
-		if f.union && w != nil {
+		if f.Union && w != nil {
 			// Union filters are keyed by member type.
-			if mw, ok := w[sub.m.name]; ok {
+			if mw, ok := w[sub.m.Name]; ok {
 				w, _ = mw.(map[string]any)
-			} else if len(w) > 0 && r.s.cat.models[firstKey(w)] != nil {
+			} else if len(w) > 0 && r.s.cat.Models[firstKey(w)] != nil {
 				return false, nil
 			}
 		}
@@ -383,7 +376,7 @@ func (r record) matchRelation(f *fieldInfo, op string, arg any) (bool, error) {
 		}
 		return true, nil
 	}
-	return false, fmt.Errorf("%s: unsupported relation filter %s%s", r.m.name, f.name, op)
+	return false, fmt.Errorf("%s: unsupported relation filter %s%s", r.m.Name, f.Name, op)
 }
 
 func firstKey(m map[string]any) string {
@@ -401,7 +394,7 @@ func (r record) matchStages(op string, arg any) (bool, error) {
 		return false, nil
 	}
 	var others []int
-	for i, v := range r.vw.d.versions {
+	for i, v := range r.vw.d.Versions {
 		if v != nil && v != r.vw.v {
 			others = append(others, i)
 		}
@@ -427,7 +420,7 @@ func (r record) matchStage(st int, where map[string]any) bool {
 	for k, arg := range where {
 		switch k {
 		case "stage":
-			if name, ok := arg.(string); ok && r.s.cat.stages[st] != name {
+			if name, ok := arg.(string); ok && r.s.cat.Stages[st] != name {
 				return false
 			}
 		case "compareWithParent":
@@ -435,20 +428,20 @@ func (r record) matchStage(st int, where map[string]any) bool {
 			if want, ok := cmp["outdated_to"].(bool); ok {
 				// The version in st is outdated when the parent (the entry
 				// being filtered) was updated after it.
-				other := r.vw.d.versions[st]
-				outdated := other.updatedAt < r.vw.v.updatedAt
+				other := r.vw.d.Versions[st]
+				outdated := other.UpdatedAt < r.vw.v.UpdatedAt
 				if outdated != want {
 					return false
 				}
 			}
 		case "AND":
-			for _, w := range asList(arg) {
+			for _, w := range store.AsList(arg) {
 				if wm, ok := w.(map[string]any); ok && !r.matchStage(st, wm) {
 					return false
 				}
 			}
 		case "OR":
-			list := asList(arg)
+			list := store.AsList(arg)
 			hit := len(list) == 0
 			for _, w := range list {
 				if wm, ok := w.(map[string]any); ok && r.matchStage(st, wm) {
@@ -459,7 +452,7 @@ func (r record) matchStage(st int, where map[string]any) bool {
 				return false
 			}
 		case "NOT":
-			for _, w := range asList(arg) {
+			for _, w := range store.AsList(arg) {
 				if wm, ok := w.(map[string]any); ok && r.matchStage(st, wm) {
 					return false
 				}
@@ -470,8 +463,8 @@ func (r record) matchStage(st int, where map[string]any) bool {
 }
 
 // canonicalFilter normalizes a filter operand like stored values.
-func canonicalFilter(f *fieldInfo, arg any) any {
-	if f.named != "DateTime" {
+func canonicalFilter(f *store.Field, arg any) any {
+	if f.Named != "DateTime" {
 		return arg
 	}
 	if l, ok := arg.([]any); ok {
@@ -486,8 +479,8 @@ func canonicalFilter(f *fieldInfo, arg any) any {
 
 // canonical normalizes an input value of field f for storage and
 // comparison: DateTime values become the emulator's fixed-width UTC form.
-func canonical(f *fieldInfo, v any) any {
-	if f.named == "DateTime" {
+func canonical(f *store.Field, v any) any {
+	if f.Named == "DateTime" {
 		if l, ok := v.([]any); ok {
 			out := make([]any, len(l))
 			for i, x := range l {
@@ -515,7 +508,7 @@ func canonicalTime(v any) any {
 			return v
 		}
 	}
-	return formatTime(t)
+	return store.FormatTime(t)
 }
 
 // jsonPathExists reports whether a simple JSON path ($.a.b[0]) exists in v.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -15,8 +16,8 @@ import (
 func (s *Stage) mutate(_ context.Context, rf *rootField, field *ast.Field, args map[string]any) (any, error) {
 	t := s.begin()
 	m := rf.model
-	draft := s.cat.draft
-	ci := ctxInfo{stage: draft, locales: s.cat.locales}
+	draft := s.cat.Draft
+	ci := ctxInfo{stage: draft, locales: s.cat.Locales}
 	var (
 		result []view
 		many   bool
@@ -26,47 +27,47 @@ func (s *Stage) mutate(_ context.Context, rf *rootField, field *ast.Field, args 
 	)
 	switch rf.op {
 	case opCreate:
-		var d *document
-		d, err = t.create(m, asMap(args["data"]))
+		var d *store.Document
+		d, err = t.create(m, store.AsMap(args["data"]))
 		if err == nil {
 			result = []view{{d: d}}
-			upload = t.assetUpload(d, asMap(args["data"]), true)
+			upload = t.assetUpload(d, store.AsMap(args["data"]), true)
 		}
 	case opUpdate:
-		var d *document
-		d, err = t.mustFind(m, asMap(args["where"]), draft)
+		var d *store.Document
+		d, err = t.mustFind(m, store.AsMap(args["where"]), draft)
 		if err == nil {
-			err = t.update(d, asMap(args["data"]))
+			err = t.update(d, store.AsMap(args["data"]))
 			result = []view{{d: d}}
 		}
 		if err == nil {
-			upload = t.assetUpload(d, asMap(args["data"]), false)
+			upload = t.assetUpload(d, store.AsMap(args["data"]), false)
 		}
 	case opUpsert:
-		up := asMap(args["upsert"])
-		var d *document
-		d, err = t.upsert(m, asMap(args["where"]), asMap(up["create"]), asMap(up["update"]))
+		up := store.AsMap(args["upsert"])
+		var d *store.Document
+		d, err = t.upsert(m, store.AsMap(args["where"]), store.AsMap(up["create"]), store.AsMap(up["update"]))
 		if err == nil {
 			result = []view{{d: d}}
-			if t.isCreated(d) {
-				upload = t.assetUpload(d, asMap(up["create"]), true)
+			if t.IsCreated(d) {
+				upload = t.assetUpload(d, store.AsMap(up["create"]), true)
 			} else {
-				upload = t.assetUpload(d, asMap(up["update"]), false)
+				upload = t.assetUpload(d, store.AsMap(up["update"]), false)
 			}
 		}
 	case opDelete:
-		var d *document
-		d, err = s.findUnique(m, asMap(args["where"]), draft, t)
+		var d *store.Document
+		d, err = s.findUnique(m, store.AsMap(args["where"]), draft, t)
 		if err == nil && d == nil {
 			return nil, nil // Hygraph answers null for an entry that does not exist
 		}
 		if err == nil {
-			result = []view{{d: d, v: d.versions[draft]}}
-			t.remove(d)
+			result = []view{{d: d, v: d.Versions[draft]}}
+			t.Remove(d)
 		}
 	case opPublish:
-		var d *document
-		d, err = t.mustFind(m, asMap(args["where"]), draft)
+		var d *store.Document
+		d, err = t.mustFind(m, store.AsMap(args["where"]), draft)
 		if err == nil {
 			var st int
 			st, err = t.publish(d, args)
@@ -74,8 +75,8 @@ func (s *Stage) mutate(_ context.Context, rf *rootField, field *ast.Field, args 
 			ci.stage = st
 		}
 	case opUnpublish:
-		var d *document
-		d, err = t.mustFind(m, asMap(args["where"]), -1)
+		var d *store.Document
+		d, err = t.mustFind(m, store.AsMap(args["where"]), -1)
 		if err == nil {
 			err = t.unpublish(d, args)
 			result = []view{{d: d}}
@@ -89,7 +90,7 @@ func (s *Stage) mutate(_ context.Context, rf *rootField, field *ast.Field, args 
 		err = fmt.Errorf("%s is not supported by the stage emulator", field.Name)
 	}
 	if err != nil {
-		t.rollback()
+		t.Rollback()
 		return nil, err
 	}
 	if err := t.commit(); err != nil {
@@ -111,29 +112,24 @@ func (s *Stage) mutate(_ context.Context, rf *rootField, field *ast.Field, args 
 	if vw.v == nil {
 		// Read the entry back in the stage it was written to (DRAFT, or
 		// the first stage published to), falling back to DRAFT.
-		vw.v = vw.d.versions[ci.stage]
+		vw.v = vw.d.Versions[ci.stage]
 		if vw.v == nil {
 			ci.stage = draft
-			vw.v = vw.d.versions[draft]
+			vw.v = vw.d.Versions[draft]
 		}
 		if vw.v == nil {
 			return nil, nil
 		}
 	}
-	vw.loc = s.cat.locales[0]
+	vw.loc = s.cat.Locales[0]
 	return s.entry(vw, ci), nil
-}
-
-func asMap(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
 }
 
 // mustFind finds the entry of m identified by a unique where input in
 // stage st (any stage when st < 0), or fails naming model and where.
-func (t *tx) mustFind(m *modelInfo, where map[string]any, st int) (*document, error) {
+func (t *tx) mustFind(m *store.Model, where map[string]any, st int) (*store.Document, error) {
 	if st < 0 {
-		for i := range t.s.cat.stages {
+		for i := range t.s.cat.Stages {
 			if d, err := t.s.findUnique(m, where, i, t); err != nil || d != nil {
 				return d, err
 			}
@@ -151,8 +147,8 @@ func (t *tx) mustFind(m *modelInfo, where map[string]any, st int) (*document, er
 }
 
 // notFoundError names the model and the unique where that found nothing.
-func notFoundError(m *modelInfo, where map[string]any) error {
-	return &notFoundErr{msg: fmt.Sprintf("could not find %s with %s", m.name, describeWhere(where))}
+func notFoundError(m *store.Model, where map[string]any) error {
+	return &notFoundErr{msg: fmt.Sprintf("could not find %s with %s", m.Name, describeWhere(where))}
 }
 
 // notFoundErr is an entry that does not exist; it matches errNotFound.
@@ -179,28 +175,28 @@ func describeWhere(where map[string]any) string {
 }
 
 // create makes a new entry of m from a create input.
-func (t *tx) create(m *modelInfo, data map[string]any) (*document, error) {
-	if m.createInput == "" {
-		return nil, fmt.Errorf("%s entries cannot be created through the content API", m.name)
+func (t *tx) create(m *store.Model, data map[string]any) (*store.Document, error) {
+	if m.CreateInput == "" {
+		return nil, fmt.Errorf("%s entries cannot be created through the content API", m.Name)
 	}
-	d := t.newDoc(m)
-	v := &version{createdAt: t.now, updatedAt: t.now, vals: make(map[string]any, len(data))}
-	if m.localized {
-		v.locs = map[string]*locData{t.s.cat.locales[0]: {createdAt: t.now, updatedAt: t.now, vals: map[string]any{}}}
+	d := t.NewDoc(m)
+	v := &store.Version{CreatedAt: t.Now, UpdatedAt: t.Now, Vals: make(map[string]any, len(data))}
+	if m.Localized {
+		v.Locs = map[string]*store.Loc{t.s.cat.Locales[0]: {CreatedAt: t.Now, UpdatedAt: t.Now, Vals: map[string]any{}}}
 	}
 	if x, ok := data["createdAt"].(string); ok {
-		v.createdAt = canonicalTime(x).(string)
-		if m.localized {
-			v.locs[t.s.cat.locales[0]].createdAt = v.createdAt
+		v.CreatedAt = canonicalTime(x).(string)
+		if m.Localized {
+			v.Locs[t.s.cat.Locales[0]].CreatedAt = v.CreatedAt
 		}
 	}
 	if x, ok := data["updatedAt"].(string); ok {
-		v.updatedAt = canonicalTime(x).(string)
-		if m.localized {
-			v.locs[t.s.cat.locales[0]].updatedAt = v.updatedAt
+		v.UpdatedAt = canonicalTime(x).(string)
+		if m.Localized {
+			v.Locs[t.s.cat.Locales[0]].UpdatedAt = v.UpdatedAt
 		}
 	}
-	t.set(d, t.s.cat.draft, v)
+	t.Set(d, t.s.cat.Draft, v)
 	if err := t.applyData(d, data, true); err != nil {
 		return nil, err
 	}
@@ -208,17 +204,17 @@ func (t *tx) create(m *modelInfo, data map[string]any) (*document, error) {
 }
 
 // update changes an entry's DRAFT version with an update input.
-func (t *tx) update(d *document, data map[string]any) error {
-	v := t.mut(d, t.s.cat.draft)
+func (t *tx) update(d *store.Document, data map[string]any) error {
+	v := t.Mut(d, t.s.cat.Draft)
 	if v == nil {
-		return fmt.Errorf("%s %q has no DRAFT version to update", d.model.name, d.id)
+		return fmt.Errorf("%s %q has no DRAFT version to update", d.Model.Name, d.ID)
 	}
-	v.updatedAt = t.now
-	if v.locs != nil {
-		for _, f := range d.model.fields {
-			if _, ok := data[f.name]; ok && f.localized {
-				if ld := v.locs[t.s.cat.locales[0]]; ld != nil {
-					ld.updatedAt = t.now
+	v.UpdatedAt = t.Now
+	if v.Locs != nil {
+		for _, f := range d.Model.Fields {
+			if _, ok := data[f.Name]; ok && f.Localized {
+				if ld := v.Locs[t.s.cat.Locales[0]]; ld != nil {
+					ld.UpdatedAt = t.Now
 				}
 				break
 			}
@@ -228,8 +224,8 @@ func (t *tx) update(d *document, data map[string]any) error {
 }
 
 // upsert updates the entry matching where, or creates one.
-func (t *tx) upsert(m *modelInfo, where, create, update map[string]any) (*document, error) {
-	d, err := t.s.findUnique(m, where, t.s.cat.draft, t)
+func (t *tx) upsert(m *store.Model, where, create, update map[string]any) (*store.Document, error) {
+	d, err := t.s.findUnique(m, where, t.s.cat.Draft, t)
 	if err != nil {
 		return nil, err
 	}
@@ -242,11 +238,11 @@ func (t *tx) upsert(m *modelInfo, where, create, update map[string]any) (*docume
 // applyData writes the fields of a create or update input to d's DRAFT
 // version, in the order of the model's fields (so generated ids are
 // deterministic).
-func (t *tx) applyData(d *document, data map[string]any, create bool) error {
-	m := d.model
-	for _, f := range m.fields {
-		x, ok := data[f.name]
-		if !ok || f.kind == kindSystem {
+func (t *tx) applyData(d *store.Document, data map[string]any, create bool) error {
+	m := d.Model
+	for _, f := range m.Fields {
+		x, ok := data[f.Name]
+		if !ok || f.Kind == store.KindSystem {
 			continue
 		}
 		if err := t.applyField(d, f, x, create); err != nil {
@@ -262,31 +258,31 @@ func (t *tx) applyData(d *document, data map[string]any, create bool) error {
 }
 
 // applyField writes one input field of d.
-func (t *tx) applyField(d *document, f *fieldInfo, x any, create bool) error {
-	draft := t.s.cat.draft
-	switch f.kind {
-	case kindRelation:
+func (t *tx) applyField(d *store.Document, f *store.Field, x any, create bool) error {
+	draft := t.s.cat.Draft
+	switch f.Kind {
+	case store.KindRelation:
 		return t.relationInput(docHolder{t: t, d: d, f: f}, f, x, create)
-	case kindComponent:
-		v := t.mut(d, draft)
-		comps, err := t.componentInput(f, asComps(v.vals[f.name]), x, create)
+	case store.KindComponent:
+		v := t.Mut(d, draft)
+		comps, err := t.componentInput(f, asComps(v.Vals[f.Name]), x, create)
 		if err != nil {
-			return fmt.Errorf("%s.%s: %w", d.model.name, f.name, err)
+			return fmt.Errorf("%s.%s: %w", d.Model.Name, f.Name, err)
 		}
-		setVal(v.vals, f.name, compsValue(comps))
+		setVal(v.Vals, f.Name, compsValue(comps))
 		return nil
 	}
 	val, err := storedValue(f, x)
 	if err != nil {
-		return fmt.Errorf("%s.%s: %w", d.model.name, f.name, err)
+		return fmt.Errorf("%s.%s: %w", d.Model.Name, f.Name, err)
 	}
-	v := t.mut(d, draft)
-	if f.localized && v.locs != nil {
-		ld := v.locs[t.s.cat.locales[0]]
-		setVal(ld.vals, f.name, val)
+	v := t.Mut(d, draft)
+	if f.Localized && v.Locs != nil {
+		ld := v.Locs[t.s.cat.Locales[0]]
+		setVal(ld.Vals, f.Name, val)
 		return nil
 	}
-	setVal(v.vals, f.name, val)
+	setVal(v.Vals, f.Name, val)
 	return nil
 }
 
@@ -298,7 +294,7 @@ func setVal(m map[string]any, k string, v any) {
 	m[k] = v
 }
 
-func compsValue(c []*comp) any {
+func compsValue(c []*store.Comp) any {
 	if len(c) == 0 {
 		return nil
 	}
@@ -307,12 +303,12 @@ func compsValue(c []*comp) any {
 
 // storedValue converts an input value of a scalar, enum, rich-text,
 // location or color field to its stored form.
-func storedValue(f *fieldInfo, x any) (any, error) {
+func storedValue(f *store.Field, x any) (any, error) {
 	if x == nil {
 		return nil, nil
 	}
-	switch f.kind {
-	case kindRichText:
+	switch f.Kind {
+	case store.KindRichText:
 		if s, ok := x.(string); ok {
 			var v any
 			if err := json.Unmarshal([]byte(s), &v); err != nil {
@@ -329,7 +325,7 @@ func storedValue(f *fieldInfo, x any) (any, error) {
 			x = map[string]any{"children": l}
 		}
 		return x, nil
-	case kindLocation:
+	case store.KindLocation:
 		m, ok := x.(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("a location needs latitude and longitude")
@@ -343,7 +339,7 @@ func storedValue(f *fieldInfo, x any) (any, error) {
 			return nil, fmt.Errorf("location (%v, %v) is out of range", lat, lon)
 		}
 		return map[string]any{"latitude": lat, "longitude": lon}, nil
-	case kindColor:
+	case store.KindColor:
 		return colorValue(x)
 	}
 	return canonical(f, x), nil
@@ -402,73 +398,73 @@ func colorValue(x any) (any, error) {
 
 // applyLocalizations applies a localizations input:
 // {create, update, upsert: [{locale, ...}], delete: [Locale]}.
-func (t *tx) applyLocalizations(d *document, in map[string]any) error {
-	v := t.mut(d, t.s.cat.draft)
-	if v.locs == nil {
-		return fmt.Errorf("%s has no localized fields", d.model.name)
+func (t *tx) applyLocalizations(d *store.Document, in map[string]any) error {
+	v := t.Mut(d, t.s.cat.Draft)
+	if v.Locs == nil {
+		return fmt.Errorf("%s has no localized fields", d.Model.Name)
 	}
-	def := t.s.cat.locales[0]
-	for _, x := range asList(in["delete"]) {
+	def := t.s.cat.Locales[0]
+	for _, x := range store.AsList(in["delete"]) {
 		l, _ := x.(string)
 		if l == def {
-			return fmt.Errorf("%s %q: the default locale %s cannot be deleted", d.model.name, d.id, l)
+			return fmt.Errorf("%s %q: the default locale %s cannot be deleted", d.Model.Name, d.ID, l)
 		}
-		delete(v.locs, l)
+		delete(v.Locs, l)
 	}
 	apply := func(l string, data map[string]any, create bool) error {
-		ld := v.locs[l]
+		ld := v.Locs[l]
 		if ld == nil {
-			ld = &locData{createdAt: t.now, vals: map[string]any{}}
-			v.locs[l] = ld
+			ld = &store.Loc{CreatedAt: t.Now, Vals: map[string]any{}}
+			v.Locs[l] = ld
 		}
-		ld.updatedAt = t.now
+		ld.UpdatedAt = t.Now
 		if x, ok := data["createdAt"].(string); ok && create {
-			ld.createdAt = canonicalTime(x).(string)
+			ld.CreatedAt = canonicalTime(x).(string)
 		}
 		if x, ok := data["updatedAt"].(string); ok {
-			ld.updatedAt = canonicalTime(x).(string)
+			ld.UpdatedAt = canonicalTime(x).(string)
 		}
-		for _, f := range d.model.fields {
-			x, ok := data[f.name]
-			if !ok || !f.localized {
+		for _, f := range d.Model.Fields {
+			x, ok := data[f.Name]
+			if !ok || !f.Localized {
 				continue
 			}
 			val, err := storedValue(f, x)
 			if err != nil {
-				return fmt.Errorf("%s.%s (%s): %w", d.model.name, f.name, l, err)
+				return fmt.Errorf("%s.%s (%s): %w", d.Model.Name, f.Name, l, err)
 			}
-			setVal(ld.vals, f.name, val)
+			setVal(ld.Vals, f.Name, val)
 		}
 		return nil
 	}
-	for _, x := range asList(in["create"]) {
-		e := asMap(x)
+	for _, x := range store.AsList(in["create"]) {
+		e := store.AsMap(x)
 		l, _ := e["locale"].(string)
-		if v.locs[l] != nil && !t.isCreated(d) {
-			return fmt.Errorf("%s %q already has a localization for locale %s", d.model.name, d.id, l)
+		if v.Locs[l] != nil && !t.IsCreated(d) {
+			return fmt.Errorf("%s %q already has a localization for locale %s", d.Model.Name, d.ID, l)
 		}
-		if err := apply(l, asMap(e["data"]), true); err != nil {
+		if err := apply(l, store.AsMap(e["data"]), true); err != nil {
 			return err
 		}
 	}
-	for _, x := range asList(in["update"]) {
-		e := asMap(x)
+	for _, x := range store.AsList(in["update"]) {
+		e := store.AsMap(x)
 		l, _ := e["locale"].(string)
-		if v.locs[l] == nil {
-			return fmt.Errorf("%s %q has no localization for locale %s to update", d.model.name, d.id, l)
+		if v.Locs[l] == nil {
+			return fmt.Errorf("%s %q has no localization for locale %s to update", d.Model.Name, d.ID, l)
 		}
-		if err := apply(l, asMap(e["data"]), false); err != nil {
+		if err := apply(l, store.AsMap(e["data"]), false); err != nil {
 			return err
 		}
 	}
-	for _, x := range asList(in["upsert"]) {
-		e := asMap(x)
+	for _, x := range store.AsList(in["upsert"]) {
+		e := store.AsMap(x)
 		l, _ := e["locale"].(string)
 		var err error
-		if v.locs[l] == nil {
-			err = apply(l, asMap(e["create"]), true)
+		if v.Locs[l] == nil {
+			err = apply(l, store.AsMap(e["create"]), true)
 		} else {
-			err = apply(l, asMap(e["update"]), false)
+			err = apply(l, store.AsMap(e["update"]), false)
 		}
 		if err != nil {
 			return err

@@ -1,10 +1,10 @@
 package stagetest
 
-// The emulator lives in internal/emulator, so that `stagesync serve` does
-// not link package testing (checked by cmd/stagesync's
+// The emulator lives under internal/emulator, so that `stagesync serve`
+// does not link package testing (checked by cmd/stagesync's
 // TestBinaryDoesNotLinkTesting); stagetest is its front door for tests and
-// programs: these are its names, documented there
-// (go doc github.com/stagesync/stagesync/internal/emulator).
+// programs: these are the names of its packages, documented there (go doc
+// github.com/stagesync/stagesync/internal/emulator, and its gate and store).
 
 import (
 	"time"
@@ -12,12 +12,14 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/stagesync/stagesync/internal/emulator"
+	"github.com/stagesync/stagesync/internal/emulator/gate"
+	"github.com/stagesync/stagesync/internal/emulator/store"
 	"github.com/stagesync/stagesync/internal/filestackemu"
 )
 
 const (
 	// BoltFile is the name of the database file OpenBolt keeps in its directory.
-	BoltFile = emulator.BoltFile
+	BoltFile = store.BoltFile
 	// DefaultMaxPage is the largest `first`/`last` a query may ask for unless
 	// WithMaxPage says otherwise, as on Hygraph projects created after mid-2022.
 	DefaultMaxPage = emulator.DefaultMaxPage
@@ -47,19 +49,19 @@ const (
 
 var (
 	// PlanNames lists the plans WithPlan knows.
-	PlanNames = emulator.PlanNames
+	PlanNames = gate.PlanNames
 )
 
 type (
 	// Backend is where an emulated stage keeps its documents between restarts.
-	Backend = emulator.Backend
+	Backend = store.Backend
 	// BoltBackend is a Backend that keeps a stage's documents in an embedded bbolt
 	// database, one bbolt bucket per Write.Bucket.
-	BoltBackend = emulator.BoltBackend
+	BoltBackend = store.BoltBackend
 	// Counters count what a stage has served.
-	Counters = emulator.Counters
+	Counters = gate.Counters
 	// CountersSnapshot is a copy of Counters at one moment.
-	CountersSnapshot = emulator.CountersSnapshot
+	CountersSnapshot = gate.CountersSnapshot
 	// LegacyCursor is the position of a legacy export.
 	LegacyCursor = emulator.LegacyCursor
 	// LegacyFailure is one failed value of a legacy import.
@@ -67,11 +69,11 @@ type (
 	// Limits configures how an emulated stage behaves at the HTTP level, in front
 	// of GraphQL: authentication, request caps, rate limiting, latency and
 	// injected faults.
-	Limits = emulator.Limits
+	Limits = gate.Limits
 	// Option configures a Stage or Server.
 	Option = emulator.Option
 	// Plan is the set of limits of one Hygraph plan, as WithPlan applies them.
-	Plan = emulator.Plan
+	Plan = gate.Plan
 	// Project is an emulated Hygraph project: environments, each an emulated
 	// Stage, and the Management API queries that list them.
 	Project = emulator.Project
@@ -93,11 +95,11 @@ type (
 	// WebhookStats counts a stage's webhook deliveries.
 	WebhookStats = emulator.WebhookStats
 	// Write is one record to store; a nil Value deletes the record.
-	Write = emulator.Write
+	Write = store.Write
 )
 
 // LookupPlan returns the preset of the plan named name (case-insensitive).
-func LookupPlan(name string) (Plan, error) { return emulator.LookupPlan(name) }
+func LookupPlan(name string) (Plan, error) { return gate.LookupPlan(name) }
 
 // NewProject returns an emulated project with no environments yet (see
 // AddEnvironment).
@@ -113,7 +115,7 @@ func NewStage(s *ast.Schema, opts ...Option) (*Stage, error) { return emulator.N
 // dir if needed. It fails after a short wait, rather than hanging, when
 // another process holds the file, and with an error rather than a panic when
 // the file is not a valid database.
-func OpenBolt(dir string) (*BoltBackend, error) { return emulator.OpenBolt(dir) }
+func OpenBolt(dir string) (*BoltBackend, error) { return store.OpenBolt(dir) }
 
 // WithAssets gives the stage an asset bucket: the bucket of apiKey in the
 // Filestack emulator fs. The url of an Asset is then the emulator's CDN

@@ -21,11 +21,14 @@
 // http.Handler; `stagesync serve` puts one behind its own http.Server, with
 // a bbolt Backend to keep the content across restarts.
 //
-// The emulator itself lives in internal/emulator, so that the stagesync
+// The emulator itself lives under internal/emulator, so that the stagesync
 // binary does not link package testing (cmd/stagesync's
-// TestBinaryDoesNotLinkTesting checks it); the names here are its, as type
-// aliases and thin wrappers, documented there:
-// go doc github.com/stagesync/stagesync/internal/emulator.
+// TestBinaryDoesNotLinkTesting checks it): the stage in internal/emulator,
+// its request gate (Limits, Counters, Plan) in internal/emulator/gate, its
+// document store and backends (Backend, BoltBackend, Write) in
+// internal/emulator/store. The names here are theirs, as type aliases and
+// thin wrappers, documented there: go doc
+// github.com/stagesync/stagesync/internal/emulator (and /gate, /store).
 //
 // # Behaviour
 //

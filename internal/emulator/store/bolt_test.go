@@ -1,4 +1,4 @@
-package emulator
+package store
 
 import (
 	"errors"
@@ -117,7 +117,7 @@ func TestBoltApplyAndReload(t *testing.T) {
 			if got := boltLoadAll(t, b); !maps.Equal(got, tc.want) {
 				t.Errorf("after reopen: %v, want %v", got, tc.want)
 			}
-			if err := b.check(); err != nil {
+			if err := CheckBolt(b); err != nil {
 				t.Errorf("check: %v", err)
 			}
 		})
@@ -299,7 +299,7 @@ func TestBoltCorruptFile(t *testing.T) {
 				// Some damage only shows when the pages are read.
 				err = b.Load(func(string, string, []byte) error { return nil })
 				if err == nil {
-					err = b.check()
+					err = CheckBolt(b)
 				}
 				b.Close()
 			}

@@ -1,4 +1,4 @@
-package emulator
+package store
 
 import (
 	"errors"
@@ -159,8 +159,10 @@ func (b *BoltBackend) Close() error {
 	return b.closeErr
 }
 
-// check verifies the consistency of the whole database file.
-func (b *BoltBackend) check() error {
+// CheckBolt verifies the consistency of b's whole database file (bbolt's
+// own check). It is a function, not a method, so that BoltBackend's
+// method set (which package stagetest re-exports) stays Backend's and Path.
+func CheckBolt(b *BoltBackend) error {
 	return b.db.View(func(tx *bolt.Tx) error {
 		var errs []error
 		for err := range tx.Check() {

@@ -1,4 +1,4 @@
-package emulator
+package gate
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// gate is the HTTP behaviour of a stage in front of GraphQL: it counts
+// Gate is the HTTP behaviour of a stage in front of GraphQL: it counts
 // requests, injects faults and latency, checks bearer tokens, caps the
 // request body and rate-limits, answering refusals the way Hygraph does.
 //
@@ -44,10 +44,10 @@ import (
 //
 // 429s carry Retry-After only if configured. Every refusal or fault also
 // counts in Counters.Rejected, and every 429 in Counters.Throttled.
-type gate struct {
+type Gate struct {
 	limits   Limits
 	counters *Counters
-	shape    func(r *http.Request, body []byte) requestShape
+	shape    func(r *http.Request, body []byte) Shape
 	limiter  *rate.Limiter // nil: no rate limit
 
 	opsMu    sync.Mutex
@@ -63,34 +63,38 @@ type gate struct {
 	requestSeq atomic.Uint64 // numbers requestIds
 }
 
-// requestShape is what the gate needs to know of a request's GraphQL
+// Shape is what the gate needs to know of a request's GraphQL
 // document: whether it is a mutation and how many operations (root fields)
 // it holds.
-type requestShape struct {
-	mutation bool
-	ops      int
+type Shape struct {
+	// Mutation is true for a mutation, false for a query.
+	Mutation bool
+	// Ops is the number of operations (root fields); the gate counts at
+	// least one.
+	Ops int
 }
 
-// kind indexes gate.inFlight.
-func (r requestShape) kind() int {
-	if r.mutation {
+// kind indexes Gate.inFlight.
+func (r Shape) kind() int {
+	if r.Mutation {
 		return 1
 	}
 	return 0
 }
 
-// newGate returns a gate enforcing l and counting into c. shape tells
+// New returns a gate enforcing l and counting into c (nil: counts of its
+// own, which nobody reads). shape tells
 // whether a request (with its already-read body) is a GraphQL mutation and
 // how many root fields it has; nil uses a parser-only look at the JSON body
 // (see requestShapeOf).
-func newGate(l Limits, c *Counters, shape func(r *http.Request, body []byte) requestShape) *gate {
+func New(l Limits, c *Counters, shape func(r *http.Request, body []byte) Shape) *Gate {
 	if c == nil {
 		c = new(Counters)
 	}
 	if shape == nil {
 		shape = requestShapeOf
 	}
-	g := &gate{
+	g := &Gate{
 		limits:   l,
 		counters: c,
 		shape:    shape,
@@ -119,7 +123,7 @@ func newGate(l Limits, c *Counters, shape func(r *http.Request, body []byte) req
 
 // Wrap returns a handler that applies the gate and then calls next with the
 // request body, already read, restored for it to read again.
-func (g *gate) Wrap(next http.Handler) http.Handler {
+func (g *Gate) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.serve(w, r, next)
 	})
@@ -140,7 +144,7 @@ var gateFailStatuses = [...]int{http.StatusInternalServerError, http.StatusBadGa
 // decide draws the fault for the next request. It always draws the same
 // number of values, so with a given seed the n-th request to arrive gets the
 // same fault whatever the rates and whatever happened to earlier requests.
-func (g *gate) decide() (gateFault, int) {
+func (g *Gate) decide() (gateFault, int) {
 	if g.rng == nil {
 		return gateFaultNone, 0
 	}
@@ -156,7 +160,7 @@ func (g *gate) decide() (gateFault, int) {
 	return gateFaultNone, 0
 }
 
-func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+func (g *Gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	g.counters.Requests.Add(1)
 
 	switch f, status := g.decide(); f {
@@ -203,13 +207,13 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 	restoreRequestBody(r, body)
 
 	shape := g.shape(r, body)
-	shape.ops = max(shape.ops, 1)
+	shape.Ops = max(shape.Ops, 1)
 	if limit := g.bodyCap(shape); limit > 0 && int64(len(body)) > limit {
 		g.tooLarge(w, limit)
 		return
 	}
 
-	if role == gateRoleRead && shape.mutation {
+	if role == gateRoleRead && shape.Mutation {
 		g.reject(w, http.StatusForbidden,
 			"Forbidden: the token used is read-only and cannot run mutations")
 		return
@@ -226,17 +230,17 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 	release, ok := g.admit(shape)
 	if !ok {
 		kind, limit := "query", l.ConcurrentQueries
-		if shape.mutation {
+		if shape.Mutation {
 			kind, limit = "mutation", l.ConcurrentMutations
 		}
-		g.throttle(w, 1, fmt.Sprintf("Too many requests: more than %d concurrent %s operations (this request has %d)", limit, kind, shape.ops))
+		g.throttle(w, 1, fmt.Sprintf("Too many requests: more than %d concurrent %s operations (this request has %d)", limit, kind, shape.Ops))
 		return
 	}
-	defer release(shape.ops)
-	if shape.mutation {
-		g.counters.MutationOperations.Add(int64(shape.ops))
+	defer release(shape.Ops)
+	if shape.Mutation {
+		g.counters.MutationOperations.Add(int64(shape.Ops))
 	} else {
-		g.counters.QueryOperations.Add(int64(shape.ops))
+		g.counters.QueryOperations.Add(int64(shape.Ops))
 	}
 	if !g.serviceTime(r, shape, release) {
 		return // the client is gone
@@ -245,15 +249,15 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 }
 
 // tooLarge answers 413 for a body over limit bytes.
-func (g *gate) tooLarge(w http.ResponseWriter, limit int64) {
+func (g *Gate) tooLarge(w http.ResponseWriter, limit int64) {
 	g.counters.TooLarge.Add(1)
 	g.reject(w, http.StatusRequestEntityTooLarge,
 		fmt.Sprintf("Payload too large: the request body exceeds the limit of %d bytes", limit))
 }
 
 // bodyCap is the body cap of a request of that shape (0: none beyond MaxBody).
-func (g *gate) bodyCap(shape requestShape) int64 {
-	if shape.mutation {
+func (g *Gate) bodyCap(shape Shape) int64 {
+	if shape.Mutation {
 		return g.limits.MaxMutationBody
 	}
 	return g.limits.MaxQueryBody
@@ -261,7 +265,7 @@ func (g *gate) bodyCap(shape requestShape) int64 {
 
 // throttle answers 429 with Hygraph's body, and Retry-After (seconds) only
 // when configured.
-func (g *gate) throttle(w http.ResponseWriter, retryAfter int, message string) {
+func (g *Gate) throttle(w http.ResponseWriter, retryAfter int, message string) {
 	g.counters.Throttled.Add(1)
 	if g.limits.RetryAfter {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
@@ -272,19 +276,19 @@ func (g *gate) throttle(w http.ResponseWriter, retryAfter int, message string) {
 // admit counts the request's operations in flight, or reports false when
 // that would take them above the cap of their kind. release(n) takes n of
 // them out again; taking out more than remain is harmless.
-func (g *gate) admit(shape requestShape) (release func(n int), ok bool) {
+func (g *Gate) admit(shape Shape) (release func(n int), ok bool) {
 	k := shape.kind()
 	limit := g.limits.ConcurrentQueries
-	if shape.mutation {
+	if shape.Mutation {
 		limit = g.limits.ConcurrentMutations
 	}
 	g.opsMu.Lock()
 	defer g.opsMu.Unlock()
-	if limit > 0 && g.inFlight[k]+shape.ops > limit {
+	if limit > 0 && g.inFlight[k]+shape.Ops > limit {
 		return nil, false
 	}
-	g.inFlight[k] += shape.ops
-	left := shape.ops
+	g.inFlight[k] += shape.Ops
+	left := shape.Ops
 	return func(n int) {
 		g.opsMu.Lock()
 		defer g.opsMu.Unlock()
@@ -295,7 +299,7 @@ func (g *gate) admit(shape requestShape) (release func(n int), ok bool) {
 }
 
 // operationsInFlight returns the queries and mutations being served.
-func (g *gate) operationsInFlight() (queries, mutations int) {
+func (g *Gate) operationsInFlight() (queries, mutations int) {
 	g.opsMu.Lock()
 	defer g.opsMu.Unlock()
 	return g.inFlight[0], g.inFlight[1]
@@ -305,14 +309,14 @@ func (g *gate) operationsInFlight() (queries, mutations int) {
 // queries (they run side by side), once per mutation (they run one after
 // another), each done mutation but the last leaving the count. It reports
 // false when the client went away meanwhile.
-func (g *gate) serviceTime(r *http.Request, shape requestShape, release func(n int)) bool {
+func (g *Gate) serviceTime(r *http.Request, shape Shape, release func(n int)) bool {
 	d := g.limits.ServiceTime
 	if d <= 0 {
 		return true
 	}
 	steps := 1
-	if shape.mutation {
-		steps = shape.ops
+	if shape.Mutation {
+		steps = shape.Ops
 	}
 	for i := range steps {
 		c, stop := g.newTimer(d)
@@ -322,7 +326,7 @@ func (g *gate) serviceTime(r *http.Request, shape requestShape, release func(n i
 			stop()
 			return false
 		}
-		if shape.mutation && i < steps-1 {
+		if shape.Mutation && i < steps-1 {
 			release(1)
 		}
 	}
@@ -331,7 +335,7 @@ func (g *gate) serviceTime(r *http.Request, shape requestShape, release func(n i
 
 // retryAfter is the whole number of seconds (at least 1) until the bucket
 // holds a token again.
-func (g *gate) retryAfter(now time.Time) int {
+func (g *Gate) retryAfter(now time.Time) int {
 	missing := 1 - g.limiter.TokensAt(now)
 	if missing <= 0 || g.limits.Rate <= 0 {
 		return 1
@@ -353,7 +357,7 @@ const (
 
 // authorize checks the bearer token. Auth is on when either token is set;
 // with only a ReadToken, the stage is read-only for everyone.
-func (g *gate) authorize(r *http.Request) (gateRole, bool) {
+func (g *Gate) authorize(r *http.Request) (gateRole, bool) {
 	if g.limits.Token == "" && g.limits.ReadToken == "" {
 		return gateRoleFull, true
 	}
@@ -425,13 +429,13 @@ func dropConnection(w http.ResponseWriter) {
 
 // reject counts a refused request and answers it with a Hygraph-shaped
 // error body. Messages never contain the presented token.
-func (g *gate) reject(w http.ResponseWriter, status int, message string) {
+func (g *Gate) reject(w http.ResponseWriter, status int, message string) {
 	g.counters.Rejected.Add(1)
-	writeGateError(w, status, message, g.requestID())
+	WriteError(w, status, message, g.requestID())
 }
 
 // requestID numbers the gate's error responses.
-func (g *gate) requestID() string {
+func (g *Gate) requestID() string {
 	return fmt.Sprintf("stagetest-%012d", g.requestSeq.Add(1))
 }
 
@@ -448,9 +452,11 @@ type gateErrorMessage struct {
 	Message string `json:"message"`
 }
 
-// writeGateError writes {"errors":[{"message":...}],"data":null,
-// "extensions":{"requestId":...}} with status.
-func writeGateError(w http.ResponseWriter, status int, message, requestID string) {
+// WriteError answers status with the body Hygraph sends with a non-200
+// status: {"errors":[{"message":...}],"data":null,
+// "extensions":{"requestId":...}}. The gate uses it for its refusals, a
+// project's handler for its own.
+func WriteError(w http.ResponseWriter, status int, message, requestID string) {
 	body := gateErrorBody{Errors: []gateErrorMessage{{Message: message}}}
 	body.Extensions.RequestID = requestID
 	b, err := json.Marshal(body)
@@ -470,30 +476,30 @@ func writeGateError(w http.ResponseWriter, status int, message, requestID string
 // and looks at the operation that operationName selects, or the only one.
 // A request that cannot be parsed is one query operation; the executor
 // rejects it anyway.
-func requestShapeOf(r *http.Request, body []byte) requestShape {
+func requestShapeOf(r *http.Request, body []byte) Shape {
 	var req struct {
 		Query         string `json:"query"`
 		OperationName string `json:"operationName"`
 	}
 	if len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, &req); err != nil {
-			return requestShape{ops: 1}
+			return Shape{Ops: 1}
 		}
 	} else {
 		q := r.URL.Query()
 		req.Query, req.OperationName = q.Get("query"), q.Get("operationName")
 	}
-	return documentShape(req.Query, req.OperationName)
+	return DocumentShape(req.Query, req.OperationName)
 }
 
-// documentShape is requestShapeOf for a document and operation name.
-func documentShape(query, operationName string) requestShape {
+// DocumentShape is requestShapeOf for a document and operation name.
+func DocumentShape(query, operationName string) Shape {
 	if query == "" {
-		return requestShape{ops: 1}
+		return Shape{Ops: 1}
 	}
 	doc, err := parser.ParseQuery(&ast.Source{Input: query})
 	if err != nil {
-		return requestShape{ops: 1}
+		return Shape{Ops: 1}
 	}
 	var op *ast.OperationDefinition
 	switch {
@@ -503,7 +509,7 @@ func documentShape(query, operationName string) requestShape {
 		op = doc.Operations[0]
 	}
 	if op == nil {
-		return requestShape{ops: 1}
+		return Shape{Ops: 1}
 	}
-	return requestShape{mutation: op.Operation == ast.Mutation, ops: max(1, gqlexec.CountRootFields(doc, op.SelectionSet))}
+	return Shape{Mutation: op.Operation == ast.Mutation, Ops: max(1, gqlexec.CountRootFields(doc, op.SelectionSet))}
 }

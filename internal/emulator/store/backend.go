@@ -1,4 +1,4 @@
-package emulator
+package store
 
 // Backend is where an emulated stage keeps its documents between restarts.
 // The emulator holds every document in memory and writes through to the

@@ -1,4 +1,4 @@
-package emulator
+package gate
 
 import (
 	"context"
@@ -113,7 +113,7 @@ func TestGateRefusals(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var c Counters
-			h := newGate(tc.limits, &c, nil).Wrap(gateEchoHandler(nil))
+			h := New(tc.limits, &c, nil).Wrap(gateEchoHandler(nil))
 			r := newGateRequest(t.Context(), tc.token, tc.body)
 			for k, v := range tc.header {
 				r.Header.Set(k, v)
@@ -162,7 +162,7 @@ func TestGateBodyCapChunked(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newGate(Limits{MaxBody: 100}, nil, nil).Wrap(gateEchoHandler(nil))
+			h := New(Limits{MaxBody: 100}, nil, nil).Wrap(gateEchoHandler(nil))
 			r := httptest.NewRequest(http.MethodPost, "/", io.MultiReader(strings.NewReader(tc.body)))
 			r.ContentLength = -1
 			rec := httptest.NewRecorder()
@@ -187,7 +187,7 @@ func TestGateRateLimit(t *testing.T) {
 			var c Counters
 			// At 1e-6 requests per second the bucket does not refill
 			// during the test; the clock is fixed anyway.
-			g := newGate(Limits{Rate: 1e-6, Burst: 1, RetryAfter: tc.retryAfter}, &c, nil)
+			g := New(Limits{Rate: 1e-6, Burst: 1, RetryAfter: tc.retryAfter}, &c, nil)
 			now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 			g.now = func() time.Time { return now }
 			h := g.Wrap(gateEchoHandler(nil))
@@ -235,7 +235,7 @@ func TestGateRetryAfterRoundsUp(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(strconv.FormatFloat(tc.rate, 'g', -1, 64), func(t *testing.T) {
-			g := newGate(Limits{Rate: tc.rate, Burst: 1, RetryAfter: true}, nil, nil)
+			g := New(Limits{Rate: tc.rate, Burst: 1, RetryAfter: true}, nil, nil)
 			now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 			if !g.limiter.AllowN(now, 1) {
 				t.Fatal("first token refused")
@@ -249,7 +249,7 @@ func TestGateRetryAfterRoundsUp(t *testing.T) {
 
 func TestGateInjectedFailure(t *testing.T) {
 	var c Counters
-	h := newGate(Limits{FailRate: 1, Seed: 7}, &c, nil).Wrap(gateEchoHandler(nil))
+	h := New(Limits{FailRate: 1, Seed: 7}, &c, nil).Wrap(gateEchoHandler(nil))
 	seen := map[int]bool{}
 	for range 30 {
 		rec := httptest.NewRecorder()
@@ -274,7 +274,7 @@ func TestGateInjectedFailure(t *testing.T) {
 func TestGateDropConnection(t *testing.T) {
 	var c Counters
 	called := make(chan struct{}, 1)
-	srv := httptest.NewServer(newGate(Limits{DropRate: 1, Seed: 1}, &c, nil).Wrap(gateEchoHandler(called)))
+	srv := httptest.NewServer(New(Limits{DropRate: 1, Seed: 1}, &c, nil).Wrap(gateEchoHandler(called)))
 	defer srv.Close()
 
 	res, err := srv.Client().Post(srv.URL, "application/json", strings.NewReader(gateQueryBody))
@@ -304,7 +304,7 @@ type gateFakeTimer struct {
 	stopped chan struct{}
 }
 
-func installGateFakeTimer(g *gate) *gateFakeTimer {
+func installGateFakeTimer(g *Gate) *gateFakeTimer {
 	ft := &gateFakeTimer{
 		created: make(chan time.Duration, 1),
 		fire:    make(chan time.Time),
@@ -329,7 +329,7 @@ func TestGateLatency(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var c Counters
-			g := newGate(Limits{Latency: latency}, &c, nil)
+			g := New(Limits{Latency: latency}, &c, nil)
 			ft := installGateFakeTimer(g)
 			called := make(chan struct{}, 1)
 			h := g.Wrap(gateEchoHandler(called))
@@ -375,7 +375,7 @@ func TestGateLatency(t *testing.T) {
 // TestGateLatencyRealTimer checks the default timer gives way to
 // cancellation: an hour of latency ends as soon as the request is cancelled.
 func TestGateLatencyRealTimer(t *testing.T) {
-	h := newGate(Limits{Latency: time.Hour}, nil, nil).Wrap(gateEchoHandler(nil))
+	h := New(Limits{Latency: time.Hour}, nil, nil).Wrap(gateEchoHandler(nil))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	rec := httptest.NewRecorder()
@@ -387,7 +387,7 @@ func TestGateLatencyRealTimer(t *testing.T) {
 
 func TestGateSeededFaults(t *testing.T) {
 	sequence := func(seed int64) []string {
-		g := newGate(Limits{FailRate: 0.3, DropRate: 0.2, Seed: seed}, nil, nil)
+		g := New(Limits{FailRate: 0.3, DropRate: 0.2, Seed: seed}, nil, nil)
 		var out []string
 		for range 200 {
 			f, status := g.decide()
@@ -396,7 +396,7 @@ func TestGateSeededFaults(t *testing.T) {
 		return out
 	}
 	statuses := func(seed int64) []int {
-		h := newGate(Limits{FailRate: 0.5, Seed: seed}, nil, nil).Wrap(gateEchoHandler(nil))
+		h := New(Limits{FailRate: 0.5, Seed: seed}, nil, nil).Wrap(gateEchoHandler(nil))
 		var out []int
 		for range 100 {
 			rec := httptest.NewRecorder()
@@ -453,7 +453,7 @@ func TestGateConcurrent(t *testing.T) {
 		MaxBody:  1 << 10,
 		FailRate: 0.2, DropRate: 0.1, Seed: 3,
 	}
-	srv := httptest.NewServer(newGate(l, &c, nil).Wrap(gateEchoHandler(nil)))
+	srv := httptest.NewServer(New(l, &c, nil).Wrap(gateEchoHandler(nil)))
 	defer srv.Close()
 	// A fresh connection per request: the transport never retries a
 	// request on a new connection, so each request reaches the gate once.
@@ -527,7 +527,7 @@ func TestRequestShapeOf(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest(tc.method, tc.target, nil)
 			got := requestShapeOf(r, []byte(tc.body))
-			if got.mutation != tc.want || got.ops != tc.ops {
+			if got.Mutation != tc.want || got.Ops != tc.ops {
 				t.Errorf("requestShapeOf = %+v, want mutation %v with %d operations", got, tc.want, tc.ops)
 			}
 		})

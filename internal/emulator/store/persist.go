@@ -1,4 +1,4 @@
-package emulator
+package store
 
 import (
 	"bytes"
@@ -42,20 +42,20 @@ type storedComp struct {
 }
 
 // encodeDocument renders d for a Backend.
-func encodeDocument(c *catalog, d *document) ([]byte, error) {
-	sd := storedDoc{ID: d.id, Versions: map[string]*storedVersion{}}
-	for st, v := range d.versions {
+func encodeDocument(c *Catalog, d *Document) ([]byte, error) {
+	sd := storedDoc{ID: d.ID, Versions: map[string]*storedVersion{}}
+	for st, v := range d.Versions {
 		if v == nil {
 			continue
 		}
-		sv := &storedVersion{CreatedAt: v.createdAt, UpdatedAt: v.updatedAt, PublishedAt: v.publishedAt, Vals: encodeVals(v.vals)}
-		if v.locs != nil {
+		sv := &storedVersion{CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, PublishedAt: v.PublishedAt, Vals: encodeVals(v.Vals)}
+		if v.Locs != nil {
 			sv.Locs = map[string]*storedLoc{}
-			for l, ld := range v.locs {
-				sv.Locs[l] = &storedLoc{CreatedAt: ld.createdAt, UpdatedAt: ld.updatedAt, PublishedAt: ld.publishedAt, Vals: encodeVals(ld.vals)}
+			for l, ld := range v.Locs {
+				sv.Locs[l] = &storedLoc{CreatedAt: ld.CreatedAt, UpdatedAt: ld.UpdatedAt, PublishedAt: ld.PublishedAt, Vals: encodeVals(ld.Vals)}
 			}
 		}
-		sd.Versions[c.stages[st]] = sv
+		sd.Versions[c.Stages[st]] = sv
 	}
 	return json.Marshal(sd)
 }
@@ -64,16 +64,16 @@ func encodeVals(vals map[string]any) map[string]any {
 	out := make(map[string]any, len(vals))
 	for k, v := range vals {
 		switch x := v.(type) {
-		case []ref:
+		case []Ref:
 			l := make([]storedRef, len(x))
 			for i, r := range x {
-				l[i] = storedRef{T: r.typ, ID: r.id}
+				l[i] = storedRef{T: r.Type, ID: r.ID}
 			}
 			out[k] = l
-		case []*comp:
+		case []*Comp:
 			l := make([]storedComp, len(x))
 			for i, c := range x {
-				l[i] = storedComp{T: c.typ, ID: c.id, V: encodeVals(c.vals)}
+				l[i] = storedComp{T: c.Type, ID: c.ID, V: encodeVals(c.Vals)}
 			}
 			out[k] = l
 		default:
@@ -84,91 +84,91 @@ func encodeVals(vals map[string]any) map[string]any {
 }
 
 // decodeDocument reads a document of model m stored by encodeDocument.
-func decodeDocument(c *catalog, m *modelInfo, b []byte) (*document, error) {
+func decodeDocument(c *Catalog, m *Model, b []byte) (*Document, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var sd storedDoc
 	if err := dec.Decode(&sd); err != nil {
 		return nil, err
 	}
-	d := &document{model: m, id: sd.ID, versions: make([]*version, len(c.stages))}
+	d := &Document{Model: m, ID: sd.ID, Versions: make([]*Version, len(c.Stages))}
 	for name, sv := range sd.Versions {
-		st, ok := c.stageIdx[name]
+		st, ok := c.StageIdx[name]
 		if !ok || sv == nil {
 			continue
 		}
-		v := &version{createdAt: sv.CreatedAt, updatedAt: sv.UpdatedAt, publishedAt: sv.PublishedAt}
+		v := &Version{CreatedAt: sv.CreatedAt, UpdatedAt: sv.UpdatedAt, PublishedAt: sv.PublishedAt}
 		var err error
-		if v.vals, err = decodeVals(c, m, sv.Vals); err != nil {
+		if v.Vals, err = decodeVals(c, m, sv.Vals); err != nil {
 			return nil, err
 		}
 		if sv.Locs != nil {
-			v.locs = map[string]*locData{}
+			v.Locs = map[string]*Loc{}
 			for l, sl := range sv.Locs {
-				ld := &locData{createdAt: sl.CreatedAt, updatedAt: sl.UpdatedAt, publishedAt: sl.PublishedAt}
-				if ld.vals, err = decodeVals(c, m, sl.Vals); err != nil {
+				ld := &Loc{CreatedAt: sl.CreatedAt, UpdatedAt: sl.UpdatedAt, PublishedAt: sl.PublishedAt}
+				if ld.Vals, err = decodeVals(c, m, sl.Vals); err != nil {
 					return nil, err
 				}
-				v.locs[l] = ld
+				v.Locs[l] = ld
 			}
-		} else if m.localized {
-			v.locs = map[string]*locData{c.locales[0]: {createdAt: v.createdAt, updatedAt: v.updatedAt, publishedAt: v.publishedAt, vals: map[string]any{}}}
+		} else if m.Localized {
+			v.Locs = map[string]*Loc{c.Locales[0]: {CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, PublishedAt: v.PublishedAt, Vals: map[string]any{}}}
 		}
-		d.versions[st] = v
+		d.Versions[st] = v
 	}
 	return d, nil
 }
 
-func decodeVals(c *catalog, m *modelInfo, raw map[string]any) (map[string]any, error) {
+func decodeVals(c *Catalog, m *Model, raw map[string]any) (map[string]any, error) {
 	out := make(map[string]any, len(raw))
 	for k, x := range raw {
-		f := m.byName[k]
+		f := m.ByName[k]
 		if f == nil {
 			continue // the field was removed from the schema
 		}
-		switch f.kind {
-		case kindRelation:
-			var refs []ref
-			for _, e := range asList(x) {
-				em := asMap(e)
+		switch f.Kind {
+		case KindRelation:
+			var refs []Ref
+			for _, e := range AsList(x) {
+				em := AsMap(e)
 				t, _ := em["t"].(string)
 				id, _ := em["id"].(string)
 				if id != "" {
-					refs = append(refs, ref{typ: t, id: id})
+					refs = append(refs, Ref{Type: t, ID: id})
 				}
 			}
 			if refs != nil {
 				out[k] = refs
 			}
-		case kindComponent:
-			var comps []*comp
-			for _, e := range asList(x) {
-				em := asMap(e)
+		case KindComponent:
+			var comps []*Comp
+			for _, e := range AsList(x) {
+				em := AsMap(e)
 				t, _ := em["t"].(string)
 				id, _ := em["id"].(string)
-				cm := c.models[t]
+				cm := c.Models[t]
 				if cm == nil {
 					continue
 				}
-				vals, err := decodeVals(c, cm, asMap(em["v"]))
+				vals, err := decodeVals(c, cm, AsMap(em["v"]))
 				if err != nil {
 					return nil, err
 				}
-				comps = append(comps, &comp{typ: t, id: id, vals: vals})
+				comps = append(comps, &Comp{Type: t, ID: id, Vals: vals})
 			}
 			if comps != nil {
 				out[k] = comps
 			}
 		default:
-			out[k] = numbersFor(f, plainNumbers(x))
+			out[k] = numbersFor(f, PlainNumbers(x))
 		}
 	}
 	return out, nil
 }
 
 // numbersFor makes Float fields hold float64 values after decoding.
-func numbersFor(f *fieldInfo, v any) any {
-	if f.named != "Float" {
+func numbersFor(f *Field, v any) any {
+	if f.Named != "Float" {
 		return v
 	}
 	switch x := v.(type) {
@@ -184,10 +184,14 @@ func numbersFor(f *fieldInfo, v any) any {
 	return v
 }
 
-// load reads every stored document from b into the store.
-func (s *Stage) load(b Backend) error {
-	err := b.Load(func(bucket, key string, value []byte) error {
-		m := s.cat.docModel(bucket)
+// Load reads every document stored in the store's Backend into the store;
+// without a Backend it does nothing.
+func (s *Store) Load() error {
+	if s.backend == nil {
+		return nil
+	}
+	err := s.backend.Load(func(bucket, key string, value []byte) error {
+		m := s.cat.DocModel(bucket)
 		if m == nil || value == nil {
 			return nil // other records (e.g. "_meta") or removed models
 		}
@@ -195,8 +199,8 @@ func (s *Stage) load(b Backend) error {
 		if err != nil {
 			return fmt.Errorf("stagetest: loading %s %q: %w", bucket, key, err)
 		}
-		if d.id == "" {
-			d.id = key
+		if d.ID == "" {
+			d.ID = key
 		}
 		s.install(d)
 		return nil
@@ -208,20 +212,13 @@ func (s *Stage) load(b Backend) error {
 }
 
 // install adds a complete document to the store and its indexes.
-func (s *Stage) install(d *document) {
-	md := s.st.byModel[d.model.name]
-	if old := s.st.byID[d.id]; old != nil {
-		md.index(old, old.versions, true)
+func (s *Store) install(d *Document) {
+	md := s.ByModel[d.Model.Name]
+	if old := s.ByID[d.ID]; old != nil {
+		md.index(old, old.Versions, true)
 		md.remove(old)
 	}
-	s.st.byID[d.id] = d
+	s.ByID[d.ID] = d
 	md.add(d)
-	md.index(d, d.versions, false)
-}
-
-// jsonUseNumber decodes b into v keeping numbers as json.Number.
-func jsonUseNumber(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	return dec.Decode(v)
+	md.index(d, d.Versions, false)
 }

@@ -1,4 +1,4 @@
-package emulator
+package gate
 
 import (
 	"fmt"
@@ -59,7 +59,7 @@ func serveGate(t *testing.T, h http.Handler, body string) *httptest.ResponseReco
 // Retry-After while another is being served.
 func TestGateConcurrentOperations(t *testing.T) {
 	var c Counters
-	g := newGate(Limits{ConcurrentQueries: 4, ConcurrentMutations: 5}, &c, nil)
+	g := New(Limits{ConcurrentQueries: 4, ConcurrentMutations: 5}, &c, nil)
 	entered, release := make(chan struct{}, 8), make(chan struct{})
 	h := g.Wrap(holdingHandler(entered, release))
 
@@ -120,7 +120,7 @@ func TestGateConcurrentOperations(t *testing.T) {
 // TestGateConcurrentOperationsRetryAfter: with RetryAfter set, a 429 for
 // concurrent operations carries the header too.
 func TestGateConcurrentOperationsRetryAfter(t *testing.T) {
-	h := newGate(Limits{ConcurrentMutations: 1, RetryAfter: true}, nil, nil).Wrap(gateEchoHandler(nil))
+	h := New(Limits{ConcurrentMutations: 1, RetryAfter: true}, nil, nil).Wrap(gateEchoHandler(nil))
 	rec := serveGate(t, h, mutationsBody(2))
 	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
 		t.Errorf("status %d, Retry-After %q; want 429 with the header", rec.Code, rec.Header().Get("Retry-After"))
@@ -140,7 +140,7 @@ func TestGateServiceTime(t *testing.T) {
 		{"3 queries", queriesBody(3), 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g := newGate(Limits{ServiceTime: 20 * time.Millisecond, ConcurrentMutations: 10, ConcurrentQueries: 10}, nil, nil)
+			g := New(Limits{ServiceTime: 20 * time.Millisecond, ConcurrentMutations: 10, ConcurrentQueries: 10}, nil, nil)
 			ft := installGateFakeTimer(g)
 			h := g.Wrap(gateEchoHandler(nil))
 			done := make(chan *httptest.ResponseRecorder)
@@ -175,7 +175,7 @@ func TestGateServiceTime(t *testing.T) {
 
 // TestGateBodyCapsByKind: queries and mutations have their own body caps.
 func TestGateBodyCapsByKind(t *testing.T) {
-	h := newGate(Limits{MaxQueryBody: 100, MaxMutationBody: 300}, nil, nil).Wrap(gateEchoHandler(nil))
+	h := New(Limits{MaxQueryBody: 100, MaxMutationBody: 300}, nil, nil).Wrap(gateEchoHandler(nil))
 	cases := []struct {
 		name string
 		body string
