@@ -123,7 +123,7 @@ type ambiguousCreateError struct {
 }
 
 func (e *ambiguousCreateError) Error() string {
-	return fmt.Sprintf("%s %s: an earlier run's create of this entry lost its answer, and destination entries %s all hold what it sent "+
+	return fmt.Sprintf("%s %s: a create of this entry lost its answer, and destination entries %s all hold what it sent "+
 		"(same creation time and content), so none of them is adopted and nothing is written for it; "+
 		"delete the copies you do not want in the destination (or set the identity map with `stagesync state adopt`) and run again",
 		e.model, e.srcID, strings.Join(e.candidates, ", "))

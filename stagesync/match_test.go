@@ -245,8 +245,10 @@ func TestSyncResumeAmbiguousCreate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first sync: %v", err)
 	}
-	if n := len(report.Failures()); n != 3 {
-		t.Fatalf("first sync: %d failures, want the 3 creates whose answers were lost", n)
+	// Within the run, the note that has no twin is found and adopted;
+	// the twins cannot be told apart (see reconcile).
+	if n := len(report.Failures()); n != 2 {
+		t.Fatalf("first sync: %d failures, want the 2 twins' creates whose answers were lost: %+v", n, report.Failures())
 	}
 	if n := len(p.dst.Stage.All("Note", "DRAFT")); n != 3 {
 		t.Fatalf("%d notes arrived, want 3", n)

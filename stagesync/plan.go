@@ -435,6 +435,11 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 			e.touch(model, data)
 			id, err := e.write(ctx, Change{Op: OpCreate, Model: model, Data: data})
 			if err != nil {
+				if e.lose(&lostCreate{model: model, srcID: srcID, w: w, data: data, later: later, err: err,
+					pc:   pendingCreate{created: createdAt, sent: e.createDigest(model, hashVersion(e.sentVersion(model, content)))},
+					fail: func(err error) { fail("create", "", err) }}) {
+					return // found or sent again once the model's writes are done (see reconcile)
+				}
 				w.failed = true
 				if notApplied(err) {
 					e.state.clearPending(model, srcID)
@@ -442,10 +447,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 				fail("create", "", err)
 				return
 			}
-			w.destID = id
-			e.state.setDestID(model, srcID, w.destID)
-			e.state.clearPending(model, srcID)
-			e.report.add(model, countCreated, 1)
+			e.createdAs(model, srcID, w, id)
 		case len(first) > 0:
 			data := b.build(content, first, false, cur.comps)
 			e.touch(model, data)

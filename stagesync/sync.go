@@ -327,6 +327,7 @@ type engine struct {
 	ctl            control // stops the run from within; serializes events
 	cancel         context.CancelCauseFunc
 	transient      atomic.Int64 // writes failed in a way that may pass (see repairRound)
+	lost           lostCreates  // of the model being written (see reconcile)
 
 	dest     map[string]*destIndex // per model, read in the background
 	targeted map[string]bool       // models whose destination is read by targeted reads (see destTargeted)
@@ -764,6 +765,7 @@ func (e *engine) syncModel(ctx context.Context, model string) error {
 	}
 	err = launch()
 	_ = g.Wait()
+	e.reconcile(ctx, model, err == nil)
 	if pq != nil {
 		if perr := pq.finish(); err == nil {
 			err = perr
