@@ -418,12 +418,14 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 	if !w.publish {
 		// The held entries stay out of the draft lists (see heldEntry).
 		content = e.withoutHeld(model, srcID, content)
-		hContent = hashVersion(content)
 	}
+	var pc pendingCreate
 	if cur == nil {
 		// Recorded before the create is sent: should its answer be lost,
-		// the next run finds the entry by what was sent.
-		e.state.setPending(model, srcID, pendingCreate{created: createdAt, sent: e.createDigest(model, hashVersion(e.sentVersion(model, content)))})
+		// this run (see reconcile) or the next finds the entry by what was
+		// sent.
+		pc = pendingCreate{created: createdAt, sent: e.createDigest(model, hashVersion(e.sentVersion(model, content)))}
+		e.state.setPending(model, srcID, pc)
 	}
 	return func(ctx context.Context) {
 		switch {
@@ -436,7 +438,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 			id, err := e.write(ctx, Change{Op: OpCreate, Model: model, Data: data})
 			if err != nil {
 				if e.lose(&lostCreate{model: model, srcID: srcID, w: w, data: data, later: later, err: err,
-					pc:   pendingCreate{created: createdAt, sent: e.createDigest(model, hashVersion(e.sentVersion(model, content)))},
+					pc:   pc,
 					fail: func(err error) { fail("create", "", err) }}) {
 					return // found or sent again once the model's writes are done (see reconcile)
 				}
