@@ -37,11 +37,15 @@ type RateLimit struct {
 	IncreaseAfter int
 	// Step is the additive increase in requests per second (default Max/10).
 	Step float64
-	// PeakPatience, when above 1, makes an increase within 10% of the
+	// PeakPatience, when above 1, makes the rate approach the peak — the
 	// rate before the last full decrease (not a gentle one, whose 429 may
-	// have been something else's) wait for PeakPatience times
-	// IncreaseAfter successes: the limit is near there, and each 429
-	// costs a request and a decrease.
+	// have been something else's) — in two ways. Below 90% of the peak
+	// it steps by Step as usual but not past 90% of it, and within 10% of
+	// the peak an increase waits for PeakPatience times IncreaseAfter
+	// successes and is at most 5% of the rate: the limit is near there,
+	// and each 429 costs a request and a decrease. A step of Step from
+	// under the peak straight over it would come back with a 429 as soon
+	// as the stage's burst is spent.
 	PeakPatience int
 	// Decrease is the factor a 429 multiplies the rate by (default 0.5).
 	Decrease float64
@@ -119,6 +123,12 @@ type aimd struct {
 // RateLimit.PeakPatience applies: between nearPeak and 1/nearPeak of it.
 const nearPeak = 0.9
 
+// peakStep is the largest increase near the peak (see
+// RateLimit.PeakPatience), as a share of the rate: Step may be a large
+// share of a low rate (1 req/s is a fifth of a Hobby plan's 5), and a
+// step that large near the limit overshoots it.
+const peakStep = 0.05
+
 func newAIMD(cfg RateLimit) aimd {
 	cfg = cfg.withDefaults()
 	return aimd{cfg: cfg, rate: cfg.Initial}
@@ -138,8 +148,16 @@ func (a *aimd) successAt(now time.Time) bool {
 	}
 	a.ok++
 	need := a.cfg.IncreaseAfter
-	if a.cfg.PeakPatience > 1 && a.peak > 0 && a.rate >= nearPeak*a.peak && a.rate <= a.peak/nearPeak {
-		need *= a.cfg.PeakPatience // close to where the last 429s came: slowly
+	next := a.rate + a.cfg.Step
+	if a.cfg.PeakPatience > 1 && a.peak > 0 {
+		lo, hi := nearPeak*a.peak, a.peak/nearPeak
+		switch {
+		case a.rate < lo:
+			next = math.Min(next, lo) // back to just under the peak, quickly
+		case a.rate <= hi:
+			need *= a.cfg.PeakPatience // close to where the last 429s came: slowly
+			next = a.rate + math.Min(a.cfg.Step, a.rate*peakStep)
+		}
 	}
 	if a.ok < need || a.rate >= a.cfg.Max {
 		return false
@@ -151,7 +169,7 @@ func (a *aimd) successAt(now time.Time) bool {
 	if a.cfg.SlowStart && !a.throttledOnce {
 		a.rate = math.Min(a.rate*2, a.cfg.Max)
 	} else {
-		a.rate = math.Min(a.rate+a.cfg.Step, a.cfg.Max)
+		a.rate = math.Min(next, a.cfg.Max)
 	}
 	return true
 }
@@ -342,7 +360,7 @@ func (l *limiter) waitLimited(ctx context.Context) (uint64, bool, error) {
 		case <-t.C:
 		}
 	}
-	limited := !l.state.unlimited() && l.lim.Tokens() < 1
+	limited := !l.state.unlimited() && l.lim.TokensAt(l.now()) < 1
 	if err := l.lim.Wait(ctx); err != nil {
 		return 0, false, err
 	}
@@ -365,7 +383,7 @@ func (l *limiter) observe(epoch uint64, throttled bool, retryAfter time.Duration
 		changed = l.state.successAt(now)
 	}
 	if changed {
-		l.lim.SetLimit(rate.Limit(l.state.rate))
+		l.lim.SetLimitAt(now, rate.Limit(l.state.rate))
 	}
 }
 
@@ -380,7 +398,7 @@ func (l *limiter) grow() {
 	defer l.mu.Unlock()
 	now := l.now()
 	if l.sends.busy(now, l.state.rate) && l.state.successAt(now) {
-		l.lim.SetLimit(rate.Limit(l.state.rate))
+		l.lim.SetLimitAt(now, rate.Limit(l.state.rate))
 	}
 }
 
@@ -402,7 +420,7 @@ func (l *limiter) throttle(epoch uint64, retryAfter time.Duration, gentle bool) 
 	defer l.mu.Unlock()
 	now := l.now()
 	if l.state.throttledBy(epoch, now, gentle) {
-		l.lim.SetLimit(rate.Limit(l.state.rate))
+		l.lim.SetLimitAt(now, rate.Limit(l.state.rate))
 	}
 	l.pauseFor(now, retryAfter)
 }

@@ -551,33 +551,75 @@ func TestStageTargetThroughput(t *testing.T) {
 	}
 }
 
-// TestAIMDPeakPatience: after a full decrease, increases within 10% of
-// the rate before it take four times the successes; a gentle decrease
-// (blamed on two limits at once) sets no such peak.
+// TestAIMDPeakPatience: after a full decrease, the rate steps back by
+// Step up to 90% of the rate before it (the peak), not past it; within
+// 10% of the peak an increase takes four times the successes and is at
+// most 5% of the rate; above that, steps are Step again. A gentle
+// decrease (blamed on two limits at once) sets no peak.
 func TestAIMDPeakPatience(t *testing.T) {
 	cfg := RateLimit{Initial: 20, Max: 100, Min: 1, IncreaseAfter: 10, Step: 1, Decrease: 0.7, PeakPatience: 4}
 	a := newAIMD(cfg)
 	t0 := time.Unix(1000, 0)
 	a.throttledBy(a.epoch, t0, true) // gentle: 17, no peak
-	count := func(to float64) int {
-		n := 0
-		for a.rate < to {
-			a.successAt(t0.Add(time.Minute))
-			n++
+	// increases returns the rates after each of the next n increases and
+	// the successes each took.
+	increases := func(n int) (rates []float64, took []int) {
+		for range n {
+			k := 1
+			for !a.successAt(t0.Add(time.Minute)) {
+				k++
+			}
+			rates, took = append(rates, a.rate), append(took, k)
 		}
-		return n
+		return rates, took
 	}
-	if n := count(20); n != 30 {
-		t.Errorf("after a gentle decrease, 17 → 20: %d successes, want 30", n)
+	check := func(name string, n int, wantRates []float64, wantTook []int) {
+		t.Helper()
+		rates, took := increases(n)
+		for i := range rates {
+			if math.Abs(rates[i]-wantRates[i]) > 1e-9 || took[i] != wantTook[i] {
+				t.Errorf("%s: increases %v after %v successes; want %v after %v", name, rates, took, wantRates, wantTook)
+				return
+			}
+		}
 	}
+	check("after a gentle decrease, 17 → 20", 3, []float64{18, 19, 20}, []int{10, 10, 10})
 	a.throttledBy(a.epoch, t0, false) // 20 → 14, peak 20
-	if n := count(18); n != 40 {
-		t.Errorf("14 → 18, under 90%% of 20: %d successes, want 40", n)
+	check("14 → 18: Step, the last one cut at 90% of 20", 4, []float64{15, 16, 17, 18}, []int{10, 10, 10, 10})
+	check("within 10% of 20: 5% of the rate (at most Step), four times the successes", 5,
+		[]float64{18.9, 19.845, 20.83725, 21.83725, 22.83725}, []int{40, 40, 40, 40, 40})
+	check("above 20 / 0.9: Step again", 1, []float64{23.83725}, []int{10})
+}
+
+// TestAIMDPeakNotOvershot: on the CLI's default (auto) plan at a Hobby
+// stage's rate, a rate cut at 5.5 req/s (to 3.85) climbs back with its
+// step of 1 req/s to 4.95, 90% of 5.5, and from there by 5% at a time:
+// not to 5.85 in two steps, past the stage's 5, which drew a 429 every
+// few seconds.
+func TestAIMDPeakNotOvershot(t *testing.T) {
+	auto, err := LookupPlanLimits("auto")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := count(23); n != 200 {
-		t.Errorf("18 → 23, within 10%% of 20: %d successes, want 200", n)
+	a := newAIMD(auto.rateLimit())
+	t0 := time.Unix(1000, 0)
+	a.throttledAt(a.epoch, t0) // slow start over: 3.5, peak 5
+	a.rate = 5.5
+	a.throttledAt(a.epoch, t0.Add(10*time.Second)) // peak 5.5
+	if math.Abs(a.rate-3.85) > 1e-9 {
+		t.Fatalf("after a 429 at 5.5: %v, want 3.85", a.rate)
 	}
-	if n := count(24); n != 10 {
-		t.Errorf("23 → 24, above 20 / 0.9: %d successes, want 10", n)
+	later := t0.Add(time.Minute)
+	for range 20 {
+		a.successAt(later)
+	}
+	if math.Abs(a.rate-4.95) > 1e-9 {
+		t.Errorf("after 20 successes: %v, want 4.95 (90%% of 5.5)", a.rate)
+	}
+	for range 40 {
+		a.successAt(later)
+	}
+	if want := 4.95 * 1.05; math.Abs(a.rate-want) > 1e-9 {
+		t.Errorf("after 40 more: %v, want %v", a.rate, want)
 	}
 }
