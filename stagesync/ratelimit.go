@@ -235,8 +235,8 @@ type limiter struct {
 	sends sendRate
 }
 
-// sendRate measures the requests actually sent per second, in whole-second
-// windows, and remembers a rate the stage is known to take: the least sent
+// sendRate measures the requests actually sent per second, in windows of
+// a second one after another, and remembers a rate the stage is known to take: the least sent
 // in okWindows windows in a row without a 429, the most of such. (One
 // window is not enough: a token bucket with a burst takes a little more
 // than its rate for a while.) A 429 that comes while no more than that is
@@ -248,8 +248,16 @@ type sendRate struct {
 	throttled bool      // the current window got a 429
 	run       []int     // the windows without a 429 since the last one that had one
 	ok        int       // the rate known to pass
-	most      int       // the most sent in a whole window
+	// recent holds the counts of the last mostWindows whole windows (a
+	// ring, next at recentAt; a gap counts as windows of none).
+	recent   [mostWindows]int
+	recentAt int
 }
+
+// mostWindows is how many whole windows back sendRate.most looks: long
+// enough to span a rate's recovery from a cut, short enough to forget a
+// probe's overshoot (a slow start to twice a Hobby stage's rate).
+const mostWindows = 30
 
 // okWindows is the number of windows in a row without a 429 that make
 // their smallest count a rate known to pass.
@@ -292,12 +300,39 @@ func (r *sendRate) roll(now time.Time) {
 	}
 	r.last = r.count
 	if !r.start.IsZero() {
-		r.most = max(r.most, r.count)
+		r.push(r.count)
+		for gap := now.Sub(r.start) - 2*time.Second; gap >= 0 && gap < mostWindows*time.Second; gap -= time.Second {
+			r.push(0)
+		}
+		if now.Sub(r.start) >= (mostWindows+1)*time.Second {
+			r.recent = [mostWindows]int{}
+		}
 	}
 	if now.Sub(r.start) >= 2*time.Second {
 		r.last = 0
 	}
-	r.start, r.count, r.throttled = now, 0, false
+	// The next window starts a whole number of seconds after this one:
+	// a window started by a request and ended by the first request a
+	// second later or more holds one request more than a second's worth
+	// (6 at 5.01 req/s).
+	next := now
+	if !r.start.IsZero() && now.Sub(r.start) < 2*time.Second {
+		next = r.start.Add(time.Second)
+	}
+	r.start, r.count, r.throttled = next, 0, false
+}
+
+// push records the count of a whole window.
+func (r *sendRate) push(n int) {
+	r.recent[r.recentAt] = n
+	r.recentAt = (r.recentAt + 1) % mostWindows
+}
+
+// most is the most sent in one of the last mostWindows whole windows
+// before now.
+func (r *sendRate) most(now time.Time) int {
+	r.roll(now)
+	return slices.Max(r.recent[:])
 }
 
 // suspect records a 429 at now and reports whether the rate may be its
@@ -441,12 +476,14 @@ func (l *limiter) rate() float64 {
 }
 
 // throughput is the request rate to size batches for: the current rate,
-// or the most requests the stage was sent in one second if that is more
-// (+Inf when limiting is off). A decrease of the rate after a 429 that
-// was the operations' doing must not make every request hold more
-// operations, which draws more such 429s.
+// or the most requests the stage was sent in one second of the last
+// mostWindows if that is more (+Inf when limiting is off). A decrease of
+// the rate after a 429 that was the operations' doing must not make every
+// request hold more operations, which draws more such 429s; but a second
+// long past, such as a probe's overshoot at the start of a run, must not
+// keep every request smaller for good.
 func (l *limiter) throughput() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return math.Max(l.state.rate, float64(l.sends.most))
+	return math.Max(l.state.rate, float64(l.sends.most(l.now())))
 }

@@ -356,6 +356,32 @@ func TestSendRateSuspect(t *testing.T) {
 	}
 }
 
+// TestSendRateWholeSeconds: windows follow one another a second apart,
+// not from the request that happens to come first after the last one
+// ended: at 5.3 req/s, evenly spaced, the rate known to pass is 5 (every
+// window started by a request held 6), and a 429 while a second of 6 was
+// sent is put down to the rate.
+func TestSendRateWholeSeconds(t *testing.T) {
+	var r sendRate
+	t0 := time.Unix(1000, 0)
+	gap := time.Second * 10 / 53
+	at := t0
+	for at.Before(t0.Add(20 * time.Second)) {
+		r.sent(at)
+		at = at.Add(gap)
+	}
+	if r.ok != 5 {
+		t.Errorf("after 20 s at 5.3 req/s: known to pass %d, want 5", r.ok)
+	}
+	for r.last != 6 {
+		r.sent(at)
+		at = at.Add(gap)
+	}
+	if !r.suspect(at) {
+		t.Error("429 after a second of 6: rate not suspected")
+	}
+}
+
 // TestOpLimitsPerBatch: the operations a merged request holds follow
 // Little's law, (rate·duration + 1)·n ≤ the limit, from the measured
 // request duration; before any answer, or without a rate limit, they are
@@ -519,8 +545,10 @@ func TestOpLimitsLoneThrottle(t *testing.T) {
 }
 
 // TestStageTargetThroughput: batches are sized for the most requests the
-// stage was sent in a second when the rate is lower now: a cut of the
-// rate after a 429 does not make requests hold more operations.
+// stage was sent in a second of the last 30 when the rate is lower now: a
+// cut of the rate after a 429 does not make requests hold more
+// operations, but a second long past (a probe's overshoot at the start of
+// a run) does not keep them smaller for good.
 func TestStageTargetThroughput(t *testing.T) {
 	growth, err := LookupPlanLimits("growth")
 	if err != nil {
@@ -548,6 +576,20 @@ func TestStageTargetThroughput(t *testing.T) {
 	// At 12.25 req/s the target would be 10 / 2.84 = 3.
 	if r, got := s.limiter.rate(), s.target(ast.Mutation); r != 12.25 || got != 2 {
 		t.Errorf("rate %v, target %d; want 12.25 and the target of 25 req/s, 2", r, got)
+	}
+	// The second of 25 is forgotten once 30 whole seconds came after it:
+	// batches are sized for the 12 req/s sent since.
+	for sec := range 31 {
+		for range 12 {
+			s.limiter.sent()
+			now = now.Add(time.Second / 12)
+		}
+		if got := s.target(ast.Mutation); sec < 25 && got != 2 {
+			t.Fatalf("%d s after the second of 25: target %d, want still 2", sec+1, got)
+		}
+	}
+	if got := s.target(ast.Mutation); got != 3 {
+		t.Errorf("31 s at 12 req/s: target %d, want 3 (10 / (12.25 × 0.15 + 1))", got)
 	}
 }
 
