@@ -3,15 +3,12 @@ package stagesync
 import (
 	"container/heap"
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"golang.org/x/time/rate"
 )
-
-var simTrace bool
 
 // simStage is an emulated stage for scheduler simulations on virtual
 // time: a token bucket of rate requests per second (burst, as the
@@ -123,9 +120,6 @@ func simulate(s *Stage, st simStage, d time.Duration) simResult {
 					s.ops.took(1, n, now.Sub(sentAt))
 				} else {
 					res.throttled++
-					if simTrace {
-						fmt.Printf("  429 @%.1fs n=%d rate=%.2f peak=%.2f ops=%.1f\n", now.Sub(start).Seconds(), n, s.limiter.rate(), s.limiter.state.peak, s.ops.limit(1))
-					}
 				}
 				s.observe(epoch, limited, g, throttled, 0)
 				s.ops.release(1, n)
