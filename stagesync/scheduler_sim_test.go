@@ -21,6 +21,8 @@ type simStage struct {
 	mutations int
 	latency   time.Duration
 	service   time.Duration
+	// batchers is how many Batchers send to the stage at once (at least 1).
+	batchers int
 }
 
 // simResult is what a simulation counted at the stage.
@@ -92,30 +94,34 @@ func simulate(s *Stage, st simStage, d time.Duration) simResult {
 	cancel()
 
 	slots := s.maxConc
-	busy := false // the dispatcher waits for a token
+	busy := 0 // dispatchers waiting for a token
+	var dispatchOne func() bool
 	var dispatch func()
 	dispatch = func() {
-		if busy || slots == 0 {
-			return
+		for busy < max(1, st.batchers) && slots > 0 && dispatchOne() {
 		}
+	}
+	dispatchOne = func() bool {
 		want := s.target(ast.Mutation)
 		g, err := s.ops.acquire(cancelled, 1, 1, want)
 		if err != nil {
-			return // no operations free: a release dispatches again
+			return false // no operations free: a release dispatches again
 		}
 		slots--
-		busy = true
+		busy++
 		r := s.limiter.lim.ReserveN(now, 1)
 		wait := r.DelayFrom(now)
 		limited := wait > 0
 		at(now.Add(wait), func() {
-			busy = false
+			busy--
 			epoch := s.limiter.state.epoch
 			s.limiter.sent()
+			g := s.ops.sending(g)
 			sentAt := now
 			res.requests++
 			n := g.n
 			answer := func(throttled bool) {
+				s.ops.answered(g)
 				if !throttled {
 					s.ops.took(1, n, now.Sub(sentAt))
 				} else {
@@ -145,6 +151,7 @@ func simulate(s *Stage, st simStage, d time.Duration) simResult {
 			})
 			dispatch()
 		})
+		return true
 	}
 	dispatch()
 	end := start.Add(d)

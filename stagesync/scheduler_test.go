@@ -261,6 +261,51 @@ func TestStageObserveBlames(t *testing.T) {
 	}
 }
 
+// TestStageObserveInnocentOps: on the CLI's default plan (Hobby's limits
+// to start from: 5 mutations in flight), a 429 to a request that holds
+// the last free mutation operations but, with every request sent and not
+// yet answered, no more than 5, and no more than a request that passed
+// before, cannot have been the operations': it lowers the rate (a full
+// decrease) and leaves the operation limit. On a Hobby stage such 429s
+// were the rate's and, put down to the operations, cut them again and
+// again (to 3 and less) while the rate stayed above the stage's.
+func TestStageObserveInnocentOps(t *testing.T) {
+	auto, err := LookupPlanLimits("auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeStage(t)
+	f.intercept = func(w http.ResponseWriter, _ *http.Request, n int64) bool {
+		if n != 2 {
+			return false
+		}
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"errors":[{"message":"Too many requests"}],"data":null}`)
+		return true
+	}
+	s := f.stage(WithPlanLimits(auto), WithRetryMax(0))
+	now := time.Unix(1000, 0)
+	s.limiter.now = func() time.Time { return now } // a token is always there
+	s.ops.now = s.limiter.now
+	var q strings.Builder
+	q.WriteString("mutation {")
+	for i := range 5 {
+		fmt.Fprintf(&q, " u%d: upsertItem(id: \"id%d\", name: \"n\") { id }", i, i)
+	}
+	q.WriteString(" }")
+	if err := s.Do(context.Background(), q.String(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Second)
+	var rl *RateLimitError
+	if err := s.Do(context.Background(), q.String(), nil, nil); !errors.As(err, &rl) {
+		t.Fatalf("second request: %v, want a 429", err)
+	}
+	if st := s.Stats(); st.Rate != 3.5 || st.MutationOps != 5 {
+		t.Errorf("after the 429: rate %v, mutation operations %v; want 3.5 and 5", st.Rate, st.MutationOps)
+	}
+}
+
 // TestBatchBudgetRecovers: a 413 halves the byte budget and caps its
 // recovery at 3/4 of the budget that was too large; requests answered
 // without a 413 grow it back there.
