@@ -37,11 +37,15 @@ type RateLimit struct {
 	IncreaseAfter int
 	// Step is the additive increase in requests per second (default Max/10).
 	Step float64
-	// PeakPatience, when above 1, makes an increase within 10% of the
+	// PeakPatience, when above 1, makes the rate approach the peak — the
 	// rate before the last full decrease (not a gentle one, whose 429 may
-	// have been something else's) wait for PeakPatience times
-	// IncreaseAfter successes: the limit is near there, and each 429
-	// costs a request and a decrease.
+	// have been something else's) — in two ways. Below 90% of the peak
+	// it steps by Step as usual but not past 90% of it, and within 10% of
+	// the peak an increase waits for PeakPatience times IncreaseAfter
+	// successes and is at most 5% of the rate: the limit is near there,
+	// and each 429 costs a request and a decrease. A step of Step from
+	// under the peak straight over it would come back with a 429 as soon
+	// as the stage's burst is spent.
 	PeakPatience int
 	// Decrease is the factor a 429 multiplies the rate by (default 0.5).
 	Decrease float64
@@ -119,6 +123,12 @@ type aimd struct {
 // RateLimit.PeakPatience applies: between nearPeak and 1/nearPeak of it.
 const nearPeak = 0.9
 
+// peakStep is the largest increase near the peak (see
+// RateLimit.PeakPatience), as a share of the rate: Step may be a large
+// share of a low rate (1 req/s is a fifth of a Hobby plan's 5), and a
+// step that large near the limit overshoots it.
+const peakStep = 0.05
+
 func newAIMD(cfg RateLimit) aimd {
 	cfg = cfg.withDefaults()
 	return aimd{cfg: cfg, rate: cfg.Initial}
@@ -138,8 +148,16 @@ func (a *aimd) successAt(now time.Time) bool {
 	}
 	a.ok++
 	need := a.cfg.IncreaseAfter
-	if a.cfg.PeakPatience > 1 && a.peak > 0 && a.rate >= nearPeak*a.peak && a.rate <= a.peak/nearPeak {
-		need *= a.cfg.PeakPatience // close to where the last 429s came: slowly
+	next := a.rate + a.cfg.Step
+	if a.cfg.PeakPatience > 1 && a.peak > 0 {
+		lo, hi := nearPeak*a.peak, a.peak/nearPeak
+		switch {
+		case a.rate < lo:
+			next = math.Min(next, lo) // back to just under the peak, quickly
+		case a.rate <= hi:
+			need *= a.cfg.PeakPatience // close to where the last 429s came: slowly
+			next = a.rate + math.Min(a.cfg.Step, a.rate*peakStep)
+		}
 	}
 	if a.ok < need || a.rate >= a.cfg.Max {
 		return false
@@ -151,7 +169,7 @@ func (a *aimd) successAt(now time.Time) bool {
 	if a.cfg.SlowStart && !a.throttledOnce {
 		a.rate = math.Min(a.rate*2, a.cfg.Max)
 	} else {
-		a.rate = math.Min(a.rate+a.cfg.Step, a.cfg.Max)
+		a.rate = math.Min(next, a.cfg.Max)
 	}
 	return true
 }
@@ -217,8 +235,8 @@ type limiter struct {
 	sends sendRate
 }
 
-// sendRate measures the requests actually sent per second, in whole-second
-// windows, and remembers a rate the stage is known to take: the least sent
+// sendRate measures the requests actually sent per second, in windows of
+// a second one after another, and remembers a rate the stage is known to take: the least sent
 // in okWindows windows in a row without a 429, the most of such. (One
 // window is not enough: a token bucket with a burst takes a little more
 // than its rate for a while.) A 429 that comes while no more than that is
@@ -230,8 +248,16 @@ type sendRate struct {
 	throttled bool      // the current window got a 429
 	run       []int     // the windows without a 429 since the last one that had one
 	ok        int       // the rate known to pass
-	most      int       // the most sent in a whole window
+	// recent holds the counts of the last mostWindows whole windows (a
+	// ring, next at recentAt; a gap counts as windows of none).
+	recent   [mostWindows]int
+	recentAt int
 }
+
+// mostWindows is how many whole windows back sendRate.most looks: long
+// enough to span a rate's recovery from a cut, short enough to forget a
+// probe's overshoot (a slow start to twice a Hobby stage's rate).
+const mostWindows = 30
 
 // okWindows is the number of windows in a row without a 429 that make
 // their smallest count a rate known to pass.
@@ -274,12 +300,39 @@ func (r *sendRate) roll(now time.Time) {
 	}
 	r.last = r.count
 	if !r.start.IsZero() {
-		r.most = max(r.most, r.count)
+		r.push(r.count)
+		for gap := now.Sub(r.start) - 2*time.Second; gap >= 0 && gap < mostWindows*time.Second; gap -= time.Second {
+			r.push(0)
+		}
+		if now.Sub(r.start) >= (mostWindows+1)*time.Second {
+			r.recent = [mostWindows]int{}
+		}
 	}
 	if now.Sub(r.start) >= 2*time.Second {
 		r.last = 0
 	}
-	r.start, r.count, r.throttled = now, 0, false
+	// The next window starts a whole number of seconds after this one:
+	// a window started by a request and ended by the first request a
+	// second later or more holds one request more than a second's worth
+	// (6 at 5.01 req/s).
+	next := now
+	if !r.start.IsZero() && now.Sub(r.start) < 2*time.Second {
+		next = r.start.Add(time.Second)
+	}
+	r.start, r.count, r.throttled = next, 0, false
+}
+
+// push records the count of a whole window.
+func (r *sendRate) push(n int) {
+	r.recent[r.recentAt] = n
+	r.recentAt = (r.recentAt + 1) % mostWindows
+}
+
+// most is the most sent in one of the last mostWindows whole windows
+// before now.
+func (r *sendRate) most(now time.Time) int {
+	r.roll(now)
+	return slices.Max(r.recent[:])
 }
 
 // suspect records a 429 at now and reports whether the rate may be its
@@ -342,7 +395,7 @@ func (l *limiter) waitLimited(ctx context.Context) (uint64, bool, error) {
 		case <-t.C:
 		}
 	}
-	limited := !l.state.unlimited() && l.lim.Tokens() < 1
+	limited := !l.state.unlimited() && l.lim.TokensAt(l.now()) < 1
 	if err := l.lim.Wait(ctx); err != nil {
 		return 0, false, err
 	}
@@ -365,7 +418,7 @@ func (l *limiter) observe(epoch uint64, throttled bool, retryAfter time.Duration
 		changed = l.state.successAt(now)
 	}
 	if changed {
-		l.lim.SetLimit(rate.Limit(l.state.rate))
+		l.lim.SetLimitAt(now, rate.Limit(l.state.rate))
 	}
 }
 
@@ -380,7 +433,7 @@ func (l *limiter) grow() {
 	defer l.mu.Unlock()
 	now := l.now()
 	if l.sends.busy(now, l.state.rate) && l.state.successAt(now) {
-		l.lim.SetLimit(rate.Limit(l.state.rate))
+		l.lim.SetLimitAt(now, rate.Limit(l.state.rate))
 	}
 }
 
@@ -402,7 +455,7 @@ func (l *limiter) throttle(epoch uint64, retryAfter time.Duration, gentle bool) 
 	defer l.mu.Unlock()
 	now := l.now()
 	if l.state.throttledBy(epoch, now, gentle) {
-		l.lim.SetLimit(rate.Limit(l.state.rate))
+		l.lim.SetLimitAt(now, rate.Limit(l.state.rate))
 	}
 	l.pauseFor(now, retryAfter)
 }
@@ -423,12 +476,14 @@ func (l *limiter) rate() float64 {
 }
 
 // throughput is the request rate to size batches for: the current rate,
-// or the most requests the stage was sent in one second if that is more
-// (+Inf when limiting is off). A decrease of the rate after a 429 that
-// was the operations' doing must not make every request hold more
-// operations, which draws more such 429s.
+// or the most requests the stage was sent in one second of the last
+// mostWindows if that is more (+Inf when limiting is off). A decrease of
+// the rate after a 429 that was the operations' doing must not make every
+// request hold more operations, which draws more such 429s; but a second
+// long past, such as a probe's overshoot at the start of a run, must not
+// keep every request smaller for good.
 func (l *limiter) throughput() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return math.Max(l.state.rate, float64(l.sends.most))
+	return math.Max(l.state.rate, float64(l.sends.most(l.now())))
 }

@@ -155,6 +155,12 @@ type opGrant struct {
 	// ones; a 429 to it blames the operation limit, and only answers to
 	// such requests let the limit grow.
 	saturated bool
+	// sent is the operations of its kind in requests sent and not yet
+	// answered when it was sent, its own included (0: not known). The
+	// count at grant time is no measure of what the stage serves: the
+	// requests granted before may be answered while this one waits for
+	// its rate token.
+	sent int
 }
 
 // opLimits are a stage's adaptive limits on operations in flight, per kind.
@@ -175,8 +181,11 @@ type opLimits struct {
 	// maxOK is the most operations of each kind a request answered 200
 	// held.
 	maxOK [2]int
-	wake  chan struct{} // closed when operations are released or a limit grows
-	now   func() time.Time
+	// sentOps is the operations of each kind in requests sent and not yet
+	// answered.
+	sentOps [2]int
+	wake    chan struct{} // closed when operations are released or a limit grows
+	now     func() time.Time
 }
 
 // durationWeight is the weight of the latest answer in opLimits.dur.
@@ -285,6 +294,47 @@ func (o *opLimits) acquire(ctx context.Context, k, need, want int) (opGrant, err
 		case <-wake:
 		}
 	}
+}
+
+// sending counts g's operations as sent and returns g with its sent
+// count; answered takes them out again once its answer (or error) came.
+func (o *opLimits) sending(g opGrant) opGrant {
+	if !o.on || g.n <= 0 {
+		return g
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.sentOps[g.kind] += g.n
+	g.sent = o.sentOps[g.kind]
+	return g
+}
+
+// answered: see sending.
+func (o *opLimits) answered(g opGrant) {
+	if !o.on || g.n <= 0 {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.sentOps[g.kind] -= g.n
+}
+
+// innocent reports whether a 429 to the request holding g cannot have
+// been its kind's operations in flight: with every operation of the kind
+// sent and not yet answered counted, no more were in flight than the
+// plan's own limit (the limit the scheduler starts from: Hygraph's
+// figure for the plan, or Hobby's when the plan is not known), and a
+// request as large as g passed before. The stage then serves fewer still
+// (a request counts from sending, the stage from receiving). A 429 to a
+// request larger than any that passed may say that no request may hold
+// that many (see throttle).
+func (o *opLimits) innocent(g opGrant) bool {
+	if !o.on || g.n <= 0 || g.sent <= 0 {
+		return false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return g.sent <= int(o.state[g.kind].cfg.Initial) && g.n <= o.maxOK[g.kind]
 }
 
 // release gives back n operations of kind k.

@@ -261,6 +261,51 @@ func TestStageObserveBlames(t *testing.T) {
 	}
 }
 
+// TestStageObserveInnocentOps: on the CLI's default plan (Hobby's limits
+// to start from: 5 mutations in flight), a 429 to a request that holds
+// the last free mutation operations but, with every request sent and not
+// yet answered, no more than 5, and no more than a request that passed
+// before, cannot have been the operations': it lowers the rate (a full
+// decrease) and leaves the operation limit. On a Hobby stage such 429s
+// were the rate's and, put down to the operations, cut them again and
+// again (to 3 and less) while the rate stayed above the stage's.
+func TestStageObserveInnocentOps(t *testing.T) {
+	auto, err := LookupPlanLimits("auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeStage(t)
+	f.intercept = func(w http.ResponseWriter, _ *http.Request, n int64) bool {
+		if n != 2 {
+			return false
+		}
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"errors":[{"message":"Too many requests"}],"data":null}`)
+		return true
+	}
+	s := f.stage(WithPlanLimits(auto), WithRetryMax(0))
+	now := time.Unix(1000, 0)
+	s.limiter.now = func() time.Time { return now } // a token is always there
+	s.ops.now = s.limiter.now
+	var q strings.Builder
+	q.WriteString("mutation {")
+	for i := range 5 {
+		fmt.Fprintf(&q, " u%d: upsertItem(id: \"id%d\", name: \"n\") { id }", i, i)
+	}
+	q.WriteString(" }")
+	if err := s.Do(context.Background(), q.String(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Second)
+	var rl *RateLimitError
+	if err := s.Do(context.Background(), q.String(), nil, nil); !errors.As(err, &rl) {
+		t.Fatalf("second request: %v, want a 429", err)
+	}
+	if st := s.Stats(); st.Rate != 3.5 || st.MutationOps != 5 {
+		t.Errorf("after the 429: rate %v, mutation operations %v; want 3.5 and 5", st.Rate, st.MutationOps)
+	}
+}
+
 // TestBatchBudgetRecovers: a 413 halves the byte budget and caps its
 // recovery at 3/4 of the budget that was too large; requests answered
 // without a 413 grow it back there.
@@ -353,6 +398,32 @@ func TestSendRateSuspect(t *testing.T) {
 	window(11)
 	if !r.suspect(at.Add(-500 * time.Millisecond)) {
 		t.Error("429 while sending 11/s, more than known to pass: rate not suspected")
+	}
+}
+
+// TestSendRateWholeSeconds: windows follow one another a second apart,
+// not from the request that happens to come first after the last one
+// ended: at 5.3 req/s, evenly spaced, the rate known to pass is 5 (every
+// window started by a request held 6), and a 429 while a second of 6 was
+// sent is put down to the rate.
+func TestSendRateWholeSeconds(t *testing.T) {
+	var r sendRate
+	t0 := time.Unix(1000, 0)
+	gap := time.Second * 10 / 53
+	at := t0
+	for at.Before(t0.Add(20 * time.Second)) {
+		r.sent(at)
+		at = at.Add(gap)
+	}
+	if r.ok != 5 {
+		t.Errorf("after 20 s at 5.3 req/s: known to pass %d, want 5", r.ok)
+	}
+	for r.last != 6 {
+		r.sent(at)
+		at = at.Add(gap)
+	}
+	if !r.suspect(at) {
+		t.Error("429 after a second of 6: rate not suspected")
 	}
 }
 
@@ -519,8 +590,10 @@ func TestOpLimitsLoneThrottle(t *testing.T) {
 }
 
 // TestStageTargetThroughput: batches are sized for the most requests the
-// stage was sent in a second when the rate is lower now: a cut of the
-// rate after a 429 does not make requests hold more operations.
+// stage was sent in a second of the last 30 when the rate is lower now: a
+// cut of the rate after a 429 does not make requests hold more
+// operations, but a second long past (a probe's overshoot at the start of
+// a run) does not keep them smaller for good.
 func TestStageTargetThroughput(t *testing.T) {
 	growth, err := LookupPlanLimits("growth")
 	if err != nil {
@@ -549,35 +622,91 @@ func TestStageTargetThroughput(t *testing.T) {
 	if r, got := s.limiter.rate(), s.target(ast.Mutation); r != 12.25 || got != 2 {
 		t.Errorf("rate %v, target %d; want 12.25 and the target of 25 req/s, 2", r, got)
 	}
+	// The second of 25 is forgotten once 30 whole seconds came after it:
+	// batches are sized for the 12 req/s sent since.
+	for sec := range 31 {
+		for range 12 {
+			s.limiter.sent()
+			now = now.Add(time.Second / 12)
+		}
+		if got := s.target(ast.Mutation); sec < 25 && got != 2 {
+			t.Fatalf("%d s after the second of 25: target %d, want still 2", sec+1, got)
+		}
+	}
+	if got := s.target(ast.Mutation); got != 3 {
+		t.Errorf("31 s at 12 req/s: target %d, want 3 (10 / (12.25 × 0.15 + 1))", got)
+	}
 }
 
-// TestAIMDPeakPatience: after a full decrease, increases within 10% of
-// the rate before it take four times the successes; a gentle decrease
-// (blamed on two limits at once) sets no such peak.
+// TestAIMDPeakPatience: after a full decrease, the rate steps back by
+// Step up to 90% of the rate before it (the peak), not past it; within
+// 10% of the peak an increase takes four times the successes and is at
+// most 5% of the rate; above that, steps are Step again. A gentle
+// decrease (blamed on two limits at once) sets no peak.
 func TestAIMDPeakPatience(t *testing.T) {
 	cfg := RateLimit{Initial: 20, Max: 100, Min: 1, IncreaseAfter: 10, Step: 1, Decrease: 0.7, PeakPatience: 4}
 	a := newAIMD(cfg)
 	t0 := time.Unix(1000, 0)
 	a.throttledBy(a.epoch, t0, true) // gentle: 17, no peak
-	count := func(to float64) int {
-		n := 0
-		for a.rate < to {
-			a.successAt(t0.Add(time.Minute))
-			n++
+	// increases returns the rates after each of the next n increases and
+	// the successes each took.
+	increases := func(n int) (rates []float64, took []int) {
+		for range n {
+			k := 1
+			for !a.successAt(t0.Add(time.Minute)) {
+				k++
+			}
+			rates, took = append(rates, a.rate), append(took, k)
 		}
-		return n
+		return rates, took
 	}
-	if n := count(20); n != 30 {
-		t.Errorf("after a gentle decrease, 17 → 20: %d successes, want 30", n)
+	check := func(name string, n int, wantRates []float64, wantTook []int) {
+		t.Helper()
+		rates, took := increases(n)
+		for i := range rates {
+			if math.Abs(rates[i]-wantRates[i]) > 1e-9 || took[i] != wantTook[i] {
+				t.Errorf("%s: increases %v after %v successes; want %v after %v", name, rates, took, wantRates, wantTook)
+				return
+			}
+		}
 	}
+	check("after a gentle decrease, 17 → 20", 3, []float64{18, 19, 20}, []int{10, 10, 10})
 	a.throttledBy(a.epoch, t0, false) // 20 → 14, peak 20
-	if n := count(18); n != 40 {
-		t.Errorf("14 → 18, under 90%% of 20: %d successes, want 40", n)
+	check("14 → 18: Step, the last one cut at 90% of 20", 4, []float64{15, 16, 17, 18}, []int{10, 10, 10, 10})
+	check("within 10% of 20: 5% of the rate (at most Step), four times the successes", 5,
+		[]float64{18.9, 19.845, 20.83725, 21.83725, 22.83725}, []int{40, 40, 40, 40, 40})
+	check("above 20 / 0.9: Step again", 1, []float64{23.83725}, []int{10})
+}
+
+// TestAIMDPeakNotOvershot: on the CLI's default (auto) plan at a Hobby
+// stage's rate, a rate cut at 5.5 req/s (to 3.85) climbs back with its
+// step of 1 req/s to 4.95, 90% of 5.5, and from there by 5% at a time:
+// not to 5.85 in two steps, past the stage's 5, which drew a 429 every
+// few seconds.
+func TestAIMDPeakNotOvershot(t *testing.T) {
+	auto, err := LookupPlanLimits("auto")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := count(23); n != 200 {
-		t.Errorf("18 → 23, within 10%% of 20: %d successes, want 200", n)
+	a := newAIMD(auto.rateLimit())
+	t0 := time.Unix(1000, 0)
+	a.throttledAt(a.epoch, t0) // slow start over: 3.5, peak 5
+	a.rate = 5.5
+	a.throttledAt(a.epoch, t0.Add(10*time.Second)) // peak 5.5
+	if math.Abs(a.rate-3.85) > 1e-9 {
+		t.Fatalf("after a 429 at 5.5: %v, want 3.85", a.rate)
 	}
-	if n := count(24); n != 10 {
-		t.Errorf("23 → 24, above 20 / 0.9: %d successes, want 10", n)
+	later := t0.Add(time.Minute)
+	for range 20 {
+		a.successAt(later)
+	}
+	if math.Abs(a.rate-4.95) > 1e-9 {
+		t.Errorf("after 20 successes: %v, want 4.95 (90%% of 5.5)", a.rate)
+	}
+	for range 40 {
+		a.successAt(later)
+	}
+	if want := 4.95 * 1.05; math.Abs(a.rate-want) > 1e-9 {
+		t.Errorf("after 40 more: %v, want %v", a.rate, want)
 	}
 }

@@ -645,8 +645,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	trace := &httptrace.ClientTrace{
 		WroteHeaders: func() { wrote.Store(true) },
 	}
+	var g opGrant
+	if st != nil {
+		g = s.ops.sending(st.ops)
+	}
 	sentAt := time.Now()
 	resp, err := t.base.RoundTrip(req.WithContext(httptrace.WithClientTrace(ctx, trace)))
+	s.ops.answered(g)
 	if err != nil {
 		if !wrote.Load() {
 			return nil, &notSentError{err}
@@ -668,10 +673,6 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	if throttled || resp.StatusCode < 500 {
-		var g opGrant
-		if st != nil {
-			g = st.ops
-		}
 		s.observe(epoch, limited, g, throttled, ra)
 	}
 	return resp, nil
@@ -689,7 +690,11 @@ func (s *Stage) observe(epoch uint64, rateLimited bool, g opGrant, throttled boo
 		rateSuspect := s.limiter.suspect()
 		s.ops.hush()
 		blameRate, blameOps := blame(rateLimited && rateSuspect, opsSaturated)
-		if !s.ops.on {
+		if !s.ops.on || s.ops.innocent(g) {
+			// Only the rate is left to blame. (A Hobby stage at its rate
+			// answers 429 to requests held back by operations too; put
+			// down to them, the 429s cut the operations again and again
+			// and never the rate.)
 			blameRate, blameOps = true, false
 		}
 		// Blamed together, each takes half the cut: one of them was wrong.
