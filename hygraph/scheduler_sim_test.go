@@ -1,4 +1,4 @@
-package stagesync
+package hygraph
 
 import (
 	"container/heap"
