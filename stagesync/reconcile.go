@@ -7,6 +7,7 @@
 package stagesync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -95,7 +96,7 @@ func (e *engine) reconcile(ctx context.Context, model string, settle bool) {
 		giveUp := func(ls []*lostCreate, err error) {
 			for _, l := range ls {
 				l.w.failed = true
-				l.fail(cmpErr(err, l.err))
+				l.fail(cmp.Or(err, l.err))
 			}
 		}
 		if round == reconcileRounds || !settle || ctx.Err() != nil {
@@ -172,14 +173,6 @@ func (e *engine) reconcile(ctx context.Context, model string, settle bool) {
 		}
 		wg.Wait()
 	}
-}
-
-// cmpErr returns err, or else def.
-func cmpErr(err, def error) error {
-	if err != nil {
-		return err
-	}
-	return def
 }
 
 // readCreated reads the destination entries of model created at the
