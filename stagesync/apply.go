@@ -497,9 +497,11 @@ func (e *engine) deletions(ctx context.Context) error {
 		}
 		del := Deletion{Model: model}
 		for _, d := range orphans {
-			if src := srcOf(model, d.id); e.entries != nil && !e.reportedDeleted(model, src, d.id) {
-				// A single-entry run deletes only what the source
-				// reported deleted (SyncConfig.Deleted).
+			src := srcOf(model, d.id)
+			// A single-entry run deletes only what the source reported
+			// deleted (SyncConfig.Deleted); a run that planned first only
+			// what its plan deleted.
+			if e.entries != nil && !e.reportedDeleted(model, src, d.id) || e.allowDel != nil && !e.allowDel[destRef{model: model, id: d.id}] {
 				e.plan.add(model, EntryPlan{SourceID: src, DestID: d.id, Op: OpOrphan})
 				e.report.add(model, countOrphaned, 1)
 				continue
@@ -512,6 +514,9 @@ func (e *engine) deletions(ctx context.Context) error {
 	}
 	if len(dels) == 0 {
 		return nil
+	}
+	if e.cfg.DryRun {
+		e.dels = dels // for planFirst
 	}
 	guard := e.deleteGuard(dels)
 	if guard == nil && !e.cfg.DryRun && e.cfg.ConfirmDelete != nil && !e.cfg.ConfirmDelete(dels) {

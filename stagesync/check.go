@@ -1,7 +1,9 @@
 package stagesync
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -512,4 +514,101 @@ func requiredMissing(m *schema.Model, content map[string]any, missing []missingR
 		return fmt.Sprintf("%s is required, and its target %s has no entry in the destination (its own sync failed or it is not in the source); the entry is not written", name, strings.Join(ids, ", "))
 	}
 	return ""
+}
+
+// ErrNotConfirmed is returned by Sync when SyncConfig.Confirm refused the
+// plan: nothing was written.
+var ErrNotConfirmed = errors.New("stagesync: the plan was not confirmed; nothing was written")
+
+// planFirst makes and checks the whole plan of a real run before its first
+// write, when the run is to confirm it or may delete (SyncConfig.Confirm,
+// Mirror): a dry pass, which reads both stages as the run will and writes
+// nothing, plans every entry; then
+//   - its refusals stop the run (a pre-flight, a configuration, a systemic
+//     failure, a read that failed), and so do deletes the guard refuses
+//     for their number: a mirror run that would delete more than allowed,
+//     or every entry of a model, has the wrong source, whose entries must
+//     not be written either;
+//   - Confirm is asked with the plan, and ConfirmDelete with its deletes;
+//   - the run may delete only the entries the plan deleted (allowDel):
+//     a destination entry the plan did not show deleted never is.
+//
+// The state is opened here, once for both passes (and locked for both).
+// A single-entry run and a dry run do not plan first: a single-entry run
+// deletes only what the source reported deleted.
+//
+// When the run stops, it returns the planning pass's report and plan.
+func (e *engine) planFirst(ctx context.Context) (*Report, *Plan, error) {
+	cfg := &e.cfg
+	if cfg.DryRun || cfg.Entries != nil || cfg.Confirm == nil && !cfg.Mirror {
+		return nil, nil, nil
+	}
+	if cfg.StatePath != "" {
+		st, err := LoadState(cfg.StatePath, cfg.Source.Endpoint(), cfg.Dest.Endpoint())
+		if err != nil {
+			return nil, nil, err
+		}
+		e.opened = st
+		cfg.State, cfg.StatePath = st, ""
+	}
+	dry := *cfg
+	dry.DryRun, dry.Verify, dry.MaxRounds = true, false, 1
+	dry.Confirm, dry.ConfirmDelete, dry.Writer = nil, nil, nil
+	dry.Progress = planEvents(e)
+	limit := cfg.PlanLimit
+	switch {
+	case limit == 0 && cfg.Confirm != nil:
+		limit = -1 // Confirm gets the whole plan
+	case limit == 0:
+		limit = defaultPlanLimit // only the deletes are looked at, and they are kept apart
+	}
+	p := &engine{cfg: dry, report: newReport(), plan: newPlan(limit)}
+	defer p.close()
+	_, err := p.pass(ctx)
+	if guard, ok := errors.AsType[*DeleteGuardError](err); ok && !guard.failures {
+		// The apply pass would refuse the same deletes; it would write
+		// the wrong source's entries first.
+		guard.Stopped = true
+		return p.report, p.plan, guard
+	}
+	if err != nil && !isDeleteGuard(err) {
+		return p.report, p.plan, err
+	}
+	if cfg.Confirm != nil && !cfg.Confirm(p.plan) {
+		return p.report, p.plan, ErrNotConfirmed
+	}
+	e.allowDel = map[destRef]bool{}
+	if len(p.dels) == 0 {
+		return nil, nil, nil
+	}
+	if ask := cfg.ConfirmDelete; ask != nil {
+		// Asked once, before the first write; the apply pass gets the
+		// answer (a no refuses the deletes it still finds).
+		yes := ask(p.dels)
+		cfg.ConfirmDelete = func([]Deletion) bool { return yes }
+	}
+	for _, d := range p.dels {
+		for _, id := range d.DestIDs {
+			e.allowDel[destRef{model: d.Model, id: id}] = true
+		}
+	}
+	return nil, nil, nil
+}
+
+// planEvents passes the events of the planning pass to the run's sink as
+// PhasePlan: a model's entries planned (the pass's PhaseWrite); the rest
+// of what the planning pass does is the apply pass's to show.
+func planEvents(e *engine) func(Event) {
+	if e.cfg.Progress == nil {
+		return nil
+	}
+	return func(ev Event) {
+		switch ev.Phase {
+		case PhasePreflight, PhaseWrite:
+			ev.Phase = PhasePlan
+		default:
+			return
+		}
+		e.cfg.Progress(ev) // the planning pass serializes its events
+	}
 }

@@ -17,15 +17,27 @@ type Deletion struct {
 // (a delete may depend on them), more deletes than SyncConfig.MaxDelete
 // allows, a model whose source read returned no entries at all (an empty
 // or wrong source), or deletes not confirmed. Everything else the run
-// does is done; the entries are reported as orphaned.
+// does is done, and the entries are reported as orphaned, unless the plan
+// made before the first write (see SyncConfig.Confirm) showed deletes
+// beyond MaxDelete, the share or an empty source's: that is the sign of a
+// wrong source, whose entries must not be written either, and the run
+// stops before its first write (Stopped).
 type DeleteGuardError struct {
 	// Reason says why, and how to allow the deletes if they are meant.
 	Reason string
 	// Count is the number of deletes held back.
 	Count int
+	// Stopped is set when the run stopped before its first write:
+	// nothing was written.
+	Stopped bool
+
+	failures bool // refused because entries failed
 }
 
 func (e *DeleteGuardError) Error() string {
+	if e.Stopped {
+		return fmt.Sprintf("stagesync: mirror: the plan deletes %d destination entries: %s. Nothing was written", e.Count, e.Reason)
+	}
 	return fmt.Sprintf("stagesync: mirror: %d destination entries not deleted: %s", e.Count, e.Reason)
 }
 
@@ -46,7 +58,7 @@ func (e *engine) deleteGuard(dels []Deletion) *DeleteGuardError {
 	n := countDeletes(dels)
 	e.flushFailures() // failures held back to tell a systemic stop count too
 	if fs := e.report.Failures(); len(fs) > 0 {
-		return &DeleteGuardError{Count: n, Reason: fmt.Sprintf(
+		return &DeleteGuardError{Count: n, failures: true, Reason: fmt.Sprintf(
 			"%d entries failed in this run, and a delete must not run before what it depends on succeeded; fix the failures (see the report) and run again",
 			len(fs))} // Failures lists each entry once
 	}

@@ -174,3 +174,119 @@ func TestSyncMirrorShare(t *testing.T) {
 		t.Errorf("%d notes, want the 20 of the source", n)
 	}
 }
+
+// TestSyncMirrorWrongSourceWritesNothing: a mirror run whose deletes the
+// guard refuses for their number has the wrong source (or one that lost
+// most of its entries): its entries must not be written either. The plan
+// made before the first write stops the run. The old code created the
+// source's 2 new notes, then refused the 18 deletes.
+func TestSyncMirrorWrongSourceWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := describedSchema(t, "notes.graphql", notesDesc)
+	p := newPair(t, s, s)
+	ids := seedNotes(t, p.src.Stage.Seed, "Note", 20)
+	cfg := p.config()
+	cfg.Models = []string{"Note"}
+	cfg.State = stagesync.NewState(p.src.URL, p.dst.URL)
+	mustSync(t, cfg)
+	for _, id := range ids[2:] {
+		if err := p.source.Do(ctx, `mutation($id: ID!) { deleteNote(where: {id: $id}) { id } }`, map[string]any{"id": id}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seedNotes(t, p.src.Stage.Seed, "Other", 2)
+
+	cfg.Mirror = true
+	writes := 0
+	cfg.Writer = func(next stagesync.Writer) stagesync.Writer {
+		return stagesync.WriterFunc(func(ctx context.Context, c stagesync.Change) (string, error) {
+			writes++
+			return next.Write(ctx, c)
+		})
+	}
+	report, plan, err := stagesync.Sync(ctx, cfg)
+	g := guardError(t, err)
+	if !g.Stopped || g.Count != 18 || !strings.Contains(err.Error(), "Nothing was written") {
+		t.Errorf("guard %+v, want the run stopped before writing, for 18 deletes", g)
+	}
+	if writes != 0 {
+		t.Errorf("%d writes sent, want none", writes)
+	}
+	if n := notesCount(p); n != 20 {
+		t.Errorf("%d notes in the destination, want the 20 it had", n)
+	}
+	if m := plan.Model("Note"); m.Create != 2 || m.Orphaned != 18 {
+		t.Errorf("plan %+v, want the 2 creates and 18 orphans the check refused", m)
+	}
+	if m := modelReport(report, "Note"); m.Created != 0 || m.Deleted != 0 {
+		t.Errorf("report %+v, want nothing created or deleted", m)
+	}
+}
+
+// TestSyncConfirm: Confirm is asked with the whole plan before the first
+// write; a no writes nothing, a yes writes what it showed.
+func TestSyncConfirm(t *testing.T) {
+	ctx := context.Background()
+	s := describedSchema(t, "notes.graphql", notesDesc)
+	p := newPair(t, s, s)
+	seedNotes(t, p.src.Stage.Seed, "Note", 12)
+	cfg := p.config()
+	cfg.Models = []string{"Note"}
+	cfg.PlanLimit = 5 // the plan Confirm gets lists 5, counts all
+	var shown []stagesync.ModelPlan
+	cfg.Confirm = func(pl *stagesync.Plan) bool { shown = pl.Models(); return false }
+	_, _, err := stagesync.Sync(ctx, cfg)
+	if !errors.Is(err, stagesync.ErrNotConfirmed) {
+		t.Fatalf("err = %v, want ErrNotConfirmed", err)
+	}
+	if len(shown) != 1 || shown[0].Create != 12 || len(shown[0].Entries) != 5 || shown[0].Omitted != 7 {
+		t.Errorf("Confirm was shown %+v, want 12 creates of Note, 5 listed", shown)
+	}
+	if n := notesCount(p); n != 0 {
+		t.Fatalf("%d notes written without a yes", n)
+	}
+	cfg.Confirm = func(pl *stagesync.Plan) bool {
+		if n := notesCount(p); n != 0 {
+			t.Errorf("%d notes written before Confirm", n)
+		}
+		return true
+	}
+	report, _ := mustSync(t, cfg)
+	if m := modelReport(report, "Note"); m.Created != 12 || notesCount(p) != 12 {
+		t.Errorf("report %+v, %d notes in the destination; want 12 created", m, notesCount(p))
+	}
+}
+
+// TestSyncMirrorDeletesOnlyPlanned: a destination entry that becomes an
+// orphan after the plan was made (here: while Confirm is asked) is not
+// deleted: the run deletes only what the plan it checked deleted.
+func TestSyncMirrorDeletesOnlyPlanned(t *testing.T) {
+	ctx := context.Background()
+	s := describedSchema(t, "notes.graphql", notesDesc)
+	p := newPair(t, s, s)
+	ids := seedNotes(t, p.src.Stage.Seed, "Note", 20)
+	cfg := p.config()
+	cfg.Models = []string{"Note"}
+	cfg.State = stagesync.NewState(p.src.URL, p.dst.URL)
+	mustSync(t, cfg)
+	del := func(id string) {
+		if err := p.source.Do(ctx, `mutation($id: ID!) { deleteNote(where: {id: $id}) { id } }`, map[string]any{"id": id}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	del(ids[0])
+	cfg.Mirror = true
+	var planned int
+	cfg.Confirm = func(pl *stagesync.Plan) bool {
+		planned = pl.Model("Note").Delete
+		del(ids[1]) // after the plan: its copy is not deleted by this run
+		return true
+	}
+	report, _ := mustSync(t, cfg)
+	if m := modelReport(report, "Note"); planned != 1 || m.Deleted != 1 || m.Orphaned != 1 {
+		t.Errorf("planned %d deletes; report %+v; want 1 planned and deleted, 1 orphaned", planned, m)
+	}
+	if n := notesCount(p); n != 19 {
+		t.Errorf("%d notes in the destination, want 19", n)
+	}
+}

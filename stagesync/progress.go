@@ -6,6 +6,11 @@ type Phase string
 // The phases of a sync.
 const (
 	PhasePreflight Phase = "preflight"
+	// PhasePlan is the pass that makes the whole plan before the first
+	// write (see SyncConfig.Confirm): the first event, without a model,
+	// starts it; then per model Done counts the entries planned, and
+	// Total is set at the model's end.
+	PhasePlan      Phase = "plan"
 	PhaseRead      Phase = "read"      // destination read, then source pages planned and written
 	PhaseWrite     Phase = "write"     // entries created and updated
 	PhaseRelations Phase = "relations" // relations within cycles, second pass

@@ -101,6 +101,17 @@ type SyncConfig struct {
 	ConfirmDelete func([]Deletion) bool
 	// DryRun plans without writing.
 	DryRun bool
+	// Confirm, when set, is asked before the first write, with the whole
+	// plan; false writes nothing, and Sync returns ErrNotConfirmed. A real
+	// run with Confirm or Mirror set (not a single-entry run) plans first:
+	// a pass that reads both stages and writes nothing makes the whole
+	// plan and checks it (see planFirst), then the run applies it. It
+	// deletes only entries that plan deleted (and ConfirmDelete is asked
+	// then, before the first write); a plan whose deletes the guard
+	// refuses for their number (MaxDelete, the share, an empty source)
+	// stops the run before its first write. The plan lists the entries
+	// as PlanLimit says, every one when it is 0.
+	Confirm func(*Plan) bool
 	// Delta reads only the source entries updated since the state's
 	// high-water mark of their model (set by every run in which all of a
 	// model's entries synced). Typed models are always read whole; entries
@@ -240,6 +251,14 @@ func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
 	}
 	e := &engine{cfg: cfg, report: report, plan: plan}
 	defer e.close()
+	if r, p, err := e.planFirst(ctx); err != nil {
+		if r == nil {
+			r, p = report, plan
+		}
+		r.Started, r.Finished = report.Started, time.Now()
+		return r, p, err
+	}
+	cfg = e.cfg // the state, opened once for every pass
 	ectx, err := e.pass(ctx)
 	rounds := cmp.Or(cfg.MaxRounds, DefaultMaxRounds)
 	var failed map[failureKey]bool // the entries the pass before e left failed
@@ -250,7 +269,7 @@ func Sync(ctx context.Context, cfg SyncConfig) (*Report, *Plan, error) {
 		next := cfg
 		next.State, next.StatePath = e.state, ""
 		last := e
-		e = &engine{cfg: next, report: newReport(), plan: newPlan(0)}
+		e = &engine{cfg: next, report: newReport(), plan: newPlan(0), allowDel: last.allowDel}
 		defer e.close()
 		last.emit(Event{Phase: PhaseRepair, Done: round, Total: len(last.report.Failures())})
 		ectx, err = e.pass(ctx)
@@ -348,8 +367,10 @@ type engine struct {
 	touched  map[string]bool // see touch
 	entries  *runEntries     // of a single-entry run, else nil
 	snaps    map[string]map[string]relinkSnap
-	holds    holds   // entries held back from the draft lists of their reverse sides (see heldEntry)
-	singles  singles // one-to-one targets taken by published versions written first (see noteSingles)
+	holds    holds            // entries held back from the draft lists of their reverse sides (see heldEntry)
+	singles  singles          // one-to-one targets taken by published versions written first (see noteSingles)
+	dels     []Deletion       // the deletes a dry run planned (see planFirst)
+	allowDel map[destRef]bool // the deletes the run may make, nil for any (see planFirst)
 }
 
 // close frees what the run holds: its state database when it opened one,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -60,37 +59,40 @@ Exit codes as for sync; 3 also when the plan is stale.`,
 	return cmd
 }
 
-// checkBeforeWriting runs before a sync writes. Applying a plan file, it
-// plans again and refuses when the plan changed; on a terminal without
-// --yes, it shows the plan and asks.
-func checkBeforeWriting(ctx context.Context, cmd *cobra.Command, f *syncFlags, cfg stagesync.SyncConfig) error {
+// confirmPlan returns the SyncConfig.Confirm of a sync (nil when it needs
+// none), which the engine calls with the whole plan before its first
+// write: applying a plan file, it refuses when the plan changed since the
+// file was made; on a terminal without --yes, it shows the plan and asks.
+// What it refused for is left in *refused. stopProgress ends the bars
+// before the question.
+func confirmPlan(cmd *cobra.Command, f *syncFlags, stopProgress func(bool), refused *error) func(*stagesync.Plan) bool {
 	ask := f.planDB == nil && !f.yes && isTerminal(cmd.InOrStdin())
 	if f.planDB == nil && !ask {
 		return nil
 	}
-	dry := cfg
-	dry.DryRun, dry.PlanLimit, dry.Progress, dry.ConfirmDelete = true, -1, nil, nil
-	_, now, err := stagesync.Sync(ctx, dry)
-	if err != nil && !isDeleteGuard(err) {
-		return withCode(exitFailures, fmt.Errorf("planning before writing: %w", err))
-	}
-	if f.planDB != nil {
-		stale, serr := staleEntries(f.planDB, now, maxFailureLines)
-		if serr != nil {
-			return withCode(exitFailures, serr)
+	return func(now *stagesync.Plan) bool {
+		if f.planDB != nil {
+			stale, serr := staleEntries(f.planDB, now, maxFailureLines)
+			if serr != nil {
+				*refused = withCode(exitFailures, serr)
+				return false
+			}
+			if len(stale) > 0 {
+				*refused = withCode(exitBlocked, fmt.Errorf("the plan is stale: the source or the destination changed since it was made, so nothing was written; make a new plan (stagesync plan ... -o FILE). What changed:\n  %s",
+					strings.Join(stale, "\n  ")))
+				return false
+			}
+			return true
 		}
-		if len(stale) > 0 {
-			return withCode(exitBlocked, fmt.Errorf("the plan is stale: the source or the destination changed since it was made, so nothing was written; make a new plan (stagesync plan ... -o FILE). What changed:\n  %s",
-				strings.Join(stale, "\n  ")))
+		stopProgress(true) // the question goes below the bars
+		out := cmd.ErrOrStderr()
+		fmt.Fprintf(out, "plan for %s:\n", f.to)
+		printPlan(out, now)
+		fmt.Fprint(out, "Write these changes? [y/N] ")
+		if !readYes(cmd.InOrStdin()) {
+			*refused = withCode(exitFailures, fmt.Errorf("not confirmed; nothing was written (--yes writes without asking)"))
+			return false
 		}
-		return nil
+		return true
 	}
-	out := cmd.ErrOrStderr()
-	fmt.Fprintf(out, "plan for %s:\n", f.to)
-	printPlan(out, now)
-	fmt.Fprint(out, "Write these changes? [y/N] ")
-	if !readYes(cmd.InOrStdin()) {
-		return withCode(exitFailures, fmt.Errorf("not confirmed; nothing was written (--yes writes without asking)"))
-	}
-	return nil
 }

@@ -150,8 +150,8 @@ func (b *barProgress) event(e stagesync.Event) {
 		return
 	}
 	switch e.Phase {
-	case stagesync.PhaseWrite, stagesync.PhaseVerify:
-		// Models are written and verified one after the other (the
+	case stagesync.PhasePlan, stagesync.PhaseWrite, stagesync.PhaseVerify:
+		// Models are planned, written and verified one after the other (the
 		// destination is read ahead, two models at a time): a model's
 		// first event of one of these phases ends the others'.
 		for _, r := range b.rows {
@@ -185,7 +185,7 @@ func (b *barProgress) event(e stagesync.Event) {
 	r.update(e, b.now())
 	complete := false
 	switch e.Phase {
-	case stagesync.PhaseRead, stagesync.PhaseVerify:
+	case stagesync.PhasePlan, stagesync.PhaseRead, stagesync.PhaseVerify:
 		complete = e.Total > 0 && e.Done >= e.Total
 	case stagesync.PhaseWrite:
 		complete = e.Total > 0 && e.Done >= e.Total

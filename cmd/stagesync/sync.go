@@ -377,12 +377,14 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 			}
 		}
 	}
+	var refused error
 	if !dryRun {
-		if err := checkBeforeWriting(ctx, cmd, f, cfg); err != nil {
-			return err
-		}
+		cfg.Confirm = confirmPlan(cmd, f, stopProgress, &refused)
 	}
 	report, plan, err := stagesync.Sync(ctx, cfg)
+	if errors.Is(err, stagesync.ErrNotConfirmed) && refused != nil {
+		return refused
+	}
 	interrupted := ctx.Err() != nil
 	// The bars end before the summary.
 	stopProgress(err == nil || isDeleteGuard(err))

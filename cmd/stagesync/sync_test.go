@@ -418,3 +418,27 @@ func TestSyncCommandMirrorEmptySource(t *testing.T) {
 		t.Errorf("%d books left, want 3", n)
 	}
 }
+
+// TestSyncCommandMirrorWrongSource: a mirror sync whose plan deletes what
+// the guard refuses (every book: the source has none) has the wrong source;
+// it stops before its first write, so the source's tag is not written
+// either (the old code created it, then refused the deletes).
+func TestSyncCommandMirrorWrongSource(t *testing.T) {
+	src, dst := libraryStage(t, nil), libraryStage(t, nil)
+	seedLibrary(t, dst)
+	if _, err := src.Stage.Seed("Tag", "DRAFT", map[string]any{"name": "elsewhere"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SRC_TOKEN", src.Token)
+	t.Setenv("DST_TOKEN", dst.Token)
+	before := dst.Stage.Counters().Mutations
+	code, stdout, stderr := runCLI(t, "sync", "--from", src.URL, "--from-token-env", "SRC_TOKEN",
+		"--to", dst.URL, "--to-token-env", "DST_TOKEN", "--rate", "1000", "-q",
+		"--state", filepath.Join(t.TempDir(), "state.db"), "--mirror", "--yes")
+	if code != exitBlocked || !strings.Contains(stderr, "Nothing was written") {
+		t.Errorf("exit %d, want %d saying nothing was written\n%s\n%s", code, exitBlocked, stdout, stderr)
+	}
+	if n := dst.Stage.Counters().Mutations - before; n != 0 {
+		t.Errorf("%d mutations sent, want none", n)
+	}
+}
