@@ -664,9 +664,9 @@ type rssChild struct {
 // rssResult is what TestHotelsRSSChild prints on a line of its own after
 // rssPrefix.
 type rssResult struct {
-	Hotels, Entries          int
-	BaseMB, FullMB, ResyncMB float64
-	FullWall, ResyncWall     time.Duration
+	Hotels, Entries                  int
+	BaseMB, PlanMB, FullMB, ResyncMB float64
+	FullWall, ResyncWall             time.Duration
 }
 
 const rssPrefix = "HOTELS_RSS "
@@ -732,8 +732,8 @@ func BenchmarkHotelsRSS(b *testing.B) {
 			if res.Entries != sc.Entries() {
 				b.Fatalf("child at %d hotels synced %d entries, want %d", hotels, res.Entries, sc.Entries())
 			}
-			say("peak RSS at %d hotels (%d entries), engine only (child process): %.0f MB before the sync, %.0f MB after the full sync (%s), %.0f MB after the no-op re-sync (%s) [emulated limit %d req/s, %s latency: memory, not time]",
-				hotels, res.Entries, res.BaseMB, res.FullMB, res.FullWall.Round(time.Millisecond), res.ResyncMB, res.ResyncWall.Round(time.Millisecond), rssRate, rssLatency)
+			say("peak RSS at %d hotels (%d entries), engine only (child process): %.0f MB before the sync, %.0f MB after a dry run listing every entry, %.0f MB after the full sync (%s), %.0f MB after the no-op re-sync (%s) [emulated limit %d req/s, %s latency: memory, not time]",
+				hotels, res.Entries, res.BaseMB, res.PlanMB, res.FullMB, res.FullWall.Round(time.Millisecond), res.ResyncMB, res.ResyncWall.Round(time.Millisecond), rssRate, rssLatency)
 			results = append(results, res)
 			src.Close()
 			dst.Close()
@@ -741,8 +741,10 @@ func BenchmarkHotelsRSS(b *testing.B) {
 		first, last := results[0], results[len(results)-1]
 		say("peak RSS %d → %d hotels: %.0f MB → %.0f MB (x%.2f for x%.0f entries)",
 			first.Hotels, last.Hotels, first.ResyncMB, last.ResyncMB, last.ResyncMB/first.ResyncMB, float64(last.Entries)/float64(first.Entries))
+		say("peak RSS of the dry run listing every entry, %d → %d hotels: %.0f MB → %.0f MB", first.Hotels, last.Hotels, first.PlanMB, last.PlanMB)
 		for _, r := range results {
 			b.ReportMetric(r.ResyncMB, fmt.Sprintf("peak-RSS-MB-%dk", r.Hotels/1000))
+			b.ReportMetric(r.PlanMB, fmt.Sprintf("plan-peak-RSS-MB-%dk", r.Hotels/1000))
 		}
 	}
 }
@@ -772,6 +774,16 @@ func TestHotelsRSSChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer state.Close()
+	// The plan of every entry first, listed whole as `plan -o` and
+	// `plan --json` list it (30,200 creates at 10k hotels).
+	plan := hotelsConfig(source, dest, s, state, nil)
+	plan.DryRun, plan.PlanLimit = true, -1
+	if _, p, err := stagesync.Sync(context.Background(), plan); err != nil {
+		t.Fatal(err)
+	} else if n := p.Model("Review").Create; n == 0 {
+		t.Fatal("the dry run plans no reviews")
+	}
+	res.PlanMB = benchhotels.PeakRSSMB()
 	for i := range 2 {
 		start := time.Now()
 		report, _, err := stagesync.Sync(context.Background(), hotelsConfig(source, dest, s, state, nil))

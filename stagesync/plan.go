@@ -1,11 +1,10 @@
 package stagesync
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -38,10 +37,12 @@ const (
 // entries are counted, not listed. It is safe for concurrent use while a
 // sync runs; read it after the sync returns.
 type Plan struct {
-	mu     sync.Mutex
-	models []*ModelPlan
-	byName map[string]*ModelPlan
-	limit  int
+	mu      sync.Mutex
+	models  []*ModelPlan
+	byName  map[string]*ModelPlan
+	limit   int
+	spill   *planSpill     // the entries over planMemory (see planspill.go)
+	spilled map[string]int // per model, the entries in spill
 }
 
 // ModelPlan is the changeset of one model.
@@ -60,7 +61,9 @@ type ModelPlan struct {
 	// differs from its draft.
 	PublishedDiffers int `json:"publishedDiffers"`
 	// Entries lists the entries that are not unchanged, up to the plan's
-	// limit (see SyncConfig.PlanLimit).
+	// limit (see SyncConfig.PlanLimit) and at most 1,000: a plan that
+	// lists more keeps the rest on disk, and Plan.Entries iterates over
+	// all of them.
 	Entries []EntryPlan `json:"entries"`
 	// Omitted counts the entries over the limit, counted but not listed.
 	Omitted int `json:"omitted,omitempty"`
@@ -86,7 +89,9 @@ type EntryPlan struct {
 
 // newPlan returns an empty plan that lists at most limit entries per
 // model (all when limit is negative).
-func newPlan(limit int) *Plan { return &Plan{byName: map[string]*ModelPlan{}, limit: limit} }
+func newPlan(limit int) *Plan {
+	return &Plan{byName: map[string]*ModelPlan{}, spilled: map[string]int{}, limit: limit}
+}
 
 // model returns the plan of name, creating it; p.mu must be held.
 func (p *Plan) model(name string) *ModelPlan {
@@ -130,9 +135,16 @@ func (p *Plan) add(model string, e EntryPlan) {
 		m.PublishedDiffers++
 	}
 	if e.Op != OpUnchanged || e.Publish != "" {
-		if p.limit >= 0 && len(m.Entries) >= p.limit {
+		listed := len(m.Entries) + p.spilled[model]
+		if p.limit >= 0 && listed >= p.limit {
 			m.Omitted++
 			return
+		}
+		if len(m.Entries) >= planMemory {
+			if s := p.spillTo(); s != nil && s.add(model, e) {
+				p.spilled[model]++
+				return
+			}
 		}
 		m.Entries = append(m.Entries, e)
 	}
@@ -170,21 +182,13 @@ func (p *Plan) Writes() bool {
 	return false
 }
 
-// MarshalJSON writes {"models":[...]}.
+// MarshalJSON writes {"models":[...]}, every listed entry included.
 func (p *Plan) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Models []ModelPlan `json:"models"`
-	}{p.Models()})
-}
-
-// WriteJSON writes the plan as indented JSON.
-func (p *Plan) WriteJSON(w io.Writer) error {
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return err
+	var b bytes.Buffer
+	if err := p.WriteJSON(&b); err != nil {
+		return nil, err
 	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	return b.Bytes(), nil
 }
 
 // entryShape says what a source entry as read carries besides its fields:

@@ -66,6 +66,18 @@ func TestPlanApply(t *testing.T) {
 	if n := dst.Stage.Counters().Mutations - before; n != 0 {
 		t.Errorf("stale apply ran %d mutations", n)
 	}
+	// Another run made the plan's changes since: apply refuses too, naming
+	// the entries the plan changes and a plan made now would not.
+	if code, stdout, stderr := runCLI(t, args("plan", "-o", planPath)...); code != exitOK {
+		t.Fatalf("fourth plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := runCLI(t, args("sync", "--yes", "-q")...); code != exitOK {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "apply", "-q", planPath)
+	if code != exitBlocked || !strings.Contains(stderr, "now unchanged") || !strings.Contains(stderr, book) {
+		t.Errorf("apply of a plan made by another run: exit %d, want %d naming book %s as now unchanged\n%s\n%s", code, exitBlocked, book, stdout, stderr)
+	}
 	// Not a plan file.
 	if code, _, _ := runCLI(t, "apply", filepath.Join(dir, "state.db")); code != exitUsage {
 		t.Errorf("apply of a state file: exit %d, want %d", code, exitUsage)

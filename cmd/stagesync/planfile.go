@@ -89,13 +89,15 @@ func writePlanFile(path string, args []string, p *stagesync.Plan) error {
 	}
 	defer ins.Close()
 	for i, m := range p.Models() {
-		entries := m.Entries
 		m.Entries, m.Omitted = nil, 0
 		counts, _ := json.Marshal(m)
 		if _, err := tx.Exec(`INSERT INTO models(name, pos, counts) VALUES (?, ?, ?)`, m.Name, i, string(counts)); err != nil {
 			return err
 		}
-		for _, e := range entries {
+		for e, err := range p.Entries(m.Name) {
+			if err != nil {
+				return err
+			}
 			body, _ := json.Marshal(e)
 			if _, err := ins.Exec(m.Name, e.SourceID, e.DestID, string(body)); err != nil {
 				return err
@@ -135,21 +137,29 @@ func staleEntries(db *sql.DB, now *stagesync.Plan, limit int) ([]string, error) 
 			out = append(out, s)
 		}
 	}
-	// The entries of the file also planned now; the file is only read.
-	seen := map[[3]string]bool{}
+	// The entries of the file also planned now, counted per model; the
+	// file is only read, and the plan now may be too large to hold.
+	found := map[string]int{}
 	for _, m := range now.Models() {
 		var one int
 		err := db.QueryRow(`SELECT 1 FROM models WHERE name = ?`, m.Name).Scan(&one)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			if len(m.Entries) > 0 {
-				add(fmt.Sprintf("%s: %d entries to change now, none in the plan", m.Name, len(m.Entries)))
+			n := 0
+			for range now.Entries(m.Name) {
+				n++
+			}
+			if n > 0 {
+				add(fmt.Sprintf("%s: %d entries to change now, none in the plan", m.Name, n))
 			}
 			continue
 		case err != nil:
 			return nil, err
 		}
-		for _, e := range m.Entries {
+		for e, err := range now.Entries(m.Name) {
+			if err != nil {
+				return nil, err
+			}
 			var body string
 			err := db.QueryRow(`SELECT body FROM entries WHERE model = ? AND src = ? AND dst = ?`, m.Name, e.SourceID, e.DestID).Scan(&body)
 			if errors.Is(err, sql.ErrNoRows) {
@@ -166,35 +176,72 @@ func staleEntries(db *sql.DB, now *stagesync.Plan, limit int) ([]string, error) 
 			if !sameEntryPlan(was, e) {
 				add(fmt.Sprintf("%s %s: now %s, in the plan %s", m.Name, entryName(e), describe(e), describe(was)))
 			}
-			seen[[3]string{m.Name, e.SourceID, e.DestID}] = true
+			found[m.Name]++
 		}
 	}
-	rows, err := db.Query(`SELECT model, src, dst, body FROM entries ORDER BY model, src, dst`)
+	// The file's entries not planned now: only in a model whose entries
+	// in the file outnumber those found, whose keys now are gathered then.
+	counts, err := db.Query(`SELECT model, count(*) FROM entries GROUP BY model ORDER BY model`)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var model, src, dst, body string
-		if err := rows.Scan(&model, &src, &dst, &body); err != nil {
+	var short []string
+	for counts.Next() {
+		var model string
+		var c int
+		if err := counts.Scan(&model, &c); err != nil {
+			counts.Close()
 			return nil, err
 		}
-		if seen[[3]string{model, src, dst}] {
-			continue
+		if c > found[model] {
+			short = append(short, model)
 		}
-		var was stagesync.EntryPlan
-		if err := json.Unmarshal([]byte(body), &was); err != nil {
-			return nil, err
-		}
-		add(fmt.Sprintf("%s %s: in the plan %s, now unchanged", model, entryName(was), describe(was)))
 	}
-	if err := rows.Err(); err != nil {
+	counts.Close()
+	if err := counts.Err(); err != nil {
 		return nil, err
+	}
+	for _, model := range short {
+		planned := map[[2]string]bool{}
+		for e, err := range now.Entries(model) {
+			if err != nil {
+				return nil, err
+			}
+			planned[[2]string{e.SourceID, e.DestID}] = true
+		}
+		if err := gone(db, model, planned, add); err != nil {
+			return nil, err
+		}
 	}
 	if n > limit {
 		out = append(out, fmt.Sprintf("... and %d more", n-limit))
 	}
 	return out, nil
+}
+
+// gone adds a line for each entry of model in the plan file that planned
+// does not have.
+func gone(db *sql.DB, model string, planned map[[2]string]bool, add func(string)) error {
+	rows, err := db.Query(`SELECT src, dst, body FROM entries WHERE model = ? ORDER BY src, dst`, model)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var src, dst, body string
+		if err := rows.Scan(&src, &dst, &body); err != nil {
+			return err
+		}
+		if planned[[2]string{src, dst}] {
+			continue
+		}
+		var was stagesync.EntryPlan
+		if err := json.Unmarshal([]byte(body), &was); err != nil {
+			return err
+		}
+		add(fmt.Sprintf("%s %s: in the plan %s, now unchanged", model, entryName(was), describe(was)))
+	}
+	return rows.Err()
 }
 
 func sameEntryPlan(a, b stagesync.EntryPlan) bool {

@@ -395,16 +395,14 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 		// Standard output has the JSON alone: the report of a sync,
 		// the plan of a dry run (its failing entries are in it, op
 		// "fail").
-		var v any
+		var werr error
 		if dryRun && plan != nil {
-			v = plan
+			werr = plan.WriteJSON(out) // entry by entry, from disk
 		} else if !dryRun && report != nil {
-			v = report
+			werr = writeJSON(out, report)
 		}
-		if v != nil {
-			if werr := writeJSON(out, v); werr != nil {
-				return withCode(exitFailures, werr)
-			}
+		if werr != nil {
+			return withCode(exitFailures, werr)
 		}
 	} else if report != nil && !dryRun {
 		// The terminal shows the first failures; the report file has them all.
