@@ -110,7 +110,8 @@ type SyncConfig struct {
 	// then, before the first write); a plan whose deletes the guard
 	// refuses for their number (MaxDelete, the share, an empty source)
 	// stops the run before its first write. The plan lists the entries
-	// as PlanLimit says, every one when it is 0.
+	// as PlanLimit says, every one when it is 0. Transforms run in both
+	// passes.
 	Confirm func(*Plan) bool
 	// Delta reads only the source entries updated since the state's
 	// high-water mark of their model (set by every run in which all of a

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -64,7 +65,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "stagesync:", err)
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "stagesync: ") { // the library's errors say it already
+		msg = "stagesync: " + msg
+	}
+	fmt.Fprintln(stderr, msg)
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
