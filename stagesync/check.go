@@ -582,9 +582,10 @@ func (e *engine) planFirst(ctx context.Context) (*Report, *Plan, error) {
 		return nil, nil, nil
 	}
 	if ask := cfg.ConfirmDelete; ask != nil {
-		// Asked once, before the first write; the apply pass gets the
-		// answer (a no refuses the deletes it still finds).
-		yes := ask(p.dels)
+		// Asked once, before the first write, unless the guard refused
+		// the deletes already (entries failed in the plan); the apply
+		// pass gets the answer: a no refuses the deletes it still finds.
+		yes := err == nil && ask(p.dels)
 		cfg.ConfirmDelete = func([]Deletion) bool { return yes }
 	}
 	for _, d := range p.dels {

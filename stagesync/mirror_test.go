@@ -290,3 +290,39 @@ func TestSyncMirrorDeletesOnlyPlanned(t *testing.T) {
 		t.Errorf("%d notes in the destination, want 19", n)
 	}
 }
+
+// TestSyncMirrorNotAskedWhenGuarded: when entries fail in the plan, the
+// guard refuses the deletes, so the run does not ask to confirm them; it
+// writes the rest and deletes nothing.
+func TestSyncMirrorNotAskedWhenGuarded(t *testing.T) {
+	s := describedSchema(t, "notes.graphql", notesDesc)
+	p := newPair(t, s, s)
+	ids := seedNotes(t, p.src.Stage.Seed, "Note", 20)
+	cfg := p.config()
+	cfg.Models = []string{"Note"}
+	cfg.State = stagesync.NewState(p.src.URL, p.dst.URL)
+	mustSync(t, cfg)
+	if err := p.source.Do(context.Background(), `mutation($id: ID!) { deleteNote(where: {id: $id}) { id } }`, map[string]any{"id": ids[0]}, nil); err != nil {
+		t.Fatal(err)
+	}
+	seedNotes(t, p.src.Stage.Seed, "New", 1)
+	cfg.Mirror = true
+	cfg.Transform = func(_ context.Context, _ string, e map[string]any) error {
+		if e["title"] == "Note 5" {
+			return errors.New("cannot transform")
+		}
+		return nil
+	}
+	asked := 0
+	cfg.ConfirmDelete = func([]stagesync.Deletion) bool { asked++; return true }
+	report, _, err := stagesync.Sync(context.Background(), cfg)
+	if g := guardError(t, err); g.Stopped || !strings.Contains(g.Reason, "failed") {
+		t.Errorf("guard %+v, want the deletes refused for the failure, the run not stopped", g)
+	}
+	if asked != 0 {
+		t.Errorf("asked %d times to confirm deletes the guard refuses", asked)
+	}
+	if m := modelReport(report, "Note"); m.Created != 1 || m.Deleted != 0 || m.Orphaned != 1 {
+		t.Errorf("report %+v, want the new note created, the orphan kept", m)
+	}
+}
