@@ -64,8 +64,9 @@ Exit codes as for sync; 3 also when the plan is stale.`,
 // write: applying a plan file, it refuses when the plan changed since the
 // file was made; on a terminal without --yes, it shows the plan and asks.
 // What it refused for is left in *refused. stopProgress ends the bars
-// before the question.
-func confirmPlan(cmd *cobra.Command, f *syncFlags, stopProgress func(bool), refused *error) func(*stagesync.Plan) bool {
+// before the question. The question lists every delete of the plan; a yes
+// sets *deletes, so that the deletes are not asked about again.
+func confirmPlan(cmd *cobra.Command, f *syncFlags, stopProgress func(bool), refused *error, deletes *bool) func(*stagesync.Plan) bool {
 	ask := f.planDB == nil && !f.yes && isTerminal(cmd.InOrStdin())
 	if f.planDB == nil && !ask {
 		return nil
@@ -88,11 +89,31 @@ func confirmPlan(cmd *cobra.Command, f *syncFlags, stopProgress func(bool), refu
 		out := cmd.ErrOrStderr()
 		fmt.Fprintf(out, "plan for %s:\n", f.to)
 		printPlan(out, now)
-		fmt.Fprint(out, "Write these changes? [y/N] ")
+		n := 0
+		for _, m := range now.Models() {
+			if m.Delete == 0 {
+				continue
+			}
+			for e := range now.Entries(m.Name) {
+				if e.Op == stagesync.OpDelete {
+					if n == 0 {
+						fmt.Fprintf(out, "to delete from %s:\n", f.to)
+					}
+					fmt.Fprintf(out, "  %s %s\n", m.Name, e.DestID)
+					n++
+				}
+			}
+		}
+		if n > 0 {
+			fmt.Fprintf(out, "Write these changes and delete these %d entries? [y/N] ", n)
+		} else {
+			fmt.Fprint(out, "Write these changes? [y/N] ")
+		}
 		if !readYes(cmd.InOrStdin()) {
 			*refused = withCode(exitFailures, fmt.Errorf("not confirmed; nothing was written (--yes writes without asking)"))
 			return false
 		}
+		*deletes = n > 0
 		return true
 	}
 }

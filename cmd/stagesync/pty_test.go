@@ -154,3 +154,103 @@ func TestProgressTerminal(t *testing.T) {
 
 // raceEnabled is set when the tests run with -race.
 var raceEnabled bool
+
+// runOnPtyAnswering runs the CLI with standard input and standard error on
+// a pseudo-terminal, answers each "[y/N] " question it asks with answer,
+// and returns what the terminal got and the exit code.
+func runOnPtyAnswering(t *testing.T, bin string, env []string, answer string, args ...string) (term string, code int) {
+	t.Helper()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdin, cmd.Stderr = tty, tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close() // the child has it
+	read := make(chan []byte)
+	go func() {
+		var all []byte
+		buf := make([]byte, 4096)
+		asked := 0
+		for {
+			n, err := ptmx.Read(buf)
+			all = append(all, buf[:n]...)
+			if q := strings.Count(string(all), "[y/N] "); q > asked {
+				asked = q
+				ptmx.Write([]byte(answer + "\n"))
+			}
+			if err != nil { // EIO once the child closed the terminal
+				read <- all
+				return
+			}
+		}
+	}()
+	werr := cmd.Wait()
+	var b []byte
+	select {
+	case b = <-read:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the terminal stayed open after the CLI ended")
+	}
+	code = 0
+	if ee, ok := werr.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if werr != nil {
+		t.Fatal(werr)
+	}
+	return ansi.ReplaceAllString(strings.ReplaceAll(string(b), "\r", ""), ""), code
+}
+
+// TestConfirmOnTerminal: on a terminal, sync shows the whole plan, every
+// delete included, and asks once before its first write; a no writes
+// nothing, a yes writes and deletes without asking again.
+func TestConfirmOnTerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the CLI")
+	}
+	bin := buildCLI(t)
+	src, dst := libraryStage(t, nil), libraryStage(t, nil)
+	seedLibrary(t, src)
+	dir := t.TempDir()
+	args := cliArgs(t, src, dst, dir)
+	if code, stdout, stderr := runCLI(t, args("sync", "--yes")...); code != exitOK {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stray, err := dst.Stage.Seed("Tag", "DRAFT", map[string]any{"name": "stray"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Stage.Seed("Tag", "DRAFT", map[string]any{"name": "new"}); err != nil {
+		t.Fatal(err)
+	}
+	env := cliEnv("TERM=xterm", "DST_TOKEN="+dst.Token, "SRC_TOKEN="+src.Token)
+	mirror := append(args("sync", "--mirror", "--max-delete", "1"), "-q")
+
+	before := dst.Stage.Counters().Mutations
+	term, code := runOnPtyAnswering(t, bin, env, "n", mirror...)
+	if code != exitFailures || !strings.Contains(term, "not confirmed; nothing was written") {
+		t.Errorf("answered no: exit %d, want %d saying nothing was written\n%s", code, exitFailures, term)
+	}
+	if n := dst.Stage.Counters().Mutations - before; n != 0 {
+		t.Errorf("answered no: %d mutations", n)
+	}
+	term, code = runOnPtyAnswering(t, bin, env, "y", mirror...)
+	if code != exitOK {
+		t.Fatalf("answered yes: exit %d\n%s", code, term)
+	}
+	if q := strings.Count(term, "[y/N]"); q != 1 || !strings.Contains(term, "Tag "+stray[0]) || !strings.Contains(term, "delete these 1 entries?") {
+		t.Errorf("asked %d questions, want one listing the stray tag %s:\n%s", q, stray[0], term)
+	}
+	names := map[string]bool{}
+	for _, tag := range dst.Stage.All("Tag", "DRAFT") {
+		names[tag["name"].(string)] = true
+	}
+	if names["stray"] || !names["new"] {
+		t.Errorf("tags after the yes: %v; want the new one written, the stray deleted", names)
+	}
+}

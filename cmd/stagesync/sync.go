@@ -350,9 +350,14 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 		cfg.Progress, stopProgress = newBarProgress(cmd.ErrOrStderr(), dryRun)
 	}
 	defer stopProgress(false)
+	var refused error
+	deletesConfirmed := false // with the plan (see confirmPlan)
 	if f.mirror && !f.yes {
 		confirm := confirmDeletes(cmd.InOrStdin(), cmd.ErrOrStderr(), f.to)
 		cfg.ConfirmDelete = func(dels []stagesync.Deletion) bool {
+			if deletesConfirmed {
+				return true
+			}
 			stopProgress(true) // the question goes below the bars
 			return confirm(dels)
 		}
@@ -377,9 +382,8 @@ func runSync(cmd *cobra.Command, f *syncFlags, dryRun bool) error {
 			}
 		}
 	}
-	var refused error
 	if !dryRun {
-		cfg.Confirm = confirmPlan(cmd, f, stopProgress, &refused)
+		cfg.Confirm = confirmPlan(cmd, f, stopProgress, &refused, &deletesConfirmed)
 	}
 	report, plan, err := stagesync.Sync(ctx, cfg)
 	if errors.Is(err, stagesync.ErrNotConfirmed) && refused != nil {
