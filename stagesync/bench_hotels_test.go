@@ -659,6 +659,10 @@ type rssChild struct {
 	Dest        string
 	DestToken   string
 	Rate        float64
+	// Plan makes the child plan the sync only (a dry run listing every
+	// entry, as plan -o and plan --json do), in a process of its own:
+	// the peak RSS only grows within one.
+	Plan bool
 }
 
 // rssResult is what TestHotelsRSSChild prints on a line of its own after
@@ -708,32 +712,38 @@ func BenchmarkHotelsRSS(b *testing.B) {
 			if err := benchhotels.Seed(src.Stage, sc); err != nil {
 				b.Fatal(err)
 			}
-			arg, err := json.Marshal(rssChild{Hotels: hotels, Source: src.URL, SourceToken: src.Token, Dest: dst.URL, DestToken: dst.Token, Rate: rssRate})
-			if err != nil {
-				b.Fatal(err)
-			}
-			cmd := exec.Command(os.Args[0], "-test.run=^TestHotelsRSSChild$", "-test.v", "-test.count=1", "-test.timeout=0")
-			cmd.Env = append(os.Environ(), "STAGESYNC_BENCH_RSS_CHILD="+string(arg))
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				b.Fatalf("child at %d hotels: %v\n%s", hotels, err, out)
-			}
-			var res rssResult
-			found := false
-			sc2 := bufio.NewScanner(bytes.NewReader(out))
-			for sc2.Scan() {
-				if line, ok := strings.CutPrefix(strings.TrimSpace(sc2.Text()), rssPrefix); ok {
-					found = json.Unmarshal([]byte(line), &res) == nil
+			child := func(plan bool) rssResult {
+				arg, err := json.Marshal(rssChild{Hotels: hotels, Source: src.URL, SourceToken: src.Token, Dest: dst.URL, DestToken: dst.Token, Rate: rssRate, Plan: plan})
+				if err != nil {
+					b.Fatal(err)
 				}
+				cmd := exec.Command(os.Args[0], "-test.run=^TestHotelsRSSChild$", "-test.v", "-test.count=1", "-test.timeout=0")
+				cmd.Env = append(os.Environ(), "STAGESYNC_BENCH_RSS_CHILD="+string(arg))
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					b.Fatalf("child at %d hotels: %v\n%s", hotels, err, out)
+				}
+				var res rssResult
+				found := false
+				sc2 := bufio.NewScanner(bytes.NewReader(out))
+				for sc2.Scan() {
+					if line, ok := strings.CutPrefix(strings.TrimSpace(sc2.Text()), rssPrefix); ok {
+						found = json.Unmarshal([]byte(line), &res) == nil
+					}
+				}
+				if !found {
+					b.Fatalf("child at %d hotels printed no result:\n%s", hotels, out)
+				}
+				return res
 			}
-			if !found {
-				b.Fatalf("child at %d hotels printed no result:\n%s", hotels, out)
-			}
+			planMB := child(true).PlanMB // before the sync: every entry a create
+			res := child(false)
+			res.PlanMB = planMB
 			if res.Entries != sc.Entries() {
 				b.Fatalf("child at %d hotels synced %d entries, want %d", hotels, res.Entries, sc.Entries())
 			}
-			say("peak RSS at %d hotels (%d entries), engine only (child process): %.0f MB before the sync, %.0f MB after a dry run listing every entry, %.0f MB after the full sync (%s), %.0f MB after the no-op re-sync (%s) [emulated limit %d req/s, %s latency: memory, not time]",
-				hotels, res.Entries, res.BaseMB, res.PlanMB, res.FullMB, res.FullWall.Round(time.Millisecond), res.ResyncMB, res.ResyncWall.Round(time.Millisecond), rssRate, rssLatency)
+			say("peak RSS at %d hotels (%d entries), engine only (child processes): %.0f MB before the sync, %.0f MB after the full sync (%s), %.0f MB after the no-op re-sync (%s); %.0f MB for a dry run listing every entry (in a process of its own) [emulated limit %d req/s, %s latency: memory, not time]",
+				hotels, res.Entries, res.BaseMB, res.FullMB, res.FullWall.Round(time.Millisecond), res.ResyncMB, res.ResyncWall.Round(time.Millisecond), res.PlanMB, rssRate, rssLatency)
 			results = append(results, res)
 			src.Close()
 			dst.Close()
@@ -774,16 +784,38 @@ func TestHotelsRSSChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer state.Close()
-	// The plan of every entry first, listed whole as `plan -o` and
-	// `plan --json` list it (30,200 creates at 10k hotels).
-	plan := hotelsConfig(source, dest, s, state, nil)
-	plan.DryRun, plan.PlanLimit = true, -1
-	if _, p, err := stagesync.Sync(context.Background(), plan); err != nil {
-		t.Fatal(err)
-	} else if n := p.Model("Review").Create; n == 0 {
-		t.Fatal("the dry run plans no reviews")
+	if c.Plan {
+		// The plan of every entry, listed whole as `plan -o` and `plan
+		// --json` list it (30,200 creates at 10k hotels).
+		plan := hotelsConfig(source, dest, s, state, nil)
+		plan.DryRun, plan.PlanLimit = true, -1
+		report, p, err := stagesync.Sync(context.Background(), plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := report.Failures(); len(f) > 0 {
+			t.Fatalf("the dry run plans %d entries failing; first: %+v", len(f), f[0])
+		}
+		listed := 0
+		for _, m := range p.Models() {
+			for _, err := range p.Entries(m.Name) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				listed++
+			}
+		}
+		if want := benchhotels.ScaleOf(c.Hotels).Entries(); listed != want {
+			t.Fatalf("the dry run lists %d entries, want %d", listed, want)
+		}
+		res.PlanMB = benchhotels.PeakRSSMB()
+		out, err := json.Marshal(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Println(rssPrefix + string(out))
+		return
 	}
-	res.PlanMB = benchhotels.PeakRSSMB()
 	for i := range 2 {
 		start := time.Now()
 		report, _, err := stagesync.Sync(context.Background(), hotelsConfig(source, dest, s, state, nil))

@@ -2,9 +2,11 @@ package stagesync
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/stagesync/stagesync/hygraph"
 	"github.com/stagesync/stagesync/internal/entryform"
+	"github.com/stagesync/stagesync/internal/sqlitefile"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -386,9 +389,72 @@ func NeedsAssets(ctx context.Context, cfg *SyncConfig) (AssetNeeds, error) {
 // plannedCreates are the source entries a dry run plans to create, per
 // model: the targets that will have a destination entry when the entries
 // referencing them are written.
+//
+// They are kept in memory up to plannedMemory, then in an SQLite file of
+// the run's scratch directory, so that the memory of planning a large
+// project does not grow with it.
 type plannedCreates struct {
 	mu  sync.Mutex
-	ids map[string]map[string]bool
+	ids map[string]map[string]bool // not yet in db
+	n   int                        // entries in ids
+	dir string                     // the run's scratch directory
+	db  *sql.DB                    // opened when ids first grows past plannedMemory
+	err error                      // the file failed: ids keeps every entry
+}
+
+// plannedMemory is the number of planned creates held in memory before
+// they go to the file.
+const plannedMemory = 4096
+
+// has reports whether the entry is planned to be created; p.mu is held.
+func (p *plannedCreates) has(model, id string) bool {
+	if p.ids[model][id] {
+		return true
+	}
+	if p.db == nil {
+		return false
+	}
+	var one int
+	return p.db.QueryRow(`SELECT 1 FROM planned WHERE model = ? AND src = ?`, model, id).Scan(&one) == nil
+}
+
+// flush moves the entries in memory to the file; p.mu is held.
+func (p *plannedCreates) flush() error {
+	if p.db == nil {
+		db, err := sqlitefile.Open(filepath.Join(p.dir, "planned.db"), "journal_mode(OFF)", "synchronous(OFF)")
+		if err != nil {
+			return err
+		}
+		if _, err := db.Exec(`CREATE TABLE planned(model TEXT NOT NULL, src TEXT NOT NULL, PRIMARY KEY(model, src)) WITHOUT ROWID`); err != nil {
+			db.Close()
+			return err
+		}
+		p.db = db
+	}
+	tx, err := p.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for model, ids := range p.ids {
+		for id := range ids {
+			if _, err := tx.Exec(`INSERT OR IGNORE INTO planned(model, src) VALUES (?, ?)`, model, id); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	clear(p.ids)
+	p.n = 0
+	return nil
+}
+
+func (p *plannedCreates) close() {
+	if p.db != nil {
+		_ = p.db.Close()
+	}
 }
 
 // predictMissing reports, in a dry run, the relation targets of an entry
@@ -401,7 +467,7 @@ func (e *engine) predictMissing(model, srcID, destID string, op Op, missing []mi
 	p.mu.Lock()
 	var gone []missingRef
 	for _, m := range missing {
-		if !deferred[m.Field] && !p.ids[m.Model][m.ID] {
+		if !deferred[m.Field] && !p.has(m.Model, m.ID) {
 			gone = append(gone, m)
 		}
 	}
@@ -423,7 +489,7 @@ func (e *engine) plannedGone(missing []missingRef, deferred map[string]bool) []m
 	defer p.mu.Unlock()
 	var gone []missingRef
 	for _, m := range missing {
-		if !deferred[m.Field] && !p.ids[m.Model][m.ID] {
+		if !deferred[m.Field] && !p.has(m.Model, m.ID) {
 			gone = append(gone, m)
 		}
 	}
@@ -441,7 +507,14 @@ func (e *engine) notePlanned(model, srcID string) {
 	if p.ids[model] == nil {
 		p.ids[model] = map[string]bool{}
 	}
-	p.ids[model][srcID] = true
+	if !p.ids[model][srcID] {
+		p.ids[model][srcID] = true
+		p.n++
+	}
+	if p.n >= plannedMemory && p.err == nil && e.scratch != "" {
+		p.dir = e.scratch
+		p.err = p.flush() // on failure, memory keeps them
+	}
 }
 
 // dropSkipped removes from a canonical version of an entry of m the asset

@@ -386,6 +386,7 @@ func (e *engine) close() {
 	for _, di := range e.dest {
 		di.close()
 	}
+	e.planned.close()
 	if e.scratch != "" {
 		_ = os.RemoveAll(e.scratch)
 	}
