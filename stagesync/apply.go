@@ -471,7 +471,7 @@ func (e *engine) deletions(ctx context.Context) error {
 	}
 	models := slices.Clone(e.ord.models)
 	slices.Reverse(models)
-	if len(byModel[assetModel]) > 0 {
+	if len(byModel[assetModel]) > 0 && !slices.Contains(models, assetModel) {
 		models = append(models, assetModel)
 	}
 	canDelete := func(model string) bool {

@@ -187,7 +187,7 @@ type srcAsset struct {
 	published   bool               // published in the source
 	files       map[string]srcFile // by locale, "" for the default locale
 	status      string             // upload status (new asset system)
-	cur         *dstAsset          // the matched destination asset
+	cur         *destEntry         // the matched destination asset
 	dropped     bool               // the transform dropped it
 	failure     error              // the transform failed on it
 }
@@ -200,6 +200,11 @@ type dstAsset struct {
 	draft, pub  fieldHashes // pub is nil when unpublished
 	matched     bool
 	kept        bool // a candidate of an ambiguous create: never an orphan
+}
+
+// entry returns what the pipeline keeps of a destination asset.
+func (d *dstAsset) entry() *destEntry {
+	return &destEntry{model: assetModel, id: d.id, created: d.created, draft: d.draft, pub: d.pub, files: d.handles, status: d.status}
 }
 
 // assetRun is one run of the asset phase.
@@ -215,8 +220,10 @@ type assetRun struct {
 	locFiles  bool // each localization has a file (a localized handle)
 
 	flights flights
-	publish []publishItem // guarded by mu
-	failed  []Failure     // guarded by mu
+	sem     chan struct{}   // the assets copied at once (pipeline)
+	known   map[string]bool // source files counted in totalBytes (pipeline)
+	publish []publishItem   // guarded by mu
+	failed  []Failure       // guarded by mu
 
 	mu                sync.Mutex // guards the progress and emits
 	done, total       int
@@ -232,13 +239,25 @@ func (e *engine) assets(ctx context.Context) error {
 	if slices.Contains(e.ord.models, assetModel) {
 		return errors.New("stagesync: Asset is synced by SyncConfig.Assets; leave it out of Models")
 	}
+	r, err := e.newAssetRun()
+	if err != nil {
+		return err
+	}
+	e.report.touch(assetModel)
+	e.emit(Event{Phase: PhaseAssets, Model: assetModel})
+	return r.run(ctx)
+}
+
+// newAssetRun sets the asset model up: the destination's asset system, the
+// options' defaults, the destination's operations.
+func (e *engine) newAssetRun() (*assetRun, error) {
 	r := &assetRun{e: e, opts: *e.cfg.Assets, src: e.src.Model(assetModel), dst: e.dst.Model(assetModel)}
 	var err error
 	if r.sys, err = detectAssetSystem(e.dstAST); err != nil {
-		return fmt.Errorf("stagesync: %s: assets: %w", e.cfg.Dest, err)
+		return nil, fmt.Errorf("stagesync: %s: assets: %w", e.cfg.Dest, err)
 	}
 	if r.sys == assetLegacy && r.opts.Files == nil && !e.cfg.DryRun {
-		return fmt.Errorf("stagesync: %s is on the legacy asset system: AssetOptions.Files must be the Filestack client of its asset bucket", e.cfg.Dest)
+		return nil, fmt.Errorf("stagesync: %s is on the legacy asset system: AssetOptions.Files must be the Filestack client of its asset bucket", e.cfg.Dest)
 	}
 	if r.opts.Concurrency <= 0 {
 		r.opts.Concurrency = defaultAssetConcurrency
@@ -256,7 +275,7 @@ func (e *engine) assets(ctx context.Context) error {
 		r.opts.Retries = 0
 	}
 	if r.ops, err = buildOps(e.dst, r.dst, e.pageSize); err != nil {
-		return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
+		return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 	}
 	e.dstOps[assetModel] = r.ops // the writer's, and the mirror deletes'
 
@@ -267,16 +286,14 @@ func (e *engine) assets(ctx context.Context) error {
 		}
 	}
 	if r.src.API == nil || r.src.API.List == "" {
-		return fmt.Errorf("stagesync: %s: the schema has no list query for Asset", e.cfg.Source)
+		return nil, fmt.Errorf("stagesync: %s: the schema has no list query for Asset", e.cfg.Source)
 	}
 	r.createdAt = hasInputField(e.dstAST, r.dst.API.CreateInput, "createdAt")
 	if h := r.dst.Field("handle"); h != nil && h.Localized && r.sys == assetLegacy {
 		r.locFiles = true
 	}
 	r.poll = fmt.Sprintf("query StagesyncPollAsset($id: ID!) { item: %s(where: {id: $id}, stage: DRAFT) { id handle upload { status error { code message } } } }", r.dst.API.Single)
-	e.report.touch(assetModel)
-	e.emit(Event{Phase: PhaseAssets, Model: assetModel})
-	return r.run(ctx)
+	return r, nil
 }
 
 // run reads both sides, plans, copies and publishes.
@@ -303,9 +320,11 @@ func (r *assetRun) run(ctx context.Context) error {
 	for _, a := range srcs {
 		// Match before transforming, so that an asset whose transform
 		// fails keeps its destination asset (mirror mode never deletes it).
-		a.cur, a.failure = r.match(a, dest, byCreated, mapped)
-		if a.cur != nil {
-			a.cur.matched = true
+		var d *dstAsset
+		d, a.failure = r.match(a, dest, byCreated, mapped)
+		if d != nil {
+			d.matched = true
+			a.cur = d.entry()
 		}
 		if a.failure != nil {
 			continue
@@ -429,19 +448,13 @@ func (r *assetRun) readDest(ctx context.Context) (map[string]*dstAsset, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 		}
-		d := &dstAsset{handles: map[string]string{}}
+		d := &dstAsset{}
 		d.id, _ = entry["id"].(string)
 		if c, ok := entry["createdAt"].(string); ok {
 			d.created = timeKey(c)
 		}
 		d.status = uploadStatus(entry)
-		d.handles[""], _ = entry["handle"].(string)
-		for _, l := range localizationsOf(entry) {
-			locale, _ := l["locale"].(string)
-			if h, ok := l["handle"].(string); ok && locale != "" {
-				d.handles[locale] = h
-			}
-		}
+		d.handles = destFiles(entry)
 		if pub := entryform.Published(entry); pub != nil {
 			v, _ := canonEntry(e.dst, r.dst, pub, r.skip, sameID)
 			d.pub = hashVersion(v)
@@ -464,30 +477,49 @@ func (r *assetRun) readSource(ctx context.Context) ([]*srcAsset, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
 		}
-		a := &srcAsset{files: map[string]srcFile{}}
-		a.id, _ = entry["id"].(string)
-		a.created, _ = entry["createdAt"].(string)
-		a.published = entryform.Published(entry) != nil
-		a.status = uploadStatus(entry)
+		created, _ := entry["createdAt"].(string)
+		published := entryform.Published(entry) != nil
 		delete(entry, "createdAt")
 		delete(entry, "updatedAt")
-		a.entry = entry
-		def := fileOf(entry)
-		a.files[""] = def
-		for _, l := range localizationsOf(entry) {
-			locale, _ := l["locale"].(string)
-			if _, ok := l["handle"]; !ok || locale == "" {
-				continue
-			}
-			f := fileOf(l)
-			if f.handle == "" {
-				f = def
-			}
-			a.files[locale] = f
-		}
-		out = append(out, a)
+		out = append(out, newSrcAsset(entry, created, published))
 	}
 	return out, nil
+}
+
+// newSrcAsset returns the source asset of an entry as read (without its
+// createdAt, updatedAt and PUBLISHED version), created at created.
+func newSrcAsset(entry map[string]any, created string, published bool) *srcAsset {
+	a := &srcAsset{files: map[string]srcFile{}, created: created, published: published, entry: entry}
+	a.id, _ = entry["id"].(string)
+	a.status = uploadStatus(entry)
+	def := fileOf(entry)
+	a.files[""] = def
+	for _, l := range localizationsOf(entry) {
+		locale, _ := l["locale"].(string)
+		if _, ok := l["handle"]; !ok || locale == "" {
+			continue
+		}
+		f := fileOf(l)
+		if f.handle == "" {
+			f = def
+		}
+		a.files[locale] = f
+	}
+	return a
+}
+
+// destFiles returns the file handles of a destination asset as read, by
+// locale ("" for the default locale).
+func destFiles(entry map[string]any) map[string]string {
+	out := map[string]string{}
+	out[""], _ = entry["handle"].(string)
+	for _, l := range localizationsOf(entry) {
+		locale, _ := l["locale"].(string)
+		if h, ok := l["handle"].(string); ok && locale != "" {
+			out[locale] = h
+		}
+	}
+	return out
 }
 
 // fileOf reads the file fields of an asset or one of its localizations.
@@ -625,7 +657,7 @@ func (r *assetRun) filesToCopy(a *srcAsset) map[string]srcFile {
 		}
 		cur := ""
 		if a.cur != nil {
-			cur = a.cur.handles[loc]
+			cur = a.cur.files[loc]
 		}
 		if h, ok := r.knownFile(f, cur); ok {
 			if r.sys == assetLegacy || (a.cur != nil && h == cur && uploadDone(a.cur.status)) {
@@ -763,7 +795,7 @@ func (r *assetRun) planOnly(a *srcAsset) {
 		}
 		cur := ""
 		if a.cur != nil {
-			cur = a.cur.handles[loc]
+			cur = a.cur.files[loc]
 		}
 		handles[loc], _ = r.knownFile(f, cur)
 	}
@@ -845,7 +877,7 @@ func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
 			f := a.files[loc]
 			cur := ""
 			if a.cur != nil {
-				cur = a.cur.handles[loc]
+				cur = a.cur.files[loc]
 			}
 			if h, ok := r.knownFile(f, cur); ok {
 				handles[loc] = h

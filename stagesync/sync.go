@@ -350,6 +350,10 @@ type engine struct {
 	snaps    map[string]map[string]relinkSnap
 	holds    holds   // entries held back from the draft lists of their reverse sides (see heldEntry)
 	singles  singles // one-to-one targets taken by published versions written first (see noteSingles)
+
+	// assetRun is the asset model's file-copy step, when Asset is a model
+	// of the run (see prepareAssets).
+	assetRun *assetRun
 }
 
 // close frees what the run holds: its state database when it opened one,
@@ -514,9 +518,11 @@ func (e *engine) prepare(ctx context.Context) error {
 		e.out = e.cfg.Writer(e.out)
 	}
 	if e.cfg.Entries != nil {
-		return e.prepareEntries(ctx, allowed)
+		if err := e.prepareEntries(ctx, allowed); err != nil {
+			return err
+		}
 	}
-	return nil
+	return e.prepareAssets()
 }
 
 // run writes the models in order, then the later phases.
@@ -544,8 +550,10 @@ func (e *engine) run(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := e.assets(ctx); err != nil {
-		return err
+	if e.assetRun == nil {
+		if err := e.assets(ctx); err != nil {
+			return err
+		}
 	}
 	// The destination's entries of the next model are read ahead, in the
 	// background, while a model is written; one index at a time is kept.
@@ -576,8 +584,16 @@ func (e *engine) run(ctx context.Context) error {
 	for i, m := range e.ord.models {
 		readIndex(i + 1)
 		e.report.touch(m)
+		if m == assetModel && e.assetRun != nil {
+			e.assetRun.start()
+		}
 		if err := e.syncModel(ctx, m); err != nil {
 			return err
+		}
+		if m == assetModel && e.assetRun != nil {
+			if err := e.assetRun.end(); err != nil {
+				return err
+			}
 		}
 		e.dest[m].close() // only the orphans are kept
 		delete(e.dest, m)
