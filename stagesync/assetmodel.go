@@ -16,7 +16,7 @@ import (
 
 // assetsInPipeline puts Asset on the pipeline of the other models (see
 // planAsset) instead of the asset phase (assetRun.run).
-var assetsInPipeline = false
+var assetsInPipeline = true
 
 // prepareAssets, at the end of prepare, makes Asset the first model of a
 // run that copies assets: its destination entries are read into the
@@ -81,9 +81,6 @@ func (r *assetRun) end() error {
 // copied, by its write: the copy gives the file fields their values.
 func (e *engine) planAsset(ctx context.Context, srcID string, entry, pub map[string]any, shape entryShape, cur *destEntry) func(context.Context) {
 	r := e.assetRun
-	r.mu.Lock()
-	r.total++
-	r.mu.Unlock()
 	a := newSrcAsset(entry, shape.createdAt, pub != nil)
 	a.cur = cur
 	destID := a.curID()
@@ -247,11 +244,13 @@ func (r *assetRun) write(ctx context.Context, a *srcAsset, handles map[string]st
 	}
 }
 
-// finishPipeline counts one asset as handled and emits the progress.
+// finishPipeline counts one asset as handled and emits the progress. The
+// assets are read as they are written: their total is known at the end
+// (see end), and the events before it have none.
 func (r *assetRun) finishPipeline(bytes int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.done++
 	r.bytes += bytes
-	r.e.emit(Event{Phase: PhaseAssets, Model: assetModel, Done: r.done, Total: r.total, Bytes: r.bytes, TotalBytes: r.totalBytes})
+	r.e.emit(Event{Phase: PhaseAssets, Model: assetModel, Done: r.done, Bytes: r.bytes, TotalBytes: r.totalBytes})
 }

@@ -1003,22 +1003,19 @@ func (r *assetRun) await(ctx context.Context, a *srcAsset, id string) error {
 }
 
 // pollUpload polls an asset until its upload is no longer pending, for at
-// most UploadTimeout. It returns the asset's handle, or why its upload
-// failed.
+// most UploadTimeout: an upload still pending at a poll after that long
+// has failed (each poll is answered first, so that the failure says what
+// state the upload was left in). It returns the asset's handle, or why its
+// upload failed.
 func (r *assetRun) pollUpload(ctx context.Context, id string) (handle, failure string, err error) {
-	pctx, cancel := context.WithTimeout(ctx, r.opts.UploadTimeout)
-	defer cancel()
+	deadline := time.Now().Add(r.opts.UploadTimeout)
 	t := time.NewTimer(0)
 	defer t.Stop()
-	status := ""
 	for {
 		select {
 		case <-t.C:
-		case <-pctx.Done():
-			if ctx.Err() != nil {
-				return "", "", ctx.Err()
-			}
-			return "", "", fmt.Errorf("upload still %s after %s", status, r.opts.UploadTimeout)
+		case <-ctx.Done():
+			return "", "", ctx.Err()
 		}
 		var out struct {
 			Item *struct {
@@ -1032,15 +1029,13 @@ func (r *assetRun) pollUpload(ctx context.Context, id string) (handle, failure s
 				} `json:"upload"`
 			} `json:"item"`
 		}
-		if err := r.e.cfg.Dest.Do(pctx, r.poll, map[string]any{"id": id}, &out); err != nil {
-			if ctx.Err() == nil && pctx.Err() != nil {
-				return "", "", fmt.Errorf("upload still %s after %s", status, r.opts.UploadTimeout)
-			}
+		if err := r.e.cfg.Dest.Do(ctx, r.poll, map[string]any{"id": id}, &out); err != nil {
 			return "", "", fmt.Errorf("polling the upload: %w", err)
 		}
 		if out.Item == nil {
 			return "", "", fmt.Errorf("destination asset %s is gone", id)
 		}
+		status := ""
 		if out.Item.Upload != nil {
 			status = out.Item.Upload.Status
 		}
@@ -1054,7 +1049,11 @@ func (r *assetRun) pollUpload(ctx context.Context, id string) (handle, failure s
 			}
 			return "", failure, nil
 		}
-		t.Reset(r.opts.PollInterval)
+		left := time.Until(deadline)
+		if left <= 0 {
+			return "", "", fmt.Errorf("upload still %s after %s", status, r.opts.UploadTimeout)
+		}
+		t.Reset(min(r.opts.PollInterval, left))
 	}
 }
 
