@@ -475,7 +475,7 @@ func (e *engine) deletions(ctx context.Context) error {
 		models = append(models, assetModel)
 	}
 	canDelete := func(model string) bool {
-		ops := e.dstOps[model] // Asset's when the asset phase ran
+		ops := e.dstOps[model] // Asset's when assets are copied
 		return ops != nil && ops.del != ""
 	}
 	srcOf := func(model, id string) string {

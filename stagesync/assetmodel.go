@@ -14,16 +14,12 @@ import (
 	"strings"
 )
 
-// assetsInPipeline puts Asset on the pipeline of the other models (see
-// planAsset) instead of the asset phase (assetRun.run).
-var assetsInPipeline = true
-
 // prepareAssets, at the end of prepare, makes Asset the first model of a
 // run that copies assets: its destination entries are read into the
 // destination index, its source assets are read, matched and planned by
 // syncModel (see planAsset).
 func (e *engine) prepareAssets() error {
-	if !assetsInPipeline || e.cfg.Assets == nil || !e.synced[assetModel] {
+	if e.cfg.Assets == nil || !e.synced[assetModel] {
 		return nil
 	}
 	if slices.Contains(e.ord.models, assetModel) {
@@ -85,7 +81,7 @@ func (e *engine) planAsset(ctx context.Context, srcID string, entry, pub map[str
 	a.cur = cur
 	destID := a.curID()
 	if err := e.transform(ctx, assetModel, a.entry); err != nil {
-		defer r.finishPipeline(0)
+		defer r.finish(0)
 		if errors.Is(err, ErrDrop) {
 			e.plan.add(assetModel, EntryPlan{SourceID: srcID, DestID: destID, Op: OpSkip})
 			return nil
@@ -107,12 +103,12 @@ func (e *engine) planAsset(ctx context.Context, srcID string, entry, pub map[str
 		}
 	}
 	if e.cfg.DryRun {
-		defer r.finishPipeline(0)
+		defer r.finish(0)
 		r.planOnly(a)
 		return nil
 	}
 	if !uploadDone(a.status) {
-		defer r.finishPipeline(0)
+		defer r.finish(0)
 		msg := "the source asset has no file: upload status " + a.status
 		if e := uploadFailure(a.entry); e != "" {
 			msg += " (" + e + ")"
@@ -147,7 +143,7 @@ func (e *engine) planAsset(ctx context.Context, srcID string, entry, pub map[str
 		if d.op == OpUnchanged && !d.publish && !d.unpublish {
 			r.add(a, destID, d)
 			e.report.add(assetModel, countUnchanged, 1)
-			r.finishPipeline(0)
+			r.finish(0)
 			return nil
 		}
 		return func(ctx context.Context) { r.write(ctx, a, handles, &d) }
@@ -163,7 +159,7 @@ func (e *engine) planAsset(ctx context.Context, srcID string, entry, pub map[str
 func (r *assetRun) write(ctx context.Context, a *srcAsset, handles map[string]string, d *decision) {
 	e := r.e
 	var copied int64
-	defer func() { r.finishPipeline(copied) }()
+	defer func() { r.finish(copied) }()
 	select {
 	case r.sem <- struct{}{}:
 		defer func() { <-r.sem }()
@@ -244,10 +240,10 @@ func (r *assetRun) write(ctx context.Context, a *srcAsset, handles map[string]st
 	}
 }
 
-// finishPipeline counts one asset as handled and emits the progress. The
+// finish counts one asset as handled and emits the progress. The
 // assets are read as they are written: their total is known at the end
 // (see end), and the events before it have none.
-func (r *assetRun) finishPipeline(bytes int64) {
+func (r *assetRun) finish(bytes int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.done++

@@ -12,18 +12,18 @@ import (
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/stagesync/stagesync/filestack"
-	"github.com/stagesync/stagesync/hygraph"
-	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
 
-// PhaseAssets is the first phase of a sync with SyncConfig.Assets set: the
-// source's assets are copied, files and entries, before the entries that
-// reference them. Its events count assets in Done and Total and the bytes
-// copied in Bytes and TotalBytes.
+// PhaseAssets is the progress of the asset model of a sync with
+// SyncConfig.Assets set (written first, before the entries that reference
+// assets): its events count the assets handled in Done and the bytes of
+// the files copied in Bytes, of the files to copy in TotalBytes. Assets
+// are read as they are written; the last event has Total, the assets
+// read, and Done equal to it. The asset model's read and write events are
+// PhaseRead and PhaseWrite, as any model's.
 const PhaseAssets Phase = "assets"
 
 // Defaults of AssetOptions.
@@ -41,15 +41,20 @@ const (
 	defaultAssetRetries = 2
 )
 
-// AssetOptions turns the asset phase of Sync on (see SyncConfig.Assets) and
-// configures it.
+// AssetOptions makes Sync copy assets (see SyncConfig.Assets) and
+// configures the copy.
 //
-// The asset phase runs first. It reads every source asset (file fields,
-// custom fields, localizations, publish state) and matches it to a
-// destination asset through the identity map, then by id (stages cloned
-// from each other share ids). The destination's asset system is told from
-// its schema: the legacy system when AssetCreateInput requires handle, the
-// new one when it has uploadUrl.
+// Asset is then a model of the sync like the others, written first: every
+// source asset is read (file fields, custom fields, localizations, publish
+// state) and matched to a destination asset through the identity map,
+// then by id (stages cloned from each other share ids), then, for a
+// create whose answer was lost, as the one destination asset with the
+// creation time and content it sent (see SyncConfig.MaxRounds); planned
+// by content hash; written; published; and, in a mirror run, a
+// destination asset no source asset matches is deleted under the delete
+// guard. The destination's asset system is told from its schema: the
+// legacy system when AssetCreateInput requires handle, the new one when it
+// has uploadUrl.
 //
 // On the legacy system, the file of a source asset the destination lacks
 // is stored into the destination's Filestack bucket — by URL (Filestack
@@ -180,7 +185,7 @@ type srcFile struct {
 	size                            int64
 }
 
-// srcAsset is a source asset as the phase works on it.
+// srcAsset is a source asset as planAsset works on it.
 type srcAsset struct {
 	id, created string
 	entry       map[string]any     // the draft as read
@@ -188,26 +193,10 @@ type srcAsset struct {
 	files       map[string]srcFile // by locale, "" for the default locale
 	status      string             // upload status (new asset system)
 	cur         *destEntry         // the matched destination asset
-	dropped     bool               // the transform dropped it
-	failure     error              // the transform failed on it
 }
 
-// dstAsset is what the phase keeps of a destination asset.
-type dstAsset struct {
-	id, created string
-	handles     map[string]string // by locale, "" for the default locale
-	status      string
-	draft, pub  fieldHashes // pub is nil when unpublished
-	matched     bool
-	kept        bool // a candidate of an ambiguous create: never an orphan
-}
-
-// entry returns what the pipeline keeps of a destination asset.
-func (d *dstAsset) entry() *destEntry {
-	return &destEntry{model: assetModel, id: d.id, created: d.created, draft: d.draft, pub: d.pub, files: d.handles, status: d.status}
-}
-
-// assetRun is one run of the asset phase.
+// assetRun is the asset model of one run: its destination asset system
+// and operations, and its file-copy step (see planAsset).
 type assetRun struct {
 	e         *engine
 	opts      AssetOptions
@@ -220,32 +209,13 @@ type assetRun struct {
 	locFiles  bool // each localization has a file (a localized handle)
 
 	flights flights
-	sem     chan struct{}   // the assets copied at once (pipeline)
-	known   map[string]bool // source files counted in totalBytes (pipeline)
-	publish []publishItem   // guarded by mu
-	failed  []Failure       // guarded by mu
+	sem     chan struct{}   // the assets copied at once (AssetOptions.Concurrency)
+	known   map[string]bool // source files counted in totalBytes (planAsset's alone)
 
-	mu                sync.Mutex // guards the progress and emits
-	done, total       int
-	bytes, totalBytes int64
-	saveErr           error // of the first checkpoint that failed
-}
-
-// assets runs the asset phase (see AssetOptions).
-func (e *engine) assets(ctx context.Context) error {
-	if e.cfg.Assets == nil || !e.synced[assetModel] {
-		return nil
-	}
-	if slices.Contains(e.ord.models, assetModel) {
-		return errors.New("stagesync: Asset is synced by SyncConfig.Assets; leave it out of Models")
-	}
-	r, err := e.newAssetRun()
-	if err != nil {
-		return err
-	}
-	e.report.touch(assetModel)
-	e.emit(Event{Phase: PhaseAssets, Model: assetModel})
-	return r.run(ctx)
+	mu                sync.Mutex // guards what follows, and orders the progress events
+	failed            []Failure  // the assets that failed (see AssetOptions.Strict)
+	done              int        // assets handled
+	bytes, totalBytes int64      // copied, and to copy
 }
 
 // newAssetRun sets the asset model up: the destination's asset system, the
@@ -296,102 +266,6 @@ func (e *engine) newAssetRun() (*assetRun, error) {
 	return r, nil
 }
 
-// run reads both sides, plans, copies and publishes.
-func (r *assetRun) run(ctx context.Context) error {
-	e := r.e
-	dest, err := r.readDest(ctx)
-	if err != nil {
-		return err
-	}
-	srcs, err := r.readSource(ctx)
-	if err != nil {
-		return err
-	}
-	e.srcSize[assetModel] = len(srcs)
-	byCreated := map[string][]*dstAsset{}
-	mapped := map[string]bool{}
-	for _, d := range e.state.IDs(assetModel) {
-		mapped[d] = true
-	}
-	for _, d := range dest {
-		byCreated[d.created] = append(byCreated[d.created], d)
-	}
-	known := map[string]bool{} // source files counted in TotalBytes
-	for _, a := range srcs {
-		// Match before transforming, so that an asset whose transform
-		// fails keeps its destination asset (mirror mode never deletes it).
-		var d *dstAsset
-		d, a.failure = r.match(a, dest, byCreated, mapped)
-		if d != nil {
-			d.matched = true
-			a.cur = d.entry()
-		}
-		if a.failure != nil {
-			continue
-		}
-		if err := e.transform(ctx, assetModel, a.entry); errors.Is(err, ErrDrop) {
-			a.dropped = true
-		} else if err != nil {
-			a.failure = err
-		}
-		if a.dropped || a.failure != nil {
-			continue
-		}
-		if a.cur == nil && a.created != "" && r.createdAt && !e.cfg.DryRun {
-			// The create sends the source's creation time, which, with
-			// the content sent, finds the asset again if its answer is
-			// lost.
-			e.state.setPending(assetModel, a.id, pendingCreate{created: a.created, sent: assetDigest(hashVersion(r.canon(a, nil)))})
-		}
-		for _, f := range r.filesToCopy(a) {
-			if !known[f.handle] {
-				known[f.handle] = true
-				r.totalBytes += f.size
-			}
-		}
-	}
-	r.total = len(srcs)
-	e.report.add(assetModel, countRead, len(srcs))
-	e.emit(Event{Phase: PhaseAssets, Model: assetModel, Total: r.total, TotalBytes: r.totalBytes})
-
-	if e.cfg.DryRun {
-		for _, a := range srcs {
-			r.planOnly(a)
-		}
-	} else {
-		if err := e.save(); err != nil { // the creates are recorded as pending first
-			return err
-		}
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(r.opts.Concurrency)
-		for _, a := range srcs {
-			g.Go(func() error { r.copy(gctx, a); return nil })
-		}
-		_ = g.Wait()
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := r.publishAll(ctx); err != nil {
-			return err
-		}
-	}
-	if err := r.orphans(ctx, dest); err != nil {
-		return err
-	}
-	if r.saveErr != nil {
-		return r.saveErr
-	}
-	if err := e.save(); err != nil {
-		return err
-	}
-	if r.opts.Strict && len(r.failed) > 0 {
-		failed := slices.Clone(r.failed)
-		slices.SortFunc(failed, func(a, b Failure) int { return strings.Compare(a.SourceID, b.SourceID) })
-		return &AssetError{Dest: e.cfg.Dest.Name(), Failures: failed}
-	}
-	return nil
-}
-
 // assetQuery returns the read query of the Asset model m of project p: in
 // DRAFT, ordered by id, with its file and custom fields, the non-default
 // localizations and the PUBLISHED version.
@@ -437,53 +311,6 @@ func assetQuery(p *schema.Project, m *schema.Model, nested int) string {
 		"    id createdAt%s%s\n"+
 		"    documentInStages(stages: [PUBLISHED]) { id%s%s }\n"+
 		"  }\n}", m.API.List, fields, locs, fields, locs)
-}
-
-// readDest reads the destination's assets.
-func (r *assetRun) readDest(ctx context.Context) (map[string]*dstAsset, error) {
-	e := r.e
-	out := map[string]*dstAsset{}
-	fetch := e.assetFetcher(e.cfg.Dest, r.dst, assetQuery(e.dst, r.dst, e.pageSize), true)
-	for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSize)) {
-		if err != nil {
-			return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
-		}
-		d := &dstAsset{}
-		d.id, _ = entry["id"].(string)
-		if c, ok := entry["createdAt"].(string); ok {
-			d.created = timeKey(c)
-		}
-		d.status = uploadStatus(entry)
-		d.handles = destFiles(entry)
-		if pub := entryform.Published(entry); pub != nil {
-			v, _ := canonEntry(e.dst, r.dst, pub, r.skip, sameID)
-			d.pub = hashVersion(v)
-		}
-		v, _ := canonEntry(e.dst, r.dst, entry, r.skip, sameID)
-		d.draft = hashVersion(v)
-		out[d.id] = d
-	}
-	return out, nil
-}
-
-// readSource reads the source's assets.
-func (r *assetRun) readSource(ctx context.Context) ([]*srcAsset, error) {
-	e := r.e
-	var out []*srcAsset
-	fetch := e.assetFetcher(e.cfg.Source, r.src, assetQuery(e.src, r.src, e.pageSize), false)
-	fetch, stop := readAhead(ctx, fetch, e.pageSize)
-	defer stop()
-	for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSize)) {
-		if err != nil {
-			return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
-		}
-		created, _ := entry["createdAt"].(string)
-		published := entryform.Published(entry) != nil
-		delete(entry, "createdAt")
-		delete(entry, "updatedAt")
-		out = append(out, newSrcAsset(entry, created, published))
-	}
-	return out, nil
 }
 
 // newSrcAsset returns the source asset of an entry as read (without its
@@ -559,60 +386,6 @@ func uploadFailure(entry map[string]any) string {
 		return ""
 	}
 	return fmt.Sprintf("%v: %v", e["code"], e["message"])
-}
-
-// match finds the destination asset of a source asset: through the
-// identity map, by id, or as the asset a create whose answer was lost
-// left behind, when exactly one unmatched asset has the creation time and
-// the content (besides the file) sent. Several such assets are an
-// *ambiguousCreateError: none is adopted, and none is deleted as an
-// orphan.
-func (r *assetRun) match(a *srcAsset, dest map[string]*dstAsset, byCreated map[string][]*dstAsset, mapped map[string]bool) (*dstAsset, error) {
-	st := r.e.state
-	if id, ok := st.DestID(assetModel, a.id); ok {
-		if d := dest[id]; d != nil {
-			return d, nil
-		}
-		st.forgetID(assetModel, a.id) // the destination asset is gone
-	}
-	if d := dest[a.id]; d != nil && !d.matched {
-		return d, nil
-	}
-	pc, ok := st.pendingOf(assetModel, a.id)
-	if !ok || pc.created == "" {
-		return nil, nil
-	}
-	var cands []*dstAsset
-	for _, d := range byCreated[timeKey(pc.created)] {
-		if d.matched || mapped[d.id] {
-			continue
-		}
-		if pc.sent != "" && assetDigest(d.draft) != pc.sent {
-			continue
-		}
-		cands = append(cands, d)
-	}
-	switch {
-	case len(cands) == 0:
-		return nil, nil
-	case len(cands) == 1 && (pc.sent != "" || st.pendingSharing(assetModel, pc.created) == 1):
-		return cands[0], nil
-	}
-	err := &ambiguousCreateError{model: assetModel, srcID: a.id}
-	for _, d := range cands {
-		d.kept = true
-		err.candidates = append(err.candidates, d.id)
-	}
-	return nil, err
-}
-
-// failureOp names the operation of an asset's failure before its writes:
-// its adoption or its transform.
-func failureOp(err error) string {
-	if _, ok := errors.AsType[*ambiguousCreateError](err); ok {
-		return "adopt"
-	}
-	return "transform"
 }
 
 // assetDigest is the contentDigest of an asset's fields other than those
@@ -778,14 +551,6 @@ func (r *assetRun) add(a *srcAsset, destID string, d decision) {
 // planOnly plans a source asset in a dry run: files not known to be in the
 // destination count as changed.
 func (r *assetRun) planOnly(a *srcAsset) {
-	switch {
-	case a.dropped:
-		r.e.plan.add(assetModel, EntryPlan{SourceID: a.id, DestID: a.curID(), Op: OpSkip})
-		return
-	case a.failure != nil:
-		r.failOp(a, a.curID(), failureOp(a.failure), a.failure)
-		return
-	}
 	toCopy := r.filesToCopy(a)
 	handles := map[string]string{}
 	for loc, f := range a.files {
@@ -831,110 +596,6 @@ func (r *assetRun) failOp(a *srcAsset, destID, op string, err error) {
 	r.mu.Lock()
 	r.failed = append(r.failed, fl)
 	r.mu.Unlock()
-}
-
-// finish counts one asset as handled and emits the progress.
-func (r *assetRun) finish(bytes int64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.done++
-	r.bytes += bytes
-	r.e.emit(Event{Phase: PhaseAssets, Model: assetModel, Done: r.done, Total: r.total, Bytes: r.bytes, TotalBytes: r.totalBytes})
-	if r.done%r.e.pageSize == 0 && r.saveErr == nil {
-		r.saveErr = r.e.save() // checkpoint the identity map
-	}
-}
-
-// copy copies one source asset: its files, then its entry.
-func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
-	var copied int64
-	defer func() { r.finish(copied) }()
-	destID := a.curID()
-	switch {
-	case a.dropped:
-		r.e.plan.add(assetModel, EntryPlan{SourceID: a.id, DestID: destID, Op: OpSkip})
-		return
-	case a.failure != nil:
-		r.failOp(a, destID, failureOp(a.failure), a.failure)
-		return
-	}
-	if !uploadDone(a.status) {
-		msg := "the source asset has no file: upload status " + a.status
-		if e := uploadFailure(a.entry); e != "" {
-			msg += " (" + e + ")"
-		}
-		r.e.state.clearPending(assetModel, a.id) // no create happens
-		r.fail(a, destID, errors.New(msg))
-		return
-	}
-	toCopy := r.filesToCopy(a)
-	handles := map[string]string{}
-	if r.sys == assetLegacy {
-		for _, loc := range slices.Sorted(maps.Keys(a.files)) {
-			if loc != "" && !r.locFiles {
-				continue
-			}
-			f := a.files[loc]
-			cur := ""
-			if a.cur != nil {
-				cur = a.cur.files[loc]
-			}
-			if h, ok := r.knownFile(f, cur); ok {
-				handles[loc] = h
-				continue
-			}
-			h, n, err := r.file(ctx, f, cur)
-			copied += n
-			if err != nil {
-				r.e.state.clearPending(assetModel, a.id) // no create happens
-				r.fail(a, destID, err)
-				return
-			}
-			handles[loc] = h
-		}
-	}
-	_, upload := toCopy[""]
-	upload = upload && r.sys == assetUpload
-	v := r.canon(a, handles)
-	d := r.decide(a, v, upload)
-	b := inputBuilder{p: r.e.dst, m: r.dst}
-	switch {
-	case d.op == OpCreate:
-		id, err := r.create(ctx, a, b.build(v, d.changed, true, nil))
-		if err != nil {
-			r.fail(a, "", err)
-			return
-		}
-		destID = id
-		r.e.report.add(assetModel, countCreated, 1)
-	case d.op == OpUpdate:
-		data := b.build(v, d.changed, false, nil)
-		if upload {
-			data["uploadUrl"] = a.files[""].url
-		}
-		if _, err := r.e.write(ctx, Change{Op: OpUpdate, Model: assetModel, ID: destID, Data: data}); err != nil {
-			r.fail(a, destID, err)
-			return
-		}
-		if upload {
-			if err := r.await(ctx, a, destID); err != nil {
-				r.fail(a, destID, err)
-				return
-			}
-		}
-		r.e.report.add(assetModel, countUpdated, 1)
-	default:
-		r.e.report.add(assetModel, countUnchanged, 1)
-	}
-	if upload {
-		copied += a.files[""].size
-	}
-	r.add(a, destID, d)
-	if d.publish || d.unpublish {
-		r.mu.Lock()
-		r.publish = append(r.publish, publishItem{srcID: a.id, destID: destID, unpublish: d.unpublish, dropLocales: d.dropLocales})
-		r.mu.Unlock()
-	}
 }
 
 // create creates the destination asset of a source asset and, on the new
@@ -1151,76 +812,6 @@ func (r *assetRun) store(ctx context.Context, f srcFile, sum string) (string, in
 		r.e.state.setDestID(assetFilesKey, "sha256:"+sum, stored.Handle)
 	}
 	return stored.Handle, stored.Size, nil
-}
-
-// publishItem is a destination asset to publish or unpublish.
-type publishItem struct {
-	srcID, destID string
-	unpublish     bool
-	dropLocales   []string // unpublished after the publish
-}
-
-// publishAll publishes and unpublishes the destination assets whose
-// publish state differs from the source's, in batches of ids.
-func (r *assetRun) publishAll(ctx context.Context) error {
-	var pub, unpub []publishItem
-	for _, it := range r.publish {
-		if it.unpublish {
-			unpub = append(unpub, it)
-		} else {
-			pub = append(pub, it)
-		}
-	}
-	for _, batch := range []struct {
-		list []publishItem
-		op   Op
-	}{{pub, OpPublish}, {unpub, OpUnpublish}} {
-		if r.ops.publish == "" || len(batch.list) == 0 {
-			continue
-		}
-		slices.SortFunc(batch.list, func(a, b publishItem) int { return strings.Compare(a.srcID, b.srcID) })
-		items := make([]idItem, len(batch.list))
-		for i, it := range batch.list {
-			items[i] = idItem{srcID: it.srcID, destID: it.destID}
-		}
-		failed, err := r.e.publishIDs(ctx, assetModel, batch.op, items, r.opts.Concurrency, nil)
-		if err != nil {
-			return err
-		}
-		if batch.op == OpPublish {
-			if err := r.unpublishLocales(ctx, batch.list, failed); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// unpublishLocales unpublishes the dropLocales of the published assets
-// (list, but those that failed), grouped by locales.
-func (r *assetRun) unpublishLocales(ctx context.Context, list []publishItem, failed []bool) error {
-	var items []localeItem
-	for i, it := range list {
-		if !failed[i] && len(it.dropLocales) > 0 {
-			items = append(items, localeItem{idItem{srcID: it.srcID, destID: it.destID}, it.dropLocales})
-		}
-	}
-	_, err := r.e.unpublishLocaleItems(ctx, assetModel, items, r.opts.Concurrency)
-	return err
-}
-
-// orphans records the destination assets no source asset matched, which
-// the run reports, or deletes in mirror mode after everything else (see
-// engine.deletions).
-func (r *assetRun) orphans(_ context.Context, dest map[string]*dstAsset) error {
-	e := r.e
-	for _, id := range slices.Sorted(maps.Keys(dest)) {
-		if !dest[id].matched && !dest[id].kept {
-			e.orphans = append(e.orphans, destRef{model: assetModel, id: id})
-		}
-	}
-	e.destSize[assetModel] = len(dest)
-	return nil
 }
 
 // flights runs a function once per key for the run and shares its result

@@ -466,7 +466,7 @@ func (e *engine) prepare(ctx context.Context) error {
 		e.synced[m] = true
 	}
 	if e.cfg.Assets != nil && e.cfg.Entries == nil && e.src.Model("Asset") != nil && e.dst.Model("Asset") != nil {
-		e.synced["Asset"] = true // by the asset phase
+		e.synced["Asset"] = true // the asset model (see prepareAssets)
 	}
 	e.ord = planOrder(e.dst, models)
 	e.srcOps, e.dstOps = map[string]*modelOps{}, map[string]*modelOps{}
@@ -547,11 +547,6 @@ func (e *engine) run(ctx context.Context) error {
 			e.state.clearHighWater(m)
 		}
 		if err := e.save(); err != nil {
-			return err
-		}
-	}
-	if e.assetRun == nil {
-		if err := e.assets(ctx); err != nil {
 			return err
 		}
 	}
