@@ -96,12 +96,14 @@ func (e *engine) planAsset(ctx context.Context, srcID string, entry, pub map[str
 		e.state.clearPending(assetModel, srcID)
 	}
 	toCopy := r.filesToCopy(a)
+	r.mu.Lock()
 	for _, f := range toCopy {
 		if !r.known[f.handle] {
 			r.known[f.handle] = true
 			r.totalBytes += f.size
 		}
 	}
+	r.mu.Unlock()
 	if e.cfg.DryRun {
 		defer r.finish(0)
 		r.planOnly(a)
