@@ -471,11 +471,11 @@ func (e *engine) deletions(ctx context.Context) error {
 	}
 	models := slices.Clone(e.ord.models)
 	slices.Reverse(models)
-	if len(byModel[assetModel]) > 0 {
+	if len(byModel[assetModel]) > 0 && !slices.Contains(models, assetModel) {
 		models = append(models, assetModel)
 	}
 	canDelete := func(model string) bool {
-		ops := e.dstOps[model] // Asset's when the asset phase ran
+		ops := e.dstOps[model] // Asset's when assets are copied
 		return ops != nil && ops.del != ""
 	}
 	srcOf := func(model, id string) string {

@@ -12,18 +12,18 @@ import (
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/stagesync/stagesync/filestack"
-	"github.com/stagesync/stagesync/hygraph"
-	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
 
-// PhaseAssets is the first phase of a sync with SyncConfig.Assets set: the
-// source's assets are copied, files and entries, before the entries that
-// reference them. Its events count assets in Done and Total and the bytes
-// copied in Bytes and TotalBytes.
+// PhaseAssets is the progress of the asset model of a sync with
+// SyncConfig.Assets set (written first, before the entries that reference
+// assets): its events count the assets handled in Done and the bytes of
+// the files copied in Bytes, of the files to copy in TotalBytes. Assets
+// are read as they are written; the last event has Total, the assets
+// read, and Done equal to it. The asset model's read and write events are
+// PhaseRead and PhaseWrite, as any model's.
 const PhaseAssets Phase = "assets"
 
 // Defaults of AssetOptions.
@@ -41,15 +41,20 @@ const (
 	defaultAssetRetries = 2
 )
 
-// AssetOptions turns the asset phase of Sync on (see SyncConfig.Assets) and
-// configures it.
+// AssetOptions makes Sync copy assets (see SyncConfig.Assets) and
+// configures the copy.
 //
-// The asset phase runs first. It reads every source asset (file fields,
-// custom fields, localizations, publish state) and matches it to a
-// destination asset through the identity map, then by id (stages cloned
-// from each other share ids). The destination's asset system is told from
-// its schema: the legacy system when AssetCreateInput requires handle, the
-// new one when it has uploadUrl.
+// Asset is then a model of the sync like the others, written first: every
+// source asset is read (file fields, custom fields, localizations, publish
+// state) and matched to a destination asset through the identity map,
+// then by id (stages cloned from each other share ids), then, for a
+// create whose answer was lost, as the one destination asset with the
+// creation time and content it sent (see SyncConfig.MaxRounds); planned
+// by content hash; written; published; and, in a mirror run, a
+// destination asset no source asset matches is deleted under the delete
+// guard. The destination's asset system is told from its schema: the
+// legacy system when AssetCreateInput requires handle, the new one when it
+// has uploadUrl.
 //
 // On the legacy system, the file of a source asset the destination lacks
 // is stored into the destination's Filestack bucket — by URL (Filestack
@@ -180,29 +185,18 @@ type srcFile struct {
 	size                            int64
 }
 
-// srcAsset is a source asset as the phase works on it.
+// srcAsset is a source asset as planAsset works on it.
 type srcAsset struct {
 	id, created string
 	entry       map[string]any     // the draft as read
 	published   bool               // published in the source
 	files       map[string]srcFile // by locale, "" for the default locale
 	status      string             // upload status (new asset system)
-	cur         *dstAsset          // the matched destination asset
-	dropped     bool               // the transform dropped it
-	failure     error              // the transform failed on it
+	cur         *destEntry         // the matched destination asset
 }
 
-// dstAsset is what the phase keeps of a destination asset.
-type dstAsset struct {
-	id, created string
-	handles     map[string]string // by locale, "" for the default locale
-	status      string
-	draft, pub  fieldHashes // pub is nil when unpublished
-	matched     bool
-	kept        bool // a candidate of an ambiguous create: never an orphan
-}
-
-// assetRun is one run of the asset phase.
+// assetRun is the asset model of one run: its destination asset system
+// and operations, and its file-copy step (see planAsset).
 type assetRun struct {
 	e         *engine
 	opts      AssetOptions
@@ -215,30 +209,25 @@ type assetRun struct {
 	locFiles  bool // each localization has a file (a localized handle)
 
 	flights flights
-	publish []publishItem // guarded by mu
-	failed  []Failure     // guarded by mu
+	sem     chan struct{}   // the assets copied at once (AssetOptions.Concurrency)
+	known   map[string]bool // source files counted in totalBytes (planAsset's alone)
 
-	mu                sync.Mutex // guards the progress and emits
-	done, total       int
-	bytes, totalBytes int64
-	saveErr           error // of the first checkpoint that failed
+	mu                sync.Mutex // guards what follows, and orders the progress events
+	failed            []Failure  // the assets that failed (see AssetOptions.Strict)
+	done              int        // assets handled
+	bytes, totalBytes int64      // copied, and to copy
 }
 
-// assets runs the asset phase (see AssetOptions).
-func (e *engine) assets(ctx context.Context) error {
-	if e.cfg.Assets == nil || !e.synced[assetModel] {
-		return nil
-	}
-	if slices.Contains(e.ord.models, assetModel) {
-		return errors.New("stagesync: Asset is synced by SyncConfig.Assets; leave it out of Models")
-	}
+// newAssetRun sets the asset model up: the destination's asset system, the
+// options' defaults, the destination's operations.
+func (e *engine) newAssetRun() (*assetRun, error) {
 	r := &assetRun{e: e, opts: *e.cfg.Assets, src: e.src.Model(assetModel), dst: e.dst.Model(assetModel)}
 	var err error
 	if r.sys, err = detectAssetSystem(e.dstAST); err != nil {
-		return fmt.Errorf("stagesync: %s: assets: %w", e.cfg.Dest, err)
+		return nil, fmt.Errorf("stagesync: %s: assets: %w", e.cfg.Dest, err)
 	}
 	if r.sys == assetLegacy && r.opts.Files == nil && !e.cfg.DryRun {
-		return fmt.Errorf("stagesync: %s is on the legacy asset system: AssetOptions.Files must be the Filestack client of its asset bucket", e.cfg.Dest)
+		return nil, fmt.Errorf("stagesync: %s is on the legacy asset system: AssetOptions.Files must be the Filestack client of its asset bucket", e.cfg.Dest)
 	}
 	if r.opts.Concurrency <= 0 {
 		r.opts.Concurrency = defaultAssetConcurrency
@@ -256,7 +245,7 @@ func (e *engine) assets(ctx context.Context) error {
 		r.opts.Retries = 0
 	}
 	if r.ops, err = buildOps(e.dst, r.dst, e.pageSize); err != nil {
-		return fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
+		return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
 	}
 	e.dstOps[assetModel] = r.ops // the writer's, and the mirror deletes'
 
@@ -267,110 +256,14 @@ func (e *engine) assets(ctx context.Context) error {
 		}
 	}
 	if r.src.API == nil || r.src.API.List == "" {
-		return fmt.Errorf("stagesync: %s: the schema has no list query for Asset", e.cfg.Source)
+		return nil, fmt.Errorf("stagesync: %s: the schema has no list query for Asset", e.cfg.Source)
 	}
 	r.createdAt = hasInputField(e.dstAST, r.dst.API.CreateInput, "createdAt")
 	if h := r.dst.Field("handle"); h != nil && h.Localized && r.sys == assetLegacy {
 		r.locFiles = true
 	}
 	r.poll = fmt.Sprintf("query StagesyncPollAsset($id: ID!) { item: %s(where: {id: $id}, stage: DRAFT) { id handle upload { status error { code message } } } }", r.dst.API.Single)
-	e.report.touch(assetModel)
-	e.emit(Event{Phase: PhaseAssets, Model: assetModel})
-	return r.run(ctx)
-}
-
-// run reads both sides, plans, copies and publishes.
-func (r *assetRun) run(ctx context.Context) error {
-	e := r.e
-	dest, err := r.readDest(ctx)
-	if err != nil {
-		return err
-	}
-	srcs, err := r.readSource(ctx)
-	if err != nil {
-		return err
-	}
-	e.srcSize[assetModel] = len(srcs)
-	byCreated := map[string][]*dstAsset{}
-	mapped := map[string]bool{}
-	for _, d := range e.state.IDs(assetModel) {
-		mapped[d] = true
-	}
-	for _, d := range dest {
-		byCreated[d.created] = append(byCreated[d.created], d)
-	}
-	known := map[string]bool{} // source files counted in TotalBytes
-	for _, a := range srcs {
-		// Match before transforming, so that an asset whose transform
-		// fails keeps its destination asset (mirror mode never deletes it).
-		a.cur, a.failure = r.match(a, dest, byCreated, mapped)
-		if a.cur != nil {
-			a.cur.matched = true
-		}
-		if a.failure != nil {
-			continue
-		}
-		if err := e.transform(ctx, assetModel, a.entry); errors.Is(err, ErrDrop) {
-			a.dropped = true
-		} else if err != nil {
-			a.failure = err
-		}
-		if a.dropped || a.failure != nil {
-			continue
-		}
-		if a.cur == nil && a.created != "" && r.createdAt && !e.cfg.DryRun {
-			// The create sends the source's creation time, which, with
-			// the content sent, finds the asset again if its answer is
-			// lost.
-			e.state.setPending(assetModel, a.id, pendingCreate{created: a.created, sent: assetDigest(hashVersion(r.canon(a, nil)))})
-		}
-		for _, f := range r.filesToCopy(a) {
-			if !known[f.handle] {
-				known[f.handle] = true
-				r.totalBytes += f.size
-			}
-		}
-	}
-	r.total = len(srcs)
-	e.report.add(assetModel, countRead, len(srcs))
-	e.emit(Event{Phase: PhaseAssets, Model: assetModel, Total: r.total, TotalBytes: r.totalBytes})
-
-	if e.cfg.DryRun {
-		for _, a := range srcs {
-			r.planOnly(a)
-		}
-	} else {
-		if err := e.save(); err != nil { // the creates are recorded as pending first
-			return err
-		}
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(r.opts.Concurrency)
-		for _, a := range srcs {
-			g.Go(func() error { r.copy(gctx, a); return nil })
-		}
-		_ = g.Wait()
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := r.publishAll(ctx); err != nil {
-			return err
-		}
-	}
-	if err := r.orphans(ctx, dest); err != nil {
-		return err
-	}
-	if r.saveErr != nil {
-		return r.saveErr
-	}
-	if err := e.save(); err != nil {
-		return err
-	}
-	if r.opts.Strict && len(r.failed) > 0 {
-		failed := slices.Clone(r.failed)
-		slices.SortFunc(failed, func(a, b Failure) int { return strings.Compare(a.SourceID, b.SourceID) })
-		return &AssetError{Dest: e.cfg.Dest.Name(), Failures: failed}
-	}
-	return nil
+	return r, nil
 }
 
 // assetQuery returns the read query of the Asset model m of project p: in
@@ -420,74 +313,40 @@ func assetQuery(p *schema.Project, m *schema.Model, nested int) string {
 		"  }\n}", m.API.List, fields, locs, fields, locs)
 }
 
-// readDest reads the destination's assets.
-func (r *assetRun) readDest(ctx context.Context) (map[string]*dstAsset, error) {
-	e := r.e
-	out := map[string]*dstAsset{}
-	fetch := e.assetFetcher(e.cfg.Dest, r.dst, assetQuery(e.dst, r.dst, e.pageSize), true)
-	for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSize)) {
-		if err != nil {
-			return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Dest, err)
+// newSrcAsset returns the source asset of an entry as read (without its
+// createdAt, updatedAt and PUBLISHED version), created at created.
+func newSrcAsset(entry map[string]any, created string, published bool) *srcAsset {
+	a := &srcAsset{files: map[string]srcFile{}, created: created, published: published, entry: entry}
+	a.id, _ = entry["id"].(string)
+	a.status = uploadStatus(entry)
+	def := fileOf(entry)
+	a.files[""] = def
+	for _, l := range localizationsOf(entry) {
+		locale, _ := l["locale"].(string)
+		if _, ok := l["handle"]; !ok || locale == "" {
+			continue
 		}
-		d := &dstAsset{handles: map[string]string{}}
-		d.id, _ = entry["id"].(string)
-		if c, ok := entry["createdAt"].(string); ok {
-			d.created = timeKey(c)
+		f := fileOf(l)
+		if f.handle == "" {
+			f = def
 		}
-		d.status = uploadStatus(entry)
-		d.handles[""], _ = entry["handle"].(string)
-		for _, l := range localizationsOf(entry) {
-			locale, _ := l["locale"].(string)
-			if h, ok := l["handle"].(string); ok && locale != "" {
-				d.handles[locale] = h
-			}
-		}
-		if pub := entryform.Published(entry); pub != nil {
-			v, _ := canonEntry(e.dst, r.dst, pub, r.skip, sameID)
-			d.pub = hashVersion(v)
-		}
-		v, _ := canonEntry(e.dst, r.dst, entry, r.skip, sameID)
-		d.draft = hashVersion(v)
-		out[d.id] = d
+		a.files[locale] = f
 	}
-	return out, nil
+	return a
 }
 
-// readSource reads the source's assets.
-func (r *assetRun) readSource(ctx context.Context) ([]*srcAsset, error) {
-	e := r.e
-	var out []*srcAsset
-	fetch := e.assetFetcher(e.cfg.Source, r.src, assetQuery(e.src, r.src, e.pageSize), false)
-	fetch, stop := readAhead(ctx, fetch, e.pageSize)
-	defer stop()
-	for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSize)) {
-		if err != nil {
-			return nil, fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
+// destFiles returns the file handles of a destination asset as read, by
+// locale ("" for the default locale).
+func destFiles(entry map[string]any) map[string]string {
+	out := map[string]string{}
+	out[""], _ = entry["handle"].(string)
+	for _, l := range localizationsOf(entry) {
+		locale, _ := l["locale"].(string)
+		if h, ok := l["handle"].(string); ok && locale != "" {
+			out[locale] = h
 		}
-		a := &srcAsset{files: map[string]srcFile{}}
-		a.id, _ = entry["id"].(string)
-		a.created, _ = entry["createdAt"].(string)
-		a.published = entryform.Published(entry) != nil
-		a.status = uploadStatus(entry)
-		delete(entry, "createdAt")
-		delete(entry, "updatedAt")
-		a.entry = entry
-		def := fileOf(entry)
-		a.files[""] = def
-		for _, l := range localizationsOf(entry) {
-			locale, _ := l["locale"].(string)
-			if _, ok := l["handle"]; !ok || locale == "" {
-				continue
-			}
-			f := fileOf(l)
-			if f.handle == "" {
-				f = def
-			}
-			a.files[locale] = f
-		}
-		out = append(out, a)
 	}
-	return out, nil
+	return out
 }
 
 // fileOf reads the file fields of an asset or one of its localizations.
@@ -527,60 +386,6 @@ func uploadFailure(entry map[string]any) string {
 		return ""
 	}
 	return fmt.Sprintf("%v: %v", e["code"], e["message"])
-}
-
-// match finds the destination asset of a source asset: through the
-// identity map, by id, or as the asset a create whose answer was lost
-// left behind, when exactly one unmatched asset has the creation time and
-// the content (besides the file) sent. Several such assets are an
-// *ambiguousCreateError: none is adopted, and none is deleted as an
-// orphan.
-func (r *assetRun) match(a *srcAsset, dest map[string]*dstAsset, byCreated map[string][]*dstAsset, mapped map[string]bool) (*dstAsset, error) {
-	st := r.e.state
-	if id, ok := st.DestID(assetModel, a.id); ok {
-		if d := dest[id]; d != nil {
-			return d, nil
-		}
-		st.forgetID(assetModel, a.id) // the destination asset is gone
-	}
-	if d := dest[a.id]; d != nil && !d.matched {
-		return d, nil
-	}
-	pc, ok := st.pendingOf(assetModel, a.id)
-	if !ok || pc.created == "" {
-		return nil, nil
-	}
-	var cands []*dstAsset
-	for _, d := range byCreated[timeKey(pc.created)] {
-		if d.matched || mapped[d.id] {
-			continue
-		}
-		if pc.sent != "" && assetDigest(d.draft) != pc.sent {
-			continue
-		}
-		cands = append(cands, d)
-	}
-	switch {
-	case len(cands) == 0:
-		return nil, nil
-	case len(cands) == 1 && (pc.sent != "" || st.pendingSharing(assetModel, pc.created) == 1):
-		return cands[0], nil
-	}
-	err := &ambiguousCreateError{model: assetModel, srcID: a.id}
-	for _, d := range cands {
-		d.kept = true
-		err.candidates = append(err.candidates, d.id)
-	}
-	return nil, err
-}
-
-// failureOp names the operation of an asset's failure before its writes:
-// its adoption or its transform.
-func failureOp(err error) string {
-	if _, ok := errors.AsType[*ambiguousCreateError](err); ok {
-		return "adopt"
-	}
-	return "transform"
 }
 
 // assetDigest is the contentDigest of an asset's fields other than those
@@ -625,7 +430,7 @@ func (r *assetRun) filesToCopy(a *srcAsset) map[string]srcFile {
 		}
 		cur := ""
 		if a.cur != nil {
-			cur = a.cur.handles[loc]
+			cur = a.cur.files[loc]
 		}
 		if h, ok := r.knownFile(f, cur); ok {
 			if r.sys == assetLegacy || (a.cur != nil && h == cur && uploadDone(a.cur.status)) {
@@ -746,14 +551,6 @@ func (r *assetRun) add(a *srcAsset, destID string, d decision) {
 // planOnly plans a source asset in a dry run: files not known to be in the
 // destination count as changed.
 func (r *assetRun) planOnly(a *srcAsset) {
-	switch {
-	case a.dropped:
-		r.e.plan.add(assetModel, EntryPlan{SourceID: a.id, DestID: a.curID(), Op: OpSkip})
-		return
-	case a.failure != nil:
-		r.failOp(a, a.curID(), failureOp(a.failure), a.failure)
-		return
-	}
 	toCopy := r.filesToCopy(a)
 	handles := map[string]string{}
 	for loc, f := range a.files {
@@ -763,7 +560,7 @@ func (r *assetRun) planOnly(a *srcAsset) {
 		}
 		cur := ""
 		if a.cur != nil {
-			cur = a.cur.handles[loc]
+			cur = a.cur.files[loc]
 		}
 		handles[loc], _ = r.knownFile(f, cur)
 	}
@@ -799,110 +596,6 @@ func (r *assetRun) failOp(a *srcAsset, destID, op string, err error) {
 	r.mu.Lock()
 	r.failed = append(r.failed, fl)
 	r.mu.Unlock()
-}
-
-// finish counts one asset as handled and emits the progress.
-func (r *assetRun) finish(bytes int64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.done++
-	r.bytes += bytes
-	r.e.emit(Event{Phase: PhaseAssets, Model: assetModel, Done: r.done, Total: r.total, Bytes: r.bytes, TotalBytes: r.totalBytes})
-	if r.done%r.e.pageSize == 0 && r.saveErr == nil {
-		r.saveErr = r.e.save() // checkpoint the identity map
-	}
-}
-
-// copy copies one source asset: its files, then its entry.
-func (r *assetRun) copy(ctx context.Context, a *srcAsset) {
-	var copied int64
-	defer func() { r.finish(copied) }()
-	destID := a.curID()
-	switch {
-	case a.dropped:
-		r.e.plan.add(assetModel, EntryPlan{SourceID: a.id, DestID: destID, Op: OpSkip})
-		return
-	case a.failure != nil:
-		r.failOp(a, destID, failureOp(a.failure), a.failure)
-		return
-	}
-	if !uploadDone(a.status) {
-		msg := "the source asset has no file: upload status " + a.status
-		if e := uploadFailure(a.entry); e != "" {
-			msg += " (" + e + ")"
-		}
-		r.e.state.clearPending(assetModel, a.id) // no create happens
-		r.fail(a, destID, errors.New(msg))
-		return
-	}
-	toCopy := r.filesToCopy(a)
-	handles := map[string]string{}
-	if r.sys == assetLegacy {
-		for _, loc := range slices.Sorted(maps.Keys(a.files)) {
-			if loc != "" && !r.locFiles {
-				continue
-			}
-			f := a.files[loc]
-			cur := ""
-			if a.cur != nil {
-				cur = a.cur.handles[loc]
-			}
-			if h, ok := r.knownFile(f, cur); ok {
-				handles[loc] = h
-				continue
-			}
-			h, n, err := r.file(ctx, f, cur)
-			copied += n
-			if err != nil {
-				r.e.state.clearPending(assetModel, a.id) // no create happens
-				r.fail(a, destID, err)
-				return
-			}
-			handles[loc] = h
-		}
-	}
-	_, upload := toCopy[""]
-	upload = upload && r.sys == assetUpload
-	v := r.canon(a, handles)
-	d := r.decide(a, v, upload)
-	b := inputBuilder{p: r.e.dst, m: r.dst}
-	switch {
-	case d.op == OpCreate:
-		id, err := r.create(ctx, a, b.build(v, d.changed, true, nil))
-		if err != nil {
-			r.fail(a, "", err)
-			return
-		}
-		destID = id
-		r.e.report.add(assetModel, countCreated, 1)
-	case d.op == OpUpdate:
-		data := b.build(v, d.changed, false, nil)
-		if upload {
-			data["uploadUrl"] = a.files[""].url
-		}
-		if _, err := r.e.write(ctx, Change{Op: OpUpdate, Model: assetModel, ID: destID, Data: data}); err != nil {
-			r.fail(a, destID, err)
-			return
-		}
-		if upload {
-			if err := r.await(ctx, a, destID); err != nil {
-				r.fail(a, destID, err)
-				return
-			}
-		}
-		r.e.report.add(assetModel, countUpdated, 1)
-	default:
-		r.e.report.add(assetModel, countUnchanged, 1)
-	}
-	if upload {
-		copied += a.files[""].size
-	}
-	r.add(a, destID, d)
-	if d.publish || d.unpublish {
-		r.mu.Lock()
-		r.publish = append(r.publish, publishItem{srcID: a.id, destID: destID, unpublish: d.unpublish, dropLocales: d.dropLocales})
-		r.mu.Unlock()
-	}
 }
 
 // create creates the destination asset of a source asset and, on the new
@@ -971,22 +664,19 @@ func (r *assetRun) await(ctx context.Context, a *srcAsset, id string) error {
 }
 
 // pollUpload polls an asset until its upload is no longer pending, for at
-// most UploadTimeout. It returns the asset's handle, or why its upload
-// failed.
+// most UploadTimeout: an upload still pending at a poll after that long
+// has failed (each poll is answered first, so that the failure says what
+// state the upload was left in). It returns the asset's handle, or why its
+// upload failed.
 func (r *assetRun) pollUpload(ctx context.Context, id string) (handle, failure string, err error) {
-	pctx, cancel := context.WithTimeout(ctx, r.opts.UploadTimeout)
-	defer cancel()
+	deadline := time.Now().Add(r.opts.UploadTimeout)
 	t := time.NewTimer(0)
 	defer t.Stop()
-	status := ""
 	for {
 		select {
 		case <-t.C:
-		case <-pctx.Done():
-			if ctx.Err() != nil {
-				return "", "", ctx.Err()
-			}
-			return "", "", fmt.Errorf("upload still %s after %s", status, r.opts.UploadTimeout)
+		case <-ctx.Done():
+			return "", "", ctx.Err()
 		}
 		var out struct {
 			Item *struct {
@@ -1000,15 +690,13 @@ func (r *assetRun) pollUpload(ctx context.Context, id string) (handle, failure s
 				} `json:"upload"`
 			} `json:"item"`
 		}
-		if err := r.e.cfg.Dest.Do(pctx, r.poll, map[string]any{"id": id}, &out); err != nil {
-			if ctx.Err() == nil && pctx.Err() != nil {
-				return "", "", fmt.Errorf("upload still %s after %s", status, r.opts.UploadTimeout)
-			}
+		if err := r.e.cfg.Dest.Do(ctx, r.poll, map[string]any{"id": id}, &out); err != nil {
 			return "", "", fmt.Errorf("polling the upload: %w", err)
 		}
 		if out.Item == nil {
 			return "", "", fmt.Errorf("destination asset %s is gone", id)
 		}
+		status := ""
 		if out.Item.Upload != nil {
 			status = out.Item.Upload.Status
 		}
@@ -1022,7 +710,11 @@ func (r *assetRun) pollUpload(ctx context.Context, id string) (handle, failure s
 			}
 			return "", failure, nil
 		}
-		t.Reset(r.opts.PollInterval)
+		left := time.Until(deadline)
+		if left <= 0 {
+			return "", "", fmt.Errorf("upload still %s after %s", status, r.opts.UploadTimeout)
+		}
+		t.Reset(min(r.opts.PollInterval, left))
 	}
 }
 
@@ -1120,76 +812,6 @@ func (r *assetRun) store(ctx context.Context, f srcFile, sum string) (string, in
 		r.e.state.setDestID(assetFilesKey, "sha256:"+sum, stored.Handle)
 	}
 	return stored.Handle, stored.Size, nil
-}
-
-// publishItem is a destination asset to publish or unpublish.
-type publishItem struct {
-	srcID, destID string
-	unpublish     bool
-	dropLocales   []string // unpublished after the publish
-}
-
-// publishAll publishes and unpublishes the destination assets whose
-// publish state differs from the source's, in batches of ids.
-func (r *assetRun) publishAll(ctx context.Context) error {
-	var pub, unpub []publishItem
-	for _, it := range r.publish {
-		if it.unpublish {
-			unpub = append(unpub, it)
-		} else {
-			pub = append(pub, it)
-		}
-	}
-	for _, batch := range []struct {
-		list []publishItem
-		op   Op
-	}{{pub, OpPublish}, {unpub, OpUnpublish}} {
-		if r.ops.publish == "" || len(batch.list) == 0 {
-			continue
-		}
-		slices.SortFunc(batch.list, func(a, b publishItem) int { return strings.Compare(a.srcID, b.srcID) })
-		items := make([]idItem, len(batch.list))
-		for i, it := range batch.list {
-			items[i] = idItem{srcID: it.srcID, destID: it.destID}
-		}
-		failed, err := r.e.publishIDs(ctx, assetModel, batch.op, items, r.opts.Concurrency, nil)
-		if err != nil {
-			return err
-		}
-		if batch.op == OpPublish {
-			if err := r.unpublishLocales(ctx, batch.list, failed); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// unpublishLocales unpublishes the dropLocales of the published assets
-// (list, but those that failed), grouped by locales.
-func (r *assetRun) unpublishLocales(ctx context.Context, list []publishItem, failed []bool) error {
-	var items []localeItem
-	for i, it := range list {
-		if !failed[i] && len(it.dropLocales) > 0 {
-			items = append(items, localeItem{idItem{srcID: it.srcID, destID: it.destID}, it.dropLocales})
-		}
-	}
-	_, err := r.e.unpublishLocaleItems(ctx, assetModel, items, r.opts.Concurrency)
-	return err
-}
-
-// orphans records the destination assets no source asset matched, which
-// the run reports, or deletes in mirror mode after everything else (see
-// engine.deletions).
-func (r *assetRun) orphans(_ context.Context, dest map[string]*dstAsset) error {
-	e := r.e
-	for _, id := range slices.Sorted(maps.Keys(dest)) {
-		if !dest[id].matched && !dest[id].kept {
-			e.orphans = append(e.orphans, destRef{model: assetModel, id: id})
-		}
-	}
-	e.destSize[assetModel] = len(dest)
-	return nil
 }
 
 // flights runs a function once per key for the run and shares its result

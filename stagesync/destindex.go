@@ -58,6 +58,8 @@ type destRecord struct {
 	Draft fieldHashes         `json:"d"`
 	Pub   fieldHashes         `json:"p,omitempty"`
 	Comps map[string][]string `json:"c,omitempty"`
+	Files map[string]string   `json:"f,omitempty"`
+	State string              `json:"s,omitempty"`
 }
 
 const destSchema = `CREATE TABLE dest(id TEXT PRIMARY KEY, key TEXT, created TEXT, content TEXT, matched INTEGER NOT NULL DEFAULT 0, body BLOB NOT NULL) WITHOUT ROWID;
@@ -127,7 +129,7 @@ func (x *destIndex) insert(d *destEntry) error {
 			return fmt.Errorf("stagesync: index of %s: %w", x.model, err)
 		}
 	}
-	body, err := json.Marshal(destRecord{Draft: d.draft, Pub: d.pub, Comps: d.comps})
+	body, err := json.Marshal(destRecord{Draft: d.draft, Pub: d.pub, Comps: d.comps, Files: d.files, State: d.status})
 	if err != nil {
 		return err
 	}
@@ -186,6 +188,7 @@ func (x *destIndex) load(where string, args ...any) *destEntry {
 	}
 	d.key, d.created, d.matched = key.String, cr.String, matchedInt != 0
 	d.draft, d.pub, d.comps = rec.Draft, rec.Pub, rec.Comps
+	d.files, d.status = rec.Files, rec.State
 	return d
 }
 

@@ -94,7 +94,7 @@ func (e *engine) entryModels(models []string) ([]string, error) {
 			if e.cfg.Assets == nil {
 				return nil, fmt.Errorf("stagesync: Entries names Asset, and SyncConfig.Assets is nil: set it to copy assets")
 			}
-			continue // by the asset phase
+			continue // by the asset model (see prepareAssets)
 		}
 		out = append(out, m)
 	}
@@ -204,7 +204,7 @@ func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
 	for _, m := range slices.Sorted(maps.Keys(r.ids)) {
 		if m == assetModel {
 			if copyAssets && len(r.ids[m]) > 0 {
-				e.synced[assetModel] = true // by the asset phase
+				e.synced[assetModel] = true // the asset model (see prepareAssets)
 			}
 			continue
 		}
@@ -319,6 +319,9 @@ func entryID(entry map[string]any) string {
 // destFetcher reads the destination's entries of model for its index:
 // every entry, or in a single-entry run those its run entries may match.
 func (e *engine) destFetcher(model string) hygraph.FetchFunc[map[string]any] {
+	if model == assetModel && e.assetRun != nil {
+		return e.assetFetcher(e.cfg.Dest, e.assetRun.dst, assetQuery(e.dst, e.assetRun.dst, e.pageSize), true)
+	}
 	ops := e.dstOps[model]
 	if e.entries == nil || ops.readWhere == "" {
 		return fetcher(e.cfg.Dest, ops)
@@ -353,7 +356,7 @@ func (e *engine) pulled(model, srcID string) bool {
 	return e.entries != nil && !slices.Contains(e.cfg.Entries[model], srcID)
 }
 
-// assetFetcher reads the assets of a stage for the asset phase (m is its
+// assetFetcher reads the assets of a stage for the asset model (m is its
 // Asset model, query assetQuery's): every asset, or in a single-entry run
 // the run's (dest: those they may match; else the source's named and
 // pulled-in assets).

@@ -45,6 +45,9 @@ func contentDigest(h fieldHashes, keys []string) string {
 // (which another entry's create may have filled in the meantime, on the
 // other side of a two-way relation).
 func (e *engine) createDigest(model string, h fieldHashes) string {
+	if model == assetModel && e.assetRun != nil {
+		return assetDigest(h)
+	}
 	keys := []string{}
 	for k := range h {
 		name, _, _ := strings.Cut(k, "@")
@@ -190,6 +193,10 @@ type destEntry struct {
 	created    string // createdAt, normalized (see timeKey)
 	content    string // digest of the draft's content (see contentDigest)
 	matched    bool
+	// files and status are an asset's (see assetRun): its file handles
+	// by locale ("" for the default locale), and its upload status.
+	files  map[string]string
+	status string
 }
 
 // resolve maps a source id of model to the destination: through the

@@ -173,15 +173,20 @@ func (e *engine) destEntryOf(model string, entry map[string]any) *destEntry {
 	if c, ok := entry["createdAt"].(string); ok {
 		d.created = timeKey(c)
 	}
+	skip := e.ord.reverse[model]
+	if model == assetModel && e.assetRun != nil {
+		skip = e.assetRun.skip
+		d.files, d.status = destFiles(entry), uploadStatus(entry)
+	}
 	if pub := entryform.Published(entry); pub != nil {
-		v, _ := canonEntry(e.dst, dm, pub, e.ord.reverse[model], sameID)
+		v, _ := canonEntry(e.dst, dm, pub, skip, sameID)
 		d.pub = hashVersion(v)
 	} else if _, ok := entry[pubReadErrorKey]; ok {
 		// A published version that cannot be read differs from
 		// any the source has: it is published over or unpublished.
 		d.pub = fieldHashes{}
 	}
-	v, _ := canonEntry(e.dst, dm, entry, e.ord.reverse[model], sameID)
+	v, _ := canonEntry(e.dst, dm, entry, skip, sameID)
 	d.draft = hashVersion(v)
 	d.content = e.createDigest(model, d.draft)
 	d.comps = destComponents(dm, entry, e.positionedLists(model))
@@ -219,6 +224,8 @@ func (e *engine) sourceReader(ctx context.Context, model string) (hygraph.FetchF
 	ops := e.srcOps[model]
 	var fetch hygraph.FetchFunc[map[string]any]
 	switch {
+	case model == assetModel && e.assetRun != nil:
+		fetch = e.assetFetcher(e.cfg.Source, e.assetRun.src, assetQuery(e.src, e.assetRun.src, e.pageSize), false)
 	case e.typed[model] != nil:
 		fetch = e.typed[model].fetch(e.cfg.Source.Client())
 	case e.entrySource(model) != nil:

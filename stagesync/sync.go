@@ -372,6 +372,10 @@ type engine struct {
 	singles  singles          // one-to-one targets taken by published versions written first (see noteSingles)
 	dels     []Deletion       // the deletes a dry run planned (see planFirst)
 	allowDel map[destRef]bool // the deletes the run may make, nil for any (see planFirst)
+
+	// assetRun is the asset model's file-copy step, when Asset is a model
+	// of the run (see prepareAssets).
+	assetRun *assetRun
 }
 
 // close frees what the run holds: its state database when it opened one,
@@ -485,7 +489,7 @@ func (e *engine) prepare(ctx context.Context) error {
 		e.synced[m] = true
 	}
 	if e.cfg.Assets != nil && e.cfg.Entries == nil && e.src.Model("Asset") != nil && e.dst.Model("Asset") != nil {
-		e.synced["Asset"] = true // by the asset phase
+		e.synced["Asset"] = true // the asset model (see prepareAssets)
 	}
 	e.ord = planOrder(e.dst, models)
 	e.srcOps, e.dstOps = map[string]*modelOps{}, map[string]*modelOps{}
@@ -537,9 +541,11 @@ func (e *engine) prepare(ctx context.Context) error {
 		e.out = e.cfg.Writer(e.out)
 	}
 	if e.cfg.Entries != nil {
-		return e.prepareEntries(ctx, allowed)
+		if err := e.prepareEntries(ctx, allowed); err != nil {
+			return err
+		}
 	}
-	return nil
+	return e.prepareAssets()
 }
 
 // run writes the models in order, then the later phases.
@@ -566,9 +572,6 @@ func (e *engine) run(ctx context.Context) error {
 		if err := e.save(); err != nil {
 			return err
 		}
-	}
-	if err := e.assets(ctx); err != nil {
-		return err
 	}
 	// The destination's entries of the next model are read ahead, in the
 	// background, while a model is written; one index at a time is kept.
@@ -599,8 +602,16 @@ func (e *engine) run(ctx context.Context) error {
 	for i, m := range e.ord.models {
 		readIndex(i + 1)
 		e.report.touch(m)
+		if m == assetModel && e.assetRun != nil {
+			e.assetRun.start()
+		}
 		if err := e.syncModel(ctx, m); err != nil {
 			return err
+		}
+		if m == assetModel && e.assetRun != nil {
+			if err := e.assetRun.end(); err != nil {
+				return err
+			}
 		}
 		e.dest[m].close() // only the orphans are kept
 		delete(e.dest, m)

@@ -391,7 +391,10 @@ func (e *engine) verify(ctx context.Context, guard bool) error {
 		return nil
 	}
 	e.emit(Event{Phase: PhaseVerify})
-	c := &comparer{src: e.src, dst: e.dst, models: e.ord.models, state: e.state,
+	// Assets are compared by their entries' relations to them, not as a
+	// model: their file fields are the destination's own.
+	models := slices.DeleteFunc(slices.Clone(e.ord.models), func(m string) bool { return m == assetModel })
+	c := &comparer{src: e.src, dst: e.dst, models: models, state: e.state,
 		cfg:       CompareConfig{Source: e.cfg.Source, Dest: e.cfg.Dest, State: e.state, Transform: e.transform, PageSize: e.pageSize},
 		fixSource: e.dropSkipped}
 	// Targets resolve as in the sync: an entry of a synced model the state

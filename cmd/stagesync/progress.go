@@ -199,7 +199,9 @@ func (b *barProgress) event(e stagesync.Event) {
 			}
 		}
 	case stagesync.PhaseAssets:
-		complete = e.Total > 0 && e.Done >= e.Total || e.Total == 0 && r.events > 1 // the assets read: none
+		// The assets are counted as they are written, their total given
+		// with the last event (none: no assets read).
+		complete = e.Total > 0 && e.Done >= e.Total || e.Total == 0 && e.Done == 0 && r.events > 1
 	case stagesync.PhasePublish, stagesync.PhaseDraft:
 		// Published while the model is written, the counts grow batch
 		// by batch; after that, one event per model.
