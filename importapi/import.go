@@ -17,7 +17,7 @@ import (
 // read from or written to the destination; run again with the same state,
 // it writes nothing. NDF files without a manifest (a plain legacy export)
 // are read against the destination's schema. cfg.Models defaults to the snapshot's models. A
-// snapshot with asset files copies them in the sync's asset phase
+// snapshot with asset files copies them when the sync copies the Asset model
 // (cfg.Assets; on the legacy asset system cfg.Assets.Files is the
 // destination's bucket) unless cfg.SkipAssets.
 func Import(ctx context.Context, dir string, cfg stagesync.SyncConfig) (*stagesync.Report, *stagesync.Plan, error) {
@@ -39,7 +39,7 @@ func Import(ctx context.Context, dir string, cfg stagesync.SyncConfig) (*stagesy
 	cfg.Source, cfg.SourceSchema = src.Stage, src.Schema
 	if len(cfg.Models) == 0 && len(cfg.Typed) == 0 {
 		for _, m := range src.Manifest.Models {
-			if m != AssetModel { // copied by the asset phase
+			if m != AssetModel { // copied by the sync's Asset model, with its files
 				cfg.Models = append(cfg.Models, m)
 			}
 		}

@@ -165,7 +165,7 @@ func open(ctx context.Context, dir string, m *Manifest, s *ast.Schema) (_ *Sourc
 	res := newResolver(ix, p)
 	if len(m.Assets) > 0 {
 		// The files are served by a Filestack emulator on a loopback
-		// port, from disk, for the sync's asset phase to fetch.
+		// port, from disk, for the sync to fetch when it copies the Asset model.
 		src.files = filestackemu.New(filestackemu.WithMemoryThreshold(0))
 		if res.handles, err = storeAssets(ctx, dir, m.Assets, src.AssetFiles()); err != nil {
 			return nil, err

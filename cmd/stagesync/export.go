@@ -35,7 +35,7 @@ DIR/relations, numbered files of at most 1 MB as the legacy export cut them) and
 DIR/manifest.json: the stage's schema, the entries per model, stage and locale, and
 a SHA-256 of every file. With --assets, the Asset model is exported too, with every
 asset's file (DIR/assets/<id>/<fileName>, its SHA-256 in the manifest); an import copies
-the files into the destination's bucket in the sync's asset phase. See the importapi
+the files into the destination's bucket when the sync copies the Asset model. See the importapi
 package for the format.
 
 The snapshot is read with the same reader as sync and written as it is read: memory

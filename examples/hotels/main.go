@@ -164,7 +164,7 @@ type job struct {
 	copied          [2]copied // the photos each sync copied (first, second)
 }
 
-// copied is what the asset phase of one sync copied.
+// copied is what the asset model of one sync copied.
 type copied struct {
 	assets, total int   // assets done and to do, as the sync counted them
 	bytes         int64 // bytes of files copied, as the sync counted them
@@ -360,7 +360,7 @@ func (j *job) Run(ctx context.Context) (int, error) {
 	return exitOK, nil
 }
 
-// sync runs one sync, counting what its asset phase copied into c and
+// sync runs one sync, counting what its asset model copied into c and
 // passing its progress events to progress (when not nil).
 func (j *job) sync(ctx context.Context, cfg stagesync.SyncConfig, c *copied, progress func(stagesync.Event)) (*stagesync.Report, error) {
 	cfg.Progress = func(e stagesync.Event) { // one event at a time: Sync serializes them
