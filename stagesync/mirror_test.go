@@ -175,6 +175,29 @@ func TestSyncMirrorShare(t *testing.T) {
 	}
 }
 
+// syncedNotes returns a pair of stages whose source has n notes, synced
+// to the destination, the config of that sync (Note only, with an
+// identity map in memory) and the notes' source ids.
+func syncedNotes(t *testing.T, n int) (*pair, stagesync.SyncConfig, []string) {
+	t.Helper()
+	s := describedSchema(t, "notes.graphql", notesDesc)
+	p := newPair(t, s, s)
+	ids := seedNotes(t, p.src.Stage.Seed, "Note", n)
+	cfg := p.config()
+	cfg.Models = []string{"Note"}
+	cfg.State = stagesync.NewState(p.src.URL, p.dst.URL)
+	mustSync(t, cfg)
+	return p, cfg, ids
+}
+
+// deleteSourceNote deletes a note from the source stage.
+func deleteSourceNote(t *testing.T, p *pair, id string) {
+	t.Helper()
+	if err := p.source.Do(context.Background(), `mutation($id: ID!) { deleteNote(where: {id: $id}) { id } }`, map[string]any{"id": id}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSyncMirrorWrongSourceWritesNothing: a mirror run whose deletes the
 // guard refuses for their number has the wrong source (or one that lost
 // most of its entries): its entries must not be written either. The plan
@@ -182,17 +205,9 @@ func TestSyncMirrorShare(t *testing.T) {
 // source's 2 new notes, then refused the 18 deletes.
 func TestSyncMirrorWrongSourceWritesNothing(t *testing.T) {
 	ctx := context.Background()
-	s := describedSchema(t, "notes.graphql", notesDesc)
-	p := newPair(t, s, s)
-	ids := seedNotes(t, p.src.Stage.Seed, "Note", 20)
-	cfg := p.config()
-	cfg.Models = []string{"Note"}
-	cfg.State = stagesync.NewState(p.src.URL, p.dst.URL)
-	mustSync(t, cfg)
+	p, cfg, ids := syncedNotes(t, 20)
 	for _, id := range ids[2:] {
-		if err := p.source.Do(ctx, `mutation($id: ID!) { deleteNote(where: {id: $id}) { id } }`, map[string]any{"id": id}, nil); err != nil {
-			t.Fatal(err)
-		}
+		deleteSourceNote(t, p, id)
 	}
 	seedNotes(t, p.src.Stage.Seed, "Other", 2)
 
@@ -261,25 +276,13 @@ func TestSyncConfirm(t *testing.T) {
 // orphan after the plan was made (here: while Confirm is asked) is not
 // deleted: the run deletes only what the plan it checked deleted.
 func TestSyncMirrorDeletesOnlyPlanned(t *testing.T) {
-	ctx := context.Background()
-	s := describedSchema(t, "notes.graphql", notesDesc)
-	p := newPair(t, s, s)
-	ids := seedNotes(t, p.src.Stage.Seed, "Note", 20)
-	cfg := p.config()
-	cfg.Models = []string{"Note"}
-	cfg.State = stagesync.NewState(p.src.URL, p.dst.URL)
-	mustSync(t, cfg)
-	del := func(id string) {
-		if err := p.source.Do(ctx, `mutation($id: ID!) { deleteNote(where: {id: $id}) { id } }`, map[string]any{"id": id}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	del(ids[0])
+	p, cfg, ids := syncedNotes(t, 20)
+	deleteSourceNote(t, p, ids[0])
 	cfg.Mirror = true
 	var planned int
 	cfg.Confirm = func(pl *stagesync.Plan) bool {
 		planned = pl.Model("Note").Delete
-		del(ids[1]) // after the plan: its copy is not deleted by this run
+		deleteSourceNote(t, p, ids[1]) // after the plan: its copy is not deleted by this run
 		return true
 	}
 	report, _ := mustSync(t, cfg)
@@ -295,16 +298,8 @@ func TestSyncMirrorDeletesOnlyPlanned(t *testing.T) {
 // guard refuses the deletes, so the run does not ask to confirm them; it
 // writes the rest and deletes nothing.
 func TestSyncMirrorNotAskedWhenGuarded(t *testing.T) {
-	s := describedSchema(t, "notes.graphql", notesDesc)
-	p := newPair(t, s, s)
-	ids := seedNotes(t, p.src.Stage.Seed, "Note", 20)
-	cfg := p.config()
-	cfg.Models = []string{"Note"}
-	cfg.State = stagesync.NewState(p.src.URL, p.dst.URL)
-	mustSync(t, cfg)
-	if err := p.source.Do(context.Background(), `mutation($id: ID!) { deleteNote(where: {id: $id}) { id } }`, map[string]any{"id": ids[0]}, nil); err != nil {
-		t.Fatal(err)
-	}
+	p, cfg, ids := syncedNotes(t, 20)
+	deleteSourceNote(t, p, ids[0])
 	seedNotes(t, p.src.Stage.Seed, "New", 1)
 	cfg.Mirror = true
 	cfg.Transform = func(_ context.Context, _ string, e map[string]any) error {
