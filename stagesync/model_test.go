@@ -538,3 +538,54 @@ func TestModelRegression_PublishedPairRemovedInDraft(t *testing.T) {
 	w.update("Group", g, map[string]any{"members": map[string]any{"set": []any{}}})
 	w.syncComplete()
 }
+
+// TestModelRegression_DeltaTwoStepWrittenSide: a draft-only person is in
+// three groups, the middle one published; that group is published again
+// and edited, and a delta sync reads the group but not the person (soak
+// seeds 1077 and 77 of TestModelLocales found it). The group's published
+// version as read lacks the person (it is not published), so the engine
+// writes that version to the group's draft first (disconnecting the
+// person), publishes it, and writes the draft on top (connecting the
+// person again): the destination's person then has that group last. A
+// full sync reads the person and writes its order whole; the delta run
+// did not read it, so nothing put the group back in its place. Now the
+// relation pass reads, from both stages, the entries it did not read
+// whose reverse side such writes may have reordered, and moves their
+// targets into the source's order (see unreadWorks).
+func TestModelRegression_DeltaTwoStepWrittenSide(t *testing.T) {
+	w := modelRegressionWorld(t)
+	x := w.create("Group", nil, false)
+	g := w.create("Group", map[string]any{"title": "one"}, true)
+	y := w.create("Group", nil, false)
+	w.create("Person", map[string]any{"groups": connect(x, g, y)}, false)
+	w.update("Group", g, map[string]any{"title": "two"})
+	w.syncComplete()
+	w.publish("Group", g)
+	w.update("Group", g, map[string]any{"title": "three"})
+	w.syncDelta() // Person.groups: source x, g, y; destination x, y, g
+}
+
+// TestModelRegression_DeltaTwoStepReverseSide: a published person is, in
+// its draft only, the middle of a group's three members; the person is
+// edited, published and edited again, and a delta sync reads the person
+// but not the group (soak seed 4077 of TestModelLocales found it once the
+// fix of TestModelRegression_DeltaTwoStepWrittenSide changed its run).
+// The engine publishes the person without the group (its published
+// version, as read, has none) and connects the group again for the
+// draft, which puts the person at the end of the group's members unless
+// the person is first put back at its place there (see holdPairs); that
+// place comes from the group's members as read, and the delta did not
+// read the group. Now the written lists of held pairs that the run did
+// not read are read from the source (see placeUnreadPairs).
+func TestModelRegression_DeltaTwoStepReverseSide(t *testing.T) {
+	w := modelRegressionWorld(t)
+	p := w.create("Person", map[string]any{"name": "zero"}, true)
+	q1 := w.create("Person", nil, false)
+	q2 := w.create("Person", nil, false)
+	w.create("Group", map[string]any{"members": connect(q1, p, q2)}, false)
+	w.syncComplete()
+	w.update("Person", p, map[string]any{"name": "one"})
+	w.publish("Person", p)
+	w.update("Person", p, map[string]any{"name": "two"})
+	w.syncDelta() // Group.members: source q1, p, q2; destination q1, q2, p
+}

@@ -441,7 +441,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 			if createdAt != "" {
 				data["createdAt"] = createdAt
 			}
-			e.touch(model, data)
+			e.touch(model, "\x00"+srcID, data) // not an id: a new entry
 			id, err := e.write(ctx, Change{Op: OpCreate, Model: model, Data: data})
 			if err != nil {
 				if e.lose(&lostCreate{model: model, srcID: srcID, w: w, data: data, later: later, err: err,
@@ -459,7 +459,7 @@ func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub 
 			e.createdAs(model, srcID, w, id)
 		case len(first) > 0:
 			data := b.build(content, first, false, cur.comps)
-			e.touch(model, data)
+			e.touch(model, cur.id, data)
 			if _, err := e.write(ctx, Change{Op: OpUpdate, Model: model, ID: cur.id, Data: data}); err != nil {
 				w.failed = true
 				fail("update", cur.id, err)

@@ -2,10 +2,13 @@ package stagesync
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
+	"github.com/stagesync/stagesync/hygraph"
+	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -160,17 +163,25 @@ func (e *engine) relinkDrafts(ctx context.Context) error {
 		if len(e.ord.relink[model]) == 0 {
 			continue
 		}
-		touched := e.takeTouched()
+		touched := e.takeTouched(model)
 		works := e.worksOf(model, func(w *work) bool {
 			return (w.twoStep && w.publish) || touched[w.destID] || (w.deferred && !w.publish)
 		})
 		works = append(works, e.touchedWorks(model, touched)...)
+		unread, err := e.unreadWorks(ctx, model, touched)
+		if err != nil {
+			return err
+		}
+		works = append(works, unread...)
 		if len(works) == 0 {
 			continue
 		}
 		b := e.builder(model)
-		err := e.each(ctx, works, func(ctx context.Context, w *work) {
+		err = e.each(ctx, works, func(ctx context.Context, w *work) {
 			d := e.canon(w, false)
+			if w.unread {
+				d = movesOnly(d, w.cur.comps, e.ord.relink[model])
+			}
 			var have fieldHashes
 			var cur, held map[string][]string
 			switch {
@@ -189,7 +200,7 @@ func (e *engine) relinkDrafts(ctx context.Context) error {
 					keys = append(keys, k)
 				}
 			}
-			if touched[w.destID] {
+			if touched[w.destID] && !w.unread {
 				keys, cur = e.wholeRelink(model, keys, cur)
 			}
 			if len(keys) == 0 {
@@ -230,48 +241,111 @@ func (e *engine) relinkDrafts(ctx context.Context) error {
 	return nil
 }
 
-// touch records the targets that a write of model's entry (its input
-// data) connects through a written to-many side whose other side is
-// to-many (order.paired): connecting a new target puts the entry at the
-// end of the target's side, whose order is then written whole.
-func (e *engine) touch(model string, data map[string]any) {
-	var ids []string
+// touch records the targets that a write of model's entry owner (its
+// destination id; a token of its own for a create) connects or
+// disconnects through a written to-many side whose other side is to-many
+// (order.paired), with their models: connecting a new target puts the
+// entry at the end of the target's side, whose order is then written
+// whole (or, for an entry the run did not read, moved back when it may
+// have changed, see unreadWorks).
+func (e *engine) touch(model, owner string, data map[string]any) {
+	var conn, dis [][2]string
 	for f := range e.ord.paired[model] {
 		in, ok := data[f].(map[string]any)
 		if !ok {
 			continue
 		}
-		conn, _ := in["connect"].([]any)
-		for _, c := range conn {
-			ids = append(ids, connectID(c)...)
+		target := ""
+		if fd := e.dst.Model(model).Field(f); fd != nil && fd.Kind != schema.KindUnionRelation && len(fd.Targets) == 1 {
+			target = fd.Targets[0]
+		}
+		for _, c := range asList(in["disconnect"]) {
+			dis = append(dis, connectRefs(c, target)...)
+		}
+		for _, c := range asList(in["connect"]) {
+			conn = append(conn, connectRefs(c, target)...)
 		}
 	}
-	if len(ids) == 0 {
+	if len(conn)+len(dis) == 0 {
 		return
 	}
 	e.touchMu.Lock()
 	defer e.touchMu.Unlock()
 	if e.touched == nil {
-		e.touched = map[string]bool{}
+		e.touched = map[string]string{}
+		e.touches = map[string]*touchMark{}
 	}
-	for _, id := range ids {
-		e.touched[id] = true
+	mark := func(id string) *touchMark {
+		t := e.touches[id]
+		if t == nil {
+			t = &touchMark{}
+			e.touches[id] = t
+		}
+		return t
+	}
+	// A stage applies an input's disconnects before its connects.
+	for _, r := range dis {
+		t := mark(r[1])
+		if t.dropped == nil {
+			t.dropped = map[string]bool{}
+		}
+		t.dropped[owner] = true
+	}
+	for _, r := range conn {
+		e.touched[r[1]] = r[0]
+		t := mark(r[1])
+		t.again = t.again || t.dropped[owner]
+		if t.owner == "" {
+			t.owner = owner
+		} else if t.owner != owner {
+			t.owners = true
+		}
 	}
 }
 
-// connectID returns the target id of a connect input ({id}, {where:
-// {id}, position}, or either wrapped in a union member type).
-func connectID(c any) []string {
+// touchMark is what touch records of a target: whether one write
+// connected it again after a write of the same entry disconnected it in
+// this run (again), and whether writes of more than one entry connected
+// it (owners, the first being owner).
+type touchMark struct {
+	dropped       map[string]bool // owners that disconnected it
+	owner         string
+	owners, again bool
+}
+
+// moved reports whether the side of a touched target may hold its
+// entries in another order than the source's: the writes connecting them
+// came from several entries (in the order the writes arrived), or one
+// connected it again after disconnecting it (so that it went to the end).
+// A single new connect appends the entry there as the source's did.
+func (t *touchMark) moved() bool { return t != nil && (t.owners || t.again) }
+
+// asList returns x as a list (a single input as a list of one).
+func asList(x any) []any {
+	switch v := x.(type) {
+	case nil:
+		return nil
+	case []any:
+		return v
+	default:
+		return []any{v}
+	}
+}
+
+// connectRefs returns the targets ({model, id}) of a connect input ({id},
+// {where: {id}, position}, or either wrapped in a union member type, which
+// names the model; else it is model).
+func connectRefs(c any, model string) [][2]string {
 	m, _ := c.(map[string]any)
 	if id, ok := m["id"].(string); ok {
-		return []string{id}
+		return [][2]string{{model, id}}
 	}
 	if w, ok := m["where"]; ok {
-		return connectID(w)
+		return connectRefs(w, model)
 	}
-	var out []string
-	for _, x := range m {
-		out = append(out, connectID(x)...)
+	var out [][2]string
+	for t, x := range m {
+		out = append(out, connectRefs(x, t)...)
 	}
 	return out
 }
@@ -332,20 +406,144 @@ func (e *engine) touchedWorks(model string, touched map[string]bool) []*work {
 	return out
 }
 
+// unreadWorks returns works for the touched entries of model that this
+// run did not read (a delta or single-entry run reads the changed entries
+// only), which have neither a work nor a snapshot, and whose reverse side
+// the run's connects may have put in another order than the source's (see
+// touchMark.moved): the draft of a published list written on top of its
+// published version connects again what that version lacks (see
+// twoStep), and no one else writes their order. Their reverse sides are
+// read from the source (transformed, as the sync reads entries) and their
+// current lists from the destination, so that their order is written by
+// moves of the targets the destination holds (see movesOnly): which
+// targets a list holds is the written side's to say.
+func (e *engine) unreadWorks(ctx context.Context, model string, touched map[string]bool) ([]*work, error) {
+	src, dst := e.srcOps[model], e.dstOps[model]
+	if len(touched) == 0 || e.cfg.DryRun || src == nil || dst == nil || src.readWhere == "" || dst.readWhere == "" {
+		return nil, nil
+	}
+	have := map[string]bool{}
+	for _, w := range e.works {
+		if w.model == model {
+			have[w.destID] = true
+		}
+	}
+	e.touchMu.Lock()
+	var destIDs []string
+	for _, id := range slices.Sorted(maps.Keys(touched)) {
+		if _, ok := e.snaps[model][id]; !ok && !have[id] && e.touches[id].moved() {
+			destIDs = append(destIDs, id)
+		}
+	}
+	e.touchMu.Unlock()
+	destOf := map[string]string{} // source id -> destination id
+	var srcIDs, dstIDs []string
+	for _, id := range destIDs {
+		if s, ok := e.state.SourceID(model, id); ok {
+			destOf[s] = id
+			srcIDs, dstIDs = append(srcIDs, s), append(dstIDs, id)
+		}
+	}
+	if len(srcIDs) == 0 {
+		return nil, nil
+	}
+	cur := map[string]*destEntry{}
+	err := e.readByIDs(ctx, e.cfg.Dest, dst, dstIDs, func(entry map[string]any) {
+		de := e.destEntryOf(model, entry)
+		cur[de.id] = de
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []*work
+	err = e.readByIDs(ctx, e.cfg.Source, src, srcIDs, func(entry map[string]any) {
+		srcID := entryID(entry)
+		de := cur[destOf[srcID]]
+		pub := entryform.Published(entry)
+		delete(entry, "updatedAt")
+		delete(entry, "createdAt")
+		delete(entry, pubReadErrorKey) // only its draft is read here
+		if de == nil || readError(src, entry, pub) != nil || e.transform(ctx, model, entry) != nil {
+			return // left as it is
+		}
+		keep := map[string]any{"id": srcID}
+		for f := range e.ord.relink[model] {
+			if x, ok := entry[f]; ok {
+				keep[f] = x
+			}
+		}
+		out = append(out, &work{model: model, srcID: srcID, destID: de.id, draft: keep, cur: de, unread: true})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// readByIDs reads the entries of a model of stage s with the given ids,
+// in batches, and hands each to fn.
+func (e *engine) readByIDs(ctx context.Context, s *Stage, ops *modelOps, ids []string, fn func(map[string]any)) error {
+	for start := 0; start < len(ids); start += destWhereValues {
+		chunk := ids[start:min(start+destWhereValues, len(ids))]
+		fetch := queryFetcher(s, ops, ops.readWhere, map[string]any{"where": map[string]any{"id_in": chunk}})
+		for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSize)) {
+			if err != nil {
+				return fmt.Errorf("stagesync: %s: %w", s, err)
+			}
+			fn(entry)
+		}
+	}
+	return nil
+}
+
+// movesOnly returns v (a canonical draft) with the lists of fields holding
+// only the targets that cur, the destination's current lists, holds: the
+// update that orders them then moves targets and never connects a new
+// one (which would append the entry to the target's side) nor, as a
+// reverse side's update never does, disconnects one.
+func movesOnly(v map[string]any, cur map[string][]string, fields map[string]bool) map[string]any {
+	out := maps.Clone(v)
+	for f := range fields {
+		list, ok := v[f].([]any)
+		if !ok {
+			continue
+		}
+		out[f] = slices.DeleteFunc(slices.Clone(list), func(x any) bool {
+			s, _ := x.(string)
+			return !slices.Contains(cur[f], s)
+		})
+	}
+	return out
+}
+
 // peekTouched returns a copy of the touched targets so far.
 func (e *engine) peekTouched() map[string]bool {
 	e.touchMu.Lock()
 	defer e.touchMu.Unlock()
-	return maps.Clone(e.touched)
+	out := make(map[string]bool, len(e.touched))
+	for id := range e.touched {
+		out[id] = true
+	}
+	return out
 }
 
-// takeTouched returns the touched targets so far and forgets them.
-func (e *engine) takeTouched() map[string]bool {
+// takeTouched returns the touched targets of model so far and forgets
+// them.
+func (e *engine) takeTouched(model string) map[string]bool {
 	e.touchMu.Lock()
 	defer e.touchMu.Unlock()
-	t := e.touched
-	e.touched = nil
-	return t
+	var out map[string]bool
+	for id, m := range e.touched {
+		if m != model {
+			continue
+		}
+		if out == nil {
+			out = map[string]bool{}
+		}
+		out[id] = true
+		delete(e.touched, id)
+	}
+	return out
 }
 
 // builder returns the input builder of a destination model, which knows
@@ -534,7 +732,7 @@ func (e *engine) updateInParts(ctx context.Context, model, id string, data map[s
 		}
 	}
 	for _, d := range parts {
-		e.touch(model, d)
+		e.touch(model, id, d)
 		if _, err := e.write(ctx, Change{Op: OpUpdate, Model: model, ID: id, Data: d}); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -70,6 +71,9 @@ type holds struct {
 	// holdPairs); pairPlaces where they go back.
 	pairs      map[pairOwner][]heldTarget
 	pairPlaces []heldRestore
+	// noted are the lists of the written side whose places were noted
+	// (see notePairPlaces): those of the entries this run read.
+	noted map[pairOwner]bool
 }
 
 // pairOwner is a list of the written side of a to-many two-way relation.
@@ -464,7 +468,7 @@ func (e *engine) restoreInList(ctx context.Context, r heldRestore) {
 		in["position"] = map[string]any{"after": a}
 	}
 	data := map[string]any{p.field: map[string]any{"connect": []any{in}}}
-	e.touch(p.model, data)
+	e.touch(p.model, owner, data)
 	e.writeRelation(ctx, p.model, p.srcID, owner, data)
 }
 
@@ -533,7 +537,11 @@ func (e *engine) notePairPlaces(model, srcID string, entry map[string]any) {
 	}
 	e.holds.mu.Lock()
 	defer e.holds.mu.Unlock()
+	if e.holds.noted == nil {
+		e.holds.noted = map[pairOwner]bool{}
+	}
 	for _, f := range slices.Sorted(maps.Keys(e.ord.paired[model])) {
+		e.holds.noted[pairOwner{model, srcID, f}] = true
 		held := e.holds.pairs[pairOwner{model, srcID, f}]
 		if len(held) == 0 {
 			continue
@@ -555,9 +563,56 @@ func (e *engine) notePairPlaces(model, srcID string, entry map[string]any) {
 	}
 }
 
+// placeUnreadPairs notes the places of the held pairs in the written
+// lists of the entries this run did not read (a delta or single-entry run
+// reads the changed entries only), read from the source now (transformed,
+// as the sync reads entries): without them the draft write of the held
+// entry's reverse side would connect it at the end of those lists.
+func (e *engine) placeUnreadPairs(ctx context.Context) error {
+	if e.cfg.DryRun {
+		return nil
+	}
+	e.holds.mu.Lock()
+	unread := map[string][]string{} // model -> source ids
+	seen := map[heldTarget]bool{}
+	for k := range e.holds.pairs {
+		if t := (heldTarget{k.model, k.srcID}); !e.holds.noted[k] && !seen[t] {
+			seen[t] = true
+			unread[k.model] = append(unread[k.model], k.srcID)
+		}
+	}
+	e.holds.mu.Unlock()
+	for _, model := range slices.Sorted(maps.Keys(unread)) {
+		ops := e.srcOps[model]
+		if ops == nil || ops.readWhere == "" {
+			continue
+		}
+		ids := unread[model]
+		slices.Sort(ids)
+		err := e.readByIDs(ctx, e.cfg.Source, ops, ids, func(entry map[string]any) {
+			srcID := entryID(entry)
+			pub := entryform.Published(entry)
+			delete(entry, "updatedAt")
+			delete(entry, "createdAt")
+			delete(entry, pubReadErrorKey) // only its draft is read here
+			if readError(ops, entry, pub) != nil || e.transform(ctx, model, entry) != nil {
+				return // its held pairs stay where the draft write puts them
+			}
+			e.notePairPlaces(model, srcID, entry)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // restorePairs puts the held pairs back at their places in the drafts of
 // the written lists, in list order per list.
 func (e *engine) restorePairs(ctx context.Context) error {
+	if err := e.placeUnreadPairs(ctx); err != nil {
+		return err
+	}
 	e.holds.mu.Lock()
 	places := slices.Clone(e.holds.pairPlaces)
 	e.holds.mu.Unlock()

@@ -365,8 +365,9 @@ type engine struct {
 	destSize map[string]int // per model, the destination's entries as read
 	srcSize  map[string]int // per model, the source's entries (read, or their ids in a delta run)
 	touchMu  sync.Mutex
-	touched  map[string]bool // see touch
-	entries  *runEntries     // of a single-entry run, else nil
+	touched  map[string]string     // see touch: destination id -> model
+	touches  map[string]*touchMark // see touch: destination id -> what touched it
+	entries  *runEntries           // of a single-entry run, else nil
 	snaps    map[string]map[string]relinkSnap
 	holds    holds            // entries held back from the draft lists of their reverse sides (see heldEntry)
 	singles  singles          // one-to-one targets taken by published versions written first (see noteSingles)
@@ -405,6 +406,9 @@ type work struct {
 	publish, unpublish   bool
 	twoStep              bool // write the draft on top of the published version
 	held                 bool // see held
+	// unread is a work of an entry this run did not read (see
+	// unreadWorks): only its reverse sides' order is written, by moves.
+	unread bool
 	// dropLocales are the locales the destination's published version
 	// has and the source's lacks: after the publish they are unpublished
 	// (the locales only), since a publish may keep localizations
