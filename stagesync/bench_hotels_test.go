@@ -322,7 +322,11 @@ func runSync(b *testing.B, src, dst *stagetest.Server, s *ast.Schema, state *sta
 		}
 		run.timeline = append(run.timeline, fmt.Sprintf("%s %s %d %s", ev.Phase, ev.Model, ev.Total, at))
 	}
-	report, _, err := stagesync.Sync(context.Background(), hotelsConfig(source, dest, s, state, progress))
+	cfg := hotelsConfig(source, dest, s, state, progress)
+	// STAGESYNC_BENCH_MIRROR=1 measures mirror runs, which make and check
+	// the whole plan before their first write (see SyncConfig.Confirm).
+	cfg.Mirror = os.Getenv("STAGESYNC_BENCH_MIRROR") == "1"
+	report, _, err := stagesync.Sync(context.Background(), cfg)
 	run.wall = time.Since(start)
 	if err != nil {
 		b.Fatalf("sync: %v", err)
