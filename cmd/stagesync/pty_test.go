@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,6 +55,19 @@ func cliEnv(extra ...string) []string {
 // standard output (a pipe, not a terminal).
 func runOnPty(t *testing.T, bin string, env []string, args ...string) (term, stdout string) {
 	t.Helper()
+	term, stdout, err := ptyRun(t, bin, env, nil, args...)
+	if err != nil {
+		t.Fatalf("%v: %v\nterminal:\n%s\nstdout:\n%s", args, err, term, stdout)
+	}
+	return term, stdout
+}
+
+// ptyRun runs the CLI with its standard error on a pseudo-terminal (of 40
+// rows and 160 columns), and its standard input too when answer is set,
+// which answers each "[y/N] " question the CLI asks. It returns what the
+// terminal got, the standard output (a pipe) and how the CLI ended.
+func ptyRun(t *testing.T, bin string, env []string, answer *string, args ...string) (term, stdout string, err error) {
+	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Skipf("no pseudo-terminal: %v", err)
@@ -68,14 +80,30 @@ func runOnPty(t *testing.T, bin string, env []string, args ...string) (term, std
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = &out, tty
+	if answer != nil {
+		cmd.Stdin = tty
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	tty.Close() // the child has it
 	read := make(chan []byte)
 	go func() {
-		b, _ := io.ReadAll(ptmx) // EIO once the child closed the terminal
-		read <- b
+		var all []byte
+		buf := make([]byte, 4096)
+		asked := 0
+		for {
+			n, err := ptmx.Read(buf)
+			all = append(all, buf[:n]...)
+			if q := strings.Count(string(all), "[y/N] "); answer != nil && q > asked {
+				asked = q
+				ptmx.Write([]byte(*answer + "\n"))
+			}
+			if err != nil { // EIO once the child closed the terminal
+				read <- all
+				return
+			}
+		}
 	}()
 	werr := cmd.Wait()
 	var b []byte
@@ -84,10 +112,7 @@ func runOnPty(t *testing.T, bin string, env []string, args ...string) (term, std
 	case <-time.After(30 * time.Second):
 		t.Fatal("the terminal stayed open after the CLI ended")
 	}
-	if werr != nil {
-		t.Fatalf("%v: %v\nterminal:\n%s\nstdout:\n%s", args, werr, b, out.String())
-	}
-	return string(b), out.String()
+	return string(b), out.String(), werr
 }
 
 // ansi matches the terminal control sequences mpb writes.
@@ -157,53 +182,17 @@ var raceEnabled bool
 
 // runOnPtyAnswering runs the CLI with standard input and standard error on
 // a pseudo-terminal, answers each "[y/N] " question it asks with answer,
-// and returns what the terminal got and the exit code.
+// and returns what the terminal got (without control sequences) and the
+// exit code.
 func runOnPtyAnswering(t *testing.T, bin string, env []string, answer string, args ...string) (term string, code int) {
 	t.Helper()
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
-	defer ptmx.Close()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	cmd.Stdin, cmd.Stderr = tty, tty
-	if err := cmd.Start(); err != nil {
+	term, _, err := ptyRun(t, bin, env, &answer, args...)
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
 		t.Fatal(err)
 	}
-	tty.Close() // the child has it
-	read := make(chan []byte)
-	go func() {
-		var all []byte
-		buf := make([]byte, 4096)
-		asked := 0
-		for {
-			n, err := ptmx.Read(buf)
-			all = append(all, buf[:n]...)
-			if q := strings.Count(string(all), "[y/N] "); q > asked {
-				asked = q
-				ptmx.Write([]byte(answer + "\n"))
-			}
-			if err != nil { // EIO once the child closed the terminal
-				read <- all
-				return
-			}
-		}
-	}()
-	werr := cmd.Wait()
-	var b []byte
-	select {
-	case b = <-read:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the terminal stayed open after the CLI ended")
-	}
-	code = 0
-	if ee, ok := werr.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if werr != nil {
-		t.Fatal(werr)
-	}
-	return ansi.ReplaceAllString(strings.ReplaceAll(string(b), "\r", ""), ""), code
+	return ansi.ReplaceAllString(strings.ReplaceAll(term, "\r", ""), ""), code
 }
 
 // TestConfirmOnTerminal: on a terminal, sync shows the whole plan, every
