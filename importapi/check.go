@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 
+	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -310,7 +311,7 @@ func field(m *schema.Model, name string) *schema.Field {
 // componentRefs calls fn with every relation target inside a component
 // value.
 func componentRefs(p *schema.Project, f *schema.Field, x any, fn func(Ref)) error {
-	for _, it := range asList(x) {
+	for _, it := range entryform.List(x) {
 		c, ok := it.(map[string]any)
 		if !ok {
 			return errors.New("a component value is an object with __typename")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -164,7 +165,7 @@ func (r *snapshotResolver) where(q *pageQuery, x any) error {
 			q.ids, q.hasIDs = intersect(q, []string{id}), true
 		case "id_in":
 			var ids []string
-			for _, it := range toList(v) {
+			for _, it := range entryform.List(v) {
 				if s, ok := it.(string); ok {
 					ids = append(ids, s)
 				}
@@ -205,7 +206,7 @@ func stageArg(args map[string]any) (int, error) {
 // localesArg returns the locales argument, or nil.
 func (r *snapshotResolver) localesArg(args map[string]any) ([]string, error) {
 	var out []string
-	for _, x := range toList(args["locales"]) {
+	for _, x := range entryform.List(args["locales"]) {
 		if s, ok := x.(string); ok {
 			out = append(out, s)
 		}
@@ -318,7 +319,7 @@ func (o *entryObj) ResolveField(_ context.Context, field *ast.Field, args map[st
 		if inherit {
 			locales = []string{o.loc}
 		}
-		for _, x := range toList(args["stages"]) {
+		for _, x := range entryform.List(args["stages"]) {
 			name, _ := x.(string)
 			st, err := stageArg(map[string]any{"stage": name})
 			if err != nil || (st == o.stage && !include) {
@@ -607,17 +608,6 @@ func colorValue(c map[string]any) map[string]any {
 		}
 	}
 	return out
-}
-
-func toList(x any) []any {
-	switch v := x.(type) {
-	case nil:
-		return nil
-	case []any:
-		return v
-	default:
-		return []any{v}
-	}
 }
 
 func toInt(x any) int64 {

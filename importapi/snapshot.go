@@ -13,6 +13,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 	"github.com/stagesync/stagesync/stagesync"
 )
@@ -321,22 +322,10 @@ func (w *SnapshotWriter) component(f *schema.Field, x any) any {
 	return out
 }
 
-// asList returns a field's value as a list: nil for nil, a list as it is,
-// one value as a list of one.
-func asList(x any) []any {
-	switch v := x.(type) {
-	case nil:
-		return nil
-	case []any:
-		return v
-	}
-	return []any{x}
-}
-
 // refList reads relation targets as read ({"id"} or {"__typename","id"},
 // one or a list).
 func refList(x any) []Ref {
-	items := asList(x)
+	items := entryform.List(x)
 	if items == nil {
 		return nil
 	}

@@ -259,10 +259,10 @@ func (e *engine) touch(model, owner string, data map[string]any) {
 		if fd := e.dst.Model(model).Field(f); fd != nil && fd.Kind != schema.KindUnionRelation && len(fd.Targets) == 1 {
 			target = fd.Targets[0]
 		}
-		for _, c := range asList(in["disconnect"]) {
+		for _, c := range entryform.List(in["disconnect"]) {
 			dis = append(dis, connectRefs(c, target)...)
 		}
-		for _, c := range asList(in["connect"]) {
+		for _, c := range entryform.List(in["connect"]) {
 			conn = append(conn, connectRefs(c, target)...)
 		}
 	}
@@ -319,18 +319,6 @@ type touchMark struct {
 // connected it again after disconnecting it (so that it went to the end).
 // A single new connect appends the entry there as the source's did.
 func (t *touchMark) moved() bool { return t != nil && (t.owners || t.again) }
-
-// asList returns x as a list (a single input as a list of one).
-func asList(x any) []any {
-	switch v := x.(type) {
-	case nil:
-		return nil
-	case []any:
-		return v
-	default:
-		return []any{v}
-	}
-}
 
 // connectRefs returns the targets ({model, id}) of a connect input ({id},
 // {where: {id}, position}, or either wrapped in a union member type, which

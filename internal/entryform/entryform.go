@@ -58,3 +58,15 @@ func Versions(entry any) (draft, pub map[string]any, err error) {
 	}
 	return draft, Published(draft), nil
 }
+
+// List returns a field's value (or a mutation input) as a list: nil for
+// nil, a list as it is, one value as a list of one.
+func List(x any) []any {
+	switch v := x.(type) {
+	case nil:
+		return nil
+	case []any:
+		return v
+	}
+	return []any{x}
+}

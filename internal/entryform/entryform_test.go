@@ -40,3 +40,15 @@ func TestVersions(t *testing.T) {
 		t.Errorf("PublishedOf changed the entry or found nothing: %v", e)
 	}
 }
+
+func TestList(t *testing.T) {
+	one := map[string]any{"id": "a"}
+	for _, c := range []struct {
+		in   any
+		want int
+	}{{nil, 0}, {[]any{}, 0}, {[]any{one, one}, 2}, {one, 1}, {"x", 1}} {
+		if got := List(c.in); len(got) != c.want || c.want == 1 && got[0] == nil {
+			t.Errorf("List(%v) = %v, want %d values", c.in, got, c.want)
+		}
+	}
+}
