@@ -38,6 +38,12 @@ func (e *engine) prepareAssets() error {
 	return nil
 }
 
+// copiesAssets reports whether model is the Asset model of a run that
+// copies assets (with their files; see prepareAssets).
+func (e *engine) copiesAssets(model string) bool {
+	return model == assetModel && e.assetRun != nil
+}
+
 // start begins the asset model's progress.
 func (r *assetRun) start() {
 	r.e.emit(Event{Phase: PhaseAssets, Model: assetModel})

@@ -319,7 +319,7 @@ func entryID(entry map[string]any) string {
 // destFetcher reads the destination's entries of model for its index:
 // every entry, or in a single-entry run those its run entries may match.
 func (e *engine) destFetcher(model string) hygraph.FetchFunc[map[string]any] {
-	if model == assetModel && e.assetRun != nil {
+	if e.copiesAssets(model) {
 		return e.assetFetcher(e.cfg.Dest, e.assetRun.dst, assetQuery(e.dst, e.assetRun.dst, e.pageSize), true)
 	}
 	ops := e.dstOps[model]

@@ -45,7 +45,7 @@ func contentDigest(h fieldHashes, keys []string) string {
 // (which another entry's create may have filled in the meantime, on the
 // other side of a two-way relation).
 func (e *engine) createDigest(model string, h fieldHashes) string {
-	if model == assetModel && e.assetRun != nil {
+	if e.copiesAssets(model) {
 		return assetDigest(h)
 	}
 	keys := []string{}

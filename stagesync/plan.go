@@ -228,7 +228,7 @@ func (e *engine) transform(ctx context.Context, model string, entry map[string]a
 // write (nil when there is none).
 func (e *engine) planEntry(ctx context.Context, model, srcID string, entry, pub map[string]any, shape entryShape, cur *destEntry,
 	di *destIndex, match func(string, map[string]any) (*destEntry, error)) func(context.Context) {
-	if model == assetModel && e.assetRun != nil {
+	if e.copiesAssets(model) {
 		return e.planAsset(ctx, srcID, entry, pub, shape, cur)
 	}
 	fail := func(op, destID string, err error) {

@@ -174,7 +174,7 @@ func (e *engine) destEntryOf(model string, entry map[string]any) *destEntry {
 		d.created = timeKey(c)
 	}
 	skip := e.ord.reverse[model]
-	if model == assetModel && e.assetRun != nil {
+	if e.copiesAssets(model) {
 		skip = e.assetRun.skip
 		d.files, d.status = destFiles(entry), uploadStatus(entry)
 	}
@@ -224,7 +224,7 @@ func (e *engine) sourceReader(ctx context.Context, model string) (hygraph.FetchF
 	ops := e.srcOps[model]
 	var fetch hygraph.FetchFunc[map[string]any]
 	switch {
-	case model == assetModel && e.assetRun != nil:
+	case e.copiesAssets(model):
 		fetch = e.assetFetcher(e.cfg.Source, e.assetRun.src, assetQuery(e.src, e.assetRun.src, e.pageSize), false)
 	case e.typed[model] != nil:
 		fetch = e.typed[model].fetch(e.cfg.Source.Client())

@@ -606,13 +606,13 @@ func (e *engine) run(ctx context.Context) error {
 	for i, m := range e.ord.models {
 		readIndex(i + 1)
 		e.report.touch(m)
-		if m == assetModel && e.assetRun != nil {
+		if e.copiesAssets(m) {
 			e.assetRun.start()
 		}
 		if err := e.syncModel(ctx, m); err != nil {
 			return err
 		}
-		if m == assetModel && e.assetRun != nil {
+		if e.copiesAssets(m) {
 			if err := e.assetRun.end(); err != nil {
 				return err
 			}
