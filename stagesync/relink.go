@@ -444,14 +444,9 @@ func (e *engine) unreadWorks(ctx context.Context, model string, touched map[stri
 		return nil, err
 	}
 	var out []*work
-	err = e.readByIDs(ctx, e.cfg.Source, src, srcIDs, func(entry map[string]any) {
-		srcID := entryID(entry)
+	err = e.readSourceDrafts(ctx, model, srcIDs, func(srcID string, entry map[string]any) {
 		de := cur[destOf[srcID]]
-		pub := entryform.Published(entry)
-		delete(entry, "updatedAt")
-		delete(entry, "createdAt")
-		delete(entry, pubReadErrorKey) // only its draft is read here
-		if de == nil || readError(src, entry, pub) != nil || e.transform(ctx, model, entry) != nil {
+		if de == nil {
 			return // left as it is
 		}
 		keep := map[string]any{"id": srcID}
@@ -482,6 +477,25 @@ func (e *engine) readByIDs(ctx context.Context, s *Stage, ops *modelOps, ids []s
 		}
 	}
 	return nil
+}
+
+// readSourceDrafts reads the source entries of model with the given ids
+// and hands each one's draft, transformed as the sync reads entries, to
+// fn; an entry that cannot be read or transformed is left out (what it
+// was read for is left as it is).
+func (e *engine) readSourceDrafts(ctx context.Context, model string, ids []string, fn func(srcID string, draft map[string]any)) error {
+	ops := e.srcOps[model]
+	return e.readByIDs(ctx, e.cfg.Source, ops, ids, func(entry map[string]any) {
+		srcID := entryID(entry)
+		pub := entryform.Published(entry)
+		delete(entry, "updatedAt")
+		delete(entry, "createdAt")
+		delete(entry, pubReadErrorKey) // only its draft is read here
+		if readError(ops, entry, pub) != nil || e.transform(ctx, model, entry) != nil {
+			return
+		}
+		fn(srcID, entry)
+	})
 }
 
 // movesOnly returns v (a canonical draft) with the lists of fields holding

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/stagesync/stagesync/internal/entryform"
 	"github.com/stagesync/stagesync/schema"
 )
 
@@ -589,15 +588,9 @@ func (e *engine) placeUnreadPairs(ctx context.Context) error {
 		}
 		ids := unread[model]
 		slices.Sort(ids)
-		err := e.readByIDs(ctx, e.cfg.Source, ops, ids, func(entry map[string]any) {
-			srcID := entryID(entry)
-			pub := entryform.Published(entry)
-			delete(entry, "updatedAt")
-			delete(entry, "createdAt")
-			delete(entry, pubReadErrorKey) // only its draft is read here
-			if readError(ops, entry, pub) != nil || e.transform(ctx, model, entry) != nil {
-				return // its held pairs stay where the draft write puts them
-			}
+		// An entry that cannot be read: its held pairs stay where the
+		// draft write puts them.
+		err := e.readSourceDrafts(ctx, model, ids, func(srcID string, entry map[string]any) {
 			e.notePairPlaces(model, srcID, entry)
 		})
 		if err != nil {
