@@ -438,6 +438,11 @@ func TestSyncCommandMirrorWrongSource(t *testing.T) {
 	if code != exitBlocked || !strings.Contains(stderr, "Nothing was written") {
 		t.Errorf("exit %d, want %d saying nothing was written\n%s\n%s", code, exitBlocked, stdout, stderr)
 	}
+	// The library's error says "stagesync:" itself; the CLI does not say
+	// it again.
+	if strings.Contains(stderr, "stagesync: stagesync:") || !strings.Contains(stderr, "stagesync: mirror:") {
+		t.Errorf("the error is printed with its prefix twice or not at all:\n%s", stderr)
+	}
 	if n := dst.Stage.Counters().Mutations - before; n != 0 {
 		t.Errorf("%d mutations sent, want none", n)
 	}
