@@ -236,11 +236,11 @@ type limiter struct {
 }
 
 // sendRate measures the requests actually sent per second, in windows of
-// a second one after another, and remembers a rate the stage is known to take: the least sent
-// in okWindows windows in a row without a 429, the most of such. (One
-// window is not enough: a token bucket with a burst takes a little more
-// than its rate for a while.) A 429 that comes while no more than that is
-// being sent is not the rate's doing.
+// a second one after another, and remembers a rate the stage is known to
+// take: the least sent in okWindows windows in a row without a 429, the
+// most of such. (One window is not enough: a token bucket with a burst
+// takes a little more than its rate for a while.) A 429 that comes while
+// no more than that is being sent is not the rate's doing.
 type sendRate struct {
 	start     time.Time // of the current window
 	count     int       // sent in it
