@@ -130,8 +130,7 @@ func (e *engine) planAsset(ctx context.Context, srcID string, entry, pub map[str
 		// adopt); recorded before the create is sent.
 		e.state.setPending(assetModel, a.id, pendingCreate{created: a.created, sent: assetDigest(hashVersion(r.canon(a, nil)))})
 	}
-	_, upload := toCopy[""]
-	upload = upload && r.sys == assetUpload
+	upload := r.uploads(toCopy)
 	if r.sys == assetUpload || len(toCopy) == 0 {
 		// Every file field's value is known: planned now.
 		handles := map[string]string{}
@@ -175,7 +174,6 @@ func (r *assetRun) write(ctx context.Context, a *srcAsset, handles map[string]st
 		return
 	}
 	destID := a.curID()
-	upload := r.sys == assetUpload
 	if d == nil {
 		toCopy := r.filesToCopy(a)
 		handles = map[string]string{}
@@ -201,13 +199,10 @@ func (r *assetRun) write(ctx context.Context, a *srcAsset, handles map[string]st
 			}
 			handles[loc] = h
 		}
-		_, upload = toCopy[""]
-		upload = upload && r.sys == assetUpload
-		dd := r.decide(a, r.canon(a, handles), upload)
+		dd := r.decide(a, r.canon(a, handles), r.uploads(toCopy))
 		d = &dd
-	} else {
-		upload = d.upload
 	}
+	upload := d.upload
 	v := r.canon(a, handles)
 	b := inputBuilder{p: e.dst, m: r.dst}
 	switch d.op {

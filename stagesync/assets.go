@@ -564,8 +564,15 @@ func (r *assetRun) planOnly(a *srcAsset) {
 		}
 		handles[loc], _ = r.knownFile(f, cur)
 	}
-	_, upload := toCopy[""]
-	r.add(a, a.curID(), r.decide(a, r.canon(a, handles), upload && r.sys == assetUpload))
+	r.add(a, a.curID(), r.decide(a, r.canon(a, handles), r.uploads(toCopy)))
+}
+
+// uploads reports whether an asset's write has the destination fetch its
+// file (the new asset system's uploadUrl): its default locale's file, of
+// toCopy (see filesToCopy), is not known to be there.
+func (r *assetRun) uploads(toCopy map[string]srcFile) bool {
+	_, ok := toCopy[""]
+	return ok && r.sys == assetUpload
 }
 
 // curID returns the id of the matched destination asset, or "".
