@@ -139,10 +139,7 @@ func (e *engine) planAsset(ctx context.Context, srcID string, entry, pub map[str
 				if loc != "" && !r.locFiles {
 					continue
 				}
-				cur := ""
-				if a.cur != nil {
-					cur = a.cur.files[loc]
-				}
+				cur := a.curFile(loc)
 				handles[loc], _ = r.knownFile(f, cur)
 			}
 		}
@@ -182,10 +179,7 @@ func (r *assetRun) write(ctx context.Context, a *srcAsset, handles map[string]st
 				continue
 			}
 			f := a.files[loc]
-			cur := ""
-			if a.cur != nil {
-				cur = a.cur.files[loc]
-			}
+			cur := a.curFile(loc)
 			if h, ok := r.knownFile(f, cur); ok {
 				handles[loc] = h
 				continue

@@ -428,10 +428,7 @@ func (r *assetRun) filesToCopy(a *srcAsset) map[string]srcFile {
 		if loc != "" && !r.locFiles {
 			continue // only the default locale has a file to copy
 		}
-		cur := ""
-		if a.cur != nil {
-			cur = a.cur.files[loc]
-		}
+		cur := a.curFile(loc)
 		if h, ok := r.knownFile(f, cur); ok {
 			if r.sys == assetLegacy || (a.cur != nil && h == cur && uploadDone(a.cur.status)) {
 				continue
@@ -558,10 +555,7 @@ func (r *assetRun) planOnly(a *srcAsset) {
 			handles[loc] = placeholder + f.handle
 			continue
 		}
-		cur := ""
-		if a.cur != nil {
-			cur = a.cur.files[loc]
-		}
+		cur := a.curFile(loc)
 		handles[loc], _ = r.knownFile(f, cur)
 	}
 	r.add(a, a.curID(), r.decide(a, r.canon(a, handles), r.uploads(toCopy)))
@@ -573,6 +567,15 @@ func (r *assetRun) planOnly(a *srcAsset) {
 func (r *assetRun) uploads(toCopy map[string]srcFile) bool {
 	_, ok := toCopy[""]
 	return ok && r.sys == assetUpload
+}
+
+// curFile returns the file handle of the matched destination asset in a
+// locale ("" for the default one), or "".
+func (a *srcAsset) curFile(loc string) string {
+	if a.cur == nil {
+		return ""
+	}
+	return a.cur.files[loc]
 }
 
 // curID returns the id of the matched destination asset, or "".
