@@ -148,11 +148,7 @@ func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
 			if ops.readWhere == "" {
 				continue // read whole by the sync
 			}
-			fetch := queryFetcher(e.cfg.Source, ops, ops.readWhere, map[string]any{"where": map[string]any{"id_in": frontier[m]}})
-			for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSizeOr())) {
-				if err != nil {
-					return fmt.Errorf("stagesync: %s: %w", e.cfg.Source, err)
-				}
+			err = e.readByIDs(ctx, e.cfg.Source, ops, frontier[m], func(entry map[string]any) {
 				srcID, _ := entry["id"].(string)
 				r.read[m] = append(r.read[m], entry)
 				if f := e.cfg.Match[m]; f != "" && entry[f] != nil {
@@ -171,6 +167,9 @@ func (e *engine) prepareEntries(ctx context.Context, allowed []string) error {
 						need[t.Model] = append(need[t.Model], t.ID)
 					}
 				}
+			})
+			if err != nil {
+				return err
 			}
 		}
 		frontier = map[string][]string{}

@@ -463,13 +463,13 @@ func (e *engine) unreadWorks(ctx context.Context, model string, touched map[stri
 	return out, nil
 }
 
-// readByIDs reads the entries of a model of stage s with the given ids,
-// in batches, and hands each to fn.
+// readByIDs reads the entries of a model of stage s with the given ids
+// (ops.readWhere), in batches of destWhereValues ids, and hands each to fn.
 func (e *engine) readByIDs(ctx context.Context, s *Stage, ops *modelOps, ids []string, fn func(map[string]any)) error {
 	for start := 0; start < len(ids); start += destWhereValues {
 		chunk := ids[start:min(start+destWhereValues, len(ids))]
 		fetch := queryFetcher(s, ops, ops.readWhere, map[string]any{"where": map[string]any{"id_in": chunk}})
-		for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSize)) {
+		for entry, err := range hygraph.Paginate(ctx, fetch, hygraph.WithPageSize(e.pageSizeOr())) {
 			if err != nil {
 				return fmt.Errorf("stagesync: %s: %w", s, err)
 			}
